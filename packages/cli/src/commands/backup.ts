@@ -1,0 +1,27 @@
+import type { CommandContext } from '../context.js';
+import { formatBytes, formatDuration } from '../io.js';
+
+export async function backupCommand(ctx: CommandContext): Promise<number> {
+  const engine = await ctx.engine();
+  const result = await engine.backup();
+  ctx.io.result(result, () =>
+    [
+      `stored ${result.file} (${formatBytes(result.bytes)}) in ${formatDuration(result.durationMs)}`,
+      `  where:   ${result.storage}`,
+      `  sha256:  ${result.sha256}`,
+      ...(result.tables.length
+        ? [
+            `  tables:  ${result.tables.length}, ${result.tables.reduce((n, t) => n + t.rows, 0).toLocaleString('en')} rows`,
+          ]
+        : []),
+      ...(result.files ? [`  files:   ${result.files}`] : []),
+      ...(result.encrypted ? ['  encrypted with age'] : []),
+      ...result.warnings.map((w) => `  warning ${w.code}: ${w.message}`),
+      ...(result.pruned.length ? [`  pruned:  ${result.pruned.join(', ')}`] : []),
+      ...result.notifications.map(
+        (n) => `  notify ${n.notifier}: ${n.ok ? 'sent' : `FAILED ${n.error ?? ''}`}`,
+      ),
+    ].join('\n'),
+  );
+  return 0;
+}

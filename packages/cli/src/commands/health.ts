@@ -1,0 +1,21 @@
+import type { CommandContext } from '../context.js';
+import { table } from '../io.js';
+
+const EXIT = { OK: 0, WARNING: 1, CRITICAL: 2 } as const;
+
+export async function healthCommand(
+  ctx: CommandContext,
+  options: { alert?: boolean },
+): Promise<number> {
+  const engine = await ctx.engine();
+  const report = await engine.health({ alert: Boolean(options.alert) });
+  ctx.io.result(
+    report,
+    () =>
+      `${report.status}\n${table(
+        ['CHECK', 'STATUS', 'MESSAGE'],
+        report.checks.map((c) => [c.name, c.status.toUpperCase(), c.message]),
+      )}`,
+  );
+  return EXIT[report.status];
+}

@@ -1,0 +1,20 @@
+import type { CommandContext } from '../context.js';
+import { formatBytes, formatDuration } from '../io.js';
+
+export async function verifyCommand(
+  ctx: CommandContext,
+  ref: string,
+  options: { deep?: boolean },
+): Promise<number> {
+  const engine = await ctx.engine();
+  const result = await engine.verify(ref, { deep: Boolean(options.deep) });
+  ctx.io.result(result, () =>
+    result.ok
+      ? `OK ${result.file}: ${result.entries} entries, ${formatBytes(result.bytes)} checked${result.deep ? ', restored and compared' : ''} in ${formatDuration(result.durationMs)}`
+      : [
+          `PROBLEMS in ${result.file}:`,
+          ...result.problems.map((p) => `  ${p.code}: ${p.message}`),
+        ].join('\n'),
+  );
+  return result.ok ? 0 : 1;
+}

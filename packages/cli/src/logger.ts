@@ -1,0 +1,119 @@
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { type LifeboatEmitter, type LifeboatEventName, redact, redactDeep } from '@lifeboat/core';
+import pino from 'pino';
+
+export interface Logger {
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+  error(obj: Record<string, unknown>, msg: string): void;
+  /** Logs every engine event as one structured line. */
+  attach(events: LifeboatEmitter): void;
+  close(): Promise<void>;
+}
+
+const day = (d: Date) => d.toISOString().slice(0, 10).replace(/-/g, '');
+
+/**
+ * Rotates LOG_FILE daily: a file last written on an earlier day becomes `LOG_FILE.YYYYMMDD`, and
+ * rotated files older than `retentionDays` are removed (the old guide's log-rotation.sh).
+ */
+export function rotateLog(file: string, retentionDays: number, now = new Date()): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  if (existsSync(file)) {
+    const written = statSync(file).mtime;
+    if (day(written) !== day(now)) {
+      let target = `${file}.${day(written)}`;
+      for (let n = 2; existsSync(target); n++) target = `${file}.${day(written)}.${n}`;
+      renameSync(file, target);
+    }
+  }
+  const base = basename(file);
+  const cutoff = now.getTime() - retentionDays * 86400_000;
+  for (const name of readdirSync(dirname(file))) {
+    if (!name.startsWith(`${base}.`) || !/\.\d{8}(\.\d+)?$/.test(name)) continue;
+    const path = join(dirname(file), name);
+    if (statSync(path).mtime.getTime() < cutoff) unlinkSync(path);
+  }
+}
+
+const LOGGED: LifeboatEventName[] = [
+  'backup:started',
+  'source:done',
+  'table:done',
+  'backup:succeeded',
+  'backup:failed',
+  'verify:started',
+  'verify:succeeded',
+  'verify:failed',
+  'restore:started',
+  'restore:table',
+  'restore:file',
+  'restore:succeeded',
+  'restore:failed',
+  'prune:planned',
+  'prune:deleted',
+  'notify:sent',
+  'notify:failed',
+  'health:alert',
+  'lock:waiting',
+  'warning',
+];
+
+export function createLogger(options: {
+  file?: string;
+  retentionDays: number;
+  stderr: boolean;
+}): Logger {
+  const streams: pino.StreamEntry[] = [];
+  if (options.stderr) streams.push({ stream: pino.destination({ dest: 2, sync: true }) });
+  if (options.file) {
+    rotateLog(options.file, options.retentionDays);
+    streams.push({
+      stream: pino.destination({ dest: options.file, sync: true, mkdir: true, mode: 0o600 }),
+    });
+  }
+  const base =
+    streams.length > 0
+      ? pino(
+          {
+            base: { pid: process.pid },
+            timestamp: pino.stdTimeFunctions.isoTime,
+            // Every line passes through the redactor: secrets never reach a log.
+            hooks: {
+              logMethod(args, method) {
+                method.apply(
+                  this,
+                  args.map((a) =>
+                    typeof a === 'string' ? redact(a) : redactDeep(a),
+                  ) as Parameters<typeof method>,
+                );
+              },
+            },
+          },
+          pino.multistream(streams),
+        )
+      : undefined;
+  return {
+    info: (obj, msg) => base?.info(obj, msg),
+    warn: (obj, msg) => base?.warn(obj, msg),
+    error: (obj, msg) => base?.error(obj, msg),
+    attach(events) {
+      if (!base) return;
+      for (const name of LOGGED) {
+        events.on(name, (payload: unknown) => {
+          const level =
+            name.endsWith(':failed') || name === 'health:alert'
+              ? 'error'
+              : name === 'warning'
+                ? 'warn'
+                : 'info';
+          base[level]({ event: name, ...(payload as Record<string, unknown>) }, name);
+        });
+      }
+    },
+    async close() {
+      base?.flush();
+    },
+  };
+}

@@ -1,0 +1,202 @@
+import { LifeboatError, TOOL_VERSION, toLifeboatError } from '@lifeboat/core';
+import { Command, Option } from 'commander';
+import { auditCommand } from './commands/audit.js';
+import { backupCommand } from './commands/backup.js';
+import { healthCommand } from './commands/health.js';
+import { listCommand } from './commands/list.js';
+import { notifyTestCommand } from './commands/notify-test.js';
+import { pruneCommand } from './commands/prune.js';
+import { reportCommand } from './commands/report.js';
+import { restoreCommand } from './commands/restore.js';
+import { statusCommand } from './commands/status.js';
+import { verifyCommand } from './commands/verify.js';
+import { type CommandContext, createContext, type GlobalOptions } from './context.js';
+import { createIO } from './io.js';
+import { SETTINGS, settingKeys } from './settings.js';
+
+const SETTINGS_HELP = `
+Settings (flags > environment > --config file; any variable may be NAME_FILE, a file holding the value):
+${settingKeys.map((k) => `  ${SETTINGS[k].env.padEnd(31)} config key "${k}"`).join('\n')}
+
+Examples:
+  DATABASE_URL=postgres://postgres@localhost/app CONFIG_FILES=.env.production SSL_DIR=./ssl lifeboat backup
+  lifeboat list --json
+  lifeboat verify latest --deep
+  lifeboat restore latest --target-database app_restored
+  lifeboat restore latest --tables users,organizations --as-suffix _restored
+  lifeboat restore latest --only config --config-dir /tmp/config
+`;
+
+/** Runs a command with its context; maps errors to the exit codes of CLI.md. */
+async function run(
+  global: GlobalOptions,
+  body: (ctx: CommandContext) => Promise<number>,
+  failureCode = 1,
+): Promise<number> {
+  let ctx: CommandContext | undefined;
+  try {
+    ctx = createContext(global);
+    return await body(ctx);
+  } catch (error) {
+    const e = toLifeboatError(error);
+    ctx?.logger.error({ code: e.code }, e.message);
+    (ctx?.io ?? createIO({ json: Boolean(global.json) })).error(e);
+    return failureCode;
+  } finally {
+    await ctx?.close().catch(() => {});
+  }
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('lifeboat')
+    .description(
+      'Back up, verify and restore PostgreSQL, config files and SSL folders — to a folder or S3.',
+    )
+    .version(TOOL_VERSION)
+    .addOption(
+      new Option('-c, --config <file>', 'JSON config file (validated; unknown keys are errors)'),
+    )
+    .addOption(
+      new Option(
+        '--json',
+        'print exactly one JSON document on standard output; logs go to standard error',
+      ),
+    )
+    .addOption(
+      new Option('--log-file <file>', 'also write structured logs here, rotated daily (LOG_FILE)'),
+    )
+    .addOption(new Option('-q, --quiet', 'no progress display'))
+    .addHelpText('after', SETTINGS_HELP)
+    .showHelpAfterError('(run with --help for usage)');
+
+  const global = () => program.opts<GlobalOptions>();
+  const action =
+    <A extends unknown[]>(
+      body: (ctx: CommandContext, ...args: A) => Promise<number>,
+      failureCode = 1,
+    ) =>
+    async (...args: A) => {
+      setExit(await run(global(), (ctx) => body(ctx, ...args), failureCode));
+    };
+
+  program
+    .command('backup')
+    .description(
+      'one backup of every configured source to the storage, then prune, then notify (exit 0 stored, 1 failed)',
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  DATABASE_URL=postgres://postgres@db/app BACKUP_DIR=/backups lifeboat backup --json',
+    )
+    .action(action((ctx) => backupCommand(ctx)));
+
+  program
+    .command('list')
+    .description('the archives in the storage, newest first')
+    .addHelpText('after', '\nExample:\n  BACKUP_DIR=/backups lifeboat list')
+    .action(action((ctx) => listCommand(ctx)));
+
+  program
+    .command('verify')
+    .argument(
+      '[id]',
+      'archive file name (with or without extensions), "latest" or "random"',
+      'latest',
+    )
+    .option('--deep', 'restore into a scratch database and compare with the manifest')
+    .description('checks an archive against its manifest (exit 0 ok, 1 problems found)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  lifeboat verify\n  lifeboat verify critical_backup_20261126_020000 --deep\n  lifeboat verify random --deep   # the monthly restore drill',
+    )
+    .action(action((ctx, id: string, opts: { deep?: boolean }) => verifyCommand(ctx, id, opts)));
+
+  program
+    .command('restore')
+    .argument('[id]', 'archive file name, or "latest"', 'latest')
+    .option('--tables <a,b>', 'only these tables, replacing their rows (one transaction per table)')
+    .option('--target-database <name>', 'restore into this database (created if absent)')
+    .option('--target-url <url>', 'restore into the database at this connection string')
+    .option('--clean', 'drop what exists in the target first')
+    .option('--as-suffix <suffix>', 'restore tables side by side, e.g. users → users_restored')
+    .option('--config-dir <dir>', 'restore config files into this folder')
+    .option('--only <section>', 'only "database" or only "config"')
+    .option('--overwrite', 'replace existing config files (each old file is kept as NAME.bak)')
+    .description('full or partial restore (exit 0 done, 1 failed)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  lifeboat restore latest --target-database app_restored\n  lifeboat restore latest --tables users --as-suffix _restored\n  lifeboat restore critical_backup_20261126_020000 --only config --config-dir ./restored',
+    )
+    .action(action((ctx, id: string, flags) => restoreCommand(ctx, id, flags)));
+
+  program
+    .command('prune')
+    .option('--dry-run', 'list what would be deleted, and why, without deleting')
+    .description('applies retention (BACKUP_RETENTION_DAYS, BACKUP_KEEP_*)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  BACKUP_RETENTION_DAYS=7 BACKUP_KEEP_MONTHLY=12 lifeboat prune --dry-run',
+    )
+    .action(action((ctx, opts: { dryRun?: boolean }) => pruneCommand(ctx, opts)));
+
+  program
+    .command('status')
+    .description('last success and its age, recent runs, sizes, durations, success rate')
+    .action(action((ctx) => statusCommand(ctx)));
+
+  program
+    .command('health')
+    .option('--alert', 'send an alert e-mail when the result is not OK')
+    .description(
+      'database, storage, free space, age of last success, mail server (exit 0 OK, 1 WARNING, 2 CRITICAL)',
+    )
+    .addHelpText(
+      'after',
+      '\nExample (cron, every 15 minutes):\n  */15 * * * * lifeboat health --alert --json > /dev/null',
+    )
+    .action(action((ctx, opts: { alert?: boolean }) => healthCommand(ctx, opts), 2));
+
+  program
+    .command('report')
+    .option('--days <n>', 'how many days back', '7')
+    .description('trends: duration, size and success rate per day')
+    .action(action((ctx, opts: { days: string }) => reportCommand(ctx, opts)));
+
+  program
+    .command('audit')
+    .description(
+      'security findings: permissions, secrets in logs, unencrypted secrets, unsafe retention (exit 0 none, 1 findings)',
+    )
+    .action(action((ctx) => auditCommand(ctx)));
+
+  program
+    .command('notify-test')
+    .description(
+      'sends a test message through every configured notifier (exit 0 delivered, 1 failed)',
+    )
+    .action(action((ctx) => notifyTestCommand(ctx)));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    const e = error as { code?: string; exitCode?: number };
+    if (
+      e.code === 'commander.helpDisplayed' ||
+      e.code === 'commander.version' ||
+      e.code === 'commander.help'
+    )
+      return 0;
+    if (typeof e.exitCode === 'number') return e.exitCode === 0 ? 0 : 2;
+    throw new LifeboatError('INTERNAL', String(error), { cause: error });
+  }
+  return code;
+}

@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import {
+  type ArchiveCipher,
+  createEngine,
+  type Engine,
+  LifeboatError,
+  type Notifier,
+  registerSecret,
+  type Source,
+  type Storage,
+} from '@lifeboat/core';
+import type { Settings } from './settings.js';
+
+export interface WiringOptions {
+  /** Called with a storage warning (a folder others can read). */
+  onWarning?: (code: string, message: string) => void;
+  /** The database to use instead of the configured one (restore --target-url). */
+  needDatabase?: boolean;
+}
+
+export const hasDatabase = (s: Settings) => Boolean(s.databaseUrl || s.postgresDb);
+export const hasConfigFiles = (s: Settings) => Boolean(s.configFiles?.length || s.sslDir);
+
+export async function buildSources(s: Settings): Promise<Source[]> {
+  const sources: Source[] = [];
+  if (hasDatabase(s)) {
+    const { postgresSource } = await import('@lifeboat/plugin-postgres');
+    sources.push(
+      postgresSource({
+        ...(s.databaseUrl ? { connectionString: s.databaseUrl } : {}),
+        host: s.postgresHost ?? 'localhost',
+        port: s.postgresPort ?? 5432,
+        user: s.postgresUser ?? 'postgres',
+        ...(s.postgresPassword !== undefined ? { password: s.postgresPassword } : {}),
+        ...(s.postgresDb ? { database: s.postgresDb } : {}),
+        ...(s.backupTables?.length ? { tables: s.backupTables } : {}),
+        ...(s.backupExcludeTables?.length ? { excludeTables: s.backupExcludeTables } : {}),
+      }),
+    );
+  }
+  if (hasConfigFiles(s)) {
+    const { configFilesSource } = await import('@lifeboat/plugin-config-files');
+    sources.push(
+      configFilesSource({
+        files: s.configFiles ?? [],
+        directories: s.sslDir ? [{ path: s.sslDir, name: 'ssl' }] : [],
+      }),
+    );
+  }
+  return sources;
+}
+
+export async function buildStorage(s: Settings, options: WiringOptions = {}): Promise<Storage> {
+  if (s.s3Bucket) {
+    const { s3Storage } = await import('@lifeboat/storage-s3');
+    return s3Storage({
+      bucket: s.s3Bucket,
+      ...(s.s3Prefix ? { prefix: s.s3Prefix } : {}),
+      region: s.s3Region ?? 'us-east-1',
+      ...(s.s3Endpoint ? { endpoint: s.s3Endpoint } : {}),
+      ...(s.s3ForcePathStyle !== undefined ? { forcePathStyle: s.s3ForcePathStyle } : {}),
+      ...(s.awsAccessKeyId ? { accessKeyId: s.awsAccessKeyId } : {}),
+      ...(s.awsSecretAccessKey ? { secretAccessKey: s.awsSecretAccessKey } : {}),
+    });
+  }
+  const { localStorage } = await import('@lifeboat/storage-local');
+  return localStorage({
+    dir: s.backupDir ?? './backups',
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+  });
+}
+
+export async function buildNotifiers(s: Settings): Promise<Notifier[]> {
+  if (!s.smtpHost) return [];
+  if (!s.adminEmail?.length) {
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      'SMTP_HOST is set but ADMIN_EMAIL is not: name who receives the e-mails',
+    );
+  }
+  const { smtpNotifier } = await import('@lifeboat/notifier-smtp');
+  return [
+    smtpNotifier({
+      host: s.smtpHost,
+      ...(s.smtpPort !== undefined ? { port: s.smtpPort } : {}),
+      ...(s.smtpSecure !== undefined ? { secure: s.smtpSecure } : {}),
+      ...(s.smtpUser ? { user: s.smtpUser } : {}),
+      ...(s.smtpPass ? { pass: s.smtpPass } : {}),
+      from: s.smtpFrom ?? `lifeboat@${s.smtpHost}`,
+      to: s.adminEmail,
+    }),
+  ];
+}
+
+export async function buildCipher(s: Settings): Promise<ArchiveCipher | undefined> {
+  if (!s.encryptionRecipients?.length && !s.encryptionIdentityFile) return undefined;
+  const identities: string[] = [];
+  if (s.encryptionIdentityFile) {
+    let text: string;
+    try {
+      text = readFileSync(s.encryptionIdentityFile, 'utf8');
+    } catch (error) {
+      throw new LifeboatError(
+        'CONFIG_INVALID',
+        `BACKUP_ENCRYPTION_IDENTITY_FILE: cannot read ${s.encryptionIdentityFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+    for (const line of text.split(/\r?\n/)) {
+      const trimmed = line.trim();
+      if (trimmed.startsWith('AGE-SECRET-KEY-')) {
+        identities.push(trimmed);
+        registerSecret(trimmed);
+      }
+    }
+    if (identities.length === 0) {
+      throw new LifeboatError(
+        'CONFIG_INVALID',
+        `BACKUP_ENCRYPTION_IDENTITY_FILE ${s.encryptionIdentityFile} holds no AGE-SECRET-KEY line`,
+      );
+    }
+  }
+  const { ageCipher } = (await import('@lifeboat/core')) as unknown as {
+    ageCipher: (o: { recipients: string[]; identities?: string[] }) => ArchiveCipher;
+  };
+  return ageCipher({
+    recipients: s.encryptionRecipients ?? [],
+    ...(identities.length ? { identities } : {}),
+  });
+}
+
+/** Builds the engine the settings describe. */
+export async function buildEngine(s: Settings, options: WiringOptions = {}): Promise<Engine> {
+  const sources = await buildSources(s);
+  if (sources.length === 0) {
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      'Nothing to back up: set DATABASE_URL (or POSTGRES_DB), CONFIG_FILES or SSL_DIR',
+      { hint: 'See `lifeboat --help` for the settings.' },
+    );
+  }
+  const cipher = await buildCipher(s);
+  return createEngine({
+    sources,
+    storage: await buildStorage(s, options),
+    notifiers: await buildNotifiers(s),
+    ...(s.backupPrefix ? { prefix: s.backupPrefix } : {}),
+    ...(cipher ? { cipher } : {}),
+    retention: {
+      days: s.retentionDays ?? 30,
+      ...(s.keepLast ? { keepLast: s.keepLast } : {}),
+      ...(s.keepDaily ? { keepDaily: s.keepDaily } : {}),
+      ...(s.keepWeekly ? { keepWeekly: s.keepWeekly } : {}),
+      ...(s.keepMonthly ? { keepMonthly: s.keepMonthly } : {}),
+    },
+    health: {
+      maxAgeHours: s.healthMaxAgeHours ?? 25,
+      minFreeBytes: s.healthMinFreeBytes ?? 1024 * 1024 * 1024,
+    },
+  });
+}

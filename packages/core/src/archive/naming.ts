@@ -1,0 +1,60 @@
+import { LifeboatError } from '../errors.js';
+
+export const ARCHIVE_EXTENSION = '.tar.gz';
+export const ENCRYPTED_EXTENSION = '.tar.gz.age';
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+/** `critical_backup_20261126_194000` for a date, in UTC. */
+export function archiveBaseName(prefix: string, date: Date): string {
+  return `${prefix}_${date.getUTCFullYear()}${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}_${pad(
+    date.getUTCHours(),
+  )}${pad(date.getUTCMinutes())}${pad(date.getUTCSeconds())}`;
+}
+
+export interface ParsedArchiveName {
+  /** The archive name without extensions: its id. */
+  id: string;
+  prefix: string;
+  createdAt: Date;
+  encrypted: boolean;
+}
+
+const NAME = /^(.+)_(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})(?:_(\d+))?\.tar\.gz(\.age)?$/;
+
+/** Parses an archive file name; undefined for anything that is not one. */
+export function parseArchiveName(file: string): ParsedArchiveName | undefined {
+  const m = NAME.exec(file);
+  if (!m) return undefined;
+  const [, prefix, y, mo, d, h, mi, s, , age] = m;
+  const createdAt = new Date(Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!));
+  if (Number.isNaN(createdAt.getTime())) return undefined;
+  return {
+    id: file.replace(/\.tar\.gz(\.age)?$/, ''),
+    prefix: prefix!,
+    createdAt,
+    encrypted: Boolean(age),
+  };
+}
+
+/** Strips `.tar.gz` / `.tar.gz.age` / `.tar` so an id can be given with or without extensions. */
+export function normalizeArchiveId(idOrFile: string): string {
+  const base = idOrFile.split('/').pop() ?? idOrFile;
+  return base.replace(/(\.tar\.gz\.age|\.tar\.gz|\.tgz|\.tar)$/, '');
+}
+
+/** Picks a name not in `taken`: two backups in the same second get `_2`, `_3`, … */
+export function uniqueArchiveId(prefix: string, date: Date, taken: Set<string>): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(prefix)) {
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      `BACKUP_PREFIX "${prefix}" may hold only letters, digits, ".", "_" and "-"`,
+    );
+  }
+  const base = archiveBaseName(prefix, date);
+  if (!taken.has(base)) return base;
+  for (let n = 2; ; n++) {
+    const candidate = `${base}_${n}`;
+    if (!taken.has(candidate)) return candidate;
+  }
+}

@@ -1,0 +1,73 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+
+const gzip = promisify(gzipCallback);
+
+export interface ParallelGzipOptions {
+  level?: number;
+  /** Input bytes per gzip member. Larger blocks compress a little better. */
+  blockSize?: number;
+  /** Members compressed at once on libuv's thread pool. */
+  concurrency?: number;
+}
+
+/**
+ * Gzip that uses several cores: the input is cut into blocks, each compressed on the thread pool
+ * as an independent gzip member, and the members are written in order. Concatenated members are
+ * one valid gzip file (RFC 1952), read by `gunzip`, `tar -xz` and Node's zlib alike.
+ * Memory is bounded by `concurrency × blockSize` (plus the compressed copies).
+ */
+export function createParallelGzip(options: ParallelGzipOptions = {}): Transform {
+  const level = options.level ?? 6;
+  const blockSize = options.blockSize ?? 1024 * 1024;
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const inFlight: Promise<Buffer>[] = [];
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let anyOutput = false;
+
+  const startBlock = (block: Buffer) => {
+    const p = gzip(block, { level });
+    // Rejections are observed when the block is awaited; avoid an unhandled-rejection warning.
+    p.catch(() => {});
+    inFlight.push(p);
+  };
+
+  return new Transform({
+    // Bound what the transform itself buffers: it already holds up to `concurrency` blocks.
+    writableHighWaterMark: blockSize,
+    readableHighWaterMark: blockSize,
+    transform(chunk: Buffer, _enc, callback: TransformCallback) {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      const work = async () => {
+        while (pendingBytes >= blockSize) {
+          const all = Buffer.concat(pending, pendingBytes);
+          const block = all.subarray(0, blockSize);
+          const rest = all.subarray(blockSize);
+          pending = rest.length ? [rest] : [];
+          pendingBytes = rest.length;
+          startBlock(block);
+          while (inFlight.length >= concurrency) {
+            const out = await inFlight.shift()!;
+            anyOutput = true;
+            this.push(out);
+          }
+        }
+      };
+      work().then(() => callback(), callback);
+    },
+    flush(callback: TransformCallback) {
+      const work = async () => {
+        if (pendingBytes > 0 || (!anyOutput && inFlight.length === 0)) {
+          startBlock(Buffer.concat(pending, pendingBytes));
+          pending = [];
+          pendingBytes = 0;
+        }
+        while (inFlight.length > 0) this.push(await inFlight.shift()!);
+      };
+      work().then(() => callback(), callback);
+    },
+  });
+}

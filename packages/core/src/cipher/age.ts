@@ -1,0 +1,226 @@
+import type { Readable } from 'node:stream';
+import { Decrypter, Encrypter, identityToRecipient } from 'age-encryption';
+import { z } from 'zod';
+import type { ArchiveCipher } from '../cipher.js';
+import { parseOptions } from '../config.js';
+import { LifeboatError } from '../errors.js';
+import { redact, registerSecret } from '../redact.js';
+import { throughWeb } from './web-streams.js';
+
+/**
+ * Encryption of the whole archive stream with age (https://age-encryption.org, X25519
+ * recipients), through the `age-encryption` package. The output is a plain binary age file:
+ * `age -d -i key.txt archive.tar.gz.age | tar -xz` reads it, and files the `age` tool writes are
+ * read here. age's STREAM payload authenticates every 64 KiB chunk, so a damaged or altered file
+ * fails while it is read (possibly mid-stream); the engine verifies a whole archive before it
+ * restores anything.
+ */
+
+const RECIPIENT_HINT = 'an age public key (age1…, as printed by `age-keygen -y`)';
+const IDENTITY_HINT = 'an age secret key (AGE-SECRET-KEY-1…, as written by `age-keygen`)';
+
+export const ageCipherOptionsSchema = z
+  .object({
+    /** Public keys the archives are encrypted to (BACKUP_ENCRYPTION_RECIPIENTS). */
+    recipients: z
+      .array(
+        z
+          .string()
+          .trim()
+          .regex(/^age1[0-9a-z]+$/, `each recipient must be ${RECIPIENT_HINT}`),
+      )
+      .default([]),
+    /**
+     * Secret keys to decrypt with (the lines of BACKUP_ENCRYPTION_IDENTITY_FILE). Needed only to
+     * verify and restore; a backup host can hold the recipients alone.
+     */
+    identities: z
+      .array(
+        z
+          .string()
+          .trim()
+          .regex(/^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/, `each identity must be ${IDENTITY_HINT}`),
+      )
+      .optional(),
+  })
+  .strict()
+  .refine((o) => o.recipients.length > 0 || (o.identities?.length ?? 0) > 0, {
+    message:
+      'give at least one recipient (BACKUP_ENCRYPTION_RECIPIENTS) or one identity (BACKUP_ENCRYPTION_IDENTITY_FILE)',
+  });
+
+export type AgeCipherOptions = z.input<typeof ageCipherOptionsSchema>;
+
+/**
+ * Reads the identities of an age identity file (the format `age-keygen` writes: `#` comments,
+ * blank lines, one `AGE-SECRET-KEY-1…` per line). Throws CONFIG_INVALID, never quoting the file.
+ */
+export function parseAgeIdentityFile(text: string, name = 'the identity file'): string[] {
+  const identities: string[] = [];
+  const lines = text.split(/\r?\n/);
+  for (const [index, raw] of lines.entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    if (!/^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/.test(line)) {
+      throw new LifeboatError(
+        'CONFIG_INVALID',
+        `Line ${index + 1} of ${name} is not ${IDENTITY_HINT}`,
+        {
+          hint: 'Use a file written by `age-keygen -o key.txt`; age plugin identities are not supported.',
+        },
+      );
+    }
+    registerSecret(line);
+    identities.push(line);
+  }
+  if (identities.length === 0) {
+    throw new LifeboatError('CONFIG_INVALID', `${name} holds no age identity (AGE-SECRET-KEY-1…)`);
+  }
+  return identities;
+}
+
+/** Splits a list of recipients given as one setting (commas, spaces or new lines; `#` comments). */
+export function parseAgeRecipients(value: string): string[] {
+  return value
+    .split(/\r?\n/)
+    .map((line) => line.replace(/#.*$/, ''))
+    .join(',')
+    .split(/[\s,]+/)
+    .filter((r) => r.length > 0);
+}
+
+/** Why a decryption failed, in words, without quoting the input (it may be a plaintext file). */
+function decryptionError(error: unknown, identityCount: number, plainBytes: number): LifeboatError {
+  const text = error instanceof Error ? error.message : String(error);
+  const keep = { cause: error };
+  if (/no identity matched/i.test(text)) {
+    return new LifeboatError(
+      'DECRYPTION_FAILED',
+      `None of the ${identityCount} configured age ${identityCount === 1 ? 'identity' : 'identities'} can decrypt this archive: it was encrypted to other recipients`,
+      {
+        ...keep,
+        hint: 'Set BACKUP_ENCRYPTION_IDENTITY_FILE to the secret key of one of the recipients the archive was encrypted to.',
+      },
+    );
+  }
+  if (
+    /invalid version|invalid header|non-ASCII|stanza|stream ended before/i.test(text) &&
+    plainBytes === 0
+  ) {
+    // The message may quote the first line of the file: keep it out, even as the cause.
+    return new LifeboatError(
+      'DECRYPTION_FAILED',
+      'The archive is not a binary age file, or its age header is damaged',
+      {
+        hint: 'Check that this archive was written by Lifeboat with encryption (or by `age` without --armor).',
+      },
+    );
+  }
+  if (/HMAC/i.test(text)) {
+    return new LifeboatError(
+      'DECRYPTION_FAILED',
+      'The age header of the archive was altered or damaged (its MAC does not match)',
+      keep,
+    );
+  }
+  return new LifeboatError(
+    'DECRYPTION_FAILED',
+    `The encrypted archive was altered, damaged or truncated: authentication failed after ${plainBytes} decrypted bytes (${redact(text)})`,
+    { ...keep, hint: 'Use another archive; this one cannot be trusted.' },
+  );
+}
+
+/**
+ * An archive cipher that encrypts to age X25519 recipients and decrypts with age identities.
+ * Memory stays bounded: the stream is processed in age's 64 KiB chunks.
+ */
+export function ageCipher(input: AgeCipherOptions) {
+  const options = parseOptions(ageCipherOptionsSchema, input, 'age encryption');
+  const identities = options.identities ?? [];
+  for (const identity of identities) registerSecret(identity);
+  for (const [index, recipient] of options.recipients.entries()) {
+    try {
+      new Encrypter().addRecipient(recipient);
+    } catch {
+      throw new LifeboatError(
+        'CONFIG_INVALID',
+        `Invalid age encryption options: recipient ${index + 1} ("${recipient}") is not ${RECIPIENT_HINT}`,
+      );
+    }
+  }
+  for (const [index, identity] of identities.entries()) {
+    try {
+      new Decrypter().addIdentity(identity);
+    } catch {
+      // Never quote an identity, even a broken one.
+      throw new LifeboatError(
+        'CONFIG_INVALID',
+        `Invalid age encryption options: identity ${index + 1} is not ${IDENTITY_HINT}`,
+      );
+    }
+  }
+  const explicit = [...new Set(options.recipients)];
+  // Without explicit recipients, encrypt to the identities' own public keys (a restore host).
+  let derived: Promise<string[]> | undefined;
+  const recipients = () =>
+    explicit.length > 0
+      ? Promise.resolve(explicit)
+      : (derived ??= Promise.all(identities.map((i) => identityToRecipient(i))));
+
+  return {
+    id: 'age',
+    extension: '.age',
+    describe: () =>
+      explicit.length > 0
+        ? `age, to ${explicit.length} recipient${explicit.length === 1 ? '' : 's'}: ${explicit.join(', ')}`
+        : `age, to the public key${identities.length === 1 ? '' : 's'} of the configured identit${identities.length === 1 ? 'y' : 'ies'}`,
+    encrypt(plain: Readable): Readable {
+      return throughWeb(
+        plain,
+        async (web) => {
+          const encrypter = new Encrypter();
+          for (const r of await recipients()) encrypter.addRecipient(r);
+          return encrypter.encrypt(web);
+        },
+        (error) =>
+          error instanceof LifeboatError
+            ? error
+            : new LifeboatError(
+                'INTERNAL',
+                `age encryption failed: ${redact(error instanceof Error ? error.message : String(error))}`,
+                {
+                  cause: error,
+                },
+              ),
+      );
+    },
+    decrypt(encrypted: Readable): Readable {
+      if (identities.length === 0) {
+        encrypted.destroy();
+        throw new LifeboatError(
+          'IDENTITY_REQUIRED',
+          'The archive is encrypted with age and no identity was given to decrypt it',
+          {
+            hint: 'Set BACKUP_ENCRYPTION_IDENTITY_FILE to the age identity file (age-keygen output) matching a recipient.',
+          },
+        );
+      }
+      let plainBytes = 0;
+      return throughWeb(
+        encrypted,
+        async (web) => {
+          const decrypter = new Decrypter();
+          for (const identity of identities) decrypter.addIdentity(identity);
+          return decrypter.decrypt(web);
+        },
+        (error) =>
+          error instanceof LifeboatError
+            ? error
+            : decryptionError(error, identities.length, plainBytes),
+        (chunk) => {
+          plainBytes += chunk.length;
+        },
+      );
+    },
+  } satisfies ArchiveCipher;
+}

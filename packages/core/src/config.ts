@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import type { ArchiveCipher } from './cipher.js';
+import type { Notifier, Source, Storage } from './contracts.js';
+import { LifeboatError } from './errors.js';
+
+const isObjectWithId = (v: unknown) =>
+  typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string';
+
+export const retentionSchema = z
+  .object({
+    days: z.number().int().min(1, 'retention days must be at least 1').optional(),
+    keepLast: z.number().int().min(1).optional(),
+    keepDaily: z.number().int().min(1).optional(),
+    keepWeekly: z.number().int().min(1).optional(),
+    keepMonthly: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+export type RetentionPolicy = z.infer<typeof retentionSchema>;
+
+export const engineConfigSchema = z
+  .object({
+    sources: z
+      .array(z.custom<Source>(isObjectWithId, 'each source must be a Lifeboat source plugin'))
+      .min(1, 'at least one source (a database or config files) is needed'),
+    storage: z.custom<Storage>(isObjectWithId, 'storage must be a Lifeboat storage plugin'),
+    notifiers: z
+      .array(z.custom<Notifier>(isObjectWithId, 'each notifier must be a Lifeboat notifier plugin'))
+      .default([]),
+    prefix: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+        'the prefix may hold only letters, digits, ".", "_" and "-"',
+      )
+      .default('critical_backup'),
+    compressionLevel: z.number().int().min(1).max(9).default(6),
+    compressionConcurrency: z.number().int().min(1).max(64).default(4),
+    cipher: z.custom<ArchiveCipher>(isObjectWithId, 'cipher must be an archive cipher').optional(),
+    retention: retentionSchema.default({ days: 30 }),
+    /** Prune after every successful backup. */
+    pruneAfterBackup: z.boolean().default(true),
+    health: z
+      .object({
+        maxAgeHours: z.number().positive().default(25),
+        minFreeBytes: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(1024 * 1024 * 1024),
+      })
+      .strict()
+      .default({ maxAgeHours: 25, minFreeBytes: 1024 * 1024 * 1024 }),
+    lock: z
+      .object({
+        /** Wait this long for another run's lock; 0 fails at once with LOCKED. */
+        waitMs: z.number().int().nonnegative().default(0),
+        /** A lock older than this, not refreshed, is stale and taken over. */
+        staleMs: z
+          .number()
+          .int()
+          .positive()
+          .default(10 * 60 * 1000),
+      })
+      .strict()
+      .default({ waitMs: 0, staleMs: 10 * 60 * 1000 }),
+    /** Where a notifier may attach the archive: only below this size. 0 never attaches. */
+    attachArchiveMaxBytes: z.number().int().nonnegative().default(0),
+    /** Injected clock, for tests. */
+    now: z.custom<() => Date>((v) => typeof v === 'function').optional(),
+  })
+  .strict();
+
+export type EngineConfig = z.input<typeof engineConfigSchema>;
+export type ResolvedEngineConfig = z.output<typeof engineConfigSchema>;
+
+/** Formats zod issues as one message a person understands: the setting, then what is wrong. */
+export function formatIssues(error: z.ZodError, names: Record<string, string> = {}): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.join('.');
+      const name = names[path] ?? (path || 'configuration');
+      if (issue.code === 'unrecognized_keys') {
+        return `${name}: unknown setting${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      }
+      return `${name}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+/** Parses a zod schema and throws CONFIG_INVALID naming every bad setting. */
+export function parseOptions<T extends z.ZodType>(
+  schema: T,
+  input: unknown,
+  what: string,
+): z.output<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      `Invalid ${what} options: ${formatIssues(result.error)}`,
+      {
+        cause: result.error,
+      },
+    );
+  }
+  return result.data;
+}

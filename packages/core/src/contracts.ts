@@ -1,0 +1,212 @@
+import type { Readable } from 'node:stream';
+import type { LifeboatEmitter } from './events.js';
+import type { Manifest } from './manifest.js';
+
+/* ------------------------------------------------------------------ storage */
+
+export interface StoredObject {
+  key: string;
+  bytes: number;
+  modifiedAt: Date;
+}
+
+export interface PutOptions {
+  signal?: AbortSignal;
+  /** Plain metadata that holds no secret (S3 object metadata, for example). */
+  metadata?: Record<string, string>;
+}
+
+export interface StorageCapabilities {
+  /** `freeSpace()` returns a number. */
+  freeSpace: boolean;
+  /** `put(..., { exclusive })` cannot overwrite, even under a race (used for the lock). */
+  exclusiveCreate: boolean;
+}
+
+/**
+ * A place archives live. Keys are `/`-separated relative paths.
+ * `put` is atomic: a reader never sees a half-written object under its final name, and a failed
+ * or aborted put leaves nothing under that name. `put` never overwrites an existing key unless
+ * `overwrite: true` is passed (history records, the lock).
+ */
+export interface Storage {
+  readonly id: string;
+  readonly capabilities: StorageCapabilities;
+  /** Where this storage is, for people: no secret in it. */
+  describe(): string;
+  /** Prepares the storage (create folders, check credentials, clean leftovers of killed runs). */
+  connect(options?: { signal?: AbortSignal }): Promise<void>;
+  close(): Promise<void>;
+  put(
+    key: string,
+    body: Readable | Uint8Array,
+    options?: PutOptions & { overwrite?: boolean },
+  ): Promise<StoredObject>;
+  /** Throws NOT_FOUND when the key does not exist. */
+  get(key: string, options?: { signal?: AbortSignal }): Promise<Readable>;
+  /** Throws NOT_FOUND when the key does not exist. */
+  stat(key: string): Promise<StoredObject>;
+  /** Objects whose key starts with `prefix`, in no particular order. Never lists temporary files. */
+  list(prefix?: string): Promise<StoredObject[]>;
+  /** Deleting a key that does not exist is not an error. */
+  delete(key: string): Promise<void>;
+  /** Free bytes where the archives live, when the storage can tell. */
+  freeSpace?(): Promise<{ freeBytes: number; totalBytes: number }>;
+}
+
+/* ------------------------------------------------------------------ sources */
+
+export type EntryType = 'file' | 'directory' | 'symlink';
+
+/** What a source hands the engine for each archive entry. */
+export interface EntryInput {
+  /** Path inside the source's section, `/`-separated, no leading slash, no `..`. */
+  path: string;
+  type: EntryType;
+  /** Required for files: the exact number of bytes `body` yields. */
+  size?: number;
+  /** File contents. A function is called once, when the entry is written. */
+  body?: Uint8Array | (() => Readable | Promise<Readable>);
+  mode?: number;
+  mtime?: Date;
+  /** For symlinks: the link target, relative to the link's folder. */
+  linkname?: string;
+}
+
+export interface EntryRecord {
+  /** Full archive path, including the section (`config/.env.production`). */
+  path: string;
+  type: EntryType;
+  size: number;
+  sha256?: string;
+  mode?: number;
+  mtime?: string;
+  linkname?: string;
+}
+
+export interface SourceProgress {
+  /** What is being worked on: a table (`public.users`) or a file path. */
+  item?: string;
+  rows?: number;
+  bytes: number;
+  /** Estimated total bytes of the source, when known. */
+  totalBytes?: number;
+}
+
+export interface BackupContext {
+  signal: AbortSignal;
+  events: LifeboatEmitter;
+  /** Adds an entry to the archive. Resolves once it is written: await it for backpressure. */
+  emit(entry: EntryInput): Promise<EntryRecord>;
+  progress(progress: SourceProgress): void;
+  warn(code: string, message: string, details?: Record<string, unknown>): void;
+}
+
+/** An entry read back from an archive: consume `stream` fully (or call `skip`) before the next. */
+export interface ArchiveEntry extends EntryRecord {
+  /** Path inside the section (`.env.production` for `config/.env.production`). */
+  relativePath: string;
+  stream: Readable;
+}
+
+export interface RestoreOptions {
+  /** Only these tables (database sources). */
+  tables?: string[];
+  targetDatabase?: string;
+  targetUrl?: string;
+  clean?: boolean;
+  asSuffix?: string;
+  /** Target folder (file sources). */
+  targetDir?: string;
+  overwrite?: boolean;
+  /** Source-specific options. */
+  [key: string]: unknown;
+}
+
+export interface RestoreContext {
+  signal: AbortSignal;
+  events: LifeboatEmitter;
+  /** The summary this source wrote into the manifest at backup time. */
+  summary: Record<string, unknown>;
+  manifest: Manifest;
+  /** This source's entries, in archive order, already checked against the manifest. */
+  entries: AsyncIterable<ArchiveEntry>;
+  options: RestoreOptions;
+  warn(code: string, message: string, details?: Record<string, unknown>): void;
+}
+
+export interface HealthCheck {
+  name: string;
+  status: 'ok' | 'warning' | 'critical';
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface Source {
+  readonly id: string;
+  /** Top-level archive folder this source owns: `database`, `config`. */
+  readonly section: string;
+  describe(): string;
+  connect(options?: { signal?: AbortSignal }): Promise<void>;
+  close(): Promise<void>;
+  /** Writes entries through `ctx.emit`; returns the summary stored in the manifest (no secrets). */
+  backup(ctx: BackupContext): Promise<Record<string, unknown>>;
+  restore(ctx: RestoreContext): Promise<Record<string, unknown>>;
+  /** Deep verification: restore into scratch space and compare with the summary. */
+  verifyDeep?(ctx: RestoreContext): Promise<VerifyProblem[]>;
+  /** Health checks of what this source reads (database reachable, files present). */
+  health?(): Promise<HealthCheck[]>;
+  /** Lines for BACKUP_INFO.txt: how to restore this section by hand. */
+  manualRestoreSteps?(summary: Record<string, unknown>): string[];
+}
+
+export interface VerifyProblem {
+  code: string;
+  message: string;
+  path?: string;
+}
+
+/* ---------------------------------------------------------------- notifiers */
+
+export type NotificationEvent =
+  | { kind: 'backup:succeeded'; result: BackupResult; attachment?: () => Promise<Readable> }
+  | {
+      kind: 'backup:failed';
+      error: { code: string; message: string; hint: string };
+      at: Date;
+      storage: string;
+    }
+  | { kind: 'health:alert'; report: HealthReport }
+  | { kind: 'test'; at: Date };
+
+export interface Notifier {
+  readonly id: string;
+  describe(): string;
+  notify(event: NotificationEvent, options?: { signal?: AbortSignal }): Promise<void>;
+  health?(): Promise<HealthCheck[]>;
+  close?(): Promise<void>;
+}
+
+/* ------------------------------------------------------------------ results */
+
+export interface BackupResult {
+  id: string;
+  file: string;
+  bytes: number;
+  sha256: string;
+  createdAt: string;
+  durationMs: number;
+  storage: string;
+  encrypted: boolean;
+  tables: { name: string; rows: number }[];
+  files: number;
+  warnings: { code: string; message: string }[];
+  pruned: string[];
+  notifications: { notifier: string; ok: boolean; error?: string }[];
+}
+
+export interface HealthReport {
+  status: 'OK' | 'WARNING' | 'CRITICAL';
+  checkedAt: string;
+  checks: HealthCheck[];
+}

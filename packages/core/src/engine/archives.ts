@@ -1,0 +1,75 @@
+import type { Readable } from 'node:stream';
+import { normalizeArchiveId, parseArchiveName } from '../archive/naming.js';
+import { LifeboatError } from '../errors.js';
+import type { EngineContext } from './context.js';
+
+export interface ArchiveInfo {
+  id: string;
+  file: string;
+  bytes: number;
+  createdAt: string;
+  encrypted: boolean;
+}
+
+/** The archives in the storage, newest first. Temporary and foreign files are not archives. */
+export async function listArchives(ctx: EngineContext): Promise<ArchiveInfo[]> {
+  await ctx.ready();
+  const objects = await ctx.storage.list('');
+  const archives: ArchiveInfo[] = [];
+  for (const object of objects) {
+    if (object.key.includes('/')) continue;
+    const parsed = parseArchiveName(object.key);
+    if (!parsed || parsed.prefix !== ctx.config.prefix) continue;
+    archives.push({
+      id: parsed.id,
+      file: object.key,
+      bytes: object.bytes,
+      createdAt: parsed.createdAt.toISOString(),
+      encrypted: parsed.encrypted,
+    });
+  }
+  return archives.sort(
+    (a, b) =>
+      b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id, 'en', { numeric: true }),
+  );
+}
+
+/** Finds an archive by id (with or without extensions), `latest` or `random` (among the last 30 days). */
+export async function resolveArchive(ctx: EngineContext, ref = 'latest'): Promise<ArchiveInfo> {
+  const archives = await listArchives(ctx);
+  if (archives.length === 0)
+    throw new LifeboatError('NO_ARCHIVES', `No archive in ${ctx.storage.describe()}`);
+  if (ref === 'latest') return archives[0]!;
+  if (ref === 'random') {
+    const since = ctx.now().getTime() - 30 * 86400_000;
+    const recent = archives.filter((a) => Date.parse(a.createdAt) >= since);
+    const pool = recent.length > 0 ? recent : archives;
+    return pool[Math.floor(Math.random() * pool.length)]!;
+  }
+  const id = normalizeArchiveId(ref);
+  const found = archives.find((a) => a.id === id);
+  if (!found) {
+    throw new LifeboatError('NOT_FOUND', `No archive "${ref}" in ${ctx.storage.describe()}`, {
+      hint: 'List the archives with `lifeboat list`.',
+    });
+  }
+  return found;
+}
+
+/** Opens an archive's plain .tar.gz bytes, decrypting when needed. */
+export async function openArchive(
+  ctx: EngineContext,
+  archive: ArchiveInfo,
+  signal?: AbortSignal,
+): Promise<Readable> {
+  const raw = await ctx.storage.get(archive.file, signal ? { signal } : {});
+  if (!archive.encrypted) return raw;
+  if (!ctx.cipher) {
+    raw.destroy();
+    throw new LifeboatError(
+      'IDENTITY_REQUIRED',
+      `Archive ${archive.id} is encrypted and no identity is configured`,
+    );
+  }
+  return ctx.cipher.decrypt(raw);
+}

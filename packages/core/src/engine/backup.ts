@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { renderBackupInfo } from '../archive/backup-info.js';
+import { ARCHIVE_EXTENSION, uniqueArchiveId } from '../archive/naming.js';
+import { createArchiveWriter } from '../archive/writer.js';
+import type { BackupResult, EntryRecord, Source } from '../contracts.js';
+import { LifeboatError, throwIfAborted, toLifeboatError } from '../errors.js';
+import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, type Manifest } from '../manifest.js';
+import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import { listArchives } from './archives.js';
+import { type EngineContext, errorSummary } from './context.js';
+
+export interface BackupOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * One backup of every source into one archive, streamed to the storage as it is made.
+ * On failure nothing is left under the archive's name and the error is recorded in the history.
+ */
+export async function createBackup(
+  ctx: EngineContext,
+  options: BackupOptions = {},
+): Promise<BackupResult> {
+  const started = ctx.now();
+  const startedMs = performance.now();
+  const controller = new AbortController();
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, controller.signal])
+    : controller.signal;
+  let id: string | undefined;
+  try {
+    throwIfAborted(signal);
+    await ctx.ready(signal);
+    const taken = new Set((await listArchives(ctx)).map((a) => a.id));
+    id = uniqueArchiveId(ctx.config.prefix, started, taken);
+    const file = `${id}${ARCHIVE_EXTENSION}${ctx.cipher?.extension ?? ''}`;
+    ctx.events.emit('backup:started', {
+      id,
+      file,
+      sources: ctx.sources.map((s) => s.id),
+      storage: ctx.storage.describe(),
+    });
+
+    const writer = createArchiveWriter({
+      compressionLevel: ctx.config.compressionLevel,
+      compressionConcurrency: ctx.config.compressionConcurrency,
+      signal,
+    });
+    const hash = createHash('sha256');
+    let storedBytes = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _e, cb) {
+        hash.update(chunk);
+        storedBytes += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    const encrypted = ctx.cipher ? ctx.cipher.encrypt(writer.output) : writer.output;
+    encrypted.on('error', (e) => tap.destroy(e));
+    encrypted.pipe(tap);
+    const put = ctx.storage.put(file, tap, {
+      signal,
+      metadata: { 'lifeboat-id': id, 'lifeboat-format': String(ARCHIVE_FORMAT_VERSION) },
+    });
+    // If the storage fails first, stop the sources at once.
+    put.catch((error) => {
+      controller.abort(error);
+      writer.abort(toLifeboatError(error, 'STORAGE_FAILED'));
+    });
+
+    const warnings: { code: string; message: string }[] = [];
+    const summaries: Manifest['sources'] = [];
+    try {
+      for (const source of ctx.sources) {
+        throwIfAborted(signal);
+        summaries.push({
+          id: source.id,
+          section: source.section,
+          summary: await backupSource(ctx, source, writer.add.bind(writer), warnings, signal),
+        });
+      }
+      const completed = ctx.now();
+      const manifest: Manifest = {
+        format: ARCHIVE_FORMAT,
+        formatVersion: ARCHIVE_FORMAT_VERSION,
+        tool: { name: TOOL_NAME, version: TOOL_VERSION },
+        createdAt: started.toISOString(),
+        completedAt: completed.toISOString(),
+        durationMs: Math.round(performance.now() - startedMs),
+        compression: { algorithm: 'gzip', level: ctx.config.compressionLevel },
+        sources: summaries,
+        entries: [...writer.entries],
+        warnings,
+      };
+      await writer.add('manifest.json', {
+        path: 'manifest.json',
+        type: 'file',
+        body: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
+        mode: 0o644,
+        mtime: completed,
+      });
+      const manual = summaries.map((s) => ({
+        section: s.section,
+        steps: ctx.sources.find((src) => src.id === s.id)?.manualRestoreSteps?.(s.summary) ?? [],
+      }));
+      await writer.add('BACKUP_INFO.txt', {
+        path: 'BACKUP_INFO.txt',
+        type: 'file',
+        body: Buffer.from(renderBackupInfo(id, manifest, manual)),
+        mode: 0o644,
+        mtime: completed,
+      });
+      await writer.add('SHA256SUMS', {
+        path: 'SHA256SUMS',
+        type: 'file',
+        body: Buffer.from(
+          manifest.entries
+            .filter((e) => e.sha256)
+            .map((e) => `${e.sha256}  ${e.path}\n`)
+            .join(''),
+        ),
+        mode: 0o644,
+        mtime: completed,
+      });
+      await writer.finish();
+    } catch (error) {
+      const failure = toLifeboatError(error, 'SOURCE_FAILED');
+      writer.abort(failure);
+      controller.abort(failure);
+      await put.catch(() => {});
+      throw failure;
+    }
+    const stored = await put;
+    const tables = summaries
+      .flatMap((s) =>
+        Array.isArray(s.summary.tables)
+          ? (s.summary.tables as { name: string; rows: number }[])
+          : [],
+      )
+      .map((t) => ({ name: t.name, rows: t.rows }));
+    const result: BackupResult = {
+      id,
+      file,
+      bytes: stored.bytes || storedBytes,
+      sha256: hash.digest('hex'),
+      createdAt: started.toISOString(),
+      durationMs: Math.round(performance.now() - startedMs),
+      storage: ctx.storage.describe(),
+      encrypted: Boolean(ctx.cipher),
+      tables,
+      files: writer.entries.filter(
+        (e: EntryRecord) => e.path.startsWith('config/') && e.type === 'file',
+      ).length,
+      warnings,
+      pruned: [],
+      notifications: [],
+    };
+    return result;
+  } catch (error) {
+    const failure = toLifeboatError(error, 'SOURCE_FAILED');
+    const durationMs = Math.round(performance.now() - startedMs);
+    ctx.events.emit('backup:failed', {
+      ...(id ? { id } : {}),
+      error: errorSummary(failure),
+      durationMs,
+    });
+    throw Object.assign(failure, { archiveId: id, durationMs, startedAt: started.toISOString() });
+  }
+}
+
+async function backupSource(
+  ctx: EngineContext,
+  source: Source,
+  add: (
+    path: string,
+    entry: Parameters<ReturnType<typeof createArchiveWriter>['add']>[1],
+  ) => Promise<EntryRecord>,
+  warnings: { code: string; message: string }[],
+  signal: AbortSignal,
+): Promise<Record<string, unknown>> {
+  const began = performance.now();
+  ctx.events.emit('source:started', { source: source.id });
+  await ctx.sourceReady(source, signal);
+  const summary = await source.backup({
+    signal,
+    events: ctx.events,
+    emit: async (entry) => {
+      const record = await add(`${source.section}/${entry.path}`, entry);
+      ctx.events.emit('entry:done', record);
+      return record;
+    },
+    progress: (p) => ctx.events.emit('source:progress', { source: source.id, ...p }),
+    warn: (code, message, details) => {
+      warnings.push({ code, message });
+      ctx.events.emit('warning', { code, message, ...(details ? { details } : {}) });
+    },
+  });
+  ctx.events.emit('source:done', {
+    source: source.id,
+    durationMs: Math.round(performance.now() - began),
+  });
+  if (!summary || typeof summary !== 'object') {
+    throw new LifeboatError('SOURCE_FAILED', `Source ${source.id} returned no summary`);
+  }
+  return summary;
+}

@@ -1,0 +1,25 @@
+import type { ArchiveCipher } from '../cipher.js';
+import type { ResolvedEngineConfig } from '../config.js';
+import type { Notifier, Source, Storage } from '../contracts.js';
+import type { LifeboatEmitter } from '../events.js';
+
+/** What every engine operation shares. */
+export interface EngineContext {
+  config: ResolvedEngineConfig;
+  storage: Storage;
+  sources: Source[];
+  notifiers: Notifier[];
+  cipher: ArchiveCipher | undefined;
+  events: LifeboatEmitter;
+  now: () => Date;
+  /** Connects the storage once. */
+  ready(signal?: AbortSignal): Promise<void>;
+  /** Connects a source once. */
+  sourceReady(source: Source, signal?: AbortSignal): Promise<void>;
+}
+
+export const errorSummary = (e: { code?: string; message: string; hint?: string }) => ({
+  code: e.code ?? 'INTERNAL',
+  message: e.message,
+  hint: e.hint ?? '',
+});

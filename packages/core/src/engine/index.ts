@@ -1,0 +1,146 @@
+import type { ArchiveCipher } from '../cipher.js';
+import { type EngineConfig, engineConfigSchema, formatIssues } from '../config.js';
+import type { BackupResult, HealthReport, Source } from '../contracts.js';
+import { LifeboatError } from '../errors.js';
+import { createEmitter, type LifeboatEmitter } from '../events.js';
+import { checkHealth } from '../ops/health.js';
+import { type NotifyOutcome, notifyAll } from '../ops/notify.js';
+import type { PruneResult } from '../ops/prune.js';
+import { runBackup, runPrune } from '../ops/run-backup.js';
+import { type Schedule, schedule } from '../ops/schedule.js';
+import { type DayTrend, report, type StatusReport, status } from '../ops/status.js';
+import { type ArchiveInfo, listArchives } from './archives.js';
+import type { BackupOptions } from './backup.js';
+import type { EngineContext } from './context.js';
+import { type RunRecord, readHistory } from './history.js';
+import { type EngineRestoreOptions, type RestoreResult, runRestore } from './restore.js';
+import { runVerify, type VerifyOptions, type VerifyResult } from './verify.js';
+
+export interface Engine {
+  readonly events: LifeboatEmitter;
+  readonly cipher: ArchiveCipher | undefined;
+  backup(options?: BackupOptions): Promise<BackupResult>;
+  list(): Promise<ArchiveInfo[]>;
+  verify(ref?: string, options?: VerifyOptions): Promise<VerifyResult>;
+  restore(ref?: string, options?: EngineRestoreOptions): Promise<RestoreResult>;
+  history(): Promise<RunRecord[]>;
+  prune(options?: { dryRun?: boolean; signal?: AbortSignal }): Promise<PruneResult>;
+  /** Checks database, storage, free space, age of the last success and the mail server. */
+  health(options?: { alert?: boolean }): Promise<HealthReport>;
+  status(options?: { days?: number }): Promise<StatusReport>;
+  report(options?: { days?: number }): Promise<DayTrend[]>;
+  /** Sends a test message through every notifier. */
+  notifyTest(): Promise<NotifyOutcome[]>;
+  /** Runs `backup()` on a cron schedule inside this process, never overlapping. */
+  schedule(
+    cron: string,
+    options?: { timezone?: string; onError?: (error: unknown) => void },
+  ): Schedule;
+  /** Closes every plugin the engine connected. */
+  close(): Promise<void>;
+  /** Internal context, for the operations modules. */
+  readonly context: EngineContext;
+}
+
+/** Creates an engine. Nothing connects until the first operation; call `close()` when done. */
+export function createEngine(input: EngineConfig): Engine {
+  const parsed = engineConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      `Invalid engine configuration: ${formatIssues(parsed.error)}`,
+      {
+        cause: parsed.error,
+      },
+    );
+  }
+  const config = parsed.data;
+  const sections = new Set<string>();
+  for (const source of config.sources) {
+    if (sections.has(source.section)) {
+      throw new LifeboatError(
+        'CONFIG_INVALID',
+        `Two sources write the "${source.section}/" section`,
+      );
+    }
+    sections.add(source.section);
+  }
+  const events = createEmitter();
+  let storageReady: Promise<void> | undefined;
+  const sourcesReady = new Map<Source, Promise<void>>();
+  const context: EngineContext = {
+    config,
+    storage: config.storage,
+    sources: config.sources,
+    notifiers: config.notifiers,
+    cipher: config.cipher,
+    events,
+    now: config.now ?? (() => new Date()),
+    ready(signal) {
+      storageReady ??= config.storage.connect(signal ? { signal } : {}).catch((error) => {
+        storageReady = undefined;
+        throw error;
+      });
+      return storageReady;
+    },
+    sourceReady(source, signal) {
+      let ready = sourcesReady.get(source);
+      if (!ready) {
+        ready = source.connect(signal ? { signal } : {}).catch((error) => {
+          sourcesReady.delete(source);
+          throw error;
+        });
+        sourcesReady.set(source, ready);
+      }
+      return ready;
+    },
+  };
+  return {
+    events,
+    cipher: config.cipher,
+    context,
+    backup: (options) => runBackup(context, options),
+    list: () => listArchives(context),
+    verify: (ref = 'latest', options) => runVerify(context, ref, options),
+    restore: (ref = 'latest', options) => runRestore(context, ref, options),
+    prune: (options) => runPrune(context, options),
+    async health(options = {}) {
+      const result = await checkHealth(context);
+      if (result.status !== 'OK') {
+        events.emit('health:alert', result);
+        if (options.alert) await notifyAll(context, { kind: 'health:alert', report: result });
+      }
+      return result;
+    },
+    status: (options = {}) => status(context, options.days),
+    report: (options = {}) => report(context, options.days),
+    notifyTest: () => notifyAll(context, { kind: 'test', at: context.now() }),
+    schedule(cron, options = {}) {
+      return schedule(cron, () => runBackup(context), {
+        ...(options.timezone ? { timezone: options.timezone } : {}),
+        onError: options.onError ?? (() => {}),
+        onSkip: () =>
+          events.emit('warning', {
+            code: 'RUN_SKIPPED',
+            message: 'A scheduled backup was skipped: the previous one is still running',
+          }),
+      });
+    },
+    async history() {
+      await context.ready();
+      return readHistory(context.storage);
+    },
+    async close() {
+      const closing: Promise<unknown>[] = [];
+      for (const [source, ready] of sourcesReady)
+        closing.push(ready.then(() => source.close()).catch(() => {}));
+      if (storageReady)
+        closing.push(storageReady.then(() => config.storage.close()).catch(() => {}));
+      for (const n of config.notifiers)
+        closing.push(n.close?.().catch(() => {}) ?? Promise.resolve());
+      await Promise.all(closing);
+      sourcesReady.clear();
+      storageReady = undefined;
+    },
+  };
+}

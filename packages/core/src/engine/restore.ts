@@ -1,0 +1,89 @@
+import type { ArchiveEntry, RestoreOptions } from '../contracts.js';
+import { LifeboatError, toLifeboatError } from '../errors.js';
+import { openArchive, resolveArchive } from './archives.js';
+import { type EngineContext, errorSummary } from './context.js';
+import { dispatchSections, type SectionHandler } from './sections.js';
+import { quickCheck, throwFirstProblem } from './verify.js';
+
+export interface EngineRestoreOptions extends RestoreOptions {
+  /** Restore only this section: `database` or `config`. */
+  only?: string;
+  signal?: AbortSignal;
+}
+
+export interface RestoreResult {
+  id: string;
+  durationMs: number;
+  sections: { section: string; source: string; summary: Record<string, unknown> }[];
+}
+
+/**
+ * Restores an archive. The whole archive is verified first, so a damaged or hostile archive is
+ * refused before anything is written; then each section goes to the source that wrote it.
+ */
+export async function runRestore(
+  ctx: EngineContext,
+  ref: string,
+  options: EngineRestoreOptions = {},
+): Promise<RestoreResult> {
+  const began = performance.now();
+  const archive = await resolveArchive(ctx, ref);
+  const { signal, only, ...sourceOptions } = options;
+  try {
+    const check = await quickCheck(ctx, archive, signal);
+    throwFirstProblem(check.problems, archive.id);
+    const manifest = check.manifest!;
+    const wanted = manifest.sources.filter((s) => !only || s.section === only);
+    if (wanted.length === 0) {
+      throw new LifeboatError('NOT_FOUND', `Archive ${archive.id} has no "${only}" section`, {
+        hint: `It holds: ${manifest.sources.map((s) => s.section).join(', ') || 'nothing'}.`,
+      });
+    }
+    const handlers = new Map<string, SectionHandler>();
+    const sections: RestoreResult['sections'] = [];
+    for (const section of wanted) {
+      const source = ctx.sources.find((s) => s.id === section.id && s.section === section.section);
+      if (!source) {
+        if (only) {
+          throw new LifeboatError(
+            'CONFIG_INVALID',
+            `No ${section.id} source is configured to restore "${section.section}/"`,
+            {
+              hint:
+                section.id === 'postgres'
+                  ? 'Configure the database (DATABASE_URL or POSTGRES_*).'
+                  : 'Configure the source.',
+            },
+          );
+        }
+        ctx.events.emit('warning', {
+          code: 'SECTION_SKIPPED',
+          message: `"${section.section}/" is not restored: no ${section.id} source is configured`,
+        });
+        continue;
+      }
+      handlers.set(section.section, async (entries: AsyncIterable<ArchiveEntry>) => {
+        const summary = await source.restore({
+          signal: signal ?? new AbortController().signal,
+          events: ctx.events,
+          summary: section.summary,
+          manifest,
+          entries,
+          options: sourceOptions,
+          warn: (code, message, details) =>
+            ctx.events.emit('warning', { code, message, ...(details ? { details } : {}) }),
+        });
+        sections.push({ section: section.section, source: source.id, summary });
+      });
+    }
+    ctx.events.emit('restore:started', { id: archive.id, sections: [...handlers.keys()] });
+    await dispatchSections(await openArchive(ctx, archive, signal), manifest, handlers, signal);
+    const durationMs = Math.round(performance.now() - began);
+    ctx.events.emit('restore:succeeded', { id: archive.id, durationMs });
+    return { id: archive.id, durationMs, sections };
+  } catch (error) {
+    const failure = toLifeboatError(error, 'RESTORE_FAILED');
+    ctx.events.emit('restore:failed', { id: archive.id, error: errorSummary(failure) });
+    throw failure;
+  }
+}

@@ -1,0 +1,111 @@
+import type { Readable } from 'node:stream';
+import { type ReadEntry, readArchive } from '../archive/reader.js';
+import type { ArchiveEntry } from '../contracts.js';
+import { LifeboatError } from '../errors.js';
+import type { Manifest } from '../manifest.js';
+
+export type SectionHandler = (entries: AsyncIterable<ArchiveEntry>) => Promise<void>;
+
+/**
+ * Reads an archive once and hands each section's entries to its handler, in archive order.
+ * Every entry is checked against the manifest after it has been read: a mismatch throws inside
+ * the handler's loop, so the handler can undo what it did. Unhandled sections are skipped.
+ */
+export async function dispatchSections(
+  input: Readable,
+  manifest: Manifest,
+  handlers: Map<string, SectionHandler>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const expected = new Map(manifest.entries.map((e) => [e.path, e]));
+  const iterator = readArchive(input, signal ? { signal } : {})[Symbol.asyncIterator]();
+  let peeked: ReadEntry | undefined;
+  let exhausted = false;
+  const next = async (): Promise<ReadEntry | undefined> => {
+    if (peeked) {
+      const p = peeked;
+      peeked = undefined;
+      return p;
+    }
+    if (exhausted) return undefined;
+    const r = await iterator.next();
+    if (r.done) {
+      exhausted = true;
+      return undefined;
+    }
+    return r.value;
+  };
+  const checkDigest = async (entry: ReadEntry) => {
+    const want = expected.get(entry.path);
+    if (!want) {
+      if (entry.path.includes('/')) {
+        throw new LifeboatError(
+          'ENTRY_UNEXPECTED',
+          `"${entry.path}" is not listed in the manifest`,
+        );
+      }
+      return;
+    }
+    if (want.type === 'file') {
+      const digest = await entry.digest;
+      if (digest !== want.sha256) {
+        throw new LifeboatError(
+          'ENTRY_MISMATCH',
+          `"${entry.path}" does not match its sha256 in the manifest`,
+        );
+      }
+    }
+  };
+  try {
+    for (;;) {
+      const entry = await next();
+      if (!entry) break;
+      const section = entry.path.split('/')[0]!;
+      const handler = entry.path.includes('/') ? handlers.get(section) : undefined;
+      if (!handler) {
+        entry.stream.resume();
+        await checkDigest(entry);
+        continue;
+      }
+      peeked = entry;
+      async function* sectionEntries(): AsyncGenerator<ArchiveEntry> {
+        for (;;) {
+          const e = await next();
+          if (!e) return;
+          if (!e.path.includes('/') || e.path.split('/')[0] !== section) {
+            peeked = e;
+            return;
+          }
+          const want = expected.get(e.path);
+          yield {
+            path: e.path,
+            relativePath: e.path.slice(section.length + 1),
+            type: e.type,
+            size: e.size,
+            mode: e.mode,
+            mtime: e.mtime.toISOString(),
+            ...(want?.sha256 ? { sha256: want.sha256 } : {}),
+            ...(e.linkname ? { linkname: e.linkname } : {}),
+            stream: e.stream,
+          };
+          if (!e.stream.readableEnded) e.stream.resume();
+          await checkDigest(e);
+        }
+      }
+      await handler(sectionEntries());
+      // Skip what the handler did not read of its section.
+      for (;;) {
+        const e = await next();
+        if (!e) break;
+        if (e.path.split('/')[0] !== section || !e.path.includes('/')) {
+          peeked = e;
+          break;
+        }
+        e.stream.resume();
+        await checkDigest(e);
+      }
+    }
+  } finally {
+    await iterator.return?.(undefined);
+  }
+}

@@ -1,0 +1,140 @@
+import { checkArchive } from '../archive/verify.js';
+import type { VerifyProblem } from '../contracts.js';
+import { type ErrorCode, errorCodes, LifeboatError, toLifeboatError } from '../errors.js';
+import type { Manifest } from '../manifest.js';
+import { type ArchiveInfo, openArchive, resolveArchive } from './archives.js';
+import type { EngineContext } from './context.js';
+import { recordRun } from './history.js';
+import { dispatchSections } from './sections.js';
+
+export interface VerifyOptions {
+  deep?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface VerifyResult {
+  id: string;
+  file: string;
+  ok: boolean;
+  deep: boolean;
+  entries: number;
+  bytes: number;
+  durationMs: number;
+  problems: VerifyProblem[];
+  manifest?: Pick<Manifest, 'createdAt' | 'formatVersion' | 'tool'>;
+}
+
+/** Reads the whole archive and checks it against its manifest. Throws nothing for a bad archive. */
+export async function quickCheck(ctx: EngineContext, archive: ArchiveInfo, signal?: AbortSignal) {
+  const stream = await openArchive(ctx, archive, signal);
+  return checkArchive(stream, {
+    ...(signal ? { signal } : {}),
+    onEntry: (path, bytes) => ctx.events.emit('verify:progress', { id: archive.id, path, bytes }),
+  });
+}
+
+export async function runVerify(
+  ctx: EngineContext,
+  ref: string,
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
+  const began = performance.now();
+  const startedAt = ctx.now().toISOString();
+  const archive = await resolveArchive(ctx, ref);
+  const deep = options.deep ?? false;
+  ctx.events.emit('verify:started', { id: archive.id, deep });
+  let check: Awaited<ReturnType<typeof quickCheck>>;
+  try {
+    check = await quickCheck(ctx, archive, options.signal);
+  } catch (error) {
+    const e = toLifeboatError(error, 'ARCHIVE_CORRUPT');
+    check = { problems: [{ code: e.code, message: e.message }], entries: 0, bytes: 0 };
+  }
+  const problems = [...check.problems];
+  if (deep && problems.length === 0 && check.manifest) {
+    problems.push(...(await deepCheck(ctx, archive, check.manifest, options.signal)));
+  }
+  const result: VerifyResult = {
+    id: archive.id,
+    file: archive.file,
+    ok: problems.length === 0,
+    deep,
+    entries: check.entries,
+    bytes: check.bytes,
+    durationMs: Math.round(performance.now() - began),
+    problems,
+    ...(check.manifest
+      ? {
+          manifest: {
+            createdAt: check.manifest.createdAt,
+            formatVersion: check.manifest.formatVersion,
+            tool: check.manifest.tool,
+          },
+        }
+      : {}),
+  };
+  if (result.ok)
+    ctx.events.emit('verify:succeeded', { id: archive.id, deep, durationMs: result.durationMs });
+  else ctx.events.emit('verify:failed', { id: archive.id, deep, problems });
+  await recordRun(ctx.storage, {
+    kind: 'verify',
+    ok: result.ok,
+    id: archive.id,
+    file: archive.file,
+    startedAt,
+    durationMs: result.durationMs,
+    deep,
+    problems: problems.map((p) => ({ code: p.code, message: p.message })),
+  }).catch(() => {});
+  return result;
+}
+
+async function deepCheck(
+  ctx: EngineContext,
+  archive: ArchiveInfo,
+  manifest: Manifest,
+  signal?: AbortSignal,
+): Promise<VerifyProblem[]> {
+  const problems: VerifyProblem[] = [];
+  const handlers = new Map<
+    string,
+    (entries: AsyncIterable<import('../contracts.js').ArchiveEntry>) => Promise<void>
+  >();
+  for (const section of manifest.sources) {
+    const source = ctx.sources.find((s) => s.section === section.section && s.id === section.id);
+    if (!source?.verifyDeep) continue;
+    handlers.set(section.section, async (entries) => {
+      await ctx.sourceReady(source, signal);
+      problems.push(
+        ...(await source.verifyDeep!({
+          signal: signal ?? new AbortController().signal,
+          events: ctx.events,
+          summary: section.summary,
+          manifest,
+          entries,
+          options: {},
+          warn: (code, message, details) =>
+            ctx.events.emit('warning', { code, message, ...(details ? { details } : {}) }),
+        })),
+      );
+    });
+  }
+  if (handlers.size === 0) return problems;
+  try {
+    await dispatchSections(await openArchive(ctx, archive, signal), manifest, handlers, signal);
+  } catch (error) {
+    const e = toLifeboatError(error, 'VERIFY_FAILED');
+    problems.push({ code: e.code, message: e.message });
+  }
+  return problems;
+}
+
+/** Throws the first problem of a check as its own error code (used before a restore). */
+export function throwFirstProblem(problems: VerifyProblem[], id: string): void {
+  const first = problems[0];
+  if (!first) return;
+  const known: ErrorCode = first.code in errorCodes ? (first.code as ErrorCode) : 'VERIFY_FAILED';
+  throw new LifeboatError(known, `Archive ${id} failed verification: ${first.message}`, {
+    details: { problems, ...(first.path ? { path: first.path } : {}) },
+  });
+}

@@ -1,0 +1,60 @@
+import { EventEmitter } from 'eventemitter3';
+import type { BackupResult, EntryRecord, HealthReport, SourceProgress } from './contracts.js';
+
+export interface ErrorSummary {
+  code: string;
+  message: string;
+  hint: string;
+}
+
+/** Every event the engine emits. Hosts subscribe to log, meter or render progress. */
+export interface LifeboatEventMap {
+  'backup:started': { id: string; file: string; sources: string[]; storage: string };
+  'source:started': { source: string };
+  'source:progress': { source: string } & SourceProgress;
+  'source:done': { source: string; durationMs: number };
+  'entry:done': EntryRecord;
+  'table:done': { table: string; rows: number; bytes: number; durationMs: number };
+  'backup:succeeded': BackupResult;
+  'backup:failed': { id?: string; error: ErrorSummary; durationMs: number };
+  'verify:started': { id: string; deep: boolean };
+  'verify:progress': { id: string; path: string; bytes: number; totalBytes?: number };
+  'verify:succeeded': { id: string; deep: boolean; durationMs: number };
+  'verify:failed': {
+    id: string;
+    deep: boolean;
+    problems: { code: string; message: string; path?: string }[];
+  };
+  'restore:started': { id: string; sections: string[] };
+  'restore:progress': {
+    source: string;
+    item?: string;
+    rows?: number;
+    bytes: number;
+    totalBytes?: number;
+  };
+  'restore:table': { table: string; rows: number; durationMs: number };
+  'restore:file': { path: string; target: string; backup?: string };
+  'restore:succeeded': { id: string; durationMs: number };
+  'restore:failed': { id: string; error: ErrorSummary };
+  'prune:planned': {
+    keep: { id: string; reasons: string[] }[];
+    remove: { id: string; reason: string }[];
+  };
+  'prune:deleted': { id: string };
+  'notify:sent': { notifier: string; kind: string };
+  'notify:failed': { notifier: string; kind: string; error: ErrorSummary };
+  'health:alert': HealthReport;
+  'lock:waiting': { owner: string; since: string };
+  warning: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+export type LifeboatEventName = keyof LifeboatEventMap;
+
+type Listeners = { [K in LifeboatEventName]: (payload: LifeboatEventMap[K]) => void };
+
+export type LifeboatEmitter = EventEmitter<Listeners>;
+
+export function createEmitter(): LifeboatEmitter {
+  return new EventEmitter<Listeners>();
+}

@@ -1,0 +1,41 @@
+export * from './archive/naming.js';
+export { createParallelGzip } from './archive/parallel-gzip.js';
+export {
+  assertSafeEntryPath,
+  assertSafeLink,
+  decodeSegment,
+  encodeSegment,
+} from './archive/paths.js';
+export { classifyReadError, type ReadEntry, readArchive } from './archive/reader.js';
+export { type ArchiveCheck, checkArchive, parseManifest } from './archive/verify.js';
+export { type ArchiveWriter, createArchiveWriter } from './archive/writer.js';
+export * from './cipher/age.js';
+export * from './cipher.js';
+export * from './config.js';
+export * from './contracts.js';
+export type { ArchiveInfo } from './engine/archives.js';
+export type { BackupOptions } from './engine/backup.js';
+export {
+  HISTORY_PREFIX,
+  META_PREFIX,
+  type RunRecord,
+  readHistory,
+  recordRun,
+} from './engine/history.js';
+export { createEngine, type Engine } from './engine/index.js';
+export type { EngineRestoreOptions, RestoreResult } from './engine/restore.js';
+export type { VerifyOptions, VerifyResult } from './engine/verify.js';
+export * from './errors.js';
+export * from './events.js';
+export * from './manifest.js';
+export { type AuditFinding, type AuditOptions, audit, SECRET_ENTRY } from './ops/audit.js';
+export { checkHealth } from './ops/health.js';
+export { acquireLock, type HeldLock, LOCK_KEY } from './ops/lock.js';
+export type { NotifyOutcome } from './ops/notify.js';
+export type { PruneResult } from './ops/prune.js';
+export { planRetention, type RetentionCandidate, type RetentionPlan } from './ops/retention.js';
+export type { Schedule } from './ops/schedule.js';
+export type { DayTrend, StatusReport } from './ops/status.js';
+export * from './redact.js';
+export * from './storage-memory.js';
+export * from './version.js';

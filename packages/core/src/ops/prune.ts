@@ -1,0 +1,40 @@
+import { listArchives } from '../engine/archives.js';
+import type { EngineContext } from '../engine/context.js';
+import { recordRun } from '../engine/history.js';
+import { planRetention, type RetentionPlan } from './retention.js';
+
+export interface PruneResult extends RetentionPlan {
+  dryRun: boolean;
+  deleted: string[];
+}
+
+/** Applies the retention policy. The caller holds the lock. */
+export async function prune(
+  ctx: EngineContext,
+  options: { dryRun?: boolean } = {},
+): Promise<PruneResult> {
+  const started = ctx.now();
+  const began = performance.now();
+  const archives = await listArchives(ctx);
+  const plan = planRetention(archives, ctx.config.retention, ctx.now());
+  ctx.events.emit('prune:planned', plan);
+  const deleted: string[] = [];
+  if (!options.dryRun) {
+    for (const item of plan.remove) {
+      const archive = archives.find((a) => a.id === item.id)!;
+      await ctx.storage.delete(archive.file);
+      deleted.push(archive.file);
+      ctx.events.emit('prune:deleted', { id: item.id });
+    }
+    if (deleted.length > 0) {
+      await recordRun(ctx.storage, {
+        kind: 'prune',
+        ok: true,
+        startedAt: started.toISOString(),
+        durationMs: Math.round(performance.now() - began),
+        deleted,
+      }).catch(() => {});
+    }
+  }
+  return { ...plan, dryRun: Boolean(options.dryRun), deleted };
+}

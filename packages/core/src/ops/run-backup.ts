@@ -1,0 +1,122 @@
+import type { BackupResult } from '../contracts.js';
+import { type BackupOptions, createBackup } from '../engine/backup.js';
+import type { EngineContext } from '../engine/context.js';
+import { errorSummary } from '../engine/context.js';
+import { recordRun } from '../engine/history.js';
+import { LifeboatError, toLifeboatError } from '../errors.js';
+import { acquireLock } from './lock.js';
+import { notifyAll } from './notify.js';
+import { prune } from './prune.js';
+
+/**
+ * The whole nightly job: lock, back up, prune (only after a success), warn on low space,
+ * record the run, notify. A notifier failure never fails the backup; it is recorded.
+ */
+export async function runBackup(
+  ctx: EngineContext,
+  options: BackupOptions = {},
+): Promise<BackupResult> {
+  const startedAt = ctx.now();
+  await ctx.ready(options.signal);
+  const lock = await acquireLock(ctx.storage, {
+    ...ctx.config.lock,
+    operation: 'backup',
+    events: ctx.events,
+    ...(options.signal ? { signal: options.signal } : {}),
+    now: ctx.now,
+  });
+  let result: BackupResult;
+  try {
+    try {
+      result = await createBackup(ctx, options);
+    } catch (error) {
+      const failure = toLifeboatError(error, 'SOURCE_FAILED');
+      const extra = failure as LifeboatError & { archiveId?: string; durationMs?: number };
+      const notifications = await notifyAll(ctx, {
+        kind: 'backup:failed',
+        error: errorSummary(failure),
+        at: startedAt,
+        storage: ctx.storage.describe(),
+      });
+      await recordRun(ctx.storage, {
+        kind: 'backup',
+        ok: false,
+        ...(extra.archiveId ? { id: extra.archiveId } : {}),
+        startedAt: startedAt.toISOString(),
+        durationMs: extra.durationMs ?? 0,
+        error: { code: failure.code, message: failure.message },
+        notifications,
+      }).catch(() => {});
+      throw failure;
+    }
+    if (ctx.config.pruneAfterBackup) {
+      try {
+        result.pruned = (await prune(ctx)).deleted;
+      } catch (error) {
+        const e = toLifeboatError(error, 'STORAGE_FAILED');
+        result.warnings.push({ code: 'PRUNE_FAILED', message: e.message });
+        ctx.events.emit('warning', { code: 'PRUNE_FAILED', message: e.message });
+      }
+    }
+    if (ctx.storage.freeSpace) {
+      const space = await ctx.storage.freeSpace().catch(() => undefined);
+      if (space && space.freeBytes < ctx.config.health.minFreeBytes) {
+        // Low space warns and alerts; it never makes the prune delete beyond the policy.
+        const message = `Only ${(space.freeBytes / 1024 ** 3).toFixed(2)} GiB free in ${ctx.storage.describe()} (minimum ${(ctx.config.health.minFreeBytes / 1024 ** 3).toFixed(2)} GiB)`;
+        result.warnings.push({ code: 'LOW_FREE_SPACE', message });
+        ctx.events.emit('warning', { code: 'LOW_FREE_SPACE', message });
+      }
+    }
+    const file = result.file;
+    result.notifications = await notifyAll(ctx, {
+      kind: 'backup:succeeded',
+      result,
+      attachment: () => ctx.storage.get(file),
+    });
+    await recordRun(ctx.storage, {
+      kind: 'backup',
+      ok: true,
+      id: result.id,
+      file: result.file,
+      startedAt: result.createdAt,
+      durationMs: result.durationMs,
+      bytes: result.bytes,
+      encrypted: result.encrypted,
+      tables: result.tables,
+      files: result.files,
+      notifications: result.notifications,
+      ...(result.warnings.length ? { problems: result.warnings } : {}),
+    }).catch((error) => {
+      ctx.events.emit('warning', {
+        code: 'HISTORY_FAILED',
+        message: `Could not record the run: ${(error as Error).message}`,
+      });
+    });
+    ctx.events.emit('backup:succeeded', result);
+    return result;
+  } finally {
+    await lock.release().catch(() => {});
+  }
+}
+
+/** Prune under the lock (`lifeboat prune`). */
+export async function runPrune(
+  ctx: EngineContext,
+  options: { dryRun?: boolean; signal?: AbortSignal } = {},
+) {
+  await ctx.ready(options.signal);
+  if (options.dryRun) return prune(ctx, { dryRun: true });
+  const lock = await acquireLock(ctx.storage, {
+    ...ctx.config.lock,
+    operation: 'prune',
+    events: ctx.events,
+    now: ctx.now,
+  });
+  try {
+    return await prune(ctx);
+  } finally {
+    await lock.release().catch(() => {});
+  }
+}
+
+export { LifeboatError };

@@ -1,0 +1,120 @@
+import { listArchives } from '../engine/archives.js';
+import type { EngineContext } from '../engine/context.js';
+import { type RunRecord, readHistory } from '../engine/history.js';
+
+export interface StatusReport {
+  lastSuccess?: { id?: string; at: string; ageHours: number; bytes?: number; durationMs: number };
+  lastFailure?: { at: string; code?: string; message?: string };
+  lastVerify?: { id?: string; at: string; ok: boolean; deep: boolean };
+  archives: { count: number; totalBytes: number; newest?: string; oldest?: string };
+  recentRuns: RunRecord[];
+  successRate: { days: number; runs: number; succeeded: number; rate: number | null };
+  notificationFailures: { at: string; notifier: string; error?: string }[];
+}
+
+export async function status(ctx: EngineContext, days = 30): Promise<StatusReport> {
+  await ctx.ready();
+  const history = await readHistory(ctx.storage);
+  const archives = await listArchives(ctx);
+  const now = ctx.now().getTime();
+  const backups = history.filter((r) => r.kind === 'backup');
+  const ok = backups.find((r) => r.ok);
+  const failed = backups.find((r) => !r.ok);
+  const verify = history.find((r) => r.kind === 'verify');
+  const since = now - days * 86400_000;
+  const window = backups.filter((r) => Date.parse(r.startedAt) >= since);
+  const succeeded = window.filter((r) => r.ok).length;
+  return {
+    ...(ok
+      ? {
+          lastSuccess: {
+            ...(ok.id ? { id: ok.id } : {}),
+            at: ok.startedAt,
+            ageHours: Math.round(((now - Date.parse(ok.startedAt)) / 3600_000) * 10) / 10,
+            ...(ok.bytes !== undefined ? { bytes: ok.bytes } : {}),
+            durationMs: ok.durationMs,
+          },
+        }
+      : {}),
+    ...(failed
+      ? {
+          lastFailure: {
+            at: failed.startedAt,
+            ...(failed.error ? { code: failed.error.code, message: failed.error.message } : {}),
+          },
+        }
+      : {}),
+    ...(verify
+      ? {
+          lastVerify: {
+            ...(verify.id ? { id: verify.id } : {}),
+            at: verify.startedAt,
+            ok: verify.ok,
+            deep: Boolean(verify.deep),
+          },
+        }
+      : {}),
+    archives: {
+      count: archives.length,
+      totalBytes: archives.reduce((n, a) => n + a.bytes, 0),
+      ...(archives[0] ? { newest: archives[0].id } : {}),
+      ...(archives.at(-1) ? { oldest: archives.at(-1)!.id } : {}),
+    },
+    recentRuns: history.slice(0, 10),
+    successRate: {
+      days,
+      runs: window.length,
+      succeeded,
+      rate: window.length ? succeeded / window.length : null,
+    },
+    notificationFailures: backups
+      .filter((r) => Date.parse(r.startedAt) >= since)
+      .flatMap((r) =>
+        (r.notifications ?? [])
+          .filter((n) => !n.ok)
+          .map((n) => ({
+            at: r.startedAt,
+            notifier: n.notifier,
+            ...(n.error ? { error: n.error } : {}),
+          })),
+      ),
+  };
+}
+
+export interface DayTrend {
+  day: string;
+  runs: number;
+  succeeded: number;
+  successRate: number | null;
+  avgDurationMs: number | null;
+  maxDurationMs: number | null;
+  avgBytes: number | null;
+}
+
+/** Per-day trends of backup runs over the last `days` days, oldest first, days without runs included. */
+export async function report(ctx: EngineContext, days = 7): Promise<DayTrend[]> {
+  await ctx.ready();
+  const history = (await readHistory(ctx.storage)).filter((r) => r.kind === 'backup');
+  const today = ctx.now();
+  const out: DayTrend[] = [];
+  for (let i = days - 1; i >= 0; i--) {
+    const d = new Date(
+      Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - i),
+    );
+    const key = d.toISOString().slice(0, 10);
+    const runs = history.filter((r) => r.startedAt.slice(0, 10) === key);
+    const ok = runs.filter((r) => r.ok);
+    const avg = (xs: number[]) =>
+      xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : null;
+    out.push({
+      day: key,
+      runs: runs.length,
+      succeeded: ok.length,
+      successRate: runs.length ? ok.length / runs.length : null,
+      avgDurationMs: avg(ok.map((r) => r.durationMs)),
+      maxDurationMs: ok.length ? Math.max(...ok.map((r) => r.durationMs)) : null,
+      avgBytes: avg(ok.filter((r) => r.bytes !== undefined).map((r) => r.bytes!)),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,67 @@
+import { Readable } from 'node:stream';
+import type { Storage, StoredObject } from './contracts.js';
+import { LifeboatError, throwIfAborted } from './errors.js';
+
+/** A storage held in memory, for unit tests and dry runs. Same contract as the real ones. */
+export function memoryStorage(options: { freeBytes?: number } = {}) {
+  const objects = new Map<string, { data: Buffer; modifiedAt: Date }>();
+  const info = (key: string, o: { data: Buffer; modifiedAt: Date }): StoredObject => ({
+    key,
+    bytes: o.data.length,
+    modifiedAt: o.modifiedAt,
+  });
+  return {
+    id: 'memory',
+    capabilities: { freeSpace: options.freeBytes !== undefined, exclusiveCreate: true },
+    describe: () => 'memory',
+    async connect() {},
+    async close() {},
+    async put(key, body, putOptions = {}) {
+      throwIfAborted(putOptions.signal);
+      if (!putOptions.overwrite && objects.has(key)) {
+        if (!(body instanceof Uint8Array)) (body as Readable).destroy();
+        throw new LifeboatError('ALREADY_EXISTS', `"${key}" exists`);
+      }
+      let data: Buffer;
+      if (body instanceof Uint8Array) data = Buffer.from(body);
+      else {
+        const chunks: Buffer[] = [];
+        for await (const chunk of body as AsyncIterable<Buffer>) {
+          throwIfAborted(putOptions.signal);
+          chunks.push(chunk);
+        }
+        data = Buffer.concat(chunks);
+      }
+      // Re-check after the (async) upload: the exclusive create must hold under a race too.
+      if (!putOptions.overwrite && objects.has(key))
+        throw new LifeboatError('ALREADY_EXISTS', `"${key}" exists`);
+      const entry = { data, modifiedAt: new Date() };
+      objects.set(key, entry);
+      return info(key, entry);
+    },
+    async get(key) {
+      const o = objects.get(key);
+      if (!o) throw new LifeboatError('NOT_FOUND', `"${key}" does not exist`);
+      return Readable.from([o.data]);
+    },
+    async stat(key) {
+      const o = objects.get(key);
+      if (!o) throw new LifeboatError('NOT_FOUND', `"${key}" does not exist`);
+      return info(key, o);
+    },
+    async list(prefix = '') {
+      return [...objects].filter(([k]) => k.startsWith(prefix)).map(([k, o]) => info(k, o));
+    },
+    async delete(key) {
+      objects.delete(key);
+    },
+    ...(options.freeBytes !== undefined
+      ? {
+          freeSpace: async () => ({
+            freeBytes: options.freeBytes!,
+            totalBytes: options.freeBytes! * 2,
+          }),
+        }
+      : {}),
+  } satisfies Storage;
+}

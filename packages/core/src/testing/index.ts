@@ -1,0 +1,6 @@
+export {
+  randomStream,
+  type StorageHarness,
+  type StorageSuiteOptions,
+  testStorage,
+} from './storage-suite.js';

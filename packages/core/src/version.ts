@@ -1,0 +1,2 @@
+export const TOOL_NAME = 'lifeboat';
+export const TOOL_VERSION = '0.1.0';

@@ -1,0 +1,3 @@
+export type { ConfigSummary } from './backup.js';
+export { type ConfigFilesOptions, configFilesOptionsSchema } from './options.js';
+export { configFilesSource } from './source.js';

@@ -1,0 +1,61 @@
+import * as fs from 'node:fs/promises';
+import { type HealthCheck, parseOptions, type Source } from '@lifeboat/core';
+import { backupConfig } from './backup.js';
+import { resolveNames } from './names.js';
+import { type ConfigFilesOptions, configFilesOptionsSchema } from './options.js';
+import { restoreConfig } from './restore.js';
+
+/** Config files and folders (`.env.production`, `nginx.prod.conf`, `ssl/`), archived under `config/`. */
+export function configFilesSource(input: ConfigFilesOptions) {
+  const options = parseOptions(configFilesOptionsSchema, input, 'config files');
+  const configured = resolveNames(options.files, options.directories);
+  return {
+    id: 'config-files',
+    section: 'config',
+    describe: () =>
+      [
+        ...configured.files.map((f) => f.path),
+        ...configured.directories.map((d) => `${d.path}/`),
+      ].join(', '),
+    async connect() {},
+    async close() {},
+    backup: (ctx) => backupConfig(ctx, configured.files, configured.directories),
+    restore: (ctx) => restoreConfig(ctx, configured),
+    async health() {
+      const checks: HealthCheck[] = [];
+      for (const item of [...configured.files, ...configured.directories]) {
+        try {
+          await fs.access(item.path, fs.constants.R_OK);
+        } catch (error) {
+          const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+          checks.push({
+            name: 'config-files',
+            status: item.optional ? 'warning' : 'critical',
+            message: `${item.path} ${missing ? 'does not exist' : 'is not readable'}`,
+          });
+        }
+      }
+      if (checks.length === 0) {
+        checks.push({
+          name: 'config-files',
+          status: 'ok',
+          message: `${configured.files.length + configured.directories.length} path(s) readable`,
+        });
+      }
+      return checks;
+    },
+    manualRestoreSteps(summary) {
+      const files = (summary.files as { path: string; source: string }[] | undefined) ?? [];
+      const dirs = (summary.directories as { path: string; source: string }[] | undefined) ?? [];
+      return [
+        '# copy each file back to where it came from (keep the old one):',
+        ...files
+          .filter((f) => !dirs.some((d) => f.path.startsWith(d.path)))
+          .map((f) => `cp -p --backup=simple ${f.path} ${f.source}`),
+        ...dirs.map((d) => `cp -pr ${d.path}. ${d.source}/`),
+        '# private keys must stay private:',
+        'chmod 600 config/ssl/*.key 2>/dev/null || true',
+      ];
+    },
+  } satisfies Source;
+}

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+export const localStorageOptionsSchema = z
+  .object({
+    /** The folder archives are kept in (BACKUP_DIR). */
+    dir: z.string().min(1, 'BACKUP_DIR must name a folder'),
+    /** Mode of the folders Lifeboat creates. */
+    dirMode: z.number().int().min(0).max(0o777).default(0o700),
+    /** Mode of every archive and record. */
+    fileMode: z.number().int().min(0).max(0o777).default(0o600),
+    /** Temporary files of other hosts (or reused pids) older than this are removed on connect. */
+    staleTempMs: z
+      .number()
+      .int()
+      .positive()
+      .default(24 * 3600 * 1000),
+    /** Called with a warning (a folder readable by others, leftovers cleaned). */
+    onWarning: z
+      .custom<(code: string, message: string) => void>((v) => typeof v === 'function')
+      .optional(),
+  })
+  .strict();
+
+export type LocalStorageOptions = z.input<typeof localStorageOptionsSchema>;

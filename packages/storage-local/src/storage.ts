@@ -1,0 +1,240 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  assertSafeEntryPath,
+  LifeboatError,
+  parseOptions,
+  type Storage,
+  type StoredObject,
+} from '@lifeboat/core';
+import { fsError } from './errors.js';
+import { type LocalStorageOptions, localStorageOptionsSchema } from './options.js';
+import { isAbandoned, isTempName, tempName } from './temp-files.js';
+
+/**
+ * Archives in a local folder. A put writes a temporary file beside the final name, fsyncs it,
+ * links it into place (which fails rather than overwrite) and fsyncs the folder, so a crash at
+ * any point leaves either the whole archive or none.
+ */
+export function localStorage(input: LocalStorageOptions) {
+  const options = parseOptions(localStorageOptionsSchema, input, 'local storage');
+  const root = resolve(options.dir);
+  const warn = options.onWarning ?? (() => {});
+
+  const pathOf = (key: string) => {
+    const safe = assertSafeEntryPath(key);
+    if (safe.split('/').some(isTempName)) {
+      throw new LifeboatError(
+        'CONFIG_INVALID',
+        `"${key}" uses a name reserved for temporary files`,
+      );
+    }
+    return join(root, ...safe.split('/'));
+  };
+
+  const ensureDir = async (dir: string) => {
+    try {
+      await fs.mkdir(dir, { recursive: true, mode: options.dirMode });
+    } catch (error) {
+      throw fsError(error, 'create the folder', dir);
+    }
+  };
+
+  const syncDir = async (dir: string) => {
+    const handle = await fs.open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  };
+
+  const walk = async (
+    dir: string,
+    prefix: string,
+    out: StoredObject[],
+    cleanup?: (path: string, name: string) => Promise<void>,
+  ) => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw fsError(error, 'list', dir);
+    }
+    for (const entry of entries) {
+      const full = join(dir, entry.name);
+      if (isTempName(entry.name)) {
+        await cleanup?.(full, entry.name);
+        continue;
+      }
+      const key = prefix ? `${prefix}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) await walk(full, key, out, cleanup);
+      else if (entry.isFile()) {
+        try {
+          const st = await fs.stat(full);
+          out.push({ key, bytes: st.size, modifiedAt: st.mtime });
+        } catch {
+          // Deleted while listing.
+        }
+      }
+    }
+  };
+
+  return {
+    id: 'local',
+    capabilities: { freeSpace: true, exclusiveCreate: true },
+    describe: () => root,
+    async connect() {
+      await ensureDir(root);
+      const st = await fs.stat(root).catch((error) => {
+        throw fsError(error, 'open', root);
+      });
+      if (!st.isDirectory())
+        throw new LifeboatError('CONFIG_INVALID', `BACKUP_DIR "${root}" is not a folder`);
+      if ((st.mode & 0o077) !== 0) {
+        warn(
+          'STORAGE_READABLE_BY_OTHERS',
+          `The backup folder ${root} has mode ${(st.mode & 0o777).toString(8)}: others can read it. Run: chmod 700 ${root}`,
+        );
+      }
+      try {
+        await fs.access(root, fs.constants.W_OK);
+      } catch (error) {
+        throw fsError(error, 'write to', root);
+      }
+      // Leftovers of killed runs: never listed, and removed once their writer is gone.
+      const now = Date.now();
+      await walk(root, '', [], async (path, name) => {
+        try {
+          const tst = await fs.stat(path);
+          if (isAbandoned(name, tst.mtimeMs, now, options.staleTempMs)) {
+            await fs.rm(path, { force: true, recursive: true });
+            warn('TEMP_CLEANED', `Removed ${path}, left by an interrupted run`);
+          }
+        } catch {
+          // Removed by someone else meanwhile.
+        }
+      });
+    },
+    async close() {},
+    async put(key, body, putOptions = {}) {
+      const final = pathOf(key);
+      const dir = dirname(final);
+      await ensureDir(dir);
+      const temp = join(dir, tempName(final.slice(dir.length + 1)));
+      try {
+        if (putOptions.signal?.aborted) throw putOptions.signal.reason ?? new Error('aborted');
+        const handle = await fs.open(temp, 'wx', options.fileMode);
+        try {
+          const out = createWriteStream('', {
+            fd: handle.fd,
+            autoClose: false,
+            highWaterMark: 1024 * 1024,
+          });
+          const chunks = body instanceof Uint8Array ? [body] : (body as Readable);
+          await pipeline(chunks, out, putOptions.signal ? { signal: putOptions.signal } : {});
+          await handle.chmod(options.fileMode);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        if (putOptions.overwrite) {
+          await fs.rename(temp, final);
+        } else {
+          try {
+            await fs.link(temp, final);
+          } catch (error) {
+            const code = (error as NodeJS.ErrnoException).code;
+            if (code === 'EEXIST')
+              throw new LifeboatError(
+                'ALREADY_EXISTS',
+                `"${key}" exists in ${root}; archives are never overwritten`,
+              );
+            if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error;
+            // File systems without hard links: check, then rename (a narrow race, documented).
+            if (
+              await fs.stat(final).then(
+                () => true,
+                () => false,
+              )
+            ) {
+              throw new LifeboatError(
+                'ALREADY_EXISTS',
+                `"${key}" exists in ${root}; archives are never overwritten`,
+              );
+            }
+            await fs.rename(temp, final);
+          }
+          await fs.rm(temp, { force: true });
+        }
+        await syncDir(dir);
+        const st = await fs.stat(final);
+        return { key, bytes: st.size, modifiedAt: st.mtime };
+      } catch (error) {
+        if (!(body instanceof Uint8Array)) (body as Readable).destroy();
+        await fs.rm(temp, { force: true }).catch(() => {});
+        if (error instanceof LifeboatError) throw error;
+        if ((error as Error)?.name === 'AbortError' || putOptions.signal?.aborted) {
+          throw new LifeboatError('ABORTED', `Writing "${key}" was aborted`, { cause: error });
+        }
+        throw fsError(error, 'write', key);
+      }
+    },
+    async get(key, getOptions = {}) {
+      const path = pathOf(key);
+      try {
+        const st = await fs.stat(path);
+        if (!st.isFile()) throw new LifeboatError('NOT_FOUND', `"${key}" is not a file`);
+      } catch (error) {
+        if (error instanceof LifeboatError) throw error;
+        throw fsError(error, 'read', key);
+      }
+      return createReadStream(path, {
+        highWaterMark: 1024 * 1024,
+        ...(getOptions.signal ? { signal: getOptions.signal } : {}),
+      });
+    },
+    async stat(key) {
+      const path = pathOf(key);
+      try {
+        const st = await fs.stat(path);
+        if (!st.isFile()) throw new LifeboatError('NOT_FOUND', `"${key}" is not a file`);
+        return { key, bytes: st.size, modifiedAt: st.mtime };
+      } catch (error) {
+        if (error instanceof LifeboatError) throw error;
+        throw fsError(error, 'read', key);
+      }
+    },
+    async list(prefix = '') {
+      // Walk only the folder the prefix points into.
+      const slash = prefix.lastIndexOf('/');
+      const base = slash >= 0 ? prefix.slice(0, slash) : '';
+      const dir = base ? pathOf(base) : root;
+      const out: StoredObject[] = [];
+      await walk(dir, base, out);
+      return out.filter((o) => o.key.startsWith(prefix));
+    },
+    async delete(key) {
+      const path = pathOf(key);
+      try {
+        await fs.unlink(path);
+        await syncDir(dirname(path)).catch(() => {});
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw fsError(error, 'delete', key);
+      }
+    },
+    async freeSpace() {
+      try {
+        const st = await fs.statfs(root);
+        return { freeBytes: st.bavail * st.bsize, totalBytes: st.blocks * st.bsize };
+      } catch (error) {
+        throw fsError(error, 'measure free space of', root);
+      }
+    },
+  } satisfies Storage;
+}

@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+
+/** Temporary files are `.lifeboat-tmp.<host>.<pid>.<random>.<final name>`, beside their final name. */
+export const TEMP_MARKER = '.lifeboat-tmp.';
+
+const host = hostname().replace(/[^A-Za-z0-9-]/g, '_');
+
+export function tempName(finalName: string): string {
+  return `${TEMP_MARKER}${host}.${process.pid}.${randomBytes(6).toString('hex')}.${finalName}`;
+}
+
+export const isTempName = (name: string) => name.startsWith(TEMP_MARKER);
+
+/**
+ * A temporary file is abandoned when the process that wrote it is gone (same host), or when it is
+ * older than `maxAgeMs` (another host, or a reused pid). Live writers are left alone.
+ */
+export function isAbandoned(
+  name: string,
+  modifiedMs: number,
+  now: number,
+  maxAgeMs: number,
+): boolean {
+  const [owner, pid] = name.slice(TEMP_MARKER.length).split('.');
+  if (owner === host && pid && /^\d+$/.test(pid)) {
+    if (Number(pid) === process.pid) return false;
+    try {
+      process.kill(Number(pid), 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return true;
+    }
+  }
+  return now - modifiedMs > maxAgeMs;
+}
