@@ -64,8 +64,6 @@ export const engineConfigSchema = z
       })
       .strict()
       .default({ waitMs: 0, staleMs: 10 * 60 * 1000 }),
-    /** Where a notifier may attach the archive: only below this size. 0 never attaches. */
-    attachArchiveMaxBytes: z.number().int().nonnegative().default(0),
     /** Injected clock, for tests. */
     now: z.custom<() => Date>((v) => typeof v === 'function').optional(),
   })

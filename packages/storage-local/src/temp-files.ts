@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 
-/** Temporary files are `.lifeboat-tmp.<host>.<pid>.<random>.<final name>`, beside their final name. */
+/**
+ * Temporary files are `.lifeboat-tmp.<host>.<pid>.<random>.<final name>.partial`, beside their final
+ * name: hidden, and never ending like an archive, so no glob or person takes one for a backup.
+ */
 export const TEMP_MARKER = '.lifeboat-tmp.';
 
 const host = hostname().replace(/[^A-Za-z0-9-]/g, '_');
 
 export function tempName(finalName: string): string {
-  return `${TEMP_MARKER}${host}.${process.pid}.${randomBytes(6).toString('hex')}.${finalName}`;
+  return `${TEMP_MARKER}${host}.${process.pid}.${randomBytes(6).toString('hex')}.${finalName}.partial`;
 }
 
 export const isTempName = (name: string) => name.startsWith(TEMP_MARKER);
