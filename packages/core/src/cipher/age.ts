@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Decrypter, Encrypter, identityToRecipient } from 'age-encryption';
+import { Decrypter, Encrypter, generateIdentity, identityToRecipient } from 'age-encryption';
 import { z } from 'zod';
 import type { ArchiveCipher } from '../cipher.js';
 import { parseOptions } from '../config.js';
@@ -77,6 +77,13 @@ export function parseAgeIdentityFile(text: string, name = 'the identity file'): 
     throw new LifeboatError('CONFIG_INVALID', `${name} holds no age identity (AGE-SECRET-KEY-1…)`);
   }
   return identities;
+}
+
+/** A new X25519 key pair, as `age-keygen` makes: the identity is secret, the recipient public. */
+export async function generateAgeIdentity(): Promise<{ identity: string; recipient: string }> {
+  const identity = await generateIdentity();
+  registerSecret(identity);
+  return { identity, recipient: await identityToRecipient(identity) };
 }
 
 /** Splits a list of recipients given as one setting (commas, spaces or new lines; `#` comments). */
@@ -162,10 +169,11 @@ export function ageCipher(input: AgeCipherOptions) {
   const explicit = [...new Set(options.recipients)];
   // Without explicit recipients, encrypt to the identities' own public keys (a restore host).
   let derived: Promise<string[]> | undefined;
-  const recipients = () =>
-    explicit.length > 0
-      ? Promise.resolve(explicit)
-      : (derived ??= Promise.all(identities.map((i) => identityToRecipient(i))));
+  const recipients = (): Promise<string[]> => {
+    if (explicit.length > 0) return Promise.resolve(explicit);
+    derived ??= Promise.all(identities.map((i) => identityToRecipient(i)));
+    return derived;
+  };
 
   return {
     id: 'age',

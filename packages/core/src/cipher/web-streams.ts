@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 /**
  * Bridges between Node streams and web streams with real backpressure: the web side pulls one
  * chunk at a time from the Node side, and the Node side pulls from the web side only when its
- * consumer reads. (`Readable.toWeb` in Node 20 reads ahead eagerly; this bridge does not.)
+ * consumer reads. (`Readable.toWeb` in Node 20 sizes its queue in chunks, not bytes: with the
+ * default high-water mark it may buffer thousands of chunks ahead. This bridge buffers none.)
  */
 
 /** A web ReadableStream that reads `input` on demand. Cancelling it destroys `input`. */

@@ -31,19 +31,66 @@ export async function recordRun(storage: Storage, record: RunRecord): Promise<vo
   await storage.put(key, Buffer.from(JSON.stringify(record, null, 2)), { overwrite: true });
 }
 
-export async function readHistory(storage: Storage): Promise<RunRecord[]> {
-  const objects = await storage.list(HISTORY_PREFIX);
+export interface HistoryQuery {
+  /** Only runs started at or after this time. */
+  since?: Date;
+  /** Only these kinds of run. */
+  kinds?: RunRecord['kind'][];
+  /** At most this many records, newest first. */
+  limit?: number;
+}
+
+const KEY = /^(\d{8}T\d{6}Z)_(backup|verify|prune)_/;
+
+/**
+ * The recorded runs, newest first. The time and kind are read from each record's key, so a
+ * query for a window or a kind fetches only the records it returns (one request each, a few
+ * at a time), however long the history has grown.
+ */
+export async function readHistory(
+  storage: Storage,
+  query: HistoryQuery = {},
+): Promise<RunRecord[]> {
+  const since = query.since ? stamp(query.since.toISOString()) : undefined;
+  const keys = (await storage.list(HISTORY_PREFIX))
+    .map((o) => o.key)
+    .filter((key) => key.endsWith('.json'))
+    .filter((key) => {
+      const m = KEY.exec(key.slice(HISTORY_PREFIX.length));
+      if (!m) return true; // Not named by recordRun: read it to know.
+      if (since && m[1]! < since) return false;
+      if (query.kinds && !query.kinds.includes(m[2] as RunRecord['kind'])) return false;
+      return true;
+    })
+    .sort()
+    .reverse();
   const records: RunRecord[] = [];
-  for (const object of objects) {
-    if (!object.key.endsWith('.json')) continue;
-    try {
-      const stream = await storage.get(object.key);
-      const chunks: Buffer[] = [];
-      for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-      records.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as RunRecord);
-    } catch {
-      // A damaged record must not hide the others.
+  const want = query.limit ?? Number.POSITIVE_INFINITY;
+  for (let i = 0; i < keys.length && records.length < want; i += 8) {
+    const batch = await Promise.all(keys.slice(i, i + 8).map((key) => readRecord(storage, key)));
+    for (const record of batch) {
+      if (!record) continue;
+      if (query.since && record.startedAt < query.since.toISOString()) continue;
+      if (query.kinds && !query.kinds.includes(record.kind)) continue;
+      records.push(record);
     }
   }
-  return records.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  return records
+    .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+    .slice(0, Number.isFinite(want) ? want : undefined);
+}
+
+async function readRecord(storage: Storage, key: string): Promise<RunRecord | undefined> {
+  try {
+    const stream = await storage.get(key);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+    const record = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RunRecord;
+    return record && typeof record.startedAt === 'string' && typeof record.kind === 'string'
+      ? record
+      : undefined;
+  } catch {
+    // A damaged record must not hide the others.
+    return undefined;
+  }
 }

@@ -1,10 +1,12 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { RetentionPolicy } from '../config.js';
 import { listArchives } from '../engine/archives.js';
 import type { EngineContext } from '../engine/context.js';
 import { readHistory } from '../engine/history.js';
 import { redact } from '../redact.js';
-import { planRetention } from './retention.js';
+import { hasRetentionRule, planRetention } from './retention.js';
 
 export interface AuditFinding {
   check: string;
@@ -90,12 +92,13 @@ export async function audit(
       names = [];
     }
     const leaks: string[] = [];
+    const unreadable: string[] = [];
     for (const name of names) {
-      const text = readFileSync(join(dir, name), 'utf8');
-      const hit =
-        SECRET_PATTERNS.some((p) => p.test(text)) ||
-        (options.secrets ?? []).some((s) => s.length >= 4 && text.includes(s));
-      if (hit) leaks.push(name);
+      try {
+        if (await holdsSecret(join(dir, name), options.secrets ?? [])) leaks.push(name);
+      } catch {
+        unreadable.push(name);
+      }
     }
     findings.push(
       leaks.length
@@ -105,11 +108,17 @@ export async function audit(
             message: `secrets found in ${leaks.join(', ')} (in ${dir})`,
             fix: 'Remove those lines or files, rotate the leaked secrets, and keep LOG_FILE for Lifeboat only.',
           }
-        : {
-            check: 'secrets-in-logs',
-            status: 'ok',
-            message: `no secret in ${names.length} log file(s) for ${file}`,
-          },
+        : unreadable.length
+          ? {
+              check: 'secrets-in-logs',
+              status: 'finding',
+              message: `cannot read ${unreadable.join(', ')} (in ${dir}) to look for secrets`,
+            }
+          : {
+              check: 'secrets-in-logs',
+              status: 'ok',
+              message: `no secret in ${names.length} log file(s) for ${file}`,
+            },
     );
   }
   const archives = await listArchives(ctx);
@@ -144,35 +153,57 @@ export async function audit(
             message: ctx.cipher ? 'archives are encrypted' : 'no config files are backed up',
           },
   );
-  // Would the policy alone delete every archive a day from now? (The newest is always kept anyway.)
-  const policy = ctx.config.retention;
-  const tomorrow = new Date(ctx.now().getTime() + 86400_000);
-  const plan = planRetention(archives, policy, tomorrow);
-  const keptOnlyAsNewest =
-    plan.keep.length === 1 && plan.keep[0]!.reasons.length === 1 && archives.length > 1;
-  const noRule =
-    policy.days === undefined &&
-    !policy.keepLast &&
-    !policy.keepDaily &&
-    !policy.keepWeekly &&
-    !policy.keepMonthly;
-  findings.push(
-    noRule ||
-      keptOnlyAsNewest ||
-      (policy.days !== undefined && policy.days < 2 && !policy.keepLast && !policy.keepDaily)
-      ? {
-          check: 'retention',
-          status: 'finding',
-          message: noRule
-            ? 'no retention rule keeps any archive beyond the newest'
-            : `the retention policy (${redact(JSON.stringify(policy))}) would delete every archive but the newest within a day`,
-          fix: 'Keep more: BACKUP_RETENTION_DAYS=30 or BACKUP_KEEP_DAILY=7 BACKUP_KEEP_WEEKLY=4 BACKUP_KEEP_MONTHLY=12.',
-        }
-      : {
-          check: 'retention',
-          status: 'ok',
-          message: `retention keeps ${plan.keep.length} of ${archives.length} archive(s)`,
-        },
-  );
+  findings.push(retentionFinding(ctx.config.retention, ctx.now(), archives.length));
   return findings;
+}
+
+/** Scans a log file line by line (logs can be large) for secret patterns and known secrets. */
+async function holdsSecret(path: string, secrets: string[]): Promise<boolean> {
+  const known = secrets.filter((x) => x.length >= 4);
+  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  try {
+    for await (const line of lines) {
+      if (SECRET_PATTERNS.some((p) => p.test(line)) || known.some((x) => line.includes(x)))
+        return true;
+    }
+    return false;
+  } finally {
+    lines.close();
+  }
+}
+
+/**
+ * Would the policy, over a year of daily backups, keep only one archive (the newest, which is
+ * always kept anyway)? Then one bad night, or one backup of a broken database, leaves nothing
+ * to go back to.
+ */
+function retentionFinding(policy: RetentionPolicy, now: Date, count: number): AuditFinding {
+  const described = redact(JSON.stringify(policy));
+  if (!hasRetentionRule(policy)) {
+    return {
+      check: 'retention',
+      status: 'finding',
+      message: 'no retention rule is set: archives are never pruned and will fill the storage',
+      fix: 'Set BACKUP_RETENTION_DAYS=30, or BACKUP_KEEP_DAILY=7 BACKUP_KEEP_WEEKLY=4 BACKUP_KEEP_MONTHLY=12.',
+    };
+  }
+  const daily = Array.from({ length: 400 }, (_, i) => {
+    const at = new Date(now.getTime() - i * 86400_000);
+    return { id: `day-${String(i).padStart(3, '0')}`, createdAt: at.toISOString() };
+  });
+  // Planned a day after the last backup, just before the next one runs.
+  const plan = planRetention(daily, policy, new Date(now.getTime() + 86400_000 - 1000));
+  const kept = plan.keep.length;
+  return kept <= 1
+    ? {
+        check: 'retention',
+        status: 'finding',
+        message: `the retention policy ${described} would delete every archive but the newest: one bad backup leaves nothing to restore`,
+        fix: 'Keep more: BACKUP_RETENTION_DAYS=30 or BACKUP_KEEP_DAILY=7 BACKUP_KEEP_WEEKLY=4 BACKUP_KEEP_MONTHLY=12.',
+      }
+    : {
+        check: 'retention',
+        status: 'ok',
+        message: `with daily backups the policy ${described} keeps ${kept} archive(s) (${count} stored now)`,
+      };
 }

@@ -3,16 +3,21 @@ import type { HealthCheck, HealthReport } from '../contracts.js';
 import { listArchives } from '../engine/archives.js';
 import type { EngineContext } from '../engine/context.js';
 import { META_PREFIX, readHistory } from '../engine/history.js';
-import { toLifeboatError } from '../errors.js';
+import { type ErrorCode, toLifeboatError } from '../errors.js';
 import { redact } from '../redact.js';
 
 const hours = (ms: number) => (ms / 3600_000).toFixed(1);
 
-async function guarded(name: string, check: () => Promise<HealthCheck[]>): Promise<HealthCheck[]> {
+async function guarded(
+  name: string,
+  fallback: ErrorCode,
+  check: () => Promise<HealthCheck[]>,
+): Promise<HealthCheck[]> {
   try {
-    return await check();
+    // A plugin's own messages are redacted too: no check may print a password.
+    return (await check()).map((c) => ({ ...c, message: redact(c.message) }));
   } catch (error) {
-    const e = toLifeboatError(error);
+    const e = toLifeboatError(error, fallback);
     return [{ name, status: 'critical', message: redact(`${e.code}: ${e.message}`) }];
   }
 }
@@ -28,7 +33,7 @@ export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
   for (const source of ctx.sources) {
     if (source.health) {
       checks.push(
-        ...(await guarded(source.id, async () => {
+        ...(await guarded(source.id, 'SOURCE_FAILED', async () => {
           await ctx.sourceReady(source);
           return source.health!();
         })),
@@ -36,7 +41,7 @@ export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
     }
   }
   checks.push(
-    ...(await guarded('storage', async () => {
+    ...(await guarded('storage', 'STORAGE_FAILED', async () => {
       await ctx.ready();
       const probe = `${META_PREFIX}health-probe-${randomBytes(4).toString('hex')}`;
       await ctx.storage.put(probe, Buffer.from('ok'), { overwrite: true });
@@ -52,7 +57,7 @@ export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
   );
   if (ctx.storage.freeSpace) {
     checks.push(
-      ...(await guarded('free-space', async () => {
+      ...(await guarded('free-space', 'STORAGE_FAILED', async () => {
         const { freeBytes, totalBytes } = await ctx.storage.freeSpace!();
         const status =
           freeBytes < minFreeBytes / 4 ? 'critical' : freeBytes < minFreeBytes ? 'warning' : 'ok';
@@ -68,33 +73,51 @@ export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
     );
   }
   checks.push(
-    ...(await guarded('last-backup', async () => {
-      const history = await readHistory(ctx.storage);
-      const lastOk = history.find((r) => r.kind === 'backup' && r.ok);
+    ...(await guarded('last-backup', 'STORAGE_FAILED', async () => {
       const archives = await listArchives(ctx);
-      const newest = lastOk?.startedAt ?? archives[0]?.createdAt;
-      if (!newest)
+      const newestArchive = archives[0];
+      // The newest record of a backup run; the newest success is its archive or its record.
+      const lastRun = (await readHistory(ctx.storage, { kinds: ['backup'], limit: 1 }))[0];
+      if (!newestArchive) {
         return [
-          { name: 'last-backup', status: 'critical', message: 'No successful backup exists' },
+          {
+            name: 'last-backup',
+            status: 'critical',
+            message: lastRun
+              ? `No archive in ${ctx.storage.describe()}, although backups ran (the last at ${lastRun.startedAt}${lastRun.ok ? '' : `, failed: ${lastRun.error?.code ?? 'unknown error'}`}): no backup can be restored`
+              : `No successful backup exists in ${ctx.storage.describe()}`,
+          },
         ];
+      }
+      const newest =
+        lastRun?.ok && lastRun.startedAt > newestArchive.createdAt
+          ? lastRun.startedAt
+          : newestArchive.createdAt;
       const age = ctx.now().getTime() - Date.parse(newest);
-      const lastRun = history.find((r) => r.kind === 'backup');
-      const failedSince =
-        lastRun && !lastRun.ok ? `; the last run failed: ${lastRun.error?.code}` : '';
+      const failed = lastRun && !lastRun.ok && lastRun.startedAt >= newest ? lastRun : undefined;
+      const failedSince = failed
+        ? `; the last run (${failed.startedAt}) failed: ${failed.error?.code ?? 'unknown error'}`
+        : '';
       return [
         {
           name: 'last-backup',
-          status:
-            age > maxAgeHours * 3600_000 ? 'critical' : lastRun && !lastRun.ok ? 'warning' : 'ok',
+          status: age > maxAgeHours * 3600_000 ? 'critical' : failed ? 'warning' : 'ok',
           message: `Last success ${hours(age)} h ago (limit ${maxAgeHours} h)${failedSince}`,
-          details: { lastSuccessAt: newest, ageHours: Number(hours(age)), maxAgeHours },
+          details: {
+            lastSuccessAt: newest,
+            ageHours: Number(hours(age)),
+            maxAgeHours,
+            ...(failed
+              ? { lastFailureAt: failed.startedAt, lastFailureCode: failed.error?.code }
+              : {}),
+          },
         },
       ];
     })),
   );
   for (const notifier of ctx.notifiers) {
     if (notifier.health) {
-      const results = await guarded(notifier.id, () => notifier.health!());
+      const results = await guarded(notifier.id, 'NOTIFY_FAILED', () => notifier.health!());
       // A mail server that is down must not hide healthy backups: it is a warning.
       checks.push(
         ...results.map((c) => (c.status === 'critical' ? { ...c, status: 'warning' as const } : c)),

@@ -21,9 +21,11 @@ export async function prune(
   const deleted: string[] = [];
   if (!options.dryRun) {
     for (const item of plan.remove) {
-      const archive = archives.find((a) => a.id === item.id)!;
-      await ctx.storage.delete(archive.file);
-      deleted.push(archive.file);
+      // Every file of that backup (a `.tar.gz` and a `.tar.gz.age` copy share one id).
+      for (const archive of archives.filter((a) => a.id === item.id)) {
+        await ctx.storage.delete(archive.file);
+        deleted.push(archive.file);
+      }
       ctx.events.emit('prune:deleted', { id: item.id });
     }
     if (deleted.length > 0) {

@@ -24,16 +24,28 @@ function weekKey(d: Date): string {
   return `${t.getUTCFullYear()}-W${pad(week)}`;
 }
 
+/** Whether the policy has at least one rule. A policy without any rule removes nothing. */
+export const hasRetentionRule = (policy: RetentionPolicy) =>
+  policy.days !== undefined ||
+  Boolean(policy.keepLast || policy.keepDaily || policy.keepWeekly || policy.keepMonthly);
+
 /**
  * Decides which archives stay, restic-style: an archive kept by any rule stays. Whatever the
- * policy says, the newest archive always stays, so a prune can never delete everything.
+ * policy says, the newest archive always stays, so a prune can never delete everything; and a
+ * policy without any rule keeps everything (as `restic forget` without a policy does).
  */
 export function planRetention(
   archives: RetentionCandidate[],
   policy: RetentionPolicy,
   now: Date,
 ): RetentionPlan {
-  const sorted = [...archives].sort(
+  const unique = new Map<string, RetentionCandidate>();
+  for (const a of archives) {
+    // The same id twice (a copy `.tar.gz` beside a `.tar.gz.age`) is one backup.
+    const seen = unique.get(a.id);
+    if (!seen || a.createdAt > seen.createdAt) unique.set(a.id, a);
+  }
+  const sorted = [...unique.values()].sort(
     (a, b) =>
       b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id, 'en', { numeric: true }),
   );
@@ -41,6 +53,8 @@ export function planRetention(
   const add = (id: string, reason: string) => reasons.get(id)!.push(reason);
 
   if (sorted[0]) add(sorted[0].id, 'newest archive (always kept)');
+  if (!hasRetentionRule(policy))
+    for (const a of sorted) add(a.id, 'no retention rule is set (nothing is removed)');
   if (policy.days !== undefined) {
     const cutoff = now.getTime() - policy.days * 86400_000;
     for (const a of sorted)

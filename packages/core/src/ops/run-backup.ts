@@ -4,27 +4,72 @@ import type { EngineContext } from '../engine/context.js';
 import { errorSummary } from '../engine/context.js';
 import { recordRun } from '../engine/history.js';
 import { LifeboatError, toLifeboatError } from '../errors.js';
-import { acquireLock } from './lock.js';
+import { acquireLock, type HeldLock } from './lock.js';
 import { notifyAll } from './notify.js';
 import { prune } from './prune.js';
+
+/** Tells the notifiers and the history that a backup failed. Never throws. */
+async function reportFailure(
+  ctx: EngineContext,
+  failure: LifeboatError,
+  startedAt: Date,
+  durationMs: number,
+  archiveId?: string,
+): Promise<void> {
+  const notifications = await notifyAll(ctx, {
+    kind: 'backup:failed',
+    error: errorSummary(failure),
+    at: startedAt,
+    storage: ctx.storage.describe(),
+  });
+  await recordRun(ctx.storage, {
+    kind: 'backup',
+    ok: false,
+    ...(archiveId ? { id: archiveId } : {}),
+    startedAt: startedAt.toISOString(),
+    durationMs,
+    error: { code: failure.code, message: failure.message },
+    notifications,
+  }).catch((error) => historyFailed(ctx, error));
+}
+
+const historyFailed = (ctx: EngineContext, error: unknown) =>
+  ctx.events.emit('warning', {
+    code: 'HISTORY_FAILED',
+    message: `Could not record the run in ${ctx.storage.describe()}: ${(error as Error).message}`,
+  });
 
 /**
  * The whole nightly job: lock, back up, prune (only after a success), warn on low space,
  * record the run, notify. A notifier failure never fails the backup; it is recorded.
+ * A run that finds another run holding the lock fails with LOCKED and is neither notified nor
+ * recorded: the other run is doing the job (replicas of a host backend all schedule it).
  */
 export async function runBackup(
   ctx: EngineContext,
   options: BackupOptions = {},
 ): Promise<BackupResult> {
   const startedAt = ctx.now();
-  await ctx.ready(options.signal);
-  const lock = await acquireLock(ctx.storage, {
-    ...ctx.config.lock,
-    operation: 'backup',
-    events: ctx.events,
-    ...(options.signal ? { signal: options.signal } : {}),
-    now: ctx.now,
-  });
+  const began = performance.now();
+  let lock: HeldLock;
+  try {
+    await ctx.ready(options.signal);
+    lock = await acquireLock(ctx.storage, {
+      ...ctx.config.lock,
+      operation: 'backup',
+      events: ctx.events,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (error) {
+    // The storage cannot be reached or the lock cannot be written: no backup was made, and
+    // whoever waits for the nightly mail must hear about it.
+    const failure = toLifeboatError(error, 'STORAGE_FAILED');
+    if (failure.code === 'LOCKED') throw failure;
+    const durationMs = Math.round(performance.now() - began);
+    ctx.events.emit('backup:failed', { error: errorSummary(failure), durationMs });
+    await reportFailure(ctx, failure, startedAt, durationMs);
+    throw failure;
+  }
   let result: BackupResult;
   try {
     try {
@@ -32,23 +77,16 @@ export async function runBackup(
     } catch (error) {
       const failure = toLifeboatError(error, 'SOURCE_FAILED');
       const extra = failure as LifeboatError & { archiveId?: string; durationMs?: number };
-      const notifications = await notifyAll(ctx, {
-        kind: 'backup:failed',
-        error: errorSummary(failure),
-        at: startedAt,
-        storage: ctx.storage.describe(),
-      });
-      await recordRun(ctx.storage, {
-        kind: 'backup',
-        ok: false,
-        ...(extra.archiveId ? { id: extra.archiveId } : {}),
-        startedAt: startedAt.toISOString(),
-        durationMs: extra.durationMs ?? 0,
-        error: { code: failure.code, message: failure.message },
-        notifications,
-      }).catch(() => {});
+      await reportFailure(
+        ctx,
+        failure,
+        startedAt,
+        extra.durationMs ?? Math.round(performance.now() - began),
+        extra.archiveId,
+      );
       throw failure;
     }
+    // Prune only after a success, under the same lock.
     if (ctx.config.pruneAfterBackup) {
       try {
         result.pruned = (await prune(ctx)).deleted;
@@ -64,7 +102,11 @@ export async function runBackup(
         // Low space warns and alerts; it never makes the prune delete beyond the policy.
         const message = `Only ${(space.freeBytes / 1024 ** 3).toFixed(2)} GiB free in ${ctx.storage.describe()} (minimum ${(ctx.config.health.minFreeBytes / 1024 ** 3).toFixed(2)} GiB)`;
         result.warnings.push({ code: 'LOW_FREE_SPACE', message });
-        ctx.events.emit('warning', { code: 'LOW_FREE_SPACE', message });
+        ctx.events.emit('warning', {
+          code: 'LOW_FREE_SPACE',
+          message,
+          details: { freeBytes: space.freeBytes, minFreeBytes: ctx.config.health.minFreeBytes },
+        });
       }
     }
     const file = result.file;
@@ -86,12 +128,7 @@ export async function runBackup(
       files: result.files,
       notifications: result.notifications,
       ...(result.warnings.length ? { problems: result.warnings } : {}),
-    }).catch((error) => {
-      ctx.events.emit('warning', {
-        code: 'HISTORY_FAILED',
-        message: `Could not record the run: ${(error as Error).message}`,
-      });
-    });
+    }).catch((error) => historyFailed(ctx, error));
     ctx.events.emit('backup:succeeded', result);
     return result;
   } finally {
@@ -99,7 +136,7 @@ export async function runBackup(
   }
 }
 
-/** Prune under the lock (`lifeboat prune`). */
+/** Prune under the lock (`lifeboat prune`). A dry run reads only and takes no lock. */
 export async function runPrune(
   ctx: EngineContext,
   options: { dryRun?: boolean; signal?: AbortSignal } = {},
@@ -110,7 +147,7 @@ export async function runPrune(
     ...ctx.config.lock,
     operation: 'prune',
     events: ctx.events,
-    now: ctx.now,
+    ...(options.signal ? { signal: options.signal } : {}),
   });
   try {
     return await prune(ctx);

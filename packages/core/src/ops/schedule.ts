@@ -2,7 +2,8 @@ import { Cron } from 'croner';
 import { LifeboatError } from '../errors.js';
 
 export interface Schedule {
-  stop(): void;
+  /** Stops future runs; resolves when the run in progress, if any, has finished. */
+  stop(): Promise<void>;
   nextRun(): Date | null;
   /** Whether a run is in progress now. */
   isBusy(): boolean;
@@ -18,20 +19,28 @@ export function schedule(
   options: { timezone?: string; onError?: (error: unknown) => void; onSkip?: () => void } = {},
 ): Schedule {
   let busy = false;
+  let current: Promise<void> = Promise.resolve();
   let task: Cron;
   try {
     task = new Cron(
       cron,
       { timezone: options.timezone ?? 'UTC', protect: () => options.onSkip?.() },
-      async () => {
+      () => {
         busy = true;
-        try {
-          await job();
-        } catch (error) {
-          options.onError?.(error);
-        } finally {
-          busy = false;
-        }
+        current = (async () => {
+          try {
+            await job();
+          } catch (error) {
+            try {
+              options.onError?.(error);
+            } catch {
+              // An error handler that throws must not stop the schedule.
+            }
+          } finally {
+            busy = false;
+          }
+        })();
+        return current;
       },
     );
   } catch (error) {
@@ -42,7 +51,10 @@ export function schedule(
     );
   }
   return {
-    stop: () => task.stop(),
+    stop: async () => {
+      task.stop();
+      await current;
+    },
     nextRun: () => task.nextRun(),
     isBusy: () => busy,
   };

@@ -1,6 +1,16 @@
 import { listArchives } from '../engine/archives.js';
 import type { EngineContext } from '../engine/context.js';
 import { type RunRecord, readHistory } from '../engine/history.js';
+import { LifeboatError } from '../errors.js';
+
+function checkDays(days: number): void {
+  if (!Number.isInteger(days) || days < 1 || days > 3660) {
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      `days must be a whole number from 1 to 3660, not ${days}`,
+    );
+  }
+}
 
 export interface StatusReport {
   lastSuccess?: { id?: string; at: string; ageHours: number; bytes?: number; durationMs: number };
@@ -13,6 +23,7 @@ export interface StatusReport {
 }
 
 export async function status(ctx: EngineContext, days = 30): Promise<StatusReport> {
+  checkDays(days);
   await ctx.ready();
   const history = await readHistory(ctx.storage);
   const archives = await listArchives(ctx);
@@ -93,9 +104,13 @@ export interface DayTrend {
 
 /** Per-day trends of backup runs over the last `days` days, oldest first, days without runs included. */
 export async function report(ctx: EngineContext, days = 7): Promise<DayTrend[]> {
+  checkDays(days);
   await ctx.ready();
-  const history = (await readHistory(ctx.storage)).filter((r) => r.kind === 'backup');
   const today = ctx.now();
+  const first = new Date(
+    Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - (days - 1)),
+  );
+  const history = await readHistory(ctx.storage, { since: first, kinds: ['backup'] });
   const out: DayTrend[] = [];
   for (let i = days - 1; i >= 0; i--) {
     const d = new Date(

@@ -1,0 +1,236 @@
+import { Readable } from 'node:stream';
+import { type BackupContext, isLifeboatError, LifeboatError, throwIfAborted } from '@lifeboat/core';
+import { to as copyTo } from 'pg-copy-streams';
+import type { Catalog, TableObj } from './catalog/model.js';
+import { renderPostData } from './catalog/post-data.js';
+import { renderPreData } from './catalog/pre-data.js';
+import { readCatalog } from './catalog/read.js';
+import {
+  type ConnectSettings,
+  closeQuietly,
+  endOnAbort,
+  openClient,
+  type PgClient,
+  qualified,
+  quoteIdent,
+} from './connection.js';
+import { catalogCounts } from './counts.js';
+import { CsvPartitioner } from './csv-parts.js';
+import { isConnectionLoss, toPgLifeboatError } from './errors.js';
+import type { ConnectionTarget } from './options.js';
+import { renderRestorePsql } from './restore-psql.js';
+import {
+  POST_DATA,
+  type PostgresSummary,
+  PRE_DATA,
+  partPath,
+  RESTORE_PSQL,
+  type SequenceSummary,
+  type TableSummary,
+} from './summary.js';
+
+export interface BackupSettings {
+  target: ConnectionTarget;
+  connect: ConnectSettings;
+  tables?: string[] | undefined;
+  excludeTables: string[];
+  parallel: number;
+  partBytes: number;
+}
+
+const BEGIN_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+
+/**
+ * One consistent backup: a REPEATABLE READ transaction exports its snapshot, every worker
+ * connection imports it, so all tables are copied as of the same instant. The catalog is read
+ * in the same snapshot. Tables are streamed as CSV parts of about `partBytes`.
+ */
+export async function backupDatabase(
+  ctx: BackupContext,
+  settings: BackupSettings,
+): Promise<PostgresSummary> {
+  const internal = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, internal.signal]);
+  const clients: PgClient[] = [];
+  const open = async () => {
+    const client = await openClient(settings.target, settings.connect, signal);
+    clients.push(client);
+    endOnAbort(client, signal);
+    return client;
+  };
+  try {
+    const main = await open();
+    let snapshot: string | undefined;
+    await main.query(BEGIN_SNAPSHOT);
+    try {
+      snapshot = (await main.query('SELECT pg_catalog.pg_export_snapshot() AS id')).rows[0]
+        .id as string;
+    } catch (error) {
+      if (isConnectionLoss(error)) throw error;
+      // Some servers (old standbys, poolers) cannot export a snapshot: copy on one connection.
+      await main.query('ROLLBACK');
+      await main.query(BEGIN_SNAPSHOT);
+      ctx.warn(
+        'SNAPSHOT_NOT_EXPORTED',
+        'The server cannot export a snapshot; tables are copied one at a time.',
+      );
+    }
+    const { catalog, skipped } = await readCatalog(main, {
+      tables: settings.tables,
+      excludeTables: settings.excludeTables,
+    });
+    // Keep DDL away from the tables while they are copied (as pg_dump does).
+    for (let i = 0; i < catalog.tables.length; i += 500) {
+      const names = catalog.tables.slice(i, i + 500).map((t) => qualified(t.schema, t.name));
+      if (names.length > 0) await main.query(`LOCK TABLE ${names.join(', ')} IN ACCESS SHARE MODE`);
+    }
+    const post = renderPostData(catalog);
+    const unsupported = [...catalog.unsupported, ...skipped, ...post.skipped];
+    for (const u of unsupported) {
+      ctx.warn('POSTGRES_UNSUPPORTED', `Not backed up: ${u.kind} ${u.name} (${u.reason})`, {
+        ...u,
+      });
+    }
+    const counts = await catalogCounts(main, [
+      ...catalog.tables.map((t) => t.oid),
+      ...catalog.views.map((v) => v.oid),
+      ...catalog.sequences.map((s) => s.oid),
+    ]);
+    counts.functions = catalog.functions.length;
+    counts.types = catalog.types.length;
+
+    await ctx.emit({ path: PRE_DATA, type: 'file', body: Buffer.from(renderPreData(catalog)) });
+    await ctx.emit({ path: POST_DATA, type: 'file', body: Buffer.from(post.sql) });
+
+    const workers: PgClient[] = [main];
+    const parallel = snapshot ? Math.min(settings.parallel, Math.max(1, catalog.tables.length)) : 1;
+    for (let i = 1; i < parallel; i++) {
+      const worker = await open();
+      await worker.query(BEGIN_SNAPSHOT);
+      await worker.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
+      workers.push(worker);
+    }
+
+    const dataTables = catalog.tables
+      .filter((t) => t.kind === 'r')
+      .sort((a, b) => b.sizeBytes - a.sizeBytes);
+    const totalBytes = dataTables.reduce((n, t) => n + t.sizeBytes, 0);
+    const results = new Map<TableObj, TableSummary>();
+    const state = { bytes: 0 };
+    const queue = [...dataTables];
+    await Promise.all(
+      workers.map(async (client) => {
+        for (let t = queue.shift(); t; t = queue.shift()) {
+          throwIfAborted(signal);
+          results.set(
+            t,
+            await copyTable(ctx, client, t, catalog, settings.partBytes, state, totalBytes),
+          );
+        }
+      }),
+    ).catch((error) => {
+      // One worker failed: stop the others at once, then report the first failure.
+      internal.abort(error);
+      throw error;
+    });
+    for (const client of workers) await client.query('COMMIT');
+
+    const summary: PostgresSummary = {
+      format: 1,
+      serverVersion: catalog.serverVersion,
+      serverVersionNum: catalog.serverVersionNum,
+      database: catalog.database,
+      encoding: catalog.encoding,
+      ...(snapshot ? { snapshot } : {}),
+      partBytes: settings.partBytes,
+      // Archive order of the tables is the catalog order, so restore.psql is stable.
+      tables: catalog.tables.filter((t) => results.has(t)).map((t) => results.get(t)!),
+      sequences: sequenceSummaries(catalog),
+      catalog: counts,
+      unsupported,
+    };
+    await ctx.emit({
+      path: RESTORE_PSQL,
+      type: 'file',
+      body: Buffer.from(renderRestorePsql(summary)),
+    });
+    return summary;
+  } catch (error) {
+    if (ctx.signal.aborted)
+      throw new LifeboatError('ABORTED', undefined, { cause: ctx.signal.reason });
+    const reason = internal.signal.aborted ? internal.signal.reason : error;
+    throw isLifeboatError(reason) ? reason : toPgLifeboatError(reason, 'backing up the database');
+  } finally {
+    internal.abort(new LifeboatError('ABORTED', 'backup finished'));
+    await Promise.all(clients.map(closeQuietly));
+  }
+}
+
+async function copyTable(
+  ctx: BackupContext,
+  client: PgClient,
+  table: TableObj,
+  catalog: Catalog,
+  partBytes: number,
+  state: { bytes: number },
+  totalBytes: number,
+): Promise<TableSummary> {
+  const began = performance.now();
+  const name = `${table.schema}.${table.name}`;
+  const columns = table.columns.filter((c) => c.generated === '');
+  const list = columns.length > 0 ? ` (${columns.map((c) => quoteIdent(c.name)).join(', ')})` : '';
+  const sql = `COPY ${qualified(table.schema, table.name)}${list} TO STDOUT WITH (FORMAT csv, HEADER true)`;
+  const splitter = new CsvPartitioner(partBytes);
+  const parts: string[] = [];
+  let bytes = 0;
+  const emitPart = async (chunks: Buffer[]) => {
+    const size = chunks.reduce((n, c) => n + c.length, 0);
+    const path = partPath(table.schema, table.name, parts.length + 1);
+    parts.push(path);
+    bytes += size;
+    state.bytes += size;
+    await ctx.emit({ path, type: 'file', size, body: () => Readable.from(chunks) });
+    ctx.progress({ item: name, rows: splitter.totalRows, bytes: state.bytes, totalBytes });
+  };
+  try {
+    const stream = client.query(copyTo(sql));
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      for (const part of splitter.push(chunk)) await emitPart(part);
+    }
+    await emitPart(splitter.finish());
+  } catch (error) {
+    throw toPgLifeboatError(error, `copying table ${name}`);
+  }
+  const parent = table.partitionBound
+    ? catalog.tables.find((t) => t.oid === table.parents[0])
+    : undefined;
+  const durationMs = Math.round(performance.now() - began);
+  ctx.events.emit('table:done', { table: name, rows: splitter.totalRows, bytes, durationMs });
+  return {
+    name,
+    schema: table.schema,
+    table: table.name,
+    rows: splitter.totalRows,
+    bytes,
+    parts,
+    columns: columns.map((c) => ({ name: c.name, type: c.type })),
+    ...(parent ? { partitionOf: { schema: parent.schema, table: parent.name } } : {}),
+  };
+}
+
+function sequenceSummaries(catalog: Catalog): SequenceSummary[] {
+  const byOid = new Map(catalog.tables.map((t) => [t.oid, t]));
+  return catalog.sequences.map((s) => {
+    const owner = s.identityOf ?? s.ownedBy;
+    const table = owner ? byOid.get(owner.tableOid) : undefined;
+    return {
+      schema: s.schema,
+      sequence: s.name,
+      lastValue: s.lastValue,
+      isCalled: s.isCalled,
+      ...(owner && table
+        ? { ownedBy: { schema: table.schema, table: table.name, column: owner.column } }
+        : {}),
+    };
+  });
+}

@@ -1,0 +1,205 @@
+/** What the backup reads from the catalog; rendered into pre-data.sql and post-data.sql. */
+
+/** `c:<oid>` relation, `t:<oid>` type, `p:<oid>` function: keys used for dependency ordering. */
+export type ObjectKey = string;
+
+export interface SchemaObj {
+  oid: number;
+  name: string;
+  comment: string | null;
+}
+
+export interface ExtensionObj {
+  name: string;
+  schema: string;
+  version: string;
+  hasConfigTables: boolean;
+}
+
+export interface ColumnObj {
+  num: number;
+  name: string;
+  type: string;
+  notNull: boolean;
+  /** PG 18 names NOT NULL constraints; kept so the restore gives them the same name. */
+  notNullName: string | null;
+  /** '' none, 'a' always, 'd' by default. */
+  identity: string;
+  /** '' none, 's' stored, 'v' virtual (PG 18). */
+  generated: string;
+  isLocal: boolean;
+  default: string | null;
+  collation: string | null;
+  comment: string | null;
+}
+
+export interface TypeObj {
+  key: ObjectKey;
+  oid: number;
+  schema: string;
+  name: string;
+  /** e enum, d domain, c composite, r range. */
+  kind: 'e' | 'd' | 'c' | 'r';
+  labels: string[];
+  baseType: string | null;
+  notNull: boolean;
+  default: string | null;
+  collation: string | null;
+  attributes: { name: string; type: string; collation: string | null }[];
+  constraints: { name: string; def: string; comment: string | null }[];
+  rangeSubtype: string | null;
+  rangeSubtypeDiff: string | null;
+  comment: string | null;
+}
+
+export interface FunctionObj {
+  key: ObjectKey;
+  oid: number;
+  schema: string;
+  name: string;
+  kind: string;
+  identityArgs: string;
+  def: string;
+  comment: string | null;
+}
+
+export interface SequenceObj {
+  key: ObjectKey;
+  oid: number;
+  schema: string;
+  name: string;
+  dataType: string;
+  start: string;
+  increment: string;
+  min: string;
+  max: string;
+  cache: string;
+  cycle: boolean;
+  unlogged: boolean;
+  /** Identity sequences are created by their column. */
+  identityOf: { tableOid: number; column: string } | null;
+  ownedBy: { tableOid: number; column: string } | null;
+  lastValue: string;
+  isCalled: boolean;
+  comment: string | null;
+}
+
+export interface TableObj {
+  key: ObjectKey;
+  oid: number;
+  schema: string;
+  name: string;
+  /** r table, p partitioned table. */
+  kind: 'r' | 'p';
+  unlogged: boolean;
+  partitionKey: string | null;
+  /** Set for partitions: `FOR VALUES …` / `DEFAULT`. */
+  partitionBound: string | null;
+  parents: number[];
+  reloptions: string[] | null;
+  rowSecurity: boolean;
+  forceRowSecurity: boolean;
+  sizeBytes: number;
+  columns: ColumnObj[];
+  comment: string | null;
+}
+
+export interface ViewObj {
+  key: ObjectKey;
+  oid: number;
+  schema: string;
+  name: string;
+  kind: 'v' | 'm';
+  def: string;
+  reloptions: string[] | null;
+  populated: boolean;
+  columns: ColumnObj[];
+  comment: string | null;
+}
+
+export interface ConstraintObj {
+  oid: number;
+  name: string;
+  type: string;
+  tableOid: number;
+  refTableOid: number;
+  def: string;
+  isLocal: boolean;
+  parentOid: number;
+  comment: string | null;
+}
+
+export interface IndexObj {
+  oid: number;
+  tableOid: number;
+  name: string;
+  /** The name as the server quotes it inside `def`. */
+  quotedName: string;
+  def: string;
+  isPartition: boolean;
+  backsConstraint: boolean;
+  clustered: boolean;
+  comment: string | null;
+}
+
+export interface TriggerObj {
+  oid: number;
+  tableOid: number;
+  name: string;
+  def: string;
+  enabled: string;
+  parentOid: number;
+  comment: string | null;
+}
+
+export interface PolicyObj {
+  tableOid: number;
+  name: string;
+  permissive: boolean;
+  command: string;
+  roles: string[] | null;
+  using: string | null;
+  withCheck: string | null;
+  comment: string | null;
+}
+
+export interface RuleObj {
+  tableOid: number;
+  name: string;
+  def: string;
+  comment: string | null;
+}
+
+export interface StatisticsObj {
+  tableOid: number;
+  def: string;
+}
+
+export interface UnsupportedObj {
+  kind: string;
+  name: string;
+  reason: string;
+}
+
+export interface Catalog {
+  serverVersion: string;
+  serverVersionNum: number;
+  database: string;
+  encoding: string;
+  extensions: ExtensionObj[];
+  schemas: SchemaObj[];
+  types: TypeObj[];
+  functions: FunctionObj[];
+  sequences: SequenceObj[];
+  tables: TableObj[];
+  views: ViewObj[];
+  constraints: ConstraintObj[];
+  indexes: IndexObj[];
+  triggers: TriggerObj[];
+  policies: PolicyObj[];
+  rules: RuleObj[];
+  statistics: StatisticsObj[];
+  /** `[dependent, referenced]`: the referenced object must exist first. */
+  dependencies: [ObjectKey, ObjectKey][];
+  unsupported: UnsupportedObj[];
+}

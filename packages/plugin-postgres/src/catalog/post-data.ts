@@ -1,0 +1,179 @@
+import { qualified, quoteIdent, quoteLiteral } from '../connection.js';
+import type { Catalog, UnsupportedObj } from './model.js';
+import { orderedPreData, SCRIPT_HEADER } from './pre-data.js';
+
+const POLICY_COMMANDS: Record<string, string> = {
+  '*': 'ALL',
+  r: 'SELECT',
+  a: 'INSERT',
+  w: 'UPDATE',
+  d: 'DELETE',
+};
+
+export interface PostDataResult {
+  sql: string;
+  /** Foreign keys left out because they point at a table outside the selection. */
+  skipped: UnsupportedObj[];
+}
+
+/**
+ * Everything that is faster or only possible once the rows are in: keys and constraints (built
+ * once on loaded data), indexes, triggers, rules, policies, comments, sequence values and the
+ * refresh of materialized views.
+ */
+export function renderPostData(catalog: Catalog): PostDataResult {
+  const relations = new Map<number, { schema: string; name: string; kind: string }>();
+  for (const t of catalog.tables) relations.set(t.oid, t);
+  for (const v of catalog.views) relations.set(v.oid, v);
+  const tablesByOid = new Map(catalog.tables.map((t) => [t.oid, t]));
+  const rel = (oid: number) => {
+    const r = relations.get(oid)!;
+    return qualified(r.schema, r.name);
+  };
+  // A partition created with PARTITION OF gets its parent's keys, indexes and triggers by itself.
+  const isAttachedPartition = (oid: number) => {
+    const t = tablesByOid.get(oid);
+    return Boolean(
+      t?.partitionBound && t.parents[0] !== undefined && tablesByOid.has(t.parents[0]),
+    );
+  };
+  const constraintOids = new Set(catalog.constraints.map((c) => c.oid));
+  const triggerOids = new Set(catalog.triggers.map((t) => t.oid));
+  const skipped: UnsupportedObj[] = [];
+  const out: string[] = [
+    '-- Lifeboat post-data: constraints, indexes, triggers, policies, comments, sequences.\n',
+    SCRIPT_HEADER,
+  ];
+  const section = (title: string) => out.push(`\n-- ${title}\n`);
+  const only = (oid: number) => (tablesByOid.get(oid)?.kind === 'p' ? '' : 'ONLY ');
+
+  const emitted = catalog.constraints.filter((c) => {
+    if (c.parentOid !== 0 && constraintOids.has(c.parentOid)) return false;
+    if (!c.isLocal) return false;
+    if (c.type === 'f' && !relations.has(c.refTableOid)) {
+      skipped.push({
+        kind: 'foreign key',
+        name: `${c.name} on ${rel(c.tableOid)}`,
+        reason: 'references a table outside the selection',
+      });
+      return false;
+    }
+    return true;
+  });
+  const addConstraint = (c: (typeof emitted)[number]) =>
+    out.push(
+      `ALTER TABLE ${c.type === 'c' ? '' : only(c.tableOid)}${rel(c.tableOid)} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.def};\n`,
+    );
+
+  section('primary keys, unique and exclusion constraints');
+  for (const c of emitted) if (c.type === 'p' || c.type === 'u' || c.type === 'x') addConstraint(c);
+
+  section('indexes');
+  const indexes = catalog.indexes.filter(
+    (i) => !(i.isPartition && isAttachedPartition(i.tableOid)),
+  );
+  for (const i of indexes) {
+    if (i.backsConstraint) continue;
+    // An index on a partitioned table is printed "ON ONLY"; without ONLY it is built on every partition.
+    let def = i.def;
+    for (const head of ['CREATE INDEX ', 'CREATE UNIQUE INDEX ']) {
+      const prefix = `${head}${i.quotedName} ON ONLY `;
+      if (def.startsWith(prefix)) def = `${head}${i.quotedName} ON ${def.slice(prefix.length)}`;
+    }
+    out.push(`${def};\n`);
+    if (i.clustered) out.push(`ALTER TABLE ${rel(i.tableOid)} CLUSTER ON ${quoteIdent(i.name)};\n`);
+  }
+
+  section('check constraints');
+  for (const c of emitted) if (c.type === 'c') addConstraint(c);
+
+  section('foreign keys');
+  for (const c of emitted) if (c.type === 'f') addConstraint(c);
+
+  section('statistics objects, rules, triggers');
+  for (const s of catalog.statistics) out.push(`${s.def};\n`);
+  for (const r of catalog.rules) out.push(`${r.def.trimEnd().replace(/;?$/, ';')}\n`);
+  for (const t of catalog.triggers) {
+    if (t.parentOid !== 0 && triggerOids.has(t.parentOid)) continue;
+    out.push(`${t.def};\n`);
+    const state = { D: 'DISABLE', R: 'ENABLE REPLICA', A: 'ENABLE ALWAYS' }[t.enabled];
+    if (state) out.push(`ALTER TABLE ${rel(t.tableOid)} ${state} TRIGGER ${quoteIdent(t.name)};\n`);
+  }
+
+  section('row level security');
+  for (const p of catalog.policies) {
+    let sql = `CREATE POLICY ${quoteIdent(p.name)} ON ${rel(p.tableOid)} AS ${p.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${POLICY_COMMANDS[p.command] ?? 'ALL'}`;
+    sql += ` TO ${p.roles ? p.roles.map(quoteIdent).join(', ') : 'PUBLIC'}`;
+    if (p.using) sql += ` USING (${p.using})`;
+    if (p.withCheck) sql += ` WITH CHECK (${p.withCheck})`;
+    out.push(`${sql};\n`);
+  }
+  for (const t of catalog.tables) {
+    if (t.rowSecurity) out.push(`ALTER TABLE ${rel(t.oid)} ENABLE ROW LEVEL SECURITY;\n`);
+    if (t.forceRowSecurity) out.push(`ALTER TABLE ${rel(t.oid)} FORCE ROW LEVEL SECURITY;\n`);
+  }
+
+  section('sequences');
+  for (const s of catalog.sequences) {
+    if (s.ownedBy && relations.has(s.ownedBy.tableOid)) {
+      out.push(
+        `ALTER SEQUENCE ${qualified(s.schema, s.name)} OWNED BY ${rel(s.ownedBy.tableOid)}.${quoteIdent(s.ownedBy.column)};\n`,
+      );
+    }
+    out.push(
+      `SELECT pg_catalog.setval(${quoteLiteral(qualified(s.schema, s.name))}, ${s.lastValue}, ${s.isCalled});\n`,
+    );
+  }
+
+  section('comments');
+  out.push(...renderComments({ ...catalog, constraints: emitted, indexes }, rel));
+
+  section('materialized views');
+  for (const o of orderedPreData(catalog)) {
+    if (o.kind === 'view' && o.obj.kind === 'm' && o.obj.populated) {
+      out.push(`REFRESH MATERIALIZED VIEW ${qualified(o.obj.schema, o.obj.name)};\n`);
+    }
+  }
+  return { sql: out.join(''), skipped };
+}
+
+function renderComments(catalog: Catalog, rel: (oid: number) => string): string[] {
+  const out: string[] = [];
+  const comment = (target: string, text: string | null) => {
+    if (text !== null) out.push(`COMMENT ON ${target} IS ${quoteLiteral(text)};\n`);
+  };
+  for (const s of catalog.schemas) comment(`SCHEMA ${quoteIdent(s.name)}`, s.comment);
+  for (const t of catalog.types) {
+    const name = qualified(t.schema, t.name);
+    comment(`${t.kind === 'd' ? 'DOMAIN' : 'TYPE'} ${name}`, t.comment);
+    for (const c of t.constraints)
+      comment(`CONSTRAINT ${quoteIdent(c.name)} ON DOMAIN ${name}`, c.comment);
+  }
+  for (const f of catalog.functions) {
+    comment(
+      `${f.kind === 'p' ? 'PROCEDURE' : 'FUNCTION'} ${qualified(f.schema, f.name)}(${f.identityArgs})`,
+      f.comment,
+    );
+  }
+  for (const s of catalog.sequences) comment(`SEQUENCE ${qualified(s.schema, s.name)}`, s.comment);
+  for (const t of catalog.tables) {
+    comment(`TABLE ${rel(t.oid)}`, t.comment);
+    for (const c of t.columns) comment(`COLUMN ${rel(t.oid)}.${quoteIdent(c.name)}`, c.comment);
+  }
+  for (const v of catalog.views) {
+    comment(`${v.kind === 'm' ? 'MATERIALIZED VIEW' : 'VIEW'} ${rel(v.oid)}`, v.comment);
+    for (const c of v.columns) comment(`COLUMN ${rel(v.oid)}.${quoteIdent(c.name)}`, c.comment);
+  }
+  const tableSchema = new Map([...catalog.tables, ...catalog.views].map((t) => [t.oid, t.schema]));
+  for (const c of catalog.constraints)
+    comment(`CONSTRAINT ${quoteIdent(c.name)} ON ${rel(c.tableOid)}`, c.comment);
+  for (const i of catalog.indexes)
+    comment(`INDEX ${qualified(tableSchema.get(i.tableOid)!, i.name)}`, i.comment);
+  for (const t of catalog.triggers)
+    comment(`TRIGGER ${quoteIdent(t.name)} ON ${rel(t.tableOid)}`, t.comment);
+  for (const p of catalog.policies)
+    comment(`POLICY ${quoteIdent(p.name)} ON ${rel(p.tableOid)}`, p.comment);
+  for (const r of catalog.rules)
+    comment(`RULE ${quoteIdent(r.name)} ON ${rel(r.tableOid)}`, r.comment);
+  return out;
+}

@@ -1,0 +1,205 @@
+import { qualified, quoteIdent, quoteLiteral } from '../connection.js';
+import type {
+  Catalog,
+  ColumnObj,
+  FunctionObj,
+  ObjectKey,
+  SequenceObj,
+  TableObj,
+  TypeObj,
+  ViewObj,
+} from './model.js';
+import { type Sortable, sortByDependencies } from './order.js';
+
+/** Plain SQL both `psql -f` and the plugin's own restore run: no psql meta-commands. */
+export const SCRIPT_HEADER = `SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET client_min_messages = warning;
+SET datestyle = ISO;
+SET intervalstyle = postgres;
+`;
+
+type PreObject =
+  | (Sortable & { kind: 'type'; obj: TypeObj })
+  | (Sortable & { kind: 'function'; obj: FunctionObj })
+  | (Sortable & { kind: 'sequence'; obj: SequenceObj })
+  | (Sortable & { kind: 'table'; obj: TableObj })
+  | (Sortable & { kind: 'view'; obj: ViewObj });
+
+const withOptions = (reloptions: string[] | null) =>
+  reloptions && reloptions.length > 0 ? ` WITH (${reloptions.join(', ')})` : '';
+
+export function sequenceOptions(s: SequenceObj): string {
+  return `AS ${s.dataType} START WITH ${s.start} INCREMENT BY ${s.increment} MINVALUE ${s.min} MAXVALUE ${s.max} CACHE ${s.cache}${s.cycle ? ' CYCLE' : ' NO CYCLE'}`;
+}
+
+function renderType(t: TypeObj): string {
+  const name = qualified(t.schema, t.name);
+  switch (t.kind) {
+    case 'e':
+      return `CREATE TYPE ${name} AS ENUM (${t.labels.map(quoteLiteral).join(', ')});\n`;
+    case 'c': {
+      const attrs = t.attributes.map(
+        (a) => `    ${quoteIdent(a.name)} ${a.type}${a.collation ? ` COLLATE ${a.collation}` : ''}`,
+      );
+      return `CREATE TYPE ${name} AS (\n${attrs.join(',\n')}\n);\n`;
+    }
+    case 'r':
+      return `CREATE TYPE ${name} AS RANGE (subtype = ${t.rangeSubtype}${t.rangeSubtypeDiff ? `, subtype_diff = ${t.rangeSubtypeDiff}` : ''});\n`;
+    case 'd': {
+      let sql = `CREATE DOMAIN ${name} AS ${t.baseType}`;
+      if (t.collation) sql += ` COLLATE ${t.collation}`;
+      if (t.default !== null) sql += ` DEFAULT ${t.default}`;
+      if (t.notNull) sql += ' NOT NULL';
+      sql += ';\n';
+      for (const c of t.constraints)
+        sql += `ALTER DOMAIN ${name} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.def};\n`;
+      return sql;
+    }
+  }
+}
+
+function renderColumn(c: ColumnObj, table: TableObj, sequences: SequenceObj[]): string {
+  let sql = `    ${quoteIdent(c.name)} ${c.type}`;
+  if (c.collation) sql += ` COLLATE ${c.collation}`;
+  if (c.generated === 's' || c.generated === 'v') {
+    sql += ` GENERATED ALWAYS AS (${c.default}) ${c.generated === 's' ? 'STORED' : 'VIRTUAL'}`;
+  } else if (c.identity === 'a' || c.identity === 'd') {
+    const seq = sequences.find(
+      (s) => s.identityOf?.tableOid === table.oid && s.identityOf.column === c.name,
+    );
+    const options = seq
+      ? ` (SEQUENCE NAME ${qualified(seq.schema, seq.name)} ${sequenceOptions(seq).replace(/^AS \S+ /, '')})`
+      : '';
+    sql += ` GENERATED ${c.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT'} AS IDENTITY${options}`;
+  } else if (c.default !== null) {
+    sql += ` DEFAULT ${c.default}`;
+  }
+  if (c.notNull)
+    sql += c.notNullName ? ` CONSTRAINT ${quoteIdent(c.notNullName)} NOT NULL` : ' NOT NULL';
+  return sql;
+}
+
+/** How a table is created: as a partition of an included parent, or with its own columns. */
+export function renderTable(
+  t: TableObj,
+  included: Map<number, TableObj>,
+  sequences: SequenceObj[],
+): string {
+  const name = qualified(t.schema, t.name);
+  const unlogged = t.unlogged ? 'UNLOGGED ' : '';
+  const parents = t.parents
+    .map((p) => included.get(p))
+    .filter((p): p is TableObj => p !== undefined);
+  const partitionBy = t.partitionKey ? ` PARTITION BY ${t.partitionKey}` : '';
+  if (t.partitionBound && parents[0]) {
+    return `CREATE ${unlogged}TABLE ${name} PARTITION OF ${qualified(parents[0].schema, parents[0].name)} ${t.partitionBound}${partitionBy}${withOptions(t.reloptions)};\n`;
+  }
+  // With an included parent, inherited columns come from it; otherwise the table stands alone.
+  const columns = t.columns.filter((c) => parents.length === 0 || c.isLocal);
+  const inherits =
+    parents.length > 0
+      ? ` INHERITS (${parents.map((p) => qualified(p.schema, p.name)).join(', ')})`
+      : '';
+  const body = columns.map((c) => renderColumn(c, t, sequences)).join(',\n');
+  return `CREATE ${unlogged}TABLE ${name} (\n${body}\n)${inherits}${partitionBy}${withOptions(t.reloptions)};\n`;
+}
+
+function renderView(v: ViewObj): string {
+  const name = qualified(v.schema, v.name);
+  if (v.kind === 'v') return `CREATE VIEW ${name}${withOptions(v.reloptions)} AS\n${v.def};\n`;
+  // Filled by REFRESH at the end of post-data, once its tables hold their rows.
+  return `CREATE MATERIALIZED VIEW ${name}${withOptions(v.reloptions)} AS\n${v.def}\nWITH NO DATA;\n`;
+}
+
+/**
+ * Types, functions, sequences, tables, views and materialized views in dependency order, so a
+ * default or check that calls a function, or a function over a table's row type, just works.
+ */
+export function orderedPreData(catalog: Catalog): PreObject[] {
+  const objects: PreObject[] = [
+    ...catalog.types.map((obj) => ({
+      kind: 'type' as const,
+      obj,
+      key: obj.key,
+      rank: 0,
+      sortName: `${obj.schema}.${obj.name}`,
+    })),
+    ...catalog.functions.map((obj) => ({
+      kind: 'function' as const,
+      obj,
+      key: obj.key,
+      rank: 1,
+      sortName: `${obj.schema}.${obj.name}(${obj.identityArgs})`,
+    })),
+    ...catalog.sequences
+      .filter((s) => !s.identityOf)
+      .map((obj) => ({
+        kind: 'sequence' as const,
+        obj,
+        key: obj.key,
+        rank: 2,
+        sortName: `${obj.schema}.${obj.name}`,
+      })),
+    ...catalog.tables.map((obj) => ({
+      kind: 'table' as const,
+      obj,
+      key: obj.key,
+      rank: 3,
+      sortName: `${obj.schema}.${obj.name}`,
+    })),
+    ...catalog.views.map((obj) => ({
+      kind: 'view' as const,
+      obj,
+      key: obj.key,
+      rank: 4,
+      sortName: `${obj.schema}.${obj.name}`,
+    })),
+  ];
+  // Inheritance and partitions are not "normal" dependencies in pg_depend.
+  const extra: [ObjectKey, ObjectKey][] = catalog.tables.flatMap((t) =>
+    t.parents.map((p) => [t.key, `c:${p}`] as [ObjectKey, ObjectKey]),
+  );
+  return sortByDependencies(objects, [...catalog.dependencies, ...extra]);
+}
+
+export function renderPreData(catalog: Catalog): string {
+  const included = new Map(catalog.tables.map((t) => [t.oid, t]));
+  const out: string[] = [
+    `-- Lifeboat pre-data: schemas, extensions, types, functions, sequences, tables, views.\n-- Source: PostgreSQL ${catalog.serverVersion}, database encoding ${catalog.encoding}.\n`,
+    SCRIPT_HEADER,
+  ];
+  for (const s of catalog.schemas) out.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s.name)};\n`);
+  for (const e of catalog.extensions) {
+    out.push(
+      `CREATE EXTENSION IF NOT EXISTS ${quoteIdent(e.name)} WITH SCHEMA ${quoteIdent(e.schema)};\n`,
+    );
+  }
+  for (const o of orderedPreData(catalog)) {
+    out.push(`\n-- ${o.kind}: ${o.sortName.replace(/[\r\n]/g, ' ')}\n`);
+    switch (o.kind) {
+      case 'type':
+        out.push(renderType(o.obj));
+        break;
+      case 'function':
+        out.push(`${o.obj.def.trimEnd()};\n`);
+        break;
+      case 'sequence':
+        out.push(
+          `CREATE ${o.obj.unlogged ? 'UNLOGGED ' : ''}SEQUENCE ${qualified(o.obj.schema, o.obj.name)} ${sequenceOptions(o.obj)};\n`,
+        );
+        break;
+      case 'table':
+        out.push(renderTable(o.obj, included, catalog.sequences));
+        break;
+      case 'view':
+        out.push(renderView(o.obj));
+        break;
+    }
+  }
+  return out.join('');
+}

@@ -1,0 +1,377 @@
+/**
+ * Catalog queries. They run inside the backup's snapshot with search_path = '' so that every
+ * name the server prints is schema-qualified. System schemas and objects that belong to an
+ * extension (pg_depend deptype 'e') are left out: CREATE EXTENSION recreates those.
+ */
+
+export const USER_NAMESPACE = (
+  alias: string,
+) => `${alias}.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  AND ${alias}.nspname NOT LIKE 'pg\\_temp\\_%' AND ${alias}.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'`;
+
+export const NOT_EXTENSION_MEMBER = (catalog: string, oid: string) => `NOT EXISTS (
+  SELECT 1 FROM pg_catalog.pg_depend e
+  WHERE e.classid = 'pg_catalog.${catalog}'::pg_catalog.regclass AND e.objid = ${oid} AND e.deptype = 'e')`;
+
+/** Objects the server makes by itself along with another (a multirange's functions and casts). */
+export const NOT_INTERNAL = (catalog: string, oid: string) => `NOT EXISTS (
+  SELECT 1 FROM pg_catalog.pg_depend i
+  WHERE i.classid = 'pg_catalog.${catalog}'::pg_catalog.regclass AND i.objid = ${oid} AND i.deptype = 'i')`;
+
+const collationOf = (
+  collOid: string,
+  typeCollOid: string,
+) => `CASE WHEN ${collOid} <> 0 AND ${collOid} <> ${typeCollOid}
+  THEN (SELECT pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname)
+        FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+        WHERE co.oid = ${collOid}) END`;
+
+export const SERVER_INFO = `SELECT pg_catalog.current_setting('server_version') AS version,
+  pg_catalog.current_setting('server_version_num')::int AS version_num,
+  pg_catalog.current_database() AS database,
+  pg_catalog.pg_encoding_to_char(d.encoding) AS encoding
+FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()`;
+
+export const EXTENSIONS = `SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version,
+  e.extconfig IS NOT NULL AS has_config
+FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+WHERE e.extname <> 'plpgsql' ORDER BY e.extname`;
+
+export const SCHEMAS = `SELECT n.oid::int8 AS oid, n.nspname AS name,
+  pg_catalog.obj_description(n.oid, 'pg_namespace') AS comment
+FROM pg_catalog.pg_namespace n
+WHERE ${USER_NAMESPACE('n')} AND ${NOT_EXTENSION_MEMBER('pg_namespace', 'n.oid')}
+ORDER BY n.nspname`;
+
+/** Enums, domains, standalone composites and ranges (arrays and table row types are implicit). */
+export const TYPES = `SELECT t.oid::int8 AS oid, n.nspname AS schema, t.typname AS name, t.typtype AS kind,
+  CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END AS base_type,
+  t.typnotnull AS not_null, t.typdefault AS "default",
+  CASE WHEN t.typtype = 'd' THEN ${collationOf('t.typcollation', '(SELECT bt.typcollation FROM pg_catalog.pg_type bt WHERE bt.oid = t.typbasetype)')} END AS collation,
+  (SELECT pg_catalog.to_json(pg_catalog.array_agg(l.enumlabel ORDER BY l.enumsortorder))
+     FROM pg_catalog.pg_enum l WHERE l.enumtypid = t.oid) AS labels,
+  (SELECT pg_catalog.json_agg(pg_catalog.json_build_object('name', a.attname,
+       'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
+       'collation', ${collationOf('a.attcollation', '(SELECT at.typcollation FROM pg_catalog.pg_type at WHERE at.oid = a.atttypid)')}) ORDER BY a.attnum)
+     FROM pg_catalog.pg_attribute a
+     WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) AS attributes,
+  (SELECT pg_catalog.json_agg(pg_catalog.json_build_object('name', c.conname,
+       'def', pg_catalog.pg_get_constraintdef(c.oid),
+       'comment', pg_catalog.obj_description(c.oid, 'pg_constraint')) ORDER BY c.conname)
+     FROM pg_catalog.pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') AS constraints,
+  (SELECT pg_catalog.format_type(r.rngsubtype, NULL) FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid) AS range_subtype,
+  (SELECT CASE WHEN r.rngsubdiff <> 0 THEN r.rngsubdiff::pg_catalog.regproc::text END
+     FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid) AS range_subdiff,
+  (SELECT r.rngcanonical <> 0 FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid) AS range_canonical,
+  pg_catalog.obj_description(t.oid, 'pg_type') AS comment
+FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+WHERE ${USER_NAMESPACE('n')} AND ${NOT_EXTENSION_MEMBER('pg_type', 't.oid')}
+  AND (t.typtype IN ('e', 'd', 'r')
+    OR (t.typtype = 'c' AND (SELECT rc.relkind FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid) = 'c'))
+ORDER BY n.nspname, t.typname`;
+
+export const FUNCTIONS = `SELECT p.oid::int8 AS oid, n.nspname AS schema, p.proname AS name, p.prokind AS kind,
+  pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_args,
+  CASE WHEN p.prokind <> 'a' THEN pg_catalog.pg_get_functiondef(p.oid) END AS def,
+  pg_catalog.obj_description(p.oid, 'pg_proc') AS comment
+FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+WHERE ${USER_NAMESPACE('n')} AND ${NOT_EXTENSION_MEMBER('pg_proc', 'p.oid')} AND ${NOT_INTERNAL('pg_proc', 'p.oid')}
+ORDER BY n.nspname, p.proname, p.oid`;
+
+export const SEQUENCES = `SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name,
+  pg_catalog.format_type(s.seqtypid, NULL) AS data_type, s.seqstart::text AS start,
+  s.seqincrement::text AS increment, s.seqmin::text AS min, s.seqmax::text AS max,
+  s.seqcache::text AS cache, s.seqcycle AS cycle, c.relpersistence = 'u' AS unlogged,
+  (SELECT pg_catalog.json_build_object('tableOid', d.refobjid::int8, 'column', a.attname, 'type', d.deptype)
+     FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+     WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
+       AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjsubid > 0
+       AND d.deptype IN ('a', 'i') LIMIT 1) AS owner,
+  pg_catalog.obj_description(c.oid, 'pg_class') AS comment
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid
+WHERE c.relkind = 'S' AND ${USER_NAMESPACE('n')} AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}
+ORDER BY n.nspname, c.relname`;
+
+/** Tables, partitioned tables, views, materialized views and foreign tables. */
+export const RELATIONS = `SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS kind,
+  c.relpersistence = 'u' AS unlogged,
+  CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partition_key,
+  CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
+  (SELECT pg_catalog.to_json(pg_catalog.array_agg(i.inhparent::int8 ORDER BY i.inhseqno))
+     FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) AS parents,
+  pg_catalog.to_json(c.reloptions) AS reloptions, c.relrowsecurity AS row_security,
+  c.relforcerowsecurity AS force_row_security, c.relispopulated AS populated,
+  CASE WHEN c.relkind IN ('r', 'p', 'm') THEN pg_catalog.pg_table_size(c.oid) ELSE 0 END AS size_bytes,
+  CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS view_def,
+  c.relacl IS NOT NULL AS has_acl,
+  pg_catalog.obj_description(c.oid, 'pg_class') AS comment
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${USER_NAMESPACE('n')}
+  AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}
+ORDER BY n.nspname, c.relname`;
+
+export const columnsQuery = (
+  pg18: boolean,
+) => `SELECT a.attrelid::int8 AS rel, a.attnum AS num, a.attname AS name,
+  pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+  ${
+    pg18
+      ? `(SELECT nn.conname FROM pg_catalog.pg_constraint nn WHERE nn.conrelid = a.attrelid AND nn.contype = 'n'
+          AND nn.conkey[1] = a.attnum AND nn.conislocal LIMIT 1)`
+      : 'NULL::name'
+  } AS not_null_name,
+  a.attidentity AS identity, a.attgenerated AS generated, a.attislocal AS is_local,
+  pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS "default",
+  ${collationOf('a.attcollation', 't.typcollation')} AS collation,
+  pg_catalog.col_description(a.attrelid, a.attnum) AS comment
+FROM pg_catalog.pg_attribute a
+  JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE a.attrelid = ANY($1::pg_catalog.oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum`;
+
+/** Table constraints except NOT NULL (PG 18 stores those too; they are part of the columns). */
+export const CONSTRAINTS = `SELECT c.oid::int8 AS oid, c.conname AS name, c.contype AS type,
+  c.conrelid::int8 AS table_oid, c.confrelid::int8 AS ref_table_oid,
+  pg_catalog.pg_get_constraintdef(c.oid) AS def, c.conislocal AS is_local, c.conparentid::int8 AS parent_oid,
+  pg_catalog.obj_description(c.oid, 'pg_constraint') AS comment
+FROM pg_catalog.pg_constraint c
+WHERE c.conrelid = ANY($1::pg_catalog.oid[]) AND c.contype IN ('p', 'u', 'x', 'c', 'f')
+ORDER BY c.conrelid, c.conname`;
+
+export const INDEXES = `SELECT i.indexrelid::int8 AS oid, i.indrelid::int8 AS table_oid, ic.relname AS name,
+  pg_catalog.quote_ident(ic.relname) AS quoted_name,
+  pg_catalog.pg_get_indexdef(i.indexrelid) AS def, ic.relispartition AS is_partition,
+  EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conindid = i.indexrelid
+          AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x')) AS backs_constraint,
+  i.indisclustered AS clustered,
+  pg_catalog.obj_description(i.indexrelid, 'pg_class') AS comment
+FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+WHERE i.indrelid = ANY($1::pg_catalog.oid[])
+ORDER BY i.indrelid, ic.relname`;
+
+export const TRIGGERS = `SELECT t.oid::int8 AS oid, t.tgrelid::int8 AS table_oid, t.tgname AS name,
+  pg_catalog.pg_get_triggerdef(t.oid) AS def, t.tgenabled AS enabled, t.tgparentid::int8 AS parent_oid,
+  pg_catalog.obj_description(t.oid, 'pg_trigger') AS comment
+FROM pg_catalog.pg_trigger t
+WHERE t.tgrelid = ANY($1::pg_catalog.oid[]) AND NOT t.tgisinternal
+ORDER BY t.tgrelid, t.tgname`;
+
+export const POLICIES = `SELECT p.polrelid::int8 AS table_oid, p.polname AS name, p.polpermissive AS permissive,
+  p.polcmd AS command,
+  CASE WHEN p.polroles = '{0}' THEN NULL ELSE
+    (SELECT pg_catalog.to_json(pg_catalog.array_agg(r.rolname ORDER BY r.rolname))
+     FROM pg_catalog.pg_roles r WHERE r.oid = ANY(p.polroles)) END AS roles,
+  pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS using_expr,
+  pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS check_expr,
+  pg_catalog.obj_description(p.oid, 'pg_policy') AS comment
+FROM pg_catalog.pg_policy p WHERE p.polrelid = ANY($1::pg_catalog.oid[])
+ORDER BY p.polrelid, p.polname`;
+
+export const RULES = `SELECT r.ev_class::int8 AS table_oid, r.rulename AS name, pg_catalog.pg_get_ruledef(r.oid) AS def,
+  pg_catalog.obj_description(r.oid, 'pg_rewrite') AS comment
+FROM pg_catalog.pg_rewrite r
+WHERE r.ev_class = ANY($1::pg_catalog.oid[]) AND r.rulename <> '_RETURN'
+ORDER BY r.ev_class, r.rulename`;
+
+export const STATISTICS = `SELECT s.stxrelid::int8 AS table_oid, pg_catalog.pg_get_statisticsobjdef(s.oid) AS def
+FROM pg_catalog.pg_statistic_ext s WHERE s.stxrelid = ANY($1::pg_catalog.oid[])
+ORDER BY s.stxrelid, s.stxname`;
+
+/**
+ * Normal dependencies between user objects, each side mapped to the object that is created as
+ * one statement: a column default or a view's rule to its relation, an array type to its
+ * element, a table's row type to the table.
+ */
+export const DEPENDENCIES = `WITH type_key AS (
+  SELECT t.oid,
+    CASE WHEN t.typtype = 'c' AND rc.relkind <> 'c' THEN 'c:' || t.typrelid
+         WHEN t.typtype = 'c' THEN 't:' || t.oid
+         WHEN et.oid IS NOT NULL THEN
+           CASE WHEN et.typtype = 'c' AND erc.relkind <> 'c' THEN 'c:' || et.typrelid ELSE 't:' || et.oid END
+         ELSE 't:' || t.oid END AS key
+  FROM pg_catalog.pg_type t
+    LEFT JOIN pg_catalog.pg_class rc ON rc.oid = t.typrelid
+    LEFT JOIN pg_catalog.pg_type et ON et.oid = t.typelem AND et.typarray = t.oid
+    LEFT JOIN pg_catalog.pg_class erc ON erc.oid = et.typrelid
+  WHERE t.oid >= 16384
+), rel_key AS (
+  -- A standalone composite type's pg_class row stands for the type.
+  SELECT c.oid, CASE WHEN c.relkind = 'c' THEN 't:' || c.reltype ELSE 'c:' || c.oid END AS key
+  FROM pg_catalog.pg_class c WHERE c.oid >= 16384
+), deps AS (
+  SELECT
+    CASE d.classid
+      WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN (SELECT key FROM rel_key WHERE oid = d.objid)
+      WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN (SELECT key FROM type_key WHERE oid = d.objid)
+      WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'p:' || d.objid
+      WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN (SELECT 'c:' || ad.adrelid FROM pg_catalog.pg_attrdef ad WHERE ad.oid = d.objid)
+      WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN (SELECT CASE WHEN co.contypid <> 0 THEN 't:' || co.contypid END FROM pg_catalog.pg_constraint co WHERE co.oid = d.objid)
+      WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN (SELECT 'c:' || rw.ev_class FROM pg_catalog.pg_rewrite rw WHERE rw.oid = d.objid)
+    END AS src,
+    CASE d.refclassid
+      WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN (SELECT key FROM rel_key WHERE oid = d.refobjid)
+      WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN (SELECT key FROM type_key WHERE oid = d.refobjid)
+      WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'p:' || d.refobjid
+    END AS ref
+  FROM pg_catalog.pg_depend d
+  WHERE d.deptype = 'n' AND d.objid >= 16384 AND d.refobjid >= 16384
+)
+SELECT DISTINCT src, ref FROM deps WHERE src IS NOT NULL AND ref IS NOT NULL AND src <> ref`;
+
+const unsupportedKind = (
+  kind: string,
+  reason: string,
+  catalog: string,
+  nameExpr: string,
+  from: string,
+  where = 'TRUE',
+) =>
+  `SELECT '${kind}' AS kind, (${nameExpr})::text AS name, '${reason}' AS reason FROM ${from}
+   WHERE o.oid >= 16384 AND ${where} AND ${NOT_EXTENSION_MEMBER(catalog, 'o.oid')} AND ${NOT_INTERNAL(catalog, 'o.oid')}`;
+
+/** Object kinds the plugin does not recreate: reported, never silently dropped. */
+export const UNSUPPORTED = [
+  unsupportedKind(
+    'aggregate',
+    'aggregates are not recreated',
+    'pg_proc',
+    'o.oid::pg_catalog.regprocedure::text',
+    'pg_catalog.pg_proc o',
+    "o.prokind = 'a'",
+  ),
+  unsupportedKind(
+    'operator',
+    'operators are not recreated',
+    'pg_operator',
+    'o.oid::pg_catalog.regoperator::text',
+    'pg_catalog.pg_operator o',
+  ),
+  unsupportedKind(
+    'operator class',
+    'operator classes are not recreated',
+    'pg_opclass',
+    'o.opcname',
+    'pg_catalog.pg_opclass o',
+  ),
+  unsupportedKind(
+    'operator family',
+    'operator families are not recreated',
+    'pg_opfamily',
+    'o.opfname',
+    'pg_catalog.pg_opfamily o',
+  ),
+  unsupportedKind(
+    'cast',
+    'casts are not recreated',
+    'pg_cast',
+    "pg_catalog.format_type(o.castsource, NULL) || ' AS ' || pg_catalog.format_type(o.casttarget, NULL)",
+    'pg_catalog.pg_cast o',
+  ),
+  unsupportedKind(
+    'collation',
+    'collations are not recreated',
+    'pg_collation',
+    'o.collname',
+    'pg_catalog.pg_collation o',
+  ),
+  unsupportedKind(
+    'conversion',
+    'conversions are not recreated',
+    'pg_conversion',
+    'o.conname',
+    'pg_catalog.pg_conversion o',
+  ),
+  unsupportedKind(
+    'text search configuration',
+    'text search objects are not recreated',
+    'pg_ts_config',
+    'o.cfgname',
+    'pg_catalog.pg_ts_config o',
+  ),
+  unsupportedKind(
+    'text search dictionary',
+    'text search objects are not recreated',
+    'pg_ts_dict',
+    'o.dictname',
+    'pg_catalog.pg_ts_dict o',
+  ),
+  unsupportedKind(
+    'foreign data wrapper',
+    'foreign data wrappers are not recreated',
+    'pg_foreign_data_wrapper',
+    'o.fdwname',
+    'pg_catalog.pg_foreign_data_wrapper o',
+  ),
+  unsupportedKind(
+    'foreign server',
+    'foreign servers are not recreated',
+    'pg_foreign_server',
+    'o.srvname',
+    'pg_catalog.pg_foreign_server o',
+  ),
+  unsupportedKind(
+    'foreign table',
+    'foreign tables are not recreated and their data is not copied',
+    'pg_class',
+    'o.oid::pg_catalog.regclass::text',
+    'pg_catalog.pg_class o',
+    "o.relkind = 'f'",
+  ),
+  unsupportedKind(
+    'event trigger',
+    'event triggers are not recreated',
+    'pg_event_trigger',
+    'o.evtname',
+    'pg_catalog.pg_event_trigger o',
+  ),
+  unsupportedKind(
+    'publication',
+    'publications are not recreated',
+    'pg_publication',
+    'o.pubname',
+    'pg_catalog.pg_publication o',
+  ),
+  unsupportedKind(
+    'base type',
+    'user-defined base types are not recreated',
+    'pg_type',
+    'o.oid::pg_catalog.regtype::text',
+    'pg_catalog.pg_type o',
+    "o.typtype = 'b' AND NOT (o.typelem <> 0 AND o.typlen = -1)",
+  ),
+  unsupportedKind(
+    'range type',
+    'range types with a canonical function are not recreated',
+    'pg_type',
+    'o.oid::pg_catalog.regtype::text',
+    'pg_catalog.pg_type o JOIN pg_catalog.pg_range r ON r.rngtypid = o.oid',
+    'r.rngcanonical <> 0',
+  ),
+  unsupportedKind(
+    'access method',
+    'access methods are not recreated',
+    'pg_am',
+    'o.amname',
+    'pg_catalog.pg_am o',
+  ),
+  unsupportedKind(
+    'procedural language',
+    'procedural languages outside extensions are not recreated',
+    'pg_language',
+    'o.lanname',
+    'pg_catalog.pg_language o',
+  ),
+  unsupportedKind(
+    'default privileges',
+    'ALTER DEFAULT PRIVILEGES is not recreated',
+    'pg_default_acl',
+    "'default privileges'",
+    'pg_catalog.pg_default_acl o',
+  ),
+  `SELECT 'large objects' AS kind, pg_catalog.count(*)::text || ' large object(s)' AS name, 'large objects are not backed up' AS reason
+   FROM pg_catalog.pg_largeobject_metadata HAVING pg_catalog.count(*) > 0`,
+  `SELECT 'extension configuration' AS kind, e.extname::text AS name, 'rows in extension configuration tables are not backed up' AS reason
+   FROM pg_catalog.pg_extension e WHERE e.extconfig IS NOT NULL`,
+].join('\nUNION ALL\n');

@@ -1,0 +1,331 @@
+import type { PgClient } from '../connection.js';
+import { qualified } from '../connection.js';
+import type {
+  Catalog,
+  ColumnObj,
+  ConstraintObj,
+  FunctionObj,
+  IndexObj,
+  ObjectKey,
+  SequenceObj,
+  TableObj,
+  TypeObj,
+  UnsupportedObj,
+  ViewObj,
+} from './model.js';
+import * as q from './queries.js';
+import { selectTables } from './select.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: rows straight from the catalog
+type Row = Record<string, any>;
+
+export interface CatalogSelection {
+  tables?: readonly string[] | undefined;
+  excludeTables?: readonly string[] | undefined;
+}
+
+export interface ReadCatalogResult {
+  catalog: Catalog;
+  /** Objects left out because they depend on a table outside the selection. */
+  skipped: UnsupportedObj[];
+}
+
+const num = (v: unknown): number => Number(v);
+
+async function rows(client: PgClient, sql: string, params: unknown[] = []): Promise<Row[]> {
+  return (await client.query(sql, params)).rows as Row[];
+}
+
+/** Reads everything the backup writes as SQL. Runs inside the backup's snapshot. */
+export async function readCatalog(
+  client: PgClient,
+  selection: CatalogSelection = {},
+): Promise<ReadCatalogResult> {
+  const [info] = await rows(client, q.SERVER_INFO);
+  const versionNum = num(info!.version_num);
+  const extensions = (await rows(client, q.EXTENSIONS)).map((r) => ({
+    name: r.name as string,
+    schema: r.schema as string,
+    version: r.version as string,
+    hasConfigTables: r.has_config as boolean,
+  }));
+  const schemas = (await rows(client, q.SCHEMAS)).map((r) => ({
+    oid: num(r.oid),
+    name: r.name as string,
+    comment: r.comment as string | null,
+  }));
+  const types: TypeObj[] = (await rows(client, q.TYPES))
+    .filter((r) => !(r.kind === 'r' && r.range_canonical))
+    .map((r) => ({
+      key: `t:${r.oid}`,
+      oid: num(r.oid),
+      schema: r.schema,
+      name: r.name,
+      kind: r.kind,
+      labels: r.labels ?? [],
+      baseType: r.base_type,
+      notNull: r.not_null,
+      default: r.default,
+      collation: r.collation,
+      attributes: r.attributes ?? [],
+      constraints: r.constraints ?? [],
+      rangeSubtype: r.range_subtype,
+      rangeSubtypeDiff: r.range_subdiff,
+      comment: r.comment,
+    }));
+  let functions: FunctionObj[] = (await rows(client, q.FUNCTIONS))
+    .filter((r) => r.kind !== 'a')
+    .map((r) => ({
+      key: `p:${r.oid}`,
+      oid: num(r.oid),
+      schema: r.schema,
+      name: r.name,
+      kind: r.kind,
+      identityArgs: r.identity_args,
+      def: r.def,
+      comment: r.comment,
+    }));
+  const relationRows = await rows(client, q.RELATIONS);
+  const allTables: TableObj[] = relationRows
+    .filter((r) => r.kind === 'r' || r.kind === 'p')
+    .map((r) => ({
+      key: `c:${r.oid}`,
+      oid: num(r.oid),
+      schema: r.schema,
+      name: r.name,
+      kind: r.kind,
+      unlogged: r.unlogged,
+      partitionKey: r.partition_key,
+      partitionBound: r.partition_bound,
+      parents: (r.parents ?? []).map(num),
+      reloptions: r.reloptions,
+      rowSecurity: r.row_security,
+      forceRowSecurity: r.force_row_security,
+      sizeBytes: num(r.size_bytes),
+      columns: [],
+      comment: r.comment,
+    }));
+  let views: ViewObj[] = relationRows
+    .filter((r) => r.kind === 'v' || r.kind === 'm')
+    .map((r) => ({
+      key: `c:${r.oid}`,
+      oid: num(r.oid),
+      schema: r.schema,
+      name: r.name,
+      kind: r.kind,
+      def: String(r.view_def).trim().replace(/;$/, ''),
+      reloptions: r.reloptions,
+      populated: r.populated,
+      columns: [],
+      comment: r.comment,
+    }));
+
+  // Table selection: a partitioned table brings its partitions along.
+  const children = new Map<number, TableObj[]>();
+  for (const t of allTables) {
+    if (t.partitionBound && t.parents[0] !== undefined) {
+      children.set(t.parents[0], [...(children.get(t.parents[0]) ?? []), t]);
+    }
+  }
+  const withPartitions = (t: TableObj): TableObj[] => [
+    t,
+    ...(children.get(t.oid) ?? []).flatMap(withPartitions),
+  ];
+  const selected = selectTables(
+    allTables,
+    selection.tables,
+    selection.excludeTables ?? [],
+    'the database',
+    withPartitions,
+  );
+  const tables = allTables.filter((t) => selected.has(t));
+  const tableSet = new Set(tables.map((t) => t.key));
+
+  const dependencies = (await rows(client, q.DEPENDENCIES)).map(
+    (r) => [r.src, r.ref] as [ObjectKey, ObjectKey],
+  );
+  // Objects that (transitively) need a table outside the selection cannot be restored.
+  const skipped: UnsupportedObj[] = [];
+  const gone = new Set(allTables.filter((t) => !tableSet.has(t.key)).map((t) => t.key));
+  if (gone.size > 0) {
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const [src, ref] of dependencies) {
+        if (gone.has(ref) && !gone.has(src)) {
+          gone.add(src);
+          changed = true;
+        }
+      }
+    }
+    const drop = <T extends { key: ObjectKey; schema: string; name: string }>(
+      list: T[],
+      kind: string,
+    ): T[] =>
+      list.filter((o) => {
+        if (!gone.has(o.key)) return true;
+        skipped.push({
+          kind,
+          name: `${o.schema}.${o.name}`,
+          reason: 'depends on a table outside the selection',
+        });
+        return false;
+      });
+    views = drop(views, 'view');
+    functions = drop(functions, 'function');
+  }
+
+  const relOids = [...tables.map((t) => t.oid), ...views.map((v) => v.oid)];
+  const columns = new Map<number, ColumnObj[]>();
+  for (const r of await rows(client, q.columnsQuery(versionNum >= 180000), [relOids])) {
+    const list = columns.get(num(r.rel)) ?? [];
+    list.push({
+      num: r.num,
+      name: r.name,
+      type: r.type,
+      notNull: r.not_null,
+      notNullName: r.not_null_name,
+      identity: r.identity,
+      generated: r.generated,
+      isLocal: r.is_local,
+      default: r.default,
+      collation: r.collation,
+      comment: r.comment,
+    });
+    columns.set(num(r.rel), list);
+  }
+  for (const rel of [...tables, ...views]) rel.columns = columns.get(rel.oid) ?? [];
+
+  const tableOids = new Set(tables.map((t) => t.oid));
+  let sequences: SequenceObj[] = (await rows(client, q.SEQUENCES)).map((r) => {
+    const owner = r.owner as { tableOid: number; column: string; type: string } | null;
+    return {
+      key: `c:${r.oid}`,
+      oid: num(r.oid),
+      schema: r.schema,
+      name: r.name,
+      dataType: r.data_type,
+      start: r.start,
+      increment: r.increment,
+      min: r.min,
+      max: r.max,
+      cache: r.cache,
+      cycle: r.cycle,
+      unlogged: r.unlogged,
+      identityOf:
+        owner?.type === 'i' ? { tableOid: num(owner.tableOid), column: owner.column } : null,
+      ownedBy: owner?.type === 'a' ? { tableOid: num(owner.tableOid), column: owner.column } : null,
+      lastValue: '',
+      isCalled: false,
+      comment: r.comment,
+    };
+  });
+  sequences = sequences.filter((s) => {
+    const owner = s.identityOf ?? s.ownedBy;
+    return owner ? tableOids.has(owner.tableOid) : !gone.has(s.key);
+  });
+  await readSequenceValues(client, sequences);
+
+  const constraints: ConstraintObj[] = (await rows(client, q.CONSTRAINTS, [relOids])).map((r) => ({
+    oid: num(r.oid),
+    name: r.name,
+    type: r.type,
+    tableOid: num(r.table_oid),
+    refTableOid: num(r.ref_table_oid),
+    def: r.def,
+    isLocal: r.is_local,
+    parentOid: num(r.parent_oid),
+    comment: r.comment,
+  }));
+  const indexes: IndexObj[] = (await rows(client, q.INDEXES, [relOids])).map((r) => ({
+    oid: num(r.oid),
+    tableOid: num(r.table_oid),
+    name: r.name,
+    quotedName: r.quoted_name,
+    def: r.def,
+    isPartition: r.is_partition,
+    backsConstraint: r.backs_constraint,
+    clustered: r.clustered,
+    comment: r.comment,
+  }));
+  const triggers = (await rows(client, q.TRIGGERS, [relOids])).map((r) => ({
+    oid: num(r.oid),
+    tableOid: num(r.table_oid),
+    name: r.name as string,
+    def: r.def as string,
+    enabled: r.enabled as string,
+    parentOid: num(r.parent_oid),
+    comment: r.comment as string | null,
+  }));
+  const policies = (await rows(client, q.POLICIES, [relOids])).map((r) => ({
+    tableOid: num(r.table_oid),
+    name: r.name as string,
+    permissive: r.permissive as boolean,
+    command: r.command as string,
+    roles: r.roles as string[] | null,
+    using: r.using_expr as string | null,
+    withCheck: r.check_expr as string | null,
+    comment: r.comment as string | null,
+  }));
+  const rules = (await rows(client, q.RULES, [relOids])).map((r) => ({
+    tableOid: num(r.table_oid),
+    name: r.name as string,
+    def: r.def as string,
+    comment: r.comment as string | null,
+  }));
+  const statistics = (await rows(client, q.STATISTICS, [relOids])).map((r) => ({
+    tableOid: num(r.table_oid),
+    def: r.def as string,
+  }));
+  const unsupported: UnsupportedObj[] = (await rows(client, q.UNSUPPORTED)).map((r) => ({
+    kind: r.kind,
+    name: r.name,
+    reason: r.reason,
+  }));
+  for (const t of types) {
+    if (t.kind === 'r' && !t.rangeSubtype)
+      unsupported.push({ kind: 'range type', name: `${t.schema}.${t.name}`, reason: 'unreadable' });
+  }
+
+  return {
+    catalog: {
+      serverVersion: info!.version,
+      serverVersionNum: versionNum,
+      database: info!.database,
+      encoding: info!.encoding,
+      extensions,
+      schemas,
+      types,
+      functions,
+      sequences,
+      tables,
+      views,
+      constraints,
+      indexes,
+      triggers,
+      policies,
+      rules,
+      statistics,
+      dependencies,
+      unsupported,
+    },
+    skipped,
+  };
+}
+
+/** Current value of every sequence, read in batches (one UNION ALL query per batch). */
+async function readSequenceValues(client: PgClient, sequences: SequenceObj[]): Promise<void> {
+  for (let i = 0; i < sequences.length; i += 200) {
+    const batch = sequences.slice(i, i + 200);
+    const sql = batch
+      .map(
+        (s, j) =>
+          `SELECT ${j} AS i, last_value::text AS last_value, is_called FROM ${qualified(s.schema, s.name)}`,
+      )
+      .join('\nUNION ALL\n');
+    for (const r of await rows(client, sql)) {
+      const s = batch[r.i as number]!;
+      s.lastValue = r.last_value;
+      s.isCalled = r.is_called;
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import { LifeboatError } from '@lifeboat/core';
+import pg from 'pg';
+import { toPgLifeboatError } from './errors.js';
+import type { ConnectionTarget, ResolvedPostgresOptions } from './options.js';
+
+export type PgClient = pg.Client;
+
+export interface ConnectSettings {
+  applicationName: string;
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+export const settingsFrom = (o: ResolvedPostgresOptions): ConnectSettings => ({
+  applicationName: o.applicationName,
+  statementTimeoutMs: o.statementTimeoutMs,
+  lockTimeoutMs: o.lockTimeoutMs,
+  connectTimeoutMs: o.connectTimeoutMs,
+});
+
+/**
+ * Session settings every Lifeboat connection uses, so that COPY output and catalog SQL do not
+ * depend on the server's or role's defaults: ISO dates, hex bytea, UTC, and an empty
+ * search_path so that every name the server prints (pg_get_expr, pg_get_viewdef…) is qualified.
+ */
+export const SESSION_SETUP = [
+  "SET client_encoding = 'UTF8'",
+  'SET datestyle = ISO',
+  'SET intervalstyle = postgres',
+  "SET bytea_output = 'hex'",
+  'SET standard_conforming_strings = on',
+  "SET timezone = 'UTC'",
+  'SET extra_float_digits = 3',
+  'SET idle_in_transaction_session_timeout = 0',
+  "SELECT pg_catalog.set_config('search_path', '', false)",
+];
+
+/** Opens one connection; the caller ends it. Honours the abort signal while connecting. */
+export async function openClient(
+  target: ConnectionTarget,
+  settings: ConnectSettings,
+  signal?: AbortSignal,
+): Promise<PgClient> {
+  const client = new pg.Client({
+    ...target.extra,
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    database: target.database,
+    ...(target.password !== undefined ? { password: target.password } : {}),
+    ...(target.ssl !== undefined ? { ssl: target.ssl } : {}),
+    application_name: settings.applicationName,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+  });
+  // A connection can fail while idle (terminated backend): keep the process alive; the next
+  // query on it rejects with the reason.
+  client.on('error', () => {});
+  const stop = () => void client.end().catch(() => {});
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    if (signal?.aborted) throw new LifeboatError('ABORTED', undefined, { cause: signal.reason });
+    await client.connect();
+    await client.query(
+      [
+        ...SESSION_SETUP,
+        `SET statement_timeout = ${settings.statementTimeoutMs}`,
+        `SET lock_timeout = ${settings.lockTimeoutMs}`,
+      ].join(';\n'),
+    );
+    return client;
+  } catch (error) {
+    await client.end().catch(() => {});
+    if (signal?.aborted) throw new LifeboatError('ABORTED', undefined, { cause: signal.reason });
+    throw toPgLifeboatError(
+      error,
+      'connecting',
+      'DATABASE_UNREACHABLE',
+      `${target.host}:${target.port}/${target.database}`,
+    );
+  } finally {
+    signal?.removeEventListener('abort', stop);
+  }
+}
+
+/** Ends a connection at once on abort; returns the function that stops listening. */
+export function endOnAbort(client: PgClient, signal: AbortSignal): () => void {
+  const stop = () => void client.end().catch(() => {});
+  if (signal.aborted) stop();
+  signal.addEventListener('abort', stop, { once: true });
+  return () => signal.removeEventListener('abort', stop);
+}
+
+export async function closeQuietly(client: PgClient | undefined): Promise<void> {
+  await client?.end().catch(() => {});
+}
+
+/** Runs `fn` with a fresh connection that is always closed afterwards. */
+export async function withClient<T>(
+  target: ConnectionTarget,
+  settings: ConnectSettings,
+  fn: (client: PgClient) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  const client = await openClient(target, settings, signal);
+  const stop = signal ? endOnAbort(client, signal) : () => {};
+  try {
+    return await fn(client);
+  } finally {
+    stop();
+    await closeQuietly(client);
+  }
+}
+
+export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+export const quoteLiteral = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+export const qualified = (schema: string, name: string): string =>
+  `${quoteIdent(schema)}.${quoteIdent(name)}`;

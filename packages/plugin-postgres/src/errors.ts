@@ -1,0 +1,122 @@
+import { type ErrorCode, isAbortError, LifeboatError, redact } from '@lifeboat/core';
+
+interface PgErrorLike {
+  code?: string;
+  message?: string;
+  detail?: string;
+  hint?: string;
+  where?: string;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+export function pgCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? (error as PgErrorLike).code : undefined;
+}
+
+/** The server's message with its detail, never with a secret. */
+export function pgMessage(error: unknown): string {
+  if (!(error instanceof Error)) return redact(String(error));
+  const e = error as PgErrorLike;
+  const parts = [e.message ?? ''];
+  if (e.detail) parts.push(`(${e.detail})`);
+  return redact(parts.join(' '));
+}
+
+/** Connection lost: network, server shutdown or a terminated backend. */
+export function isConnectionLoss(error: unknown): boolean {
+  const code = pgCode(error);
+  if (
+    code &&
+    (NETWORK_CODES.has(code) ||
+      code.startsWith('08') ||
+      code === '57P01' ||
+      code === '57P02' ||
+      code === '57P03')
+  ) {
+    return true;
+  }
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|connection (is )?closed|Client was closed|not queryable/i.test(
+    message,
+  );
+}
+
+/**
+ * Maps anything `pg` throws to a LifeboatError. `what` says what was being done
+ * ("copying table public.users"); the cause is kept for debugging.
+ */
+export function toPgLifeboatError(
+  error: unknown,
+  what: string,
+  fallback: ErrorCode = 'DATABASE_FAILED',
+  where?: string,
+): LifeboatError {
+  if (error instanceof LifeboatError) return error;
+  if (isAbortError(error)) return new LifeboatError('ABORTED', undefined, { cause: error });
+  const code = pgCode(error);
+  const message = pgMessage(error);
+  const at = where ? ` (${redact(where)})` : '';
+  if (code === '28P01' || code === '28000') {
+    return new LifeboatError(
+      'DATABASE_AUTH_FAILED',
+      `The database refused the credentials${at}: ${message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (code === '57P01' || code === '57P02') {
+    return new LifeboatError(
+      fallback,
+      `The server terminated the connection while ${what}${at}: ${message}`,
+      {
+        cause: error,
+        retryable: true,
+        hint: 'An administrator or the server ended the session; run it again.',
+      },
+    );
+  }
+  if (code && NETWORK_CODES.has(code)) {
+    return new LifeboatError(
+      'DATABASE_UNREACHABLE',
+      `The database cannot be reached${at}: ${message}`,
+      {
+        cause: error,
+        retryable: true,
+      },
+    );
+  }
+  if (code === '57P03') {
+    return new LifeboatError(
+      'DATABASE_UNREACHABLE',
+      `The database is starting up or shutting down${at}: ${message}`,
+      {
+        cause: error,
+        retryable: true,
+      },
+    );
+  }
+  if (isConnectionLoss(error)) {
+    return new LifeboatError(fallback, `The connection was lost while ${what}${at}: ${message}`, {
+      cause: error,
+      retryable: true,
+    });
+  }
+  if (code === '3D000') {
+    return new LifeboatError('DATABASE_FAILED', `The database does not exist${at}: ${message}`, {
+      cause: error,
+      hint: 'Check the database name.',
+    });
+  }
+  return new LifeboatError(fallback, `Failed ${what}${at}: ${message}`, { cause: error });
+}

@@ -1,0 +1,76 @@
+import type { HealthCheck, Source } from '@lifeboat/core';
+import { backupDatabase } from './backup.js';
+import { settingsFrom, withClient } from './connection.js';
+import { pgMessage } from './errors.js';
+import {
+  describeTarget,
+  type PostgresSourceOptions,
+  resolveOptions,
+  targetFromOptions,
+} from './options.js';
+import { restoreDatabase } from './restore.js';
+import { manualRestoreSteps } from './restore-psql.js';
+import { parseSummary } from './summary.js';
+import { verifyDatabase } from './verify.js';
+
+export type { PostgresSourceOptions } from './options.js';
+export { postgresOptionsSchema } from './options.js';
+export type { CatalogCounts, PostgresSummary, SequenceSummary, TableSummary } from './summary.js';
+
+/**
+ * The PostgreSQL source: backs up a database (or chosen tables) with `pg` and COPY in one
+ * consistent snapshot, without pg_dump, and restores it fully or partly.
+ */
+export function postgresSource(options: PostgresSourceOptions) {
+  const resolved = resolveOptions(options);
+  const target = targetFromOptions(resolved);
+  const connect = settingsFrom(resolved);
+  return {
+    id: 'postgres',
+    section: 'database',
+    describe: () => describeTarget(target),
+    async connect(opts: { signal?: AbortSignal } = {}) {
+      // Fails early with DATABASE_UNREACHABLE / DATABASE_AUTH_FAILED; backup opens its own connections.
+      await withClient(target, connect, async (c) => void (await c.query('SELECT 1')), opts.signal);
+    },
+    async close() {},
+    backup: (ctx) =>
+      backupDatabase(ctx, {
+        target,
+        connect,
+        tables: resolved.tables,
+        excludeTables: resolved.excludeTables,
+        parallel: resolved.parallel,
+        partBytes: resolved.partBytes,
+      }) as unknown as Promise<Record<string, unknown>>,
+    restore: (ctx) =>
+      restoreDatabase(ctx, { source: target, connect, parallel: resolved.parallel }),
+    verifyDeep: (ctx) =>
+      verifyDatabase(ctx, { source: target, connect, parallel: resolved.parallel }),
+    async health(): Promise<HealthCheck[]> {
+      try {
+        const version = await withClient(target, connect, async (c) => {
+          await c.query('SELECT 1');
+          return (await c.query('SHOW server_version')).rows[0].server_version as string;
+        });
+        return [
+          {
+            name: 'database',
+            status: 'ok',
+            message: `PostgreSQL ${version} at ${describeTarget(target)} answers`,
+          },
+        ];
+      } catch (error) {
+        return [
+          {
+            name: 'database',
+            status: 'critical',
+            message: `${describeTarget(target)}: ${pgMessage(error)}`,
+            details: { code: (error as { code?: string }).code },
+          },
+        ];
+      }
+    },
+    manualRestoreSteps: (summary) => manualRestoreSteps(parseSummary(summary)),
+  } satisfies Source;
+}

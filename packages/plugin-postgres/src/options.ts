@@ -1,0 +1,125 @@
+import { LifeboatError, parseOptions, registerSecret } from '@lifeboat/core';
+import type { ClientConfig } from 'pg';
+import { parseIntoClientConfig } from 'pg-connection-string';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+export const postgresOptionsSchema = z
+  .object({
+    /** `postgres://user:password@host:port/db?sslmode=…`; wins over the five fields below. */
+    connectionString: z.string().min(1).optional(),
+    host: z.string().min(1).default('localhost'),
+    port: z.coerce.number().int().min(1).max(65535).default(5432),
+    user: z.string().min(1).default('postgres'),
+    password: z.string().optional(),
+    database: z.string().min(1).optional(),
+    /** Passed to `pg` as is (`true`, or `{ rejectUnauthorized, ca, … }`). */
+    ssl: z.union([z.boolean(), z.record(z.string(), z.unknown())]).optional(),
+    /** Only these tables (`schema.table` or `table`). */
+    tables: z.array(z.string().min(1)).optional(),
+    excludeTables: z.array(z.string().min(1)).default([]),
+    /** Connections copying tables at the same time (backup and restore). */
+    parallel: z.number().int().min(1).max(32).default(2),
+    /** A table's CSV is cut into archive entries of about this size (rows are never split). */
+    partBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(8 * MiB),
+    /** statement_timeout for every statement, in ms; 0 = none (a COPY of a big table is long). */
+    statementTimeoutMs: z.number().int().min(0).default(0),
+    /** How long to wait for a table lock (DDL running elsewhere) before failing, in ms. */
+    lockTimeoutMs: z.number().int().min(0).default(60_000),
+    connectTimeoutMs: z.number().int().min(0).default(10_000),
+    applicationName: z.string().default('lifeboat'),
+  })
+  .strict()
+  .refine((o) => o.connectionString !== undefined || o.database !== undefined, {
+    message: 'give a connectionString or a database name',
+    path: ['database'],
+  });
+
+export type PostgresSourceOptions = z.input<typeof postgresOptionsSchema>;
+export type ResolvedPostgresOptions = z.output<typeof postgresOptionsSchema>;
+
+/** Connection settings without the plugin's own knobs; `database` is always known. */
+export interface ConnectionTarget {
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  database: string;
+  ssl?: ClientConfig['ssl'];
+  /** Any other libpq-style settings from a URL (options, sslmode…), passed through. */
+  extra: Record<string, unknown>;
+}
+
+export function resolveOptions(input: PostgresSourceOptions): ResolvedPostgresOptions {
+  const options = parseOptions(postgresOptionsSchema, input, 'postgres');
+  registerSecret(options.password);
+  return options;
+}
+
+/** Builds the connection target from either a URL or the separate fields. */
+export function targetFromOptions(options: ResolvedPostgresOptions): ConnectionTarget {
+  if (options.connectionString) return targetFromUrl(options.connectionString, options.ssl);
+  return {
+    host: options.host,
+    port: options.port,
+    user: options.user,
+    database: options.database!,
+    extra: {},
+    ...(options.password !== undefined ? { password: options.password } : {}),
+    ...(options.ssl !== undefined ? { ssl: options.ssl as ClientConfig['ssl'] } : {}),
+  };
+}
+
+export function targetFromUrl(url: string, ssl?: unknown): ConnectionTarget {
+  let parsed: ClientConfig;
+  try {
+    parsed = parseIntoClientConfig(url);
+  } catch (error) {
+    // The URL may hold a password: never echo it.
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      'Invalid postgres options: the connection string cannot be parsed',
+      {
+        cause: error instanceof Error ? new Error(error.name) : undefined,
+      },
+    );
+  }
+  registerSecret(typeof parsed.password === 'string' ? parsed.password : undefined);
+  const {
+    host,
+    port,
+    user,
+    password,
+    database,
+    ssl: urlSsl,
+    connectionString: _c,
+    ...extra
+  } = parsed;
+  if (!database) {
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      'Invalid postgres options: the connection string names no database',
+    );
+  }
+  const chosenSsl = (ssl as ClientConfig['ssl']) ?? urlSsl;
+  return {
+    host: host ?? 'localhost',
+    port: port ? Number(port) : 5432,
+    user: user ?? 'postgres',
+    database,
+    extra: extra as Record<string, unknown>,
+    ...(typeof password === 'string' ? { password } : {}),
+    ...(chosenSsl !== undefined ? { ssl: chosenSsl } : {}),
+  };
+}
+
+/** `postgres://user@host:5432/db`: for people and logs, never with the password. */
+export function describeTarget(target: ConnectionTarget): string {
+  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  return `postgres://${encodeURIComponent(target.user)}@${host}:${target.port}/${encodeURIComponent(target.database)}`;
+}

@@ -1,0 +1,75 @@
+import { qualified, quoteIdent } from './connection.js';
+import {
+  POST_DATA,
+  type PostgresSummary,
+  PRE_DATA,
+  RESTORE_PSQL,
+  type TableSummary,
+} from './summary.js';
+
+const SECTION = 'database';
+
+/** psql's \copy reads the rest of its line: a name with a line break cannot be written there. */
+const fitsOnOneLine = (t: TableSummary) =>
+  ![t.schema, t.table, ...t.columns.map((c) => c.name)].some((n) => /[\r\n]/.test(n));
+
+function copyLines(t: TableSummary, index: number): string[] {
+  const columns = t.columns.map((c) => quoteIdent(c.name)).join(', ');
+  const target = qualified(t.schema, t.table);
+  const lines: string[] = [];
+  if (fitsOnOneLine(t)) {
+    for (const part of t.parts) {
+      lines.push(
+        `\\copy ${target}${columns ? ` (${columns})` : ''} FROM '${SECTION}/${part}' WITH (FORMAT csv, HEADER true)`,
+      );
+    }
+    return lines;
+  }
+  // Load through a temporary table with a plain name, then move the rows.
+  const temp = `pg_temp.lifeboat_load_${index}`;
+  lines.push(`CREATE TEMPORARY TABLE ${temp} AS SELECT ${columns} FROM ${target} WITH NO DATA;`);
+  for (const part of t.parts)
+    lines.push(`\\copy ${temp} FROM '${SECTION}/${part}' WITH (FORMAT csv, HEADER true)`);
+  lines.push(`INSERT INTO ${target} (${columns}) SELECT * FROM ${temp};`, `DROP TABLE ${temp};`);
+  return lines;
+}
+
+/**
+ * `database/restore.psql`: restores the whole database with psql alone, in one transaction,
+ * from the folder the archive was extracted into (paths are relative to the working directory).
+ */
+export function renderRestorePsql(summary: PostgresSummary): string {
+  const lines = [
+    '-- Lifeboat: restore this database with psql alone. From the folder the archive was extracted into:',
+    `--   psql -v ON_ERROR_STOP=1 -d TARGET -f ${SECTION}/${RESTORE_PSQL}`,
+    `-- Source: PostgreSQL ${summary.serverVersion}, ${summary.tables.length} tables. TARGET should be an empty database.`,
+    '\\set ON_ERROR_STOP on',
+    '\\encoding UTF8',
+    'BEGIN;',
+    `\\i ${SECTION}/${PRE_DATA}`,
+  ];
+  summary.tables.forEach((t, i) => {
+    lines.push(`-- ${t.name.replace(/[\r\n]/g, ' ')}: ${t.rows} rows`);
+    lines.push(...copyLines(t, i + 1));
+  });
+  lines.push(`\\i ${SECTION}/${POST_DATA}`, 'COMMIT;', '');
+  return lines.join('\n');
+}
+
+/** The lines BACKUP_INFO.txt shows under `database/`. */
+export function manualRestoreSteps(summary: PostgresSummary): string[] {
+  const steps = [
+    `PostgreSQL ${summary.serverVersion}, ${summary.tables.length} tables; schema in ${PRE_DATA} and ${POST_DATA},`,
+    'one CSV (with header) per table under data/ (big tables in several numbered parts).',
+    'Into an empty database, from the folder you extracted the archive into:',
+    `    createdb TARGET && psql -v ON_ERROR_STOP=1 -d TARGET -f ${SECTION}/${RESTORE_PSQL}`,
+    `The script runs ${PRE_DATA}, loads every CSV with \\copy, then runs ${POST_DATA} (keys, indexes,`,
+    'constraints, triggers, sequence values), all in one transaction.',
+  ];
+  if (summary.unsupported.length > 0) {
+    steps.push(
+      `Not in this backup (recreate by hand): ${summary.unsupported.map((u) => `${u.kind} ${u.name}`).join('; ')}`,
+    );
+  }
+  return steps;
+}

@@ -1,0 +1,47 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom } from 'pg-copy-streams';
+import { type PgClient, qualified, quoteIdent } from '../connection.js';
+import { toPgLifeboatError } from '../errors.js';
+import type { TableSummary } from '../summary.js';
+
+export async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/** Runs a SQL script (pre-data, post-data) as one simple query: statements run in order. */
+export async function runScript(client: PgClient, sql: string, what: string): Promise<void> {
+  try {
+    await client.query(sql);
+  } catch (error) {
+    throw toPgLifeboatError(error, `running ${what}`, 'RESTORE_FAILED');
+  }
+}
+
+/** Loads one CSV part (header first) into a table, or into `into` (a table of another name). */
+export async function copyPart(
+  client: PgClient,
+  table: TableSummary,
+  data: Readable | Buffer,
+  into?: { schema: string; table: string },
+): Promise<number> {
+  const columns = table.columns.map((c) => quoteIdent(c.name)).join(', ');
+  const target = into ? qualified(into.schema, into.table) : qualified(table.schema, table.table);
+  const sql = `COPY ${target}${columns ? ` (${columns})` : ''} FROM STDIN WITH (FORMAT csv, HEADER true)`;
+  try {
+    const copy = client.query(copyFrom(sql));
+    await pipeline(Buffer.isBuffer(data) ? Readable.from([data]) : data, copy);
+    return copy.rowCount;
+  } catch (error) {
+    throw toPgLifeboatError(error, `loading table ${table.name}`, 'RESTORE_FAILED');
+  }
+}
+
+/** Maps each data entry (`data/…csv`) to its table. */
+export function partIndex(tables: TableSummary[]): Map<string, TableSummary> {
+  const map = new Map<string, TableSummary>();
+  for (const t of tables) for (const p of t.parts) map.set(p, t);
+  return map;
+}

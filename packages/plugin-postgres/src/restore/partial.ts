@@ -1,0 +1,255 @@
+import {
+  type ArchiveEntry,
+  type LifeboatEmitter,
+  LifeboatError,
+  throwIfAborted,
+} from '@lifeboat/core';
+import { selectTables } from '../catalog/select.js';
+import {
+  type ConnectSettings,
+  closeQuietly,
+  endOnAbort,
+  openClient,
+  type PgClient,
+  qualified,
+  quoteIdent,
+  withClient,
+} from '../connection.js';
+import { pgCode, toPgLifeboatError } from '../errors.js';
+import type { ConnectionTarget } from '../options.js';
+import type { PostgresSummary, TableSummary } from '../summary.js';
+import { copyPart, partIndex } from './load.js';
+
+export interface PartialRestoreSettings {
+  target: ConnectionTarget;
+  connect: ConnectSettings;
+  tables: string[];
+  /** Load into `<table><suffix>` next to the original instead of replacing its rows. */
+  asSuffix?: string | undefined;
+  clean: boolean;
+  signal: AbortSignal;
+  events: LifeboatEmitter;
+  warn(code: string, message: string): void;
+}
+
+interface Named {
+  schema: string;
+  name: string;
+  table?: TableSummary;
+}
+
+/** The archive's tables matching the names; a partitioned table means all its partitions. */
+export function resolveArchiveTables(summary: PostgresSummary, names: string[]): TableSummary[] {
+  const entries: Named[] = summary.tables.map((t) => ({
+    schema: t.schema,
+    name: t.table,
+    table: t,
+  }));
+  const parents = new Map<string, Named>();
+  for (const t of summary.tables) {
+    if (t.partitionOf) {
+      const key = JSON.stringify(t.partitionOf);
+      if (!parents.has(key))
+        parents.set(key, { schema: t.partitionOf.schema, name: t.partitionOf.table });
+    }
+  }
+  const all = [...entries, ...parents.values()];
+  const expand = (n: Named): Named[] => [
+    n,
+    ...summary.tables
+      .filter((t) => t.partitionOf?.schema === n.schema && t.partitionOf.table === n.name)
+      .flatMap((t) => expand(entries.find((e) => e.table === t)!)),
+  ];
+  const selected = selectTables(all, names, [], 'the archive', expand);
+  return summary.tables.filter((t) => [...selected].some((s) => s.table === t));
+}
+
+interface Load {
+  client: PgClient;
+  table: TableSummary;
+  rows: number;
+  parts: number;
+  began: number;
+}
+
+/**
+ * Partial restore: each selected table is replaced (or loaded next to the original with
+ * `asSuffix`) in its own transaction, committed once all its parts are in; a failure rolls
+ * back the tables not yet committed and leaves them as they were.
+ */
+export async function restorePartial(
+  entries: AsyncIterable<ArchiveEntry>,
+  summary: PostgresSummary,
+  settings: PartialRestoreSettings,
+): Promise<{ tables: { name: string; rows: number; into: string }[] }> {
+  const tables = resolveArchiveTables(summary, settings.tables);
+  const wanted = new Set(tables);
+  const into = (t: TableSummary) => ({
+    schema: t.schema,
+    table: settings.asSuffix ? `${t.table}${settings.asSuffix}` : t.table,
+  });
+  await checkTargets(tables, settings, into);
+
+  const parts = partIndex(tables);
+  const open = new Map<TableSummary, Load>();
+  const done: { name: string; rows: number; into: string }[] = [];
+  let bytes = 0;
+  try {
+    for await (const entry of entries) {
+      throwIfAborted(settings.signal);
+      const table = parts.get(entry.relativePath);
+      if (!table || !wanted.has(table)) continue;
+      let load = open.get(table);
+      if (!load) {
+        load = await beginTable(table, settings, into(table));
+        open.set(table, load);
+      }
+      load.rows += await copyPart(load.client, table, entry.stream, into(table));
+      load.parts += 1;
+      bytes += entry.size;
+      settings.events.emit('restore:progress', {
+        source: 'postgres',
+        item: table.name,
+        rows: load.rows,
+        bytes,
+      });
+      if (load.parts === table.parts.length) {
+        if (!settings.asSuffix) await advanceSequences(load.client, summary, table);
+        await load.client.query('COMMIT');
+        open.delete(table);
+        await closeQuietly(load.client);
+        const target = into(table);
+        done.push({ name: table.name, rows: load.rows, into: `${target.schema}.${target.table}` });
+        settings.events.emit('restore:table', {
+          table: table.name,
+          rows: load.rows,
+          durationMs: Math.round(performance.now() - load.began),
+        });
+      }
+    }
+    const missing = tables.filter((t) => !done.some((d) => d.name === t.name));
+    if (missing.length > 0) {
+      throw new LifeboatError(
+        'ENTRY_MISSING',
+        `The archive lacks data of ${missing.map((t) => t.name).join(', ')}`,
+      );
+    }
+    return { tables: done };
+  } catch (error) {
+    for (const load of open.values()) {
+      await load.client.query('ROLLBACK').catch(() => {});
+      await closeQuietly(load.client);
+    }
+    const restored =
+      done.length > 0 ? ` Already restored: ${done.map((d) => d.name).join(', ')}.` : '';
+    const e = toPgLifeboatError(error, 'restoring tables', 'RESTORE_FAILED');
+    throw new LifeboatError(
+      e.code,
+      `${e.message}.${restored} Tables not restored were left as they were.`,
+      {
+        cause: error,
+        retryable: e.retryable,
+      },
+    );
+  }
+}
+
+/** Every live table exists (or, with a suffix, no side table is in the way) before anything changes. */
+async function checkTargets(
+  tables: TableSummary[],
+  settings: PartialRestoreSettings,
+  into: (t: TableSummary) => { schema: string; table: string },
+): Promise<void> {
+  await withClient(
+    settings.target,
+    settings.connect,
+    async (client) => {
+      for (const t of tables) {
+        const target = into(t);
+        const { rows } = await client.query(
+          'SELECT pg_catalog.to_regclass($1) IS NOT NULL AS found',
+          [qualified(target.schema, target.table)],
+        );
+        const found = rows[0].found as boolean;
+        if (!settings.asSuffix && !found) {
+          throw new LifeboatError(
+            'TABLE_NOT_FOUND',
+            `Table ${t.name} does not exist in database ${settings.target.database}`,
+            {
+              hint: 'Restore it side by side with --as-suffix, or restore the whole database into a new one.',
+            },
+          );
+        }
+        if (settings.asSuffix && found && !settings.clean) {
+          throw new LifeboatError(
+            'TARGET_NOT_EMPTY',
+            `Table ${target.schema}.${target.table} already exists`,
+            {
+              hint: 'Pass --clean to replace it, or choose another --as-suffix.',
+            },
+          );
+        }
+      }
+    },
+    settings.signal,
+  );
+}
+
+async function beginTable(
+  table: TableSummary,
+  settings: PartialRestoreSettings,
+  target: { schema: string; table: string },
+): Promise<Load> {
+  const client = await openClient(settings.target, settings.connect, settings.signal);
+  endOnAbort(client, settings.signal);
+  try {
+    await client.query('BEGIN');
+    const name = qualified(target.schema, target.table);
+    if (settings.asSuffix) {
+      if (settings.clean) await client.query(`DROP TABLE IF EXISTS ${name}`);
+      const columns = table.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
+      await client.query(`CREATE TABLE ${name} (${columns})`);
+    } else {
+      // Replica mode: foreign keys and triggers do not fire, so deleting the old rows neither
+      // cascades into other tables nor fails on rows that refer to them.
+      await client.query('SAVEPOINT replica');
+      try {
+        await client.query('SET LOCAL session_replication_role = replica');
+      } catch (error) {
+        if (pgCode(error) !== '42501') throw error;
+        await client.query('ROLLBACK TO SAVEPOINT replica');
+        settings.warn(
+          'REPLICA_ROLE_DENIED',
+          `Cannot disable triggers while replacing ${table.name} (not a superuser): foreign keys and triggers stay active.`,
+        );
+      }
+      await client.query(`DELETE FROM ONLY ${name}`);
+    }
+    return { client, table, rows: 0, parts: 0, began: performance.now() };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    await closeQuietly(client);
+    throw toPgLifeboatError(error, `preparing table ${table.name}`, 'RESTORE_FAILED');
+  }
+}
+
+/** A sequence owned by the table never goes back below what the restored rows may use. */
+async function advanceSequences(
+  client: PgClient,
+  summary: PostgresSummary,
+  table: TableSummary,
+): Promise<void> {
+  for (const s of summary.sequences) {
+    if (s.ownedBy?.schema !== table.schema || s.ownedBy.table !== table.table || !s.isCalled)
+      continue;
+    const name = qualified(s.schema, s.sequence);
+    const { rows } = await client.query('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS found', [
+      name,
+    ]);
+    if (!rows[0].found) continue;
+    await client.query(
+      `SELECT pg_catalog.setval($1::pg_catalog.regclass, GREATEST(s.last_value, $2::bigint), true) FROM ${name} s`,
+      [name, s.lastValue],
+    );
+  }
+}

@@ -1,0 +1,126 @@
+import { LifeboatError, type RestoreOptions } from '@lifeboat/core';
+import { NOT_EXTENSION_MEMBER, USER_NAMESPACE } from '../catalog/queries.js';
+import { type ConnectSettings, type PgClient, quoteIdent, withClient } from '../connection.js';
+import { pgCode, toPgLifeboatError } from '../errors.js';
+import { type ConnectionTarget, describeTarget, targetFromUrl } from '../options.js';
+
+/** `--target-url` wins, then `--target-database` on the configured server, then the configured database. */
+export function resolveRestoreTarget(
+  options: RestoreOptions,
+  source: ConnectionTarget,
+): ConnectionTarget {
+  if (typeof options.targetUrl === 'string' && options.targetUrl !== '')
+    return targetFromUrl(options.targetUrl);
+  if (typeof options.targetDatabase === 'string' && options.targetDatabase !== '') {
+    return { ...source, database: options.targetDatabase };
+  }
+  return source;
+}
+
+/** The same server, another database: for CREATE and DROP DATABASE. */
+const maintenance = (target: ConnectionTarget, database: string): ConnectionTarget => ({
+  ...target,
+  database,
+});
+
+async function withMaintenance<T>(
+  target: ConnectionTarget,
+  settings: ConnectSettings,
+  fn: (c: PgClient) => Promise<T>,
+): Promise<T> {
+  try {
+    return await withClient(maintenance(target, 'postgres'), settings, fn);
+  } catch (error) {
+    if (!(error instanceof LifeboatError) || !/does not exist/.test(error.message)) throw error;
+    return withClient(maintenance(target, 'template1'), settings, fn);
+  }
+}
+
+/** Creates the target database when it does not exist; returns whether it did. */
+export async function ensureDatabase(
+  target: ConnectionTarget,
+  settings: ConnectSettings,
+): Promise<boolean> {
+  const exists = await withMaintenance(target, settings, async (c) => {
+    const { rows } = await c.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [
+      target.database,
+    ]);
+    if (rows.length > 0) return true;
+    try {
+      // template0: a new database without whatever was added to template1.
+      await c.query(`CREATE DATABASE ${quoteIdent(target.database)} TEMPLATE template0`);
+    } catch (error) {
+      if (pgCode(error) === '42P04') return true;
+      throw toPgLifeboatError(error, `creating database ${target.database}`, 'RESTORE_FAILED');
+    }
+    return false;
+  });
+  return !exists;
+}
+
+export async function dropDatabase(
+  target: ConnectionTarget,
+  settings: ConnectSettings,
+): Promise<void> {
+  await withMaintenance(target, settings, async (c) => {
+    const version = Number((await c.query('SHOW server_version_num')).rows[0].server_version_num);
+    await c.query(
+      `DROP DATABASE IF EXISTS ${quoteIdent(target.database)}${version >= 130000 ? ' WITH (FORCE)' : ''}`,
+    );
+  });
+}
+
+/** What makes a database "not empty": any schema, relation, type or function a user made. */
+export async function userObjects(client: PgClient): Promise<string[]> {
+  const { rows } = await client.query(`SELECT kind || ' ' || name AS what FROM (
+    SELECT 'schema' AS kind, n.nspname::text AS name FROM pg_catalog.pg_namespace n
+      WHERE ${USER_NAMESPACE('n')} AND n.nspname <> 'public' AND ${NOT_EXTENSION_MEMBER('pg_namespace', 'n.oid')}
+    UNION ALL
+    SELECT 'relation', n.nspname || '.' || c.relname FROM pg_catalog.pg_class c
+      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND ${USER_NAMESPACE('n')} AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}
+    UNION ALL
+    SELECT 'function', n.nspname || '.' || p.proname FROM pg_catalog.pg_proc p
+      JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+      WHERE ${USER_NAMESPACE('n')} AND ${NOT_EXTENSION_MEMBER('pg_proc', 'p.oid')}
+    UNION ALL
+    SELECT 'type', n.nspname || '.' || t.typname FROM pg_catalog.pg_type t
+      JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+      WHERE t.typtype IN ('e', 'd', 'r', 'b') AND ${USER_NAMESPACE('n')} AND ${NOT_EXTENSION_MEMBER('pg_type', 't.oid')}
+  ) o ORDER BY 1 LIMIT 5`);
+  return rows.map((r) => r.what as string);
+}
+
+export function notEmptyError(target: ConnectionTarget, objects: string[]): LifeboatError {
+  return new LifeboatError(
+    'TARGET_NOT_EMPTY',
+    `The target database ${describeTarget(target)} is not empty (it holds ${objects.join(', ')}…)`,
+    { details: { objects } },
+  );
+}
+
+/**
+ * `--clean`: drops every user schema (with what is in it) and extension, then recreates an
+ * empty public schema as a new database has it. Runs inside the restore's transaction.
+ */
+export async function cleanDatabase(client: PgClient): Promise<void> {
+  const version = Number(
+    (await client.query('SHOW server_version_num')).rows[0].server_version_num,
+  );
+  const { rows: schemas } = await client.query(`SELECT n.nspname FROM pg_catalog.pg_namespace n
+    WHERE ${USER_NAMESPACE('n')} AND ${NOT_EXTENSION_MEMBER('pg_namespace', 'n.oid')}`);
+  for (const s of schemas)
+    await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(s.nspname)} CASCADE`);
+  const { rows: extensions } = await client.query(
+    "SELECT extname FROM pg_catalog.pg_extension WHERE extname <> 'plpgsql'",
+  );
+  for (const e of extensions)
+    await client.query(`DROP EXTENSION IF EXISTS ${quoteIdent(e.extname)} CASCADE`);
+  if (version >= 150000) {
+    await client.query('CREATE SCHEMA public AUTHORIZATION pg_database_owner');
+    await client.query('GRANT USAGE ON SCHEMA public TO PUBLIC');
+  } else {
+    await client.query('CREATE SCHEMA public');
+    await client.query('GRANT USAGE, CREATE ON SCHEMA public TO PUBLIC');
+  }
+}

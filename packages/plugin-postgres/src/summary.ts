@@ -1,0 +1,72 @@
+import { encodeSegment, LifeboatError } from '@lifeboat/core';
+import type { UnsupportedObj } from './catalog/model.js';
+
+/** One table's data in the archive. `name` and `rows` are what the engine and CLI show. */
+export interface TableSummary {
+  name: string;
+  schema: string;
+  table: string;
+  rows: number;
+  bytes: number;
+  /** Entry paths inside `database/`, in load order; every part starts with the header line. */
+  parts: string[];
+  /** Columns in the CSV, in order (generated columns are not stored). */
+  columns: { name: string; type: string }[];
+  /** For a partition: its partitioned root, `schema.table`. */
+  partitionOf?: { schema: string; table: string };
+}
+
+export interface SequenceSummary {
+  schema: string;
+  sequence: string;
+  lastValue: string;
+  isCalled: boolean;
+  ownedBy?: { schema: string; table: string; column: string };
+}
+
+export interface CatalogCounts {
+  relations: number;
+  columns: number;
+  constraints: number;
+  indexes: number;
+  triggers: number;
+  policies: number;
+  functions: number;
+  types: number;
+}
+
+/** What the backup stores in manifest.json: no secret, no connection string. */
+export interface PostgresSummary {
+  format: 1;
+  serverVersion: string;
+  serverVersionNum: number;
+  database: string;
+  encoding: string;
+  snapshot?: string;
+  partBytes: number;
+  tables: TableSummary[];
+  sequences: SequenceSummary[];
+  catalog: CatalogCounts;
+  unsupported: UnsupportedObj[];
+}
+
+export const PRE_DATA = 'pre-data.sql';
+export const POST_DATA = 'post-data.sql';
+export const RESTORE_PSQL = 'restore.psql';
+
+/** `data/<schema>.<table>.csv`, then `.0002.csv`…: encoded names cannot escape `database/`. */
+export function partPath(schema: string, table: string, index: number): string {
+  const base = `data/${encodeSegment(schema)}.${encodeSegment(table)}`;
+  return index === 1 ? `${base}.csv` : `${base}.${String(index).padStart(4, '0')}.csv`;
+}
+
+export function parseSummary(summary: Record<string, unknown>): PostgresSummary {
+  const s = summary as Partial<PostgresSummary>;
+  if (s.format !== 1 || !Array.isArray(s.tables)) {
+    throw new LifeboatError(
+      'MANIFEST_INVALID',
+      'The database section of the manifest is not a Lifeboat postgres summary',
+    );
+  }
+  return { sequences: [], unsupported: [], ...s } as PostgresSummary;
+}

@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import type { RestoreContext, VerifyProblem } from '@lifeboat/core';
+import { type ConnectSettings, qualified, withClient } from './connection.js';
+import { catalogCounts, countFunctionsAndTypes } from './counts.js';
+import { toPgLifeboatError } from './errors.js';
+import type { ConnectionTarget } from './options.js';
+import { restoreFull } from './restore/full.js';
+import { dropDatabase } from './restore/target.js';
+import { type CatalogCounts, parseSummary } from './summary.js';
+
+export interface VerifySettings {
+  source: ConnectionTarget;
+  connect: ConnectSettings;
+  parallel: number;
+}
+
+/**
+ * Restores the archive into a scratch database on the configured server, compares row counts
+ * and catalog counts with what the backup recorded, and always drops the scratch database.
+ */
+export async function verifyDatabase(
+  ctx: RestoreContext,
+  settings: VerifySettings,
+): Promise<VerifyProblem[]> {
+  const summary = parseSummary(ctx.summary);
+  const scratch: ConnectionTarget = {
+    ...settings.source,
+    database: `lifeboat_verify_${randomBytes(6).toString('hex')}`,
+  };
+  const problems: VerifyProblem[] = [];
+  try {
+    await restoreFull(ctx.entries, summary, {
+      target: scratch,
+      connect: settings.connect,
+      parallel: settings.parallel,
+      clean: false,
+      signal: ctx.signal,
+      events: ctx.events,
+    });
+    await withClient(
+      scratch,
+      settings.connect,
+      async (client) => {
+        for (const t of summary.tables) {
+          const { rows } = await client.query(
+            `SELECT pg_catalog.count(*) AS n FROM ONLY ${qualified(t.schema, t.table)}`,
+          );
+          const n = Number(rows[0].n);
+          if (n !== t.rows) {
+            problems.push({
+              code: 'ROW_COUNT_MISMATCH',
+              message: `Table ${t.name}: the manifest says ${t.rows} rows, the restored table has ${n}`,
+              ...(t.parts[0] ? { path: `database/${t.parts[0]}` } : {}),
+            });
+          }
+        }
+        const counts: CatalogCounts = {
+          ...(await catalogCounts(client, null)),
+          ...(await countFunctionsAndTypes(client)),
+        };
+        const expected = summary.catalog;
+        if (expected) {
+          for (const key of Object.keys(expected) as (keyof CatalogCounts)[]) {
+            if (counts[key] !== expected[key]) {
+              problems.push({
+                code: 'CATALOG_MISMATCH',
+                message: `The backup recorded ${expected[key]} ${key}, the restored database has ${counts[key]}`,
+              });
+            }
+          }
+        }
+      },
+      ctx.signal,
+    );
+  } catch (error) {
+    const e = toPgLifeboatError(error, 'restoring into a scratch database', 'RESTORE_FAILED');
+    problems.push({ code: e.code, message: e.message });
+  } finally {
+    await dropDatabase(scratch, settings.connect).catch((error) => {
+      ctx.warn(
+        'SCRATCH_NOT_DROPPED',
+        `Could not drop scratch database ${scratch.database}: ${(error as Error).message}`,
+      );
+    });
+  }
+  return problems;
+}

@@ -1,0 +1,234 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import {
+  ageCipher,
+  createEngine,
+  generateAgeIdentity,
+  LifeboatError,
+  type Source,
+  type Storage,
+} from '@lifeboat/core';
+import { s3Storage } from '@lifeboat/storage-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS_KEY, SECRET_KEY, startS3, type TestS3 } from './helpers/s3-server.js';
+
+const readAll = async (stream: Readable): Promise<Buffer> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+};
+
+/** A tiny source: emits the given files under `config/`, and records what a restore hands it. */
+function filesSource(files: Record<string, Buffer>, options: { failAfter?: number } = {}) {
+  const restored: Record<string, Buffer> = {};
+  const source = {
+    id: 'files',
+    section: 'config',
+    describe: () => 'test files',
+    async connect() {},
+    async close() {},
+    async backup(ctx) {
+      let n = 0;
+      for (const [path, data] of Object.entries(files)) {
+        if (options.failAfter !== undefined && n++ >= options.failAfter)
+          throw new Error('the source broke');
+        await ctx.emit({
+          path,
+          type: 'file',
+          size: data.length,
+          mode: 0o600,
+          body: () => Readable.from([data]),
+        });
+      }
+      return { files: Object.keys(files).length };
+    },
+    async restore(ctx) {
+      for await (const entry of ctx.entries)
+        restored[entry.relativePath] = await readAll(entry.stream);
+      return { restored: Object.keys(restored).length };
+    },
+  } satisfies Source;
+  return { source, restored };
+}
+
+const failure = async (promise: Promise<unknown>): Promise<LifeboatError> => {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, 'expected a LifeboatError').toBeInstanceOf(LifeboatError);
+  return error as LifeboatError;
+};
+
+let s3: TestS3;
+let identity: string;
+let recipient: string;
+let otherIdentity: string;
+beforeAll(async () => {
+  s3 = await startS3({ conditionalWrites: true });
+  ({ identity, recipient } = await generateAgeIdentity());
+  ({ identity: otherIdentity } = await generateAgeIdentity());
+});
+afterAll(async () => {
+  await s3?.close();
+});
+
+const files = {
+  '.env.production': Buffer.from('DATABASE_URL=postgres://app:pw@db/app\n'),
+  'nginx.prod.conf': Buffer.from('server { listen 443 ssl; }\n'),
+  // Incompressible and larger than one part, so the archive goes up as a multipart upload.
+  'ssl/blob.bin': randomBytes(7 * 1024 * 1024),
+};
+
+const storageAt = (prefix: string): Storage =>
+  s3Storage({
+    bucket: s3.bucket,
+    prefix,
+    endpoint: s3.endpoint,
+    accessKeyId: ACCESS_KEY,
+    secretAccessKey: SECRET_KEY,
+    partSizeBytes: 5 * 1024 * 1024,
+  });
+
+describe('engine round trips through S3 (s3rver)', () => {
+  it('backs up, lists, verifies and restores without encryption', async () => {
+    const prefix = `engine/${randomUUID()}`;
+    const engine = createEngine({
+      sources: [filesSource(files).source],
+      storage: storageAt(prefix),
+    });
+    const result = await engine.backup();
+    expect(result.file).toMatch(/^critical_backup_\d{8}_\d{6}\.tar\.gz$/);
+    expect(result.storage).toBe(`s3://${s3.bucket}/${prefix} (${s3.endpoint})`);
+    expect(s3.requests.some((r) => r.includes('uploadId=') && r.startsWith('POST'))).toBe(true);
+    expect((await engine.list()).map((a) => a.file)).toEqual([result.file]);
+    const verify = await engine.verify('latest');
+    expect(verify.problems).toEqual([]);
+    expect(verify.ok).toBe(true);
+    await engine.close();
+
+    const restoring = filesSource({});
+    const restorer = createEngine({ sources: [restoring.source], storage: storageAt(prefix) });
+    await restorer.restore(result.id);
+    expect(Object.keys(restoring.restored).sort()).toEqual(Object.keys(files).sort());
+    for (const [path, data] of Object.entries(files))
+      expect(restoring.restored[path]?.equals(data), path).toBe(true);
+    expect((await restorer.history()).map((r) => [r.kind, r.ok])).toEqual(
+      expect.arrayContaining([
+        ['backup', true],
+        ['verify', true],
+      ]),
+    );
+    await restorer.close();
+  });
+
+  it('backs up encrypted (….tar.gz.age), verifies and restores the same bytes', async () => {
+    const prefix = `engine/${randomUUID()}`;
+    const cipher = ageCipher({ recipients: [recipient], identities: [identity] });
+    const engine = createEngine({
+      sources: [filesSource(files).source],
+      storage: storageAt(prefix),
+      cipher,
+    });
+    const result = await engine.backup();
+    expect(result.encrypted).toBe(true);
+    expect(result.file).toMatch(/^critical_backup_\d{8}_\d{6}\.tar\.gz\.age$/);
+    const storage = storageAt(prefix);
+    await storage.connect();
+    const stored = await readAll(await storage.get(result.file));
+    expect(stored.subarray(0, 22).toString()).toBe('age-encryption.org/v1\n');
+    expect(stored.includes(files['.env.production'].subarray(0, 20))).toBe(false);
+    expect((await engine.list()).map((a) => [a.file, a.encrypted])).toEqual([[result.file, true]]);
+    expect((await engine.verify(result.id)).ok).toBe(true);
+
+    const restoring = filesSource({});
+    const restorer = createEngine({
+      sources: [restoring.source],
+      storage: storageAt(prefix),
+      cipher,
+    });
+    await restorer.restore('latest');
+    for (const [path, data] of Object.entries(files))
+      expect(restoring.restored[path]?.equals(data), path).toBe(true);
+    await Promise.all([engine.close(), restorer.close(), storage.close()]);
+  });
+
+  it('without the identity lists but cannot verify or restore; a wrong identity cannot either', async () => {
+    const prefix = `engine/${randomUUID()}`;
+    const writer = createEngine({
+      sources: [filesSource(files).source],
+      storage: storageAt(prefix),
+      cipher: ageCipher({ recipients: [recipient] }),
+    });
+    const { id } = await writer.backup();
+    // The backup host holds only the public key: the archive is written, but it cannot read it back.
+    expect((await writer.list()).map((a) => a.id)).toEqual([id]);
+    const verify = await writer.verify(id);
+    expect(verify.ok).toBe(false);
+    expect(verify.problems.map((p) => p.code)).toEqual(['IDENTITY_REQUIRED']);
+    const restoring = filesSource({});
+    const noKey = createEngine({ sources: [restoring.source], storage: storageAt(prefix) });
+    expect((await failure(noKey.restore(id))).code).toBe('IDENTITY_REQUIRED');
+
+    const wrong = createEngine({
+      sources: [restoring.source],
+      storage: storageAt(prefix),
+      cipher: ageCipher({ identities: [otherIdentity] }),
+    });
+    const error = await failure(wrong.restore(id));
+    expect(error.code).toBe('DECRYPTION_FAILED');
+    expect(JSON.stringify(error)).not.toContain(otherIdentity);
+    expect(restoring.restored).toEqual({});
+    await Promise.all([writer.close(), noKey.close(), wrong.close()]);
+  });
+
+  it('refuses a tampered ciphertext in verify and restore before the source writes anything', async () => {
+    const prefix = `engine/${randomUUID()}`;
+    const cipher = ageCipher({ recipients: [recipient], identities: [identity] });
+    const writer = createEngine({
+      sources: [filesSource(files).source],
+      storage: storageAt(prefix),
+      cipher,
+    });
+    const { id, file } = await writer.backup();
+    const storage = storageAt(prefix);
+    await storage.connect();
+    const stored = await readAll(await storage.get(file));
+    stored[stored.length - 1000]! ^= 0x01;
+    await storage.put(file, stored, { overwrite: true });
+
+    const verify = await writer.verify(id);
+    expect(verify.ok).toBe(false);
+    expect(verify.problems[0]?.code).toBe('DECRYPTION_FAILED');
+    const restoring = filesSource({});
+    const restorer = createEngine({
+      sources: [restoring.source],
+      storage: storageAt(prefix),
+      cipher,
+    });
+    expect((await failure(restorer.restore(id))).code).toBe('DECRYPTION_FAILED');
+    expect(restoring.restored).toEqual({});
+    await Promise.all([writer.close(), restorer.close(), storage.close()]);
+  });
+
+  it('leaves no archive and no multipart upload when a source fails mid-backup', async () => {
+    const prefix = `engine/${randomUUID()}`;
+    const big = {
+      'a.bin': randomBytes(6 * 1024 * 1024),
+      'b.bin': randomBytes(6 * 1024 * 1024),
+      'c.bin': Buffer.from('c'),
+    };
+    const engine = createEngine({
+      sources: [filesSource(big, { failAfter: 2 }).source],
+      storage: storageAt(prefix),
+      cipher: ageCipher({ recipients: [recipient] }),
+    });
+    const error = await failure(engine.backup());
+    expect(error.message).toMatch(/the source broke/);
+    expect(await engine.list()).toEqual([]);
+    expect((await s3.uploads()).filter((u) => u.key.startsWith(prefix))).toEqual([]);
+    const history = await engine.history();
+    expect(history[0]?.ok).toBe(false);
+    await engine.close();
+  });
+});
