@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import {
   type ArchiveCipher,
+  ageCipher,
   createEngine,
   type Engine,
   LifeboatError,
   type Notifier,
+  parseAgeIdentityFile,
   registerSecret,
   type Source,
   type Storage,
@@ -94,7 +96,7 @@ export async function buildNotifiers(s: Settings): Promise<Notifier[]> {
 
 export async function buildCipher(s: Settings): Promise<ArchiveCipher | undefined> {
   if (!s.encryptionRecipients?.length && !s.encryptionIdentityFile) return undefined;
-  const identities: string[] = [];
+  let identities: string[] = [];
   if (s.encryptionIdentityFile) {
     let text: string;
     try {
@@ -105,27 +107,10 @@ export async function buildCipher(s: Settings): Promise<ArchiveCipher | undefine
         `BACKUP_ENCRYPTION_IDENTITY_FILE: cannot read ${s.encryptionIdentityFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
       );
     }
-    for (const line of text.split(/\r?\n/)) {
-      const trimmed = line.trim();
-      if (trimmed.startsWith('AGE-SECRET-KEY-')) {
-        identities.push(trimmed);
-        registerSecret(trimmed);
-      }
-    }
-    if (identities.length === 0) {
-      throw new LifeboatError(
-        'CONFIG_INVALID',
-        `BACKUP_ENCRYPTION_IDENTITY_FILE ${s.encryptionIdentityFile} holds no AGE-SECRET-KEY line`,
-      );
-    }
+    identities = parseAgeIdentityFile(text, `BACKUP_ENCRYPTION_IDENTITY_FILE ${s.encryptionIdentityFile}`);
+    for (const identity of identities) registerSecret(identity);
   }
-  const { ageCipher } = (await import('@lifeboat/core')) as unknown as {
-    ageCipher: (o: { recipients: string[]; identities?: string[] }) => ArchiveCipher;
-  };
-  return ageCipher({
-    recipients: s.encryptionRecipients ?? [],
-    ...(identities.length ? { identities } : {}),
-  });
+  return ageCipher({ recipients: s.encryptionRecipients ?? [], ...(identities.length ? { identities } : {}) });
 }
 
 /** Builds the engine the settings describe. */

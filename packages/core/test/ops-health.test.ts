@@ -1,12 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  statfsSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -59,7 +52,12 @@ function switchableSource() {
     id: 'switchable',
     async backup(ctx) {
       if (state.fail) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
-      await ctx.emit({ path: 'a.txt', type: 'file', size: 5, body: () => Readable.from(['alpha']) });
+      await ctx.emit({
+        path: 'a.txt',
+        type: 'file',
+        size: 5,
+        body: () => Readable.from(['alpha']),
+      });
       return { files: 1 };
     },
   };

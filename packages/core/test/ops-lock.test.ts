@@ -304,6 +304,7 @@ interface Line {
   event: string;
   code?: string;
   message?: string;
+  owner?: string;
 }
 
 let childScript = '';
@@ -408,7 +409,10 @@ describe('acquireLock across real processes', () => {
     for (const r of racers) r.go(startAt);
     await Promise.all(racers.map((r) => r.exited));
     const outcomes = racers.map((r) => r.lines.find((l) => l.event !== 'ready')?.event);
-    expect(outcomes.filter((o) => o === 'acquired'), JSON.stringify(outcomes)).toHaveLength(1);
+    expect(
+      outcomes.filter((o) => o === 'acquired'),
+      JSON.stringify(outcomes),
+    ).toHaveLength(1);
     expect(outcomes.filter((o) => o === 'locked')).toHaveLength(5);
     // The winner released: nothing is left.
     expect(() => readFileSync(join(dir, '.lifeboat', 'lock'))).toThrow();

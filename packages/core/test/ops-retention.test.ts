@@ -25,7 +25,11 @@ const at = (iso: string) => new Date(iso);
 /** Daily archive names `critical_backup_YYYYMMDD_020000.tar.gz` from `from` to `to` (UTC dates). */
 function dailyNames(from: string, to: string, prefix = 'critical_backup', hour = '02'): string[] {
   const out: string[] = [];
-  for (let t = Date.parse(`${from}T${hour}:00:00Z`); t <= Date.parse(`${to}T${hour}:00:00Z`); t += DAY)
+  for (
+    let t = Date.parse(`${from}T${hour}:00:00Z`);
+    t <= Date.parse(`${to}T${hour}:00:00Z`);
+    t += DAY
+  )
     out.push(`${archiveBaseName(prefix, new Date(t))}.tar.gz`);
   return out;
 }
@@ -55,7 +59,9 @@ describe('planRetention over a year of daily archives', () => {
 
   it('days only: keeps the last 30 days and says why the rest goes', () => {
     const plan = planRetention(candidates(YEAR), { days: 30 }, NOW);
-    const expected = dailyNames('2026-05-02', '2026-05-31').map((n) => dayOf(n)).sort();
+    const expected = dailyNames('2026-05-02', '2026-05-31')
+      .map((n) => dayOf(n))
+      .sort();
     expect(keptDays(plan)).toEqual(expected);
     expect(plan.remove).toHaveLength(335);
     for (const k of plan.keep) expect(k.reasons).toContain('younger than 30 days');
@@ -205,22 +211,29 @@ describe('planRetention over a year of daily archives', () => {
       { minLength: 1, maxLength: 120 },
     );
     fc.assert(
-      fc.property(archivesArb, policyArb, fc.integer({ min: 0, max: 800 }), (secs, policy, ahead) => {
-        const list = secs.map((s) => {
-          const d = new Date(s * 1000);
-          return { id: archiveBaseName('critical_backup', d), createdAt: d.toISOString() };
-        });
-        const uniqueIds = new Set(list.map((a) => a.id));
-        const plan = planRetention(list, policy, new Date(NOW.getTime() + ahead * DAY));
-        const newest = [...list].sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0]!;
-        expect(plan.keep.length).toBeGreaterThan(0);
-        expect(plan.keep.map((k) => k.id)).toContain(newest.id);
-        const kept = new Set(plan.keep.map((k) => k.id));
-        for (const r of plan.remove) expect(kept.has(r.id)).toBe(false);
-        expect(plan.keep.length + plan.remove.length).toBe(uniqueIds.size);
-        if (policy.keepLast)
-          expect(plan.keep.length).toBeGreaterThanOrEqual(Math.min(policy.keepLast, uniqueIds.size));
-      }),
+      fc.property(
+        archivesArb,
+        policyArb,
+        fc.integer({ min: 0, max: 800 }),
+        (secs, policy, ahead) => {
+          const list = secs.map((s) => {
+            const d = new Date(s * 1000);
+            return { id: archiveBaseName('critical_backup', d), createdAt: d.toISOString() };
+          });
+          const uniqueIds = new Set(list.map((a) => a.id));
+          const plan = planRetention(list, policy, new Date(NOW.getTime() + ahead * DAY));
+          const newest = [...list].sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0]!;
+          expect(plan.keep.length).toBeGreaterThan(0);
+          expect(plan.keep.map((k) => k.id)).toContain(newest.id);
+          const kept = new Set(plan.keep.map((k) => k.id));
+          for (const r of plan.remove) expect(kept.has(r.id)).toBe(false);
+          expect(plan.keep.length + plan.remove.length).toBe(uniqueIds.size);
+          if (policy.keepLast)
+            expect(plan.keep.length).toBeGreaterThanOrEqual(
+              Math.min(policy.keepLast, uniqueIds.size),
+            );
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -34,7 +34,7 @@ export async function notifyAll(
         timer = setTimeout(() => {
           const error = new LifeboatError(
             'NOTIFY_FAILED',
-            `${notifier.id} did not deliver within ${Math.round(timeoutMs / 1000)} s`,
+            `${notifier.id} did not deliver within ${timeoutMs < 10_000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`,
             { retryable: true },
           );
           controller.abort(error);
