@@ -2,7 +2,7 @@
 // PostgreSQL and an in-process SMTP server, loads Smart AI Hub-like data, writes config files and
 // an ssl/ folder, then runs the real `lifeboat` command: backup → list → verify --deep →
 // restore into a new database → compares row counts. It prints where everything is.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,9 +69,24 @@ try {
     ADMIN_EMAIL: 'ops@demo.local',
     LOG_FILE: join(work, 'logs', 'lifeboat.log'),
   };
-  const lifeboat = (args, { json = true } = {}) => {
+  // Asynchronous on purpose: the SMTP server runs in this process and must keep answering.
+  const exec = (args) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+  const lifeboat = async (args, { json = true } = {}) => {
     say(`    $ lifeboat ${args.join(' ')}`);
-    const r = spawnSync(process.execPath, [cli, ...args, ...(json ? ['--json'] : [])], { env, encoding: 'utf8' });
+    const r = await exec([...args, ...(json ? ['--json'] : [])]);
     if (r.status !== 0) {
       process.stderr.write(r.stderr);
       process.stdout.write(r.stdout);
@@ -81,20 +96,20 @@ try {
   };
 
   step(4, 'Backup');
-  const backup = lifeboat(['backup']);
+  const backup = await lifeboat(['backup']);
   say(`    stored ${backup.file}: ${(backup.bytes / 1024 / 1024).toFixed(1)} MiB in ${(backup.durationMs / 1000).toFixed(1)} s, ${backup.tables.length} tables, ${backup.files} files`);
 
   step(5, 'List');
-  for (const a of lifeboat(['list'])) say(`    ${a.file}  ${a.bytes} bytes  ${a.createdAt}`);
+  for (const a of await lifeboat(['list'])) say(`    ${a.file}  ${a.bytes} bytes  ${a.createdAt}`);
 
   step(6, 'Verify --deep (restores into a scratch database and compares)');
-  const verify = lifeboat(['verify', 'latest', '--deep']);
+  const verify = await lifeboat(['verify', 'latest', '--deep']);
   say(`    ${verify.ok ? 'OK' : 'PROBLEMS'}: ${verify.entries} entries checked, ${verify.problems.length} problems`);
   if (!verify.ok) throw new Error('verification failed');
 
   step(7, 'Restore into a new database, and the config files into a folder');
-  lifeboat(['restore', 'latest', '--target-database', 'smart_ai_hub_restored', '--only', 'database']);
-  lifeboat(['restore', 'latest', '--only', 'config', '--config-dir', join(work, 'restored-config')]);
+  await lifeboat(['restore', 'latest', '--target-database', 'smart_ai_hub_restored', '--only', 'database']);
+  await lifeboat(['restore', 'latest', '--only', 'config', '--config-dir', join(work, 'restored-config')]);
 
   step(8, 'Comparing row counts');
   const check = pg.client('smart_ai_hub_restored');
@@ -110,8 +125,8 @@ try {
   if (!same) throw new Error('row counts differ after restore');
 
   step(9, 'Status and health');
-  process.stdout.write(lifeboat(['status'], { json: false }).replace(/^/gm, '    '));
-  const health = spawnSync(process.execPath, [cli, 'health'], { env, encoding: 'utf8' });
+  process.stdout.write((await lifeboat(['status'], { json: false })).replace(/^/gm, '    '));
+  const health = await exec(['health']);
   process.stdout.write(health.stdout.replace(/^/gm, '    '));
 
   say(`\nDone in ${((performance.now() - began) / 1000).toFixed(1)} s.`);
