@@ -4,11 +4,19 @@
 //
 //   pnpm bench [--scale 10] [--rounds 3] [--many-tables] [--skip-restore] [--host 127.0.0.1 --port 5432]
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { hostname, cpus, totalmem, tmpdir } from 'node:os';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { cpus, hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: args } = parseArgs({
@@ -26,7 +34,11 @@ const { values: args } = parseArgs({
 const scale = Number(args.scale);
 const rounds = Number(args.rounds);
 const pgEnv = { ...process.env, PGHOST: args.host, PGPORT: args.port, PGUSER: args.user };
-const psql = (db, sql) => execFileSync('psql', ['-X', '-qAt', '-v', 'ON_ERROR_STOP=1', '-d', db, '-c', sql], { env: pgEnv, encoding: 'utf8' }).trim();
+const psql = (db, sql) =>
+  execFileSync('psql', ['-X', '-qAt', '-v', 'ON_ERROR_STOP=1', '-d', db, '-c', sql], {
+    env: pgEnv,
+    encoding: 'utf8',
+  }).trim();
 const hasTime = existsSync('/usr/bin/time');
 const work = mkdtempSync(join(tmpdir(), 'lifeboat-bench-'));
 const cli = join(root, 'packages/cli/dist/bin.js');
@@ -45,7 +57,9 @@ function dirBytes(path) {
 function measure(cmd, argv, env = pgEnv) {
   return new Promise((resolve, reject) => {
     const timeFile = join(work, 'time.txt');
-    const full = hasTime ? ['/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...argv]] : [cmd, argv];
+    const full = hasTime
+      ? ['/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...argv]]
+      : [cmd, argv];
     const started = performance.now();
     const child = spawn(full[0], full[1], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
@@ -54,11 +68,15 @@ function measure(cmd, argv, env = pgEnv) {
     });
     child.on('close', (code) => {
       const wallMs = performance.now() - started;
-      if (code !== 0) return reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${err.slice(-2000)}`));
+      if (code !== 0)
+        return reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${err.slice(-2000)}`));
       let cpuMs = null;
       let rssBytes = null;
       if (hasTime) {
-        const [, user, sys, rssKb] = execFileSync('cat', [timeFile], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+        const [, user, sys, rssKb] = execFileSync('cat', [timeFile], { encoding: 'utf8' })
+          .trim()
+          .split(/\s+/)
+          .map(Number);
         cpuMs = (user + sys) * 1000;
         rssBytes = rssKb * 1024;
       }
@@ -81,27 +99,54 @@ function ensureDataset(db) {
   }
   if (exists) psql('postgres', `DROP DATABASE ${db}`);
   psql('postgres', `CREATE DATABASE ${db}`);
-  say(`building ${db}${args['many-tables'] ? ' (5,000 tables × 100 rows)' : ` at scale ${scale}`} …`);
+  say(
+    `building ${db}${args['many-tables'] ? ' (5,000 tables × 100 rows)' : ` at scale ${scale}`} …`,
+  );
   if (args['many-tables']) {
-    psql(db, `DO $$ BEGIN FOR i IN 1..5000 LOOP
+    psql(
+      db,
+      `DO $$ BEGIN FOR i IN 1..5000 LOOP
       EXECUTE format('CREATE TABLE t%s (id int PRIMARY KEY, name text NOT NULL, amount numeric(12,2), at timestamptz)', i);
       EXECUTE format('INSERT INTO t%s SELECT g, md5(g::text), g * 1.5, timestamptz ''2025-01-01'' + g * interval ''1 minute'' FROM generate_series(1, 100) g', i);
-    END LOOP; END $$`);
+    END LOOP; END $$`,
+    );
   } else {
-    execFileSync('psql', ['-X', '-q', '-v', `scale=${scale}`, '-d', db, '-f', join(root, 'examples/demo/smart-ai-hub.sql')], { env: pgEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(
+      'psql',
+      [
+        '-X',
+        '-q',
+        '-v',
+        `scale=${scale}`,
+        '-d',
+        db,
+        '-f',
+        join(root, 'examples/demo/smart-ai-hub.sql'),
+      ],
+      { env: pgEnv, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
   }
   psql(db, 'VACUUM ANALYZE');
   psql(db, 'CREATE TABLE bench_ready (at timestamptz DEFAULT now())');
 }
 
 async function main() {
-  const db = args['many-tables'] ? 'lifeboat_bench_many' : `lifeboat_bench_s${String(scale).replace('.', '_')}`;
+  const db = args['many-tables']
+    ? 'lifeboat_bench_many'
+    : `lifeboat_bench_s${String(scale).replace('.', '_')}`;
   ensureDataset(db);
   const url = `postgres://${args.user}@${args.host}:${args.port}/${db}`;
-  const dataBytes = Number(psql(db, "SELECT sum(pg_table_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = 'public'"));
+  const dataBytes = Number(
+    psql(
+      db,
+      "SELECT sum(pg_table_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = 'public'",
+    ),
+  );
   const serverVersion = psql(db, 'SHOW server_version');
   const clientVersion = execFileSync('pg_dump', ['--version'], { encoding: 'utf8' }).trim();
-  say(`table data: ${(dataBytes / 1024 / 1024).toFixed(0)} MiB, server ${serverVersion}, ${clientVersion}`);
+  say(
+    `table data: ${(dataBytes / 1024 / 1024).toFixed(0)} MiB, server ${serverVersion}, ${clientVersion}`,
+  );
 
   const backupCases = {
     'pg_dump -Fc': async (i) => {
@@ -116,10 +161,18 @@ async function main() {
       rmSync(out, { recursive: true, force: true });
       return { ...m, bytes };
     },
-    'raw COPY floor (2 conns)': async () => ({ ...(await measure(process.execPath, [floorScript, url, '2'])), bytes: null }),
+    'raw COPY floor (2 conns)': async () => ({
+      ...(await measure(process.execPath, [floorScript, url, '2'])),
+      bytes: null,
+    }),
     'lifeboat backup': async (i) => {
       const dir = join(work, `lb${i}`);
-      const m = await measure(process.execPath, [cli, 'backup', '--quiet'], { ...pgEnv, DATABASE_URL: url, BACKUP_DIR: dir, BACKUP_KEEP_LAST: '5' });
+      const m = await measure(process.execPath, [cli, 'backup', '--quiet'], {
+        ...pgEnv,
+        DATABASE_URL: url,
+        BACKUP_DIR: dir,
+        BACKUP_KEEP_LAST: '5',
+      });
       return { ...m, bytes: dirBytes(dir) - dirBytes(join(dir, '.lifeboat')), keep: dir };
     },
   };
@@ -133,13 +186,16 @@ async function main() {
     for (const name of order) {
       const m = await backupCases[name](r);
       results[name].push(m);
-      say(`round ${r + 1} ${name}: ${(m.wallMs / 1000).toFixed(2)} s${m.bytes ? `, ${(m.bytes / 1024 / 1024).toFixed(1)} MiB` : ''}`);
+      say(
+        `round ${r + 1} ${name}: ${(m.wallMs / 1000).toFixed(2)} s${m.bytes ? `, ${(m.bytes / 1024 / 1024).toFixed(1)} MiB` : ''}`,
+      );
       if (name === 'pg_dump -Fc') {
         if (lastDump && lastDump !== m.keep) rmSync(lastDump, { force: true });
         lastDump = m.keep;
       }
       if (name === 'lifeboat backup') {
-        if (lastLifeboat && lastLifeboat !== m.keep) rmSync(lastLifeboat, { recursive: true, force: true });
+        if (lastLifeboat && lastLifeboat !== m.keep)
+          rmSync(lastLifeboat, { recursive: true, force: true });
         lastLifeboat = m.keep;
       }
     }
@@ -148,7 +204,9 @@ async function main() {
     results['pg_restore -j2'] = [];
     results['lifeboat restore'] = [];
     for (let r = 0; r < rounds; r++) {
-      for (const name of r % 2 ? ['lifeboat restore', 'pg_restore -j2'] : ['pg_restore -j2', 'lifeboat restore']) {
+      for (const name of r % 2
+        ? ['lifeboat restore', 'pg_restore -j2']
+        : ['pg_restore -j2', 'lifeboat restore']) {
         const target = `lifeboat_bench_restore_${r}`;
         psql('postgres', `DROP DATABASE IF EXISTS ${target}`);
         let m;
@@ -156,11 +214,24 @@ async function main() {
           psql('postgres', `CREATE DATABASE ${target}`);
           m = await measure('pg_restore', ['-j', '2', '-d', target, lastDump]);
         } else {
-          m = await measure(process.execPath, [cli, 'restore', 'latest', '--only', 'database', '--target-database', target, '--quiet'], {
-            ...pgEnv,
-            DATABASE_URL: url,
-            BACKUP_DIR: lastLifeboat,
-          });
+          m = await measure(
+            process.execPath,
+            [
+              cli,
+              'restore',
+              'latest',
+              '--only',
+              'database',
+              '--target-database',
+              target,
+              '--quiet',
+            ],
+            {
+              ...pgEnv,
+              DATABASE_URL: url,
+              BACKUP_DIR: lastLifeboat,
+            },
+          );
         }
         results[name].push({ ...m, bytes: null });
         say(`round ${r + 1} ${name}: ${(m.wallMs / 1000).toFixed(2)} s`);
@@ -174,7 +245,9 @@ async function main() {
       {
         wallMs: Math.round(median(ms.map((m) => m.wallMs))),
         cpuMs: median(ms.map((m) => m.cpuMs)),
-        peakRssMiB: ms[0]?.rssBytes ? Math.round(median(ms.map((m) => m.rssBytes)) / 1024 / 1024) : null,
+        peakRssMiB: ms[0]?.rssBytes
+          ? Math.round(median(ms.map((m) => m.rssBytes)) / 1024 / 1024)
+          : null,
         bytes: median(ms.map((m) => m.bytes)),
         runs: ms.map((m) => Math.round(m.wallMs)),
       },
@@ -187,12 +260,21 @@ async function main() {
     'lifeboat / pg_dump -Fd -j2': ratio(w('lifeboat backup'), w('pg_dump -Fd -j2')),
     'lifeboat / raw COPY floor': ratio(w('lifeboat backup'), w('raw COPY floor (2 conns)')),
     'lifeboat restore / pg_restore -j2': ratio(w('lifeboat restore'), w('pg_restore -j2')),
-    'archive bytes / pg_dump -Fc bytes': ratio(summary['lifeboat backup'].bytes, summary['pg_dump -Fc'].bytes),
+    'archive bytes / pg_dump -Fc bytes': ratio(
+      summary['lifeboat backup'].bytes,
+      summary['pg_dump -Fc'].bytes,
+    ),
   };
   const report = {
     case: args['many-tables'] ? 'many-tables (5000 × 100 rows)' : `smart-ai-hub scale ${scale}`,
     date: new Date().toISOString(),
-    machine: { host: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 1024 ** 3), node: process.version },
+    machine: {
+      host: hostname(),
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memGiB: Math.round(totalmem() / 1024 ** 3),
+      node: process.version,
+    },
     server: serverVersion,
     client: clientVersion,
     tableDataMiB: Math.round(dataBytes / 1024 / 1024),
@@ -200,9 +282,20 @@ async function main() {
     results: summary,
     ratios,
   };
-  const rows = Object.entries(summary).map(([n, s]) => `${n.padEnd(26)} ${(s.wallMs / 1000).toFixed(2).padStart(8)} s ${s.cpuMs === null ? '' : `${(s.cpuMs / 1000).toFixed(2).padStart(8)} s cpu`} ${s.peakRssMiB === null ? '' : `${String(s.peakRssMiB).padStart(6)} MiB rss`} ${s.bytes ? `${(s.bytes / 1024 / 1024).toFixed(1).padStart(8)} MiB` : ''}`);
-  process.stdout.write(`\n${report.case}, ${report.tableDataMiB} MiB of table data, medians of ${rounds}\n${rows.join('\n')}\n\n${Object.entries(ratios).map(([k, v]) => `${k.padEnd(36)} ${v}`).join('\n')}\n`);
-  const out = args.out ?? join(root, 'bench/results', `${args['many-tables'] ? 'many-tables' : `scale-${scale}`}.json`);
+  const rows = Object.entries(summary).map(
+    ([n, s]) =>
+      `${n.padEnd(26)} ${(s.wallMs / 1000).toFixed(2).padStart(8)} s ${s.cpuMs === null ? '' : `${(s.cpuMs / 1000).toFixed(2).padStart(8)} s cpu`} ${s.peakRssMiB === null ? '' : `${String(s.peakRssMiB).padStart(6)} MiB rss`} ${s.bytes ? `${(s.bytes / 1024 / 1024).toFixed(1).padStart(8)} MiB` : ''}`,
+  );
+  process.stdout.write(
+    `\n${report.case}, ${report.tableDataMiB} MiB of table data, medians of ${rounds}\n${rows.join('\n')}\n\n${Object.entries(
+      ratios,
+    )
+      .map(([k, v]) => `${k.padEnd(36)} ${v}`)
+      .join('\n')}\n`,
+  );
+  const out =
+    args.out ??
+    join(root, 'bench/results', `${args['many-tables'] ? 'many-tables' : `scale-${scale}`}.json`);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   say(`wrote ${out}`);

@@ -23,7 +23,10 @@ const worker = async () => {
   await c.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
   while (next < tables.length) {
     const t = tables[next++];
-    await pipeline(c.query(copyStreams.to(`COPY ${t} TO STDOUT (FORMAT csv)`)), new Writable({ write: (_c, _e, cb) => cb() }));
+    await pipeline(
+      c.query(copyStreams.to(`COPY ${t} TO STDOUT (FORMAT csv)`)),
+      new Writable({ write: (_c, _e, cb) => cb() }),
+    );
   }
   await c.query('COMMIT');
   await c.end();

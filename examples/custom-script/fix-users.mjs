@@ -9,7 +9,12 @@ import { localStorage } from '@lifeboat/storage-local';
 
 const dir = process.argv[2] ?? './manual-backups';
 const engine = createEngine({
-  sources: [postgresSource({ connectionString: process.env.DATABASE_URL, tables: ['users', 'organizations'] })],
+  sources: [
+    postgresSource({
+      connectionString: process.env.DATABASE_URL,
+      tables: ['users', 'organizations'],
+    }),
+  ],
   storage: localStorage({ dir }),
   prefix: 'manual_users',
   retention: { keepLast: 20 },

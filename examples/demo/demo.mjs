@@ -38,29 +38,61 @@ try {
   const counts = async (c) =>
     Object.fromEntries(
       await Promise.all(
-        ['organizations', 'users', 'api_keys', 'ai_models', 'credit_transactions', 'conversations', 'messages', 'audit_logs'].map(
-          async (t) => [t, Number((await c.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n)],
-        ),
+        [
+          'organizations',
+          'users',
+          'api_keys',
+          'ai_models',
+          'credit_transactions',
+          'conversations',
+          'messages',
+          'audit_logs',
+        ].map(async (t) => [
+          t,
+          Number((await c.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n),
+        ]),
       ),
     );
   const original = await counts(client);
   await client.end();
-  say(`    ${Object.entries(original).map(([t, n]) => `${t}=${n}`).join(' ')}`);
+  say(
+    `    ${Object.entries(original)
+      .map(([t, n]) => `${t}=${n}`)
+      .join(' ')}`,
+  );
 
   step(3, 'Writing config files and an ssl/ folder');
   const app = join(work, 'app');
-  writeFileSync(join(app, '.env.production'), 'NODE_ENV=production\nJWT_SECRET=demo-jwt-secret-not-real\n', { mode: 0o600 });
-  writeFileSync(join(app, 'docker-compose.prod.yml'), 'services:\n  api:\n    image: smart-ai-hub/api:latest\n');
-  writeFileSync(join(app, 'nginx.prod.conf'), 'server {\n  listen 443 ssl;\n  ssl_certificate /etc/ssl/cert.pem;\n}\n');
-  writeFileSync(join(app, 'ssl', 'cert.pem'), '-----BEGIN CERTIFICATE-----\nMIIdemo\n-----END CERTIFICATE-----\n');
-  writeFileSync(join(app, 'ssl', 'privkey.pem'), '-----BEGIN PRIVATE KEY-----\nMIIdemo\n-----END PRIVATE KEY-----\n');
+  writeFileSync(
+    join(app, '.env.production'),
+    'NODE_ENV=production\nJWT_SECRET=demo-jwt-secret-not-real\n',
+    { mode: 0o600 },
+  );
+  writeFileSync(
+    join(app, 'docker-compose.prod.yml'),
+    'services:\n  api:\n    image: smart-ai-hub/api:latest\n',
+  );
+  writeFileSync(
+    join(app, 'nginx.prod.conf'),
+    'server {\n  listen 443 ssl;\n  ssl_certificate /etc/ssl/cert.pem;\n}\n',
+  );
+  writeFileSync(
+    join(app, 'ssl', 'cert.pem'),
+    '-----BEGIN CERTIFICATE-----\nMIIdemo\n-----END CERTIFICATE-----\n',
+  );
+  writeFileSync(
+    join(app, 'ssl', 'privkey.pem'),
+    '-----BEGIN PRIVATE KEY-----\nMIIdemo\n-----END PRIVATE KEY-----\n',
+  );
   chmodSync(join(app, 'ssl', 'privkey.pem'), 0o600);
 
   const env = {
     ...process.env,
     DATABASE_URL: pg.url('smart_ai_hub'),
     BACKUP_DIR: join(work, 'backups'),
-    CONFIG_FILES: ['.env.production', 'docker-compose.prod.yml', 'nginx.prod.conf'].map((f) => join(app, f)).join(','),
+    CONFIG_FILES: ['.env.production', 'docker-compose.prod.yml', 'nginx.prod.conf']
+      .map((f) => join(app, f))
+      .join(','),
     SSL_DIR: join(app, 'ssl'),
     SMTP_HOST: '127.0.0.1',
     SMTP_PORT: String(mailbox.port),
@@ -72,7 +104,10 @@ try {
   // Asynchronous on purpose: the SMTP server runs in this process and must keep answering.
   const exec = (args) =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [cli, ...args], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => {
@@ -97,19 +132,37 @@ try {
 
   step(4, 'Backup');
   const backup = await lifeboat(['backup']);
-  say(`    stored ${backup.file}: ${(backup.bytes / 1024 / 1024).toFixed(1)} MiB in ${(backup.durationMs / 1000).toFixed(1)} s, ${backup.tables.length} tables, ${backup.files} files`);
+  say(
+    `    stored ${backup.file}: ${(backup.bytes / 1024 / 1024).toFixed(1)} MiB in ${(backup.durationMs / 1000).toFixed(1)} s, ${backup.tables.length} tables, ${backup.files} files`,
+  );
 
   step(5, 'List');
   for (const a of await lifeboat(['list'])) say(`    ${a.file}  ${a.bytes} bytes  ${a.createdAt}`);
 
   step(6, 'Verify --deep (restores into a scratch database and compares)');
   const verify = await lifeboat(['verify', 'latest', '--deep']);
-  say(`    ${verify.ok ? 'OK' : 'PROBLEMS'}: ${verify.entries} entries checked, ${verify.problems.length} problems`);
+  say(
+    `    ${verify.ok ? 'OK' : 'PROBLEMS'}: ${verify.entries} entries checked, ${verify.problems.length} problems`,
+  );
   if (!verify.ok) throw new Error('verification failed');
 
   step(7, 'Restore into a new database, and the config files into a folder');
-  await lifeboat(['restore', 'latest', '--target-database', 'smart_ai_hub_restored', '--only', 'database']);
-  await lifeboat(['restore', 'latest', '--only', 'config', '--config-dir', join(work, 'restored-config')]);
+  await lifeboat([
+    'restore',
+    'latest',
+    '--target-database',
+    'smart_ai_hub_restored',
+    '--only',
+    'database',
+  ]);
+  await lifeboat([
+    'restore',
+    'latest',
+    '--only',
+    'config',
+    '--config-dir',
+    join(work, 'restored-config'),
+  ]);
 
   step(8, 'Comparing row counts');
   const check = pg.client('smart_ai_hub_restored');
@@ -132,7 +185,9 @@ try {
   say(`\nDone in ${((performance.now() - began) / 1000).toFixed(1)} s.`);
   say(`  archive:      ${join(work, 'backups', backup.file)}`);
   say(`  e-mails:      ${mailbox.saved.join(', ') || 'none'}`);
-  say(`  restored:     database smart_ai_hub_restored, config files in ${join(work, 'restored-config')}`);
+  say(
+    `  restored:     database smart_ai_hub_restored, config files in ${join(work, 'restored-config')}`,
+  );
   say(`  log:          ${env.LOG_FILE}`);
   say('\nPoint it at your own database:');
   say('  DATABASE_URL=postgres://user:pass@host:5432/db BACKUP_DIR=/backups \\');

@@ -5,16 +5,24 @@ import { createServer } from 'node:http';
 import { buildEngine, fromEnv, resolveSettings } from '@lifeboat/cli';
 
 const logger = {
-  info: (msg, fields) => process.stdout.write(`${JSON.stringify({ level: 'info', msg, ...fields })}\n`),
-  error: (msg, fields) => process.stdout.write(`${JSON.stringify({ level: 'error', msg, ...fields })}\n`),
+  info: (msg, fields) =>
+    process.stdout.write(`${JSON.stringify({ level: 'info', msg, ...fields })}\n`),
+  error: (msg, fields) =>
+    process.stdout.write(`${JSON.stringify({ level: 'error', msg, ...fields })}\n`),
 };
 
 export async function startServer({ port = 0, env = process.env, schedule = '0 2 * * *' } = {}) {
   const engine = await buildEngine(resolveSettings({ env: fromEnv(env) }));
-  engine.events.on('backup:succeeded', (r) => logger.info('backup stored', { file: r.file, bytes: r.bytes, durationMs: r.durationMs }));
+  engine.events.on('backup:succeeded', (r) =>
+    logger.info('backup stored', { file: r.file, bytes: r.bytes, durationMs: r.durationMs }),
+  );
   engine.events.on('backup:failed', (e) => logger.error('backup failed', e.error));
-  engine.events.on('notify:failed', (e) => logger.error('notification failed', { notifier: e.notifier, ...e.error }));
-  engine.events.on('health:alert', (h) => logger.error('backup health alert', { status: h.status }));
+  engine.events.on('notify:failed', (e) =>
+    logger.error('notification failed', { notifier: e.notifier, ...e.error }),
+  );
+  engine.events.on('health:alert', (h) =>
+    logger.error('backup health alert', { status: h.status }),
+  );
   const nightly = engine.schedule(schedule, { onError: () => {} });
 
   const json = (res, status, body) => {
@@ -27,11 +35,15 @@ export async function startServer({ port = 0, env = process.env, schedule = '0 2
         const report = await engine.health();
         return json(res, report.status === 'CRITICAL' ? 503 : 200, report);
       }
-      if (req.method === 'GET' && req.url === '/backups') return json(res, 200, await engine.list());
-      if (req.method === 'POST' && req.url === '/backups') return json(res, 201, await engine.backup());
+      if (req.method === 'GET' && req.url === '/backups')
+        return json(res, 200, await engine.list());
+      if (req.method === 'POST' && req.url === '/backups')
+        return json(res, 201, await engine.backup());
       return json(res, 404, { error: 'not found' });
     } catch (error) {
-      return json(res, error.code === 'LOCKED' ? 409 : 500, { error: { code: error.code, message: error.message } });
+      return json(res, error.code === 'LOCKED' ? 409 : 500, {
+        error: { code: error.code, message: error.message },
+      });
     }
   });
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -40,7 +40,8 @@ export async function startEmbeddedPostgres({ password = 'demo-password' } = {})
   return {
     port,
     password,
-    url: (db = 'postgres') => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`,
+    url: (db = 'postgres') =>
+      `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`,
     client: (db) => pg.getPgClient(db, '127.0.0.1'),
     createDatabase: (name) => pg.createDatabase(name),
     async stop() {

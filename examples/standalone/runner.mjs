@@ -6,16 +6,32 @@
 import { buildEngine, fromEnv, resolveSettings } from '@lifeboat/cli';
 
 const log = (level, msg, fields = {}) =>
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`,
+  );
 
 const settings = resolveSettings({ env: fromEnv(process.env) });
-const engine = await buildEngine(settings, { onWarning: (code, message) => log('warn', message, { code }) });
-for (const event of ['backup:started', 'backup:succeeded', 'backup:failed', 'prune:deleted', 'notify:failed', 'warning']) {
-  engine.events.on(event, (payload) => log(event.endsWith('failed') ? 'error' : 'info', event, payload));
+const engine = await buildEngine(settings, {
+  onWarning: (code, message) => log('warn', message, { code }),
+});
+for (const event of [
+  'backup:started',
+  'backup:succeeded',
+  'backup:failed',
+  'prune:deleted',
+  'notify:failed',
+  'warning',
+]) {
+  engine.events.on(event, (payload) =>
+    log(event.endsWith('failed') ? 'error' : 'info', event, payload),
+  );
 }
 
 const cron = process.env.BACKUP_SCHEDULE ?? '0 2 * * *';
-const job = engine.schedule(cron, { onError: (error) => log('error', 'scheduled backup failed', { code: error.code, message: error.message }) });
+const job = engine.schedule(cron, {
+  onError: (error) =>
+    log('error', 'scheduled backup failed', { code: error.code, message: error.message }),
+});
 log('info', 'scheduled', { cron, next: job.nextRun()?.toISOString() });
 if (process.env.RUN_ON_START === 'true') {
   await engine.backup().catch(() => {});

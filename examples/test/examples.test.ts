@@ -11,7 +11,12 @@ import { startEmbeddedPostgres } from '../lib/servers.mjs';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-function run(script: string, args: string[], env: Record<string, string>, until?: (out: string) => boolean) {
+function run(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  until?: (out: string) => boolean,
+) {
   const child = spawn(process.execPath, [script, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,8 +61,11 @@ afterAll(async () => {
 describe('examples', () => {
   it('standalone: runs on its cron schedule from environment variables and stops on SIGTERM', async () => {
     const dir = join(work, 'standalone');
-    const p = run(here('../standalone/runner.mjs'), [], { ...fileEnv, BACKUP_DIR: dir, BACKUP_SCHEDULE: '* * * * * *', BACKUP_KEEP_LAST: '50' }, (out) =>
-      out.split('backup:succeeded').length > 2,
+    const p = run(
+      here('../standalone/runner.mjs'),
+      [],
+      { ...fileEnv, BACKUP_DIR: dir, BACKUP_SCHEDULE: '* * * * * *', BACKUP_KEEP_LAST: '50' },
+      (out) => out.split('backup:succeeded').length > 2,
     );
     await p.seen;
     p.child.kill('SIGTERM');
@@ -112,9 +120,13 @@ describe('examples', () => {
       const client = pg.client('hub');
       await client.connect();
       try {
-        const diff = await client.query('SELECT count(*)::int AS n FROM (SELECT * FROM users_restored EXCEPT SELECT * FROM users) d');
+        const diff = await client.query(
+          'SELECT count(*)::int AS n FROM (SELECT * FROM users_restored EXCEPT SELECT * FROM users) d',
+        );
         expect(diff.rows[0].n).toBe(0);
-        const counts = await client.query('SELECT (SELECT count(*) FROM users)::int AS a, (SELECT count(*) FROM users_restored)::int AS b');
+        const counts = await client.query(
+          'SELECT (SELECT count(*) FROM users)::int AS a, (SELECT count(*) FROM users_restored)::int AS b',
+        );
         expect(counts.rows[0].a).toBeGreaterThan(0);
         expect(counts.rows[0].b).toBe(counts.rows[0].a);
       } finally {

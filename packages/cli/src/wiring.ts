@@ -107,10 +107,16 @@ export async function buildCipher(s: Settings): Promise<ArchiveCipher | undefine
         `BACKUP_ENCRYPTION_IDENTITY_FILE: cannot read ${s.encryptionIdentityFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
       );
     }
-    identities = parseAgeIdentityFile(text, `BACKUP_ENCRYPTION_IDENTITY_FILE ${s.encryptionIdentityFile}`);
+    identities = parseAgeIdentityFile(
+      text,
+      `BACKUP_ENCRYPTION_IDENTITY_FILE ${s.encryptionIdentityFile}`,
+    );
     for (const identity of identities) registerSecret(identity);
   }
-  return ageCipher({ recipients: s.encryptionRecipients ?? [], ...(identities.length ? { identities } : {}) });
+  return ageCipher({
+    recipients: s.encryptionRecipients ?? [],
+    ...(identities.length ? { identities } : {}),
+  });
 }
 
 /** Builds the engine the settings describe. */

@@ -9,7 +9,9 @@ let env: Record<string, string>;
 beforeEach(async () => {
   work = await fs.mkdtemp(join(tmpdir(), 'lifeboat-cli-'));
   await fs.mkdir(join(work, 'app', 'ssl'), { recursive: true });
-  await fs.writeFile(join(work, 'app', '.env.production'), 'SECRET=top-secret-value-123\n', { mode: 0o600 });
+  await fs.writeFile(join(work, 'app', '.env.production'), 'SECRET=top-secret-value-123\n', {
+    mode: 0o600,
+  });
   await fs.writeFile(join(work, 'app', 'nginx.prod.conf'), 'server {}\n');
   await fs.writeFile(join(work, 'app', 'ssl', 'privkey.pem'), 'KEY\n', { mode: 0o600 });
   env = {
@@ -27,7 +29,12 @@ describe('lifeboat CLI with config files', () => {
     const r = await runCli(['backup', '--json'], env);
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc).toMatchObject({ id: expect.stringMatching(/^critical_backup_\d{8}_\d{6}$/), bytes: expect.any(Number), durationMs: expect.any(Number), tables: [] });
+    expect(doc).toMatchObject({
+      id: expect.stringMatching(/^critical_backup_\d{8}_\d{6}$/),
+      bytes: expect.any(Number),
+      durationMs: expect.any(Number),
+      tables: [],
+    });
     expect(doc.file).toBe(`${doc.id}.tar.gz`);
     expect(doc.files).toBe(3);
     await expect(fs.stat(join(env.BACKUP_DIR!, doc.file))).resolves.toBeTruthy();
@@ -39,16 +46,26 @@ describe('lifeboat CLI with config files', () => {
     expect(list.code).toBe(0);
     const archives = JSON.parse(list.stdout);
     expect(archives).toHaveLength(1);
-    expect(archives[0]).toMatchObject({ id: b.id, file: b.file, bytes: b.bytes, createdAt: expect.any(String) });
+    expect(archives[0]).toMatchObject({
+      id: b.id,
+      file: b.file,
+      bytes: b.bytes,
+      createdAt: expect.any(String),
+    });
 
     const verify = await runCli(['verify', b.file, '--json'], env);
     expect(verify.code).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, problems: [] });
 
     const out = join(work, 'restored');
-    const restore = await runCli(['restore', 'latest', '--only', 'config', '--config-dir', out, '--json'], env);
+    const restore = await runCli(
+      ['restore', 'latest', '--only', 'config', '--config-dir', out, '--json'],
+      env,
+    );
     expect(restore.code, restore.stderr).toBe(0);
-    expect(await fs.readFile(join(out, '.env.production'), 'utf8')).toBe('SECRET=top-secret-value-123\n');
+    expect(await fs.readFile(join(out, '.env.production'), 'utf8')).toBe(
+      'SECRET=top-secret-value-123\n',
+    );
     expect((await fs.stat(join(out, 'ssl', 'privkey.pem'))).mode & 0o777).toBe(0o600);
 
     // A second restore into the same folder is refused (exit 1) and says how to proceed.
@@ -88,10 +105,19 @@ describe('lifeboat CLI with config files', () => {
 
   it('flags win over env, env over the config file; NAME_FILE variants are read', async () => {
     const config = join(work, 'lifeboat.config.json');
-    await fs.writeFile(config, JSON.stringify({ backupDir: join(work, 'from-file'), backupPrefix: 'fromfile', configFiles: [join(work, 'app', 'nginx.prod.conf')] }));
+    await fs.writeFile(
+      config,
+      JSON.stringify({
+        backupDir: join(work, 'from-file'),
+        backupPrefix: 'fromfile',
+        configFiles: [join(work, 'app', 'nginx.prod.conf')],
+      }),
+    );
     const prefixFile = join(work, 'prefix.txt');
     await fs.writeFile(prefixFile, 'fromenvfile\n');
-    const r = await runCli(['--config', config, 'backup', '--json'], { BACKUP_PREFIX_FILE: prefixFile });
+    const r = await runCli(['--config', config, 'backup', '--json'], {
+      BACKUP_PREFIX_FILE: prefixFile,
+    });
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.id.startsWith('fromenvfile_')).toBe(true);
@@ -114,7 +140,9 @@ describe('lifeboat CLI with config files', () => {
     expect(ok.code, ok.stdout).toBe(0);
     const report = JSON.parse(ok.stdout);
     expect(report.status).toBe('OK');
-    expect(report.checks.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(['storage', 'free-space', 'last-backup']));
+    expect(report.checks.map((c: { name: string }) => c.name)).toEqual(
+      expect.arrayContaining(['storage', 'free-space', 'last-backup']),
+    );
     const status = JSON.parse((await runCli(['status', '--json'], env)).stdout);
     expect(status.archives.count).toBe(1);
     expect(status.successRate.rate).toBe(1);
@@ -126,11 +154,14 @@ describe('lifeboat CLI with config files', () => {
   it('prune --dry-run lists, prune deletes, never the newest', async () => {
     const dir = env.BACKUP_DIR!;
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    for (const d of ['20200101', '20200102']) await fs.writeFile(join(dir, `critical_backup_${d}_000000.tar.gz`), 'x', { mode: 0o600 });
+    for (const d of ['20200101', '20200102'])
+      await fs.writeFile(join(dir, `critical_backup_${d}_000000.tar.gz`), 'x', { mode: 0o600 });
     const dry = await runCli(['prune', '--dry-run', '--json'], env);
     expect(dry.code).toBe(0);
     const plan = JSON.parse(dry.stdout);
-    expect(plan.remove.map((r: { id: string }) => r.id)).toEqual(['critical_backup_20200101_000000']);
+    expect(plan.remove.map((r: { id: string }) => r.id)).toEqual([
+      'critical_backup_20200101_000000',
+    ]);
     expect(plan.keep[0].reasons[0]).toContain('newest');
     expect((await fs.readdir(dir)).filter((n) => n.endsWith('.tar.gz'))).toHaveLength(2);
     const real = await runCli(['prune', '--json'], env);
@@ -151,7 +182,15 @@ describe('lifeboat CLI with config files', () => {
       LOG_FILE: logFile,
     };
     const outputs: string[] = [];
-    for (const args of [['backup'], ['backup', '--json'], ['list', '--json'], ['health', '--json'], ['status'], ['notify-test', '--json'], ['verify', '--json']]) {
+    for (const args of [
+      ['backup'],
+      ['backup', '--json'],
+      ['list', '--json'],
+      ['health', '--json'],
+      ['status'],
+      ['notify-test', '--json'],
+      ['verify', '--json'],
+    ]) {
       const r = await runCli(args, secretEnv);
       outputs.push(r.stdout, r.stderr);
     }
@@ -165,7 +204,19 @@ describe('lifeboat CLI with config files', () => {
   it('--help explains every command with examples', async () => {
     const r = await runCli(['--help'], {});
     expect(r.code).toBe(0);
-    for (const c of ['backup', 'list', 'verify', 'restore', 'prune', 'status', 'health', 'report', 'audit', 'notify-test']) expect(r.stdout).toContain(c);
+    for (const c of [
+      'backup',
+      'list',
+      'verify',
+      'restore',
+      'prune',
+      'status',
+      'health',
+      'report',
+      'audit',
+      'notify-test',
+    ])
+      expect(r.stdout).toContain(c);
     expect(r.stdout).toContain('BACKUP_ENCRYPTION_RECIPIENTS');
     const restore = await runCli(['restore', '--help'], {});
     expect(restore.stdout).toContain('--as-suffix');

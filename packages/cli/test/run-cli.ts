@@ -11,7 +11,11 @@ export interface CliResult {
 }
 
 /** Runs the built `lifeboat` binary as a user would, with only the given environment. */
-export function runCli(args: string[], env: Record<string, string> = {}, options: { cwd?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { cwd?: string } = {},
+): Promise<CliResult> {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`pnpm build\` first`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {

@@ -39,3 +39,8 @@ export type { DayTrend, StatusReport } from './ops/status.js';
 export * from './redact.js';
 export * from './storage-memory.js';
 export * from './version.js';
+export {
+  isRetryable,
+  type RetryingStorageOptions,
+  retryingStorage,
+} from './wrappers/retrying-storage.js';

@@ -37,7 +37,10 @@ const tinySource = (files: Record<string, string>): Source => ({
 describe('local storage', () => {
   it('creates archives 0600 inside a 0700 folder', async () => {
     const dir = join(parent, 'backups');
-    const engine = createEngine({ sources: [tinySource({ a: 'x' })], storage: localStorage({ dir }) });
+    const engine = createEngine({
+      sources: [tinySource({ a: 'x' })],
+      storage: localStorage({ dir }),
+    });
     const { file } = await engine.backup();
     expect((await fs.stat(dir)).mode & 0o777).toBe(0o700);
     expect((await fs.stat(join(dir, file))).mode & 0o777).toBe(0o600);
@@ -59,7 +62,9 @@ describe('local storage', () => {
   it('refuses keys that would leave the folder', async () => {
     const storage = localStorage({ dir: join(parent, 'b') });
     await storage.connect();
-    await expect(storage.put('../escape', Buffer.from('x'))).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
+    await expect(storage.put('../escape', Buffer.from('x'))).rejects.toMatchObject({
+      code: 'UNSAFE_PATH',
+    });
     await expect(storage.get('/etc/passwd')).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
     await expect(fs.stat(join(parent, 'escape'))).rejects.toThrow();
   });
@@ -84,7 +89,9 @@ describe('local storage', () => {
     const earlierBytes = await fs.readFile(join(dir, earlier.file));
 
     const script = fileURLToPath(new URL('./fixtures/slow-backup.mjs', import.meta.url));
-    const child = spawn(process.execPath, [script, dir, '400'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, dir, '400'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -95,7 +102,14 @@ describe('local storage', () => {
     while (Date.now() < deadline) {
       const names = await fs.readdir(dir).catch(() => [] as string[]);
       temp = names.find((n) => n.startsWith('.lifeboat-tmp.'));
-      if (temp && (await fs.stat(join(dir, temp)).then((s) => s.size > 64 * 1024, () => false))) break;
+      if (
+        temp &&
+        (await fs.stat(join(dir, temp)).then(
+          (s) => s.size > 64 * 1024,
+          () => false,
+        ))
+      )
+        break;
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(temp, `child output: ${out}`).toBeDefined();
@@ -104,7 +118,9 @@ describe('local storage', () => {
     expect(out).not.toContain('done');
 
     const names = await fs.readdir(dir);
-    expect(names.filter((n) => n.includes('.tar.gz') && !n.endsWith('.partial'))).toEqual([earlier.file]);
+    expect(names.filter((n) => n.includes('.tar.gz') && !n.endsWith('.partial'))).toEqual([
+      earlier.file,
+    ]);
     expect(temp).toMatch(/\.partial$/);
     expect(await fs.readFile(join(dir, earlier.file))).toEqual(earlierBytes);
     expect(names).toContain(temp);
@@ -118,7 +134,9 @@ describe('local storage', () => {
     const result = await next.backup();
     const after = await fs.readdir(dir);
     expect(after.filter((n) => n.startsWith('.lifeboat-tmp.'))).toEqual([]);
-    expect(after.filter((n) => n.endsWith('.tar.gz')).sort()).toEqual([earlier.file, result.file].sort());
+    expect(after.filter((n) => n.endsWith('.tar.gz')).sort()).toEqual(
+      [earlier.file, result.file].sort(),
+    );
     expect((await next.verify(earlier.id)).ok).toBe(true);
   });
 });

@@ -4,3 +4,9 @@ export {
   type StorageSuiteOptions,
   testStorage,
 } from './storage-suite.js';
+export {
+  type FaultOptions,
+  type FaultyStorage,
+  faultyStorage,
+  type StorageOp,
+} from '../wrappers/faulty-storage.js';

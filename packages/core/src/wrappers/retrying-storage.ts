@@ -1,0 +1,81 @@
+import type { Readable } from 'node:stream';
+import type { Storage } from '../contracts.js';
+import { isLifeboatError, LifeboatError } from '../errors.js';
+
+export interface RetryingStorageOptions {
+  /** Tries per operation, the first included (default 3). */
+  attempts?: number;
+  /** Delay before the second try; it doubles per try, with jitter (default 200 ms). */
+  baseDelayMs?: number;
+  /** Upper bound of one delay (default 10 s). */
+  maxDelayMs?: number;
+  /** Told about each retry (to log it). */
+  onRetry?: (info: { op: string; key?: string; attempt: number; delayMs: number; error: unknown }) => void;
+}
+
+/** Only errors the storage marked retryable are tried again; never a decision (exists, missing, aborted). */
+const NEVER_RETRIED = new Set(['ALREADY_EXISTS', 'NOT_FOUND', 'ABORTED', 'UNSAFE_PATH', 'CONFIG_INVALID']);
+export const isRetryable = (error: unknown): boolean =>
+  isLifeboatError(error) && error.retryable && !NEVER_RETRIED.has(error.code);
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new LifeboatError('ABORTED', undefined, { cause: signal.reason }));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new LifeboatError('ABORTED', undefined, { cause: signal?.reason }));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+/**
+ * A storage decorator (as restic wraps its backends) that tries an operation again when the
+ * storage failed with a retryable error: connect, get, stat, list, delete, freeSpace, and a put
+ * whose body is bytes. A put of a stream is not retried (the stream cannot be read twice): the
+ * caller retries the whole backup. The last error is thrown unchanged.
+ */
+export function retryingStorage<S extends Storage>(inner: S, options: RetryingStorageOptions = {}): Storage {
+  const attempts = Math.max(1, Math.floor(options.attempts ?? 3));
+  const base = Math.max(0, options.baseDelayMs ?? 200);
+  const max = Math.max(base, options.maxDelayMs ?? 10_000);
+  const retry = async <T>(op: string, key: string | undefined, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (attempt >= attempts || !isRetryable(error) || signal?.aborted) throw error;
+        const full = Math.min(max, base * 2 ** (attempt - 1));
+        const delayMs = Math.round(full / 2 + (Math.random() * full) / 2);
+        options.onRetry?.({ op, ...(key !== undefined ? { key } : {}), attempt, delayMs, error });
+        await sleep(delayMs, signal);
+      }
+    }
+  };
+  const wrapped: Storage = {
+    id: inner.id,
+    capabilities: inner.capabilities,
+    describe: () => inner.describe(),
+    connect: (o) => retry('connect', undefined, () => inner.connect(o), o?.signal),
+    close: () => inner.close(),
+    put(key, body, o) {
+      if (!(body instanceof Uint8Array)) return inner.put(key, body as Readable, o);
+      return retry('put', key, () => inner.put(key, body, o), o?.signal);
+    },
+    get: (key, o) => retry('get', key, () => inner.get(key, o), o?.signal),
+    stat: (key) => retry('stat', key, () => inner.stat(key)),
+    list: (prefix) => retry('list', prefix, () => inner.list(prefix)),
+    delete: (key) => retry('delete', key, () => inner.delete(key)),
+  };
+  if (inner.freeSpace) {
+    const freeSpace = inner.freeSpace.bind(inner);
+    wrapped.freeSpace = () => retry('freeSpace', undefined, freeSpace);
+  }
+  return wrapped;
+}
