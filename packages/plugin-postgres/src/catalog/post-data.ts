@@ -10,6 +10,26 @@ const POLICY_COMMANDS: Record<string, string> = {
   d: 'DELETE',
 };
 
+/** Marks a post-data statement that may run in parallel with the other marked ones. */
+export const PARALLEL_MARK = '-- lifeboat:parallel\n';
+/** Ends the parallel statements; what follows runs in order. */
+export const PARALLEL_END = '-- lifeboat:parallel-end\n';
+
+/**
+ * Splits post-data SQL into the statements that may run in parallel and the rest, which runs
+ * after them in order. Scripts without markers (older archives) are all "rest".
+ */
+export function splitPostData(sql: string): { parallel: string[]; rest: string } {
+  const end = sql.indexOf(`\n${PARALLEL_END}`);
+  if (end < 0) return { parallel: [], rest: sql };
+  const head = sql.slice(0, end + 1);
+  const rest = sql.slice(end + 1 + PARALLEL_END.length);
+  const pieces = head.split(`\n${PARALLEL_MARK}`);
+  // The first piece is the script header (settings) and comments: it runs on every connection.
+  const [preamble = '', ...statements] = pieces;
+  return { parallel: statements.map((s) => `${preamble}\n${s}`), rest: `${preamble}\n${rest}` };
+}
+
 export interface PostDataResult {
   sql: string;
   /** Foreign keys left out because they point at a table outside the selection. */
@@ -60,13 +80,17 @@ export function renderPostData(catalog: Catalog): PostDataResult {
     }
     return true;
   });
-  const addConstraint = (c: (typeof emitted)[number]) =>
+  const addConstraint = (c: (typeof emitted)[number], parallel = false) =>
     out.push(
-      `ALTER TABLE ${c.type === 'c' ? '' : only(c.tableOid)}${rel(c.tableOid)} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.def};\n`,
+      `${parallel ? PARALLEL_MARK : ''}ALTER TABLE ${c.type === 'c' ? '' : only(c.tableOid)}${rel(c.tableOid)} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.def};\n`,
     );
 
+  // Keys and indexes depend on nothing but their own table: a restore may build them in
+  // parallel. Each such statement follows a marker line; psql reads the markers as comments.
   section('primary keys, unique and exclusion constraints');
-  for (const c of emitted) if (c.type === 'p' || c.type === 'u' || c.type === 'x') addConstraint(c);
+  for (const c of emitted) {
+    if (c.type === 'p' || c.type === 'u' || c.type === 'x') addConstraint(c, true);
+  }
 
   section('indexes');
   const indexes = catalog.indexes.filter(
@@ -80,8 +104,13 @@ export function renderPostData(catalog: Catalog): PostDataResult {
       const prefix = `${head}${i.quotedName} ON ONLY `;
       if (def.startsWith(prefix)) def = `${head}${i.quotedName} ON ${def.slice(prefix.length)}`;
     }
-    out.push(`${def};\n`);
-    if (i.clustered) out.push(`ALTER TABLE ${rel(i.tableOid)} CLUSTER ON ${quoteIdent(i.name)};\n`);
+    out.push(`${PARALLEL_MARK}${def};\n`);
+  }
+  out.push(PARALLEL_END);
+  for (const i of indexes) {
+    if (!i.backsConstraint && i.clustered) {
+      out.push(`ALTER TABLE ${rel(i.tableOid)} CLUSTER ON ${quoteIdent(i.name)};\n`);
+    }
   }
 
   section('check constraints');

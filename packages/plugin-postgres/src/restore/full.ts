@@ -11,6 +11,7 @@ import {
   openClient,
   type PgClient,
 } from '../connection.js';
+import { splitPostData } from '../catalog/post-data.js';
 import { toPgLifeboatError } from '../errors.js';
 import type { ConnectionTarget } from '../options.js';
 import { POST_DATA, type PostgresSummary, PRE_DATA, type TableSummary } from '../summary.js';
@@ -161,6 +162,9 @@ async function loadParallel(
     const c = await openClient(settings.target, settings.connect, signal);
     clients.push(c);
     endOnAbort(c, signal);
+    // A new database is dropped on failure anyway: durability per commit buys nothing here,
+    // and index builds get room to sort in memory.
+    await c.query("SET synchronous_commit = off; SET maintenance_work_mem = '256MB'");
     return c;
   };
   try {
@@ -220,7 +224,18 @@ async function loadParallel(
     progress.check();
     if (post === undefined)
       throw new LifeboatError('ENTRY_MISSING', `The archive has no database/${POST_DATA}`);
-    await runScript(main, `BEGIN;\n${post}\nCOMMIT;`, POST_DATA);
+    // Keys and indexes are built in parallel, one per connection; the rest runs in order.
+    const { parallel, rest } = splitPostData(post);
+    let next = 0;
+    await Promise.all(
+      clients.map(async (client) => {
+        for (let sql = parallel[next++]; sql !== undefined; sql = parallel[next++]) {
+          throwIfAborted(signal);
+          await runScript(client, sql, POST_DATA);
+        }
+      }),
+    );
+    await runScript(main, `BEGIN;\n${rest}\nCOMMIT;`, POST_DATA);
   } catch (error) {
     internal.abort(error);
     throw toPgLifeboatError(error, 'restoring the database', 'RESTORE_FAILED');
