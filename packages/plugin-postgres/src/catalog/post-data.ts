@@ -15,19 +15,44 @@ export const PARALLEL_MARK = '-- lifeboat:parallel\n';
 /** Ends the parallel statements; what follows runs in order. */
 export const PARALLEL_END = '-- lifeboat:parallel-end\n';
 
+/** Opens a foreign key; the rest of the marker line is a JSON array of the tables it locks. */
+export const FK_MARK = '-- lifeboat:parallel-fk ';
+export const FK_END = '-- lifeboat:parallel-fk-end\n';
+
+export interface PostDataPlan {
+  /** Keys, indexes and checks: any order, any number at once. */
+  parallel: string[];
+  /** Foreign keys: at once only when their tables differ. */
+  foreignKeys: { sql: string; tables: string[] }[];
+  /** Everything else, in order, after the above. */
+  rest: string;
+}
+
 /**
- * Splits post-data SQL into the statements that may run in parallel and the rest, which runs
- * after them in order. Scripts without markers (older archives) are all "rest".
+ * Splits post-data SQL into what a restore may run in parallel and the rest. Scripts without
+ * markers (older archives) are all "rest". Every piece starts with the script's settings.
  */
-export function splitPostData(sql: string): { parallel: string[]; rest: string } {
+export function splitPostData(sql: string): PostDataPlan {
   const end = sql.indexOf(`\n${PARALLEL_END}`);
-  if (end < 0) return { parallel: [], rest: sql };
-  const head = sql.slice(0, end + 1);
-  const rest = sql.slice(end + 1 + PARALLEL_END.length);
-  const pieces = head.split(`\n${PARALLEL_MARK}`);
-  // The first piece is the script header (settings) and comments: it runs on every connection.
-  const [preamble = '', ...statements] = pieces;
-  return { parallel: statements.map((s) => `${preamble}\n${s}`), rest: `${preamble}\n${rest}` };
+  const fkEnd = sql.indexOf(`\n${FK_END}`);
+  if (end < 0 || fkEnd < end) return { parallel: [], foreignKeys: [], rest: sql };
+  const [preamble = '', ...statements] = sql.slice(0, end + 1).split(`\n${PARALLEL_MARK}`);
+  const fkText = sql.slice(end + 1 + PARALLEL_END.length, fkEnd + 1);
+  const foreignKeys = fkText
+    .split(`\n${FK_MARK}`)
+    .slice(1)
+    .map((piece) => {
+      const newline = piece.indexOf('\n');
+      return {
+        tables: JSON.parse(piece.slice(0, newline)) as string[],
+        sql: `${preamble}\n${piece.slice(newline + 1)}`,
+      };
+    });
+  return {
+    parallel: statements.map((s) => `${preamble}\n${s}`),
+    foreignKeys,
+    rest: `${preamble}\n${sql.slice(fkEnd + 1 + FK_END.length)}`,
+  };
 }
 
 export interface PostDataResult {
@@ -106,18 +131,27 @@ export function renderPostData(catalog: Catalog): PostDataResult {
     }
     out.push(`${PARALLEL_MARK}${def};\n`);
   }
+
+  section('check constraints');
+  for (const c of emitted) if (c.type === 'c') addConstraint(c, true);
   out.push(PARALLEL_END);
+
+  // Foreign keys need the keys above. Two may run at once when they share no table (each
+  // locks both of its tables); the marker names the tables.
+  section('foreign keys');
+  for (const c of emitted) {
+    if (c.type !== 'f') continue;
+    out.push(`${FK_MARK}${JSON.stringify([rel(c.tableOid), rel(c.refTableOid)])}\n`);
+    addConstraint(c);
+  }
+  out.push(FK_END);
+
+  section('clustering');
   for (const i of indexes) {
     if (!i.backsConstraint && i.clustered) {
       out.push(`ALTER TABLE ${rel(i.tableOid)} CLUSTER ON ${quoteIdent(i.name)};\n`);
     }
   }
-
-  section('check constraints');
-  for (const c of emitted) if (c.type === 'c') addConstraint(c);
-
-  section('foreign keys');
-  for (const c of emitted) if (c.type === 'f') addConstraint(c);
 
   section('statistics objects, rules, triggers');
   for (const s of catalog.statistics) out.push(`${s.def};\n`);

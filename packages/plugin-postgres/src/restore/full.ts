@@ -224,8 +224,9 @@ async function loadParallel(
     progress.check();
     if (post === undefined)
       throw new LifeboatError('ENTRY_MISSING', `The archive has no database/${POST_DATA}`);
-    // Keys and indexes are built in parallel, one per connection; the rest runs in order.
-    const { parallel, rest } = splitPostData(post);
+    // Keys and indexes are built in parallel, one per connection; foreign keys too when they
+    // share no table; the rest runs in order.
+    const { parallel, foreignKeys, rest } = splitPostData(post);
     let next = 0;
     await Promise.all(
       clients.map(async (client) => {
@@ -235,6 +236,7 @@ async function loadParallel(
         }
       }),
     );
+    await runWithoutSharedTables(clients, foreignKeys, signal);
     await runScript(main, `BEGIN;\n${rest}\nCOMMIT;`, POST_DATA);
   } catch (error) {
     internal.abort(error);
@@ -242,4 +244,44 @@ async function loadParallel(
   } finally {
     await Promise.all(clients.map(closeQuietly));
   }
+}
+
+/** Runs foreign keys over the connections, never two at once that lock the same table. */
+async function runWithoutSharedTables(
+  clients: PgClient[],
+  jobs: { sql: string; tables: string[] }[],
+  signal: AbortSignal,
+): Promise<void> {
+  const pending = [...jobs];
+  const busy = new Set<string>();
+  let wake: () => void = () => {};
+  await Promise.all(
+    clients.map(async (client) => {
+      for (;;) {
+        throwIfAborted(signal);
+        const index = pending.findIndex((job) => job.tables.every((t) => !busy.has(t)));
+        if (index < 0) {
+          if (pending.length === 0) return;
+          await new Promise<void>((resolve) => {
+            const previous = wake;
+            wake = () => {
+              previous();
+              resolve();
+            };
+          });
+          continue;
+        }
+        const [job] = pending.splice(index, 1);
+        for (const t of job!.tables) busy.add(t);
+        try {
+          await runScript(client, job!.sql, POST_DATA);
+        } finally {
+          for (const t of job!.tables) busy.delete(t);
+          const w = wake;
+          wake = () => {};
+          w();
+        }
+      }
+    }),
+  );
 }
