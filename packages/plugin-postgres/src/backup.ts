@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { type BackupContext, isLifeboatError, LifeboatError, throwIfAborted } from '@lifeboat/core';
-import { to as copyTo } from 'pg-copy-streams';
+import type { Submittable } from 'pg';
 import type { Catalog, TableObj } from './catalog/model.js';
 import { renderPostData } from './catalog/post-data.js';
 import { renderPreData } from './catalog/pre-data.js';
@@ -14,8 +14,8 @@ import {
   qualified,
   quoteIdent,
 } from './connection.js';
+import { RowAlignedCopyTo } from './copy-out.js';
 import { catalogCounts } from './counts.js';
-import { CsvPartitioner } from './csv-parts.js';
 import { isConnectionLoss, toPgLifeboatError } from './errors.js';
 import type { ConnectionTarget } from './options.js';
 import { renderRestorePsql } from './restore-psql.js';
@@ -180,24 +180,42 @@ async function copyTable(
   const columns = table.columns.filter((c) => c.generated === '');
   const list = columns.length > 0 ? ` (${columns.map((c) => quoteIdent(c.name)).join(', ')})` : '';
   const sql = `COPY ${qualified(table.schema, table.name)}${list} TO STDOUT WITH (FORMAT csv, HEADER true)`;
-  const splitter = new CsvPartitioner(partBytes);
   const parts: string[] = [];
   let bytes = 0;
-  const emitPart = async (chunks: Buffer[]) => {
-    const size = chunks.reduce((n, c) => n + c.length, 0);
+  let rows = 0;
+  const emitPart = async (header: Buffer, chunks: Buffer[], size: number) => {
     const path = partPath(table.schema, table.name, parts.length + 1);
     parts.push(path);
     bytes += size;
     state.bytes += size;
-    await ctx.emit({ path, type: 'file', size, body: () => Readable.from(chunks) });
-    ctx.progress({ item: name, rows: splitter.totalRows, bytes: state.bytes, totalBytes });
+    const body = [header, ...chunks];
+    await ctx.emit({
+      path,
+      type: 'file',
+      size: header.length + size,
+      body: () => Readable.from(body),
+    });
+    ctx.progress({ item: name, rows, bytes: state.bytes, totalBytes });
   };
   try {
-    const stream = client.query(copyTo(sql));
+    // Chunks end at row boundaries: a part is cut at the first chunk end past partBytes.
+    const stream = new RowAlignedCopyTo(sql);
+    client.query(stream as unknown as Submittable);
+    let chunks: Buffer[] = [];
+    let size = 0;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      for (const part of splitter.push(chunk)) await emitPart(part);
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= partBytes) {
+        rows = stream.rows;
+        await emitPart(stream.header!, chunks, size);
+        chunks = [];
+        size = 0;
+      }
     }
-    await emitPart(splitter.finish());
+    rows = stream.rows;
+    if (!stream.header) throw new Error('COPY sent no header line');
+    if (size > 0 || parts.length === 0) await emitPart(stream.header, chunks, size);
   } catch (error) {
     throw toPgLifeboatError(error, `copying table ${name}`);
   }
@@ -205,12 +223,12 @@ async function copyTable(
     ? catalog.tables.find((t) => t.oid === table.parents[0])
     : undefined;
   const durationMs = Math.round(performance.now() - began);
-  ctx.events.emit('table:done', { table: name, rows: splitter.totalRows, bytes, durationMs });
+  ctx.events.emit('table:done', { table: name, rows, bytes, durationMs });
   return {
     name,
     schema: table.schema,
     table: table.name,
-    rows: splitter.totalRows,
+    rows,
     bytes,
     parts,
     columns: columns.map((c) => ({ name: c.name, type: c.type })),

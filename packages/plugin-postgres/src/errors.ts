@@ -96,6 +96,18 @@ export function toPgLifeboatError(
       },
     );
   }
+  if (code === '53300') {
+    // too_many_connections: max_connections, or the role's or database's CONNECTION LIMIT.
+    return new LifeboatError(
+      'DATABASE_UNREACHABLE',
+      `The database server has no free connection${at}: ${message}`,
+      {
+        cause: error,
+        retryable: true,
+        hint: 'Close idle connections, lower the parallel workers, or raise max_connections / the CONNECTION LIMIT of the role or database; then run it again.',
+      },
+    );
+  }
   if (code === '57P03') {
     return new LifeboatError(
       'DATABASE_UNREACHABLE',

@@ -27,8 +27,10 @@ export function createParallelGzip(options: ParallelGzipOptions = {}): Transform
   let pendingBytes = 0;
   let anyOutput = false;
 
+  // Output buffers as large as a block: one thread-pool round trip per member, not one per 16 KiB.
+  const chunkSize = Math.max(64 * 1024, blockSize);
   const startBlock = (block: Buffer) => {
-    const p = gzip(block, { level });
+    const p = gzip(block, { level, chunkSize });
     // Rejections are observed when the block is awaited; avoid an unhandled-rejection warning.
     p.catch(() => {});
     inFlight.push(p);

@@ -4,6 +4,7 @@ import {
   LifeboatError,
   throwIfAborted,
 } from '@lifeboat/core';
+import { splitPostData } from '../catalog/post-data.js';
 import {
   type ConnectSettings,
   closeQuietly,
@@ -11,7 +12,6 @@ import {
   openClient,
   type PgClient,
 } from '../connection.js';
-import { splitPostData } from '../catalog/post-data.js';
 import { toPgLifeboatError } from '../errors.js';
 import type { ConnectionTarget } from '../options.js';
 import { POST_DATA, type PostgresSummary, PRE_DATA, type TableSummary } from '../summary.js';

@@ -1,0 +1,117 @@
+import type { Readable } from 'node:stream';
+import { to as copyTo } from 'pg-copy-streams';
+
+// Protocol message codes (see pg-copy-streams/message-formats.js).
+const COPY_DATA = 0x64;
+const ERROR_RESPONSE = 0x45;
+const COPY_OUT_RESPONSE = 0x48;
+const PARAMETER_STATUS = 0x53;
+const NOTICE_RESPONSE = 0x4e;
+const NOTIFICATION_RESPONSE = 0x41;
+
+const PG_CODE = 0;
+const PG_LENGTH = 1;
+const PG_MESSAGE = 2;
+
+interface OffsetBuffer {
+  size: number;
+  has(n: number): boolean;
+  peekUInt8(): number;
+  readUInt8(): number;
+  readUInt32BE(): number;
+  take(n: number): Buffer;
+  push(b: Buffer): void;
+}
+
+interface CopyToInternals extends Readable {
+  _state: number;
+  _code: number;
+  _buffer: OffsetBuffer;
+  _copyDataChunks: OffsetBuffer;
+  _unreadMessageContentLength: number;
+  _detach(): void;
+  _cleanup(): void;
+}
+
+const CopyToQuery = Object.getPrototypeOf(copyTo('SELECT 1')).constructor as new (
+  text: string,
+) => CopyToInternals;
+
+/**
+ * `COPY … TO STDOUT (FORMAT csv, HEADER true)` whose chunks always end at a row boundary, with
+ * the header line held apart. PostgreSQL sends one CopyData message per row, so the protocol
+ * already knows where rows end; pg-copy-streams flushes partial messages, which would force a
+ * byte-by-byte CSV scan to find them again. This holds a partial row back until it is complete.
+ * The parser is pg-copy-streams 7's `_parse`, with the flush aligned.
+ */
+export class RowAlignedCopyTo extends CopyToQuery {
+  /** The CSV header line (the first row COPY sends). */
+  header: Buffer | undefined;
+  /** Data rows received so far. */
+  rows = 0;
+  /** Bytes of `_copyDataChunks` that hold complete rows. */
+  private aligned = 0;
+
+  _parse(chunk: Buffer): boolean | undefined {
+    let done = false;
+    let drained = true;
+    this._buffer.push(chunk);
+    while (!done && this._buffer.size > 0) {
+      if (this._state === PG_CODE) {
+        if (!this._buffer.has(1)) break;
+        this._code = this._buffer.peekUInt8();
+        if (this._code === ERROR_RESPONSE) {
+          // Let pg parse the error and what follows.
+          this._detach();
+          return;
+        }
+        this._buffer.readUInt8();
+        this._state = PG_LENGTH;
+      }
+      if (this._state === PG_LENGTH) {
+        if (!this._buffer.has(4)) break;
+        this._unreadMessageContentLength = this._buffer.readUInt32BE() - 4;
+        this._state = PG_MESSAGE;
+      }
+      if (this._state === PG_MESSAGE) {
+        if (this._unreadMessageContentLength > 0 && this._buffer.size > 0) {
+          const n = Math.min(this._buffer.size, this._unreadMessageContentLength);
+          const content = this._buffer.take(n);
+          this._unreadMessageContentLength -= n;
+          if (this._code === COPY_DATA) this._copyDataChunks.push(content);
+        }
+        if (this._unreadMessageContentLength === 0) {
+          switch (this._code) {
+            case COPY_DATA:
+              if (this.header === undefined) {
+                this.header = this._copyDataChunks.take(this._copyDataChunks.size);
+              } else {
+                this.rows++;
+                this.aligned = this._copyDataChunks.size;
+              }
+              break;
+            case COPY_OUT_RESPONSE:
+            case PARAMETER_STATUS:
+            case NOTICE_RESPONSE:
+            case NOTIFICATION_RESPONSE:
+              break;
+            default:
+              done = true;
+              break;
+          }
+          this._state = PG_CODE;
+        }
+      }
+    }
+    if (this.aligned > 0) {
+      drained = this.push(this._copyDataChunks.take(this.aligned));
+      this.aligned = 0;
+    }
+    if (done) {
+      this._detach();
+      this.push(null);
+      this._cleanup();
+    }
+    return drained;
+  }
+}
