@@ -1,69 +1,137 @@
 import { z } from 'zod';
 
 /** Comma lists come from the environment as strings and from a config file as arrays or strings. */
-const list = z
-  .union([z.string(), z.array(z.string())])
-  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
+const list = (example: string) =>
+  z
+    .union([z.string(), z.array(z.string())], {
+      error: `expected a comma list such as ${example} (or a JSON array of strings)`,
+    })
+    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
 const int = (what: string) =>
   z
-    .union([z.number(), z.string().regex(/^\d+$/, `${what} must be a whole number`)])
+    .union([z.number(), z.string().regex(/^\d+$/, `${what} must be a whole number such as 7`)], {
+      error: `${what} must be a whole number such as 7`,
+    })
     .transform(Number)
-    .pipe(z.number().int().nonnegative());
+    .pipe(
+      z
+        .number()
+        .int(`${what} must be a whole number such as 7`)
+        .nonnegative(`${what} must be a whole number, 0 or more`),
+    );
+const port = (what: string) =>
+  int(what).pipe(
+    z
+      .number()
+      .min(1, `${what} must be a port number from 1 to 65535`)
+      .max(65535, `${what} must be a port number from 1 to 65535`),
+  );
 const positive = (what: string) =>
   z
-    .union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, `${what} must be a number`)])
+    .union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, `${what} must be a number such as 25`)], {
+      error: `${what} must be a number such as 25`,
+    })
     .transform(Number)
-    .pipe(z.number().positive());
-const bool = z
-  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
-  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+    .pipe(z.number().positive(`${what} must be a number greater than 0`));
+const bool = (what: string) =>
+  z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])], {
+      error: `${what} must be true or false (or 1/0, yes/no)`,
+    })
+    .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+/** Text that must not be empty; `example` shows the expected form. */
+const text = (what: string, example: string) =>
+  z
+    .string({ error: `${what} must be text such as ${example}` })
+    .min(1, `${what} must not be empty (such as ${example})`);
+/** Text that may be empty (a password, a prefix). */
+const anyText = (what: string) => z.string({ error: `${what} must be text` });
 
 /** Every setting, by its config-file key; `ENV` names the environment variable. */
 export const SETTINGS = {
-  databaseUrl: { env: 'DATABASE_URL', schema: z.string().min(1), secret: true },
-  postgresHost: { env: 'POSTGRES_HOST', schema: z.string().min(1) },
-  postgresPort: { env: 'POSTGRES_PORT', schema: int('POSTGRES_PORT') },
-  postgresUser: { env: 'POSTGRES_USER', schema: z.string().min(1) },
-  postgresPassword: { env: 'POSTGRES_PASSWORD', schema: z.string(), secret: true },
-  postgresDb: { env: 'POSTGRES_DB', schema: z.string().min(1) },
-  backupDir: { env: 'BACKUP_DIR', schema: z.string().min(1) },
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    schema: text('DATABASE_URL', 'postgres://user:password@host:5432/db'),
+    secret: true,
+  },
+  postgresHost: { env: 'POSTGRES_HOST', schema: text('POSTGRES_HOST', 'db.internal') },
+  postgresPort: { env: 'POSTGRES_PORT', schema: port('POSTGRES_PORT') },
+  postgresUser: { env: 'POSTGRES_USER', schema: text('POSTGRES_USER', 'postgres') },
+  postgresPassword: {
+    env: 'POSTGRES_PASSWORD',
+    schema: anyText('POSTGRES_PASSWORD'),
+    secret: true,
+  },
+  postgresDb: { env: 'POSTGRES_DB', schema: text('POSTGRES_DB', 'app') },
+  backupDir: { env: 'BACKUP_DIR', schema: text('BACKUP_DIR', '/backups') },
   backupPrefix: {
     env: 'BACKUP_PREFIX',
-    schema: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" only'),
+    schema: text('BACKUP_PREFIX', 'critical_backup').regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+      'BACKUP_PREFIX: use letters, digits, ".", "_" and "-" only, starting with a letter or digit (such as critical_backup)',
+    ),
   },
-  backupTables: { env: 'BACKUP_TABLES', schema: list },
-  backupExcludeTables: { env: 'BACKUP_EXCLUDE_TABLES', schema: list },
-  configFiles: { env: 'CONFIG_FILES', schema: list },
-  sslDir: { env: 'SSL_DIR', schema: z.string().min(1) },
+  backupTables: { env: 'BACKUP_TABLES', schema: list('users,shop.orders') },
+  backupExcludeTables: { env: 'BACKUP_EXCLUDE_TABLES', schema: list('audit_log,public.sessions') },
+  configFiles: { env: 'CONFIG_FILES', schema: list('.env.production,nginx.prod.conf') },
+  sslDir: { env: 'SSL_DIR', schema: text('SSL_DIR', './ssl') },
+  compressionLevel: {
+    env: 'BACKUP_COMPRESSION_LEVEL',
+    schema: z
+      .union([z.number(), z.string().regex(/^[1-9]$/, 'BACKUP_COMPRESSION_LEVEL must be a digit from 1 to 9')])
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(9)),
+  },
   retentionDays: { env: 'BACKUP_RETENTION_DAYS', schema: int('BACKUP_RETENTION_DAYS') },
   keepLast: { env: 'BACKUP_KEEP_LAST', schema: int('BACKUP_KEEP_LAST') },
   keepDaily: { env: 'BACKUP_KEEP_DAILY', schema: int('BACKUP_KEEP_DAILY') },
   keepWeekly: { env: 'BACKUP_KEEP_WEEKLY', schema: int('BACKUP_KEEP_WEEKLY') },
   keepMonthly: { env: 'BACKUP_KEEP_MONTHLY', schema: int('BACKUP_KEEP_MONTHLY') },
-  smtpHost: { env: 'SMTP_HOST', schema: z.string().min(1) },
-  smtpPort: { env: 'SMTP_PORT', schema: int('SMTP_PORT') },
-  smtpUser: { env: 'SMTP_USER', schema: z.string() },
-  smtpPass: { env: 'SMTP_PASS', schema: z.string(), secret: true },
-  smtpFrom: { env: 'SMTP_FROM', schema: z.string().min(3) },
-  smtpSecure: { env: 'SMTP_SECURE', schema: bool },
-  adminEmail: { env: 'ADMIN_EMAIL', schema: list },
-  s3Bucket: { env: 'S3_BUCKET', schema: z.string().min(1) },
-  s3Prefix: { env: 'S3_PREFIX', schema: z.string() },
-  s3Region: { env: 'S3_REGION', schema: z.string().min(1) },
+  smtpHost: { env: 'SMTP_HOST', schema: text('SMTP_HOST', 'smtp.example.com') },
+  smtpPort: { env: 'SMTP_PORT', schema: port('SMTP_PORT') },
+  smtpUser: { env: 'SMTP_USER', schema: anyText('SMTP_USER') },
+  smtpPass: { env: 'SMTP_PASS', schema: anyText('SMTP_PASS'), secret: true },
+  smtpFrom: {
+    env: 'SMTP_FROM',
+    schema: text('SMTP_FROM', 'backups@example.com').regex(
+      /@/,
+      'SMTP_FROM must be an e-mail address such as backups@example.com',
+    ),
+  },
+  smtpSecure: { env: 'SMTP_SECURE', schema: bool('SMTP_SECURE') },
+  adminEmail: { env: 'ADMIN_EMAIL', schema: list('ops@example.com,cto@example.com') },
+  s3Bucket: { env: 'S3_BUCKET', schema: text('S3_BUCKET', 'my-backups') },
+  s3Prefix: { env: 'S3_PREFIX', schema: anyText('S3_PREFIX') },
+  s3Region: { env: 'S3_REGION', schema: text('S3_REGION', 'eu-west-1') },
   s3Endpoint: {
     env: 'S3_ENDPOINT',
-    schema: z.string().url('S3_ENDPOINT must be a URL such as http://127.0.0.1:9000'),
+    schema: text('S3_ENDPOINT', 'http://127.0.0.1:9000').regex(
+      /^https?:\/\/[^\s/]+/i,
+      'S3_ENDPOINT must be a URL such as http://127.0.0.1:9000',
+    ),
   },
-  s3ForcePathStyle: { env: 'S3_FORCE_PATH_STYLE', schema: bool },
-  awsAccessKeyId: { env: 'AWS_ACCESS_KEY_ID', schema: z.string().min(1), secret: true },
-  awsSecretAccessKey: { env: 'AWS_SECRET_ACCESS_KEY', schema: z.string().min(1), secret: true },
-  encryptionRecipients: { env: 'BACKUP_ENCRYPTION_RECIPIENTS', schema: list },
-  encryptionIdentityFile: { env: 'BACKUP_ENCRYPTION_IDENTITY_FILE', schema: z.string().min(1) },
+  s3ForcePathStyle: { env: 'S3_FORCE_PATH_STYLE', schema: bool('S3_FORCE_PATH_STYLE') },
+  awsAccessKeyId: {
+    env: 'AWS_ACCESS_KEY_ID',
+    schema: text('AWS_ACCESS_KEY_ID', 'AKIA…'),
+    secret: true,
+  },
+  awsSecretAccessKey: {
+    env: 'AWS_SECRET_ACCESS_KEY',
+    schema: text('AWS_SECRET_ACCESS_KEY', 'the secret key of AWS_ACCESS_KEY_ID'),
+    secret: true,
+  },
+  encryptionRecipients: {
+    env: 'BACKUP_ENCRYPTION_RECIPIENTS',
+    schema: list('age1…,age1…'),
+  },
+  encryptionIdentityFile: {
+    env: 'BACKUP_ENCRYPTION_IDENTITY_FILE',
+    schema: text('BACKUP_ENCRYPTION_IDENTITY_FILE', '/run/secrets/age-key.txt'),
+  },
   healthMaxAgeHours: { env: 'HEALTH_MAX_AGE_HOURS', schema: positive('HEALTH_MAX_AGE_HOURS') },
   healthMinFreeBytes: { env: 'HEALTH_MIN_FREE_BYTES', schema: int('HEALTH_MIN_FREE_BYTES') },
-  logFile: { env: 'LOG_FILE', schema: z.string().min(1) },
+  logFile: { env: 'LOG_FILE', schema: text('LOG_FILE', '/var/log/lifeboat.log') },
   logRetentionDays: { env: 'LOG_RETENTION_DAYS', schema: int('LOG_RETENTION_DAYS') },
 } as const;
 

@@ -135,6 +135,7 @@ export async function buildEngine(s: Settings, options: WiringOptions = {}): Pro
     storage: await buildStorage(s, options),
     notifiers: await buildNotifiers(s),
     ...(s.backupPrefix ? { prefix: s.backupPrefix } : {}),
+    ...(s.compressionLevel ? { compressionLevel: s.compressionLevel } : {}),
     ...(cipher ? { cipher } : {}),
     retention: {
       days: s.retentionDays ?? 30,
