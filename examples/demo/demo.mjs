@@ -192,7 +192,7 @@ try {
   say('\nPoint it at your own database:');
   say('  DATABASE_URL=postgres://user:pass@host:5432/db BACKUP_DIR=/backups \\');
   say('  CONFIG_FILES=.env.production,docker-compose.prod.yml,nginx.prod.conf SSL_DIR=./ssl \\');
-  say('  pnpm -s lifeboat backup');
+  say('  pnpm --silent lifeboat backup');
 } catch (error) {
   failed = true;
   process.stderr.write(`\ndemo failed: ${error.message}\n`);

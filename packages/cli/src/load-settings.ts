@@ -130,7 +130,7 @@ export function resolveSettings(layers: { file?: Raw; env?: Raw; flags?: Raw }):
     } catch {
       throw new LifeboatError(
         'CONFIG_INVALID',
-        'DATABASE_URL is not a valid URL (expected postgres://user:password@host:5432/db)',
+        'Invalid settings: DATABASE_URL / "databaseUrl": not a valid URL (expected postgres://user:password@host:5432/db)',
       );
     }
   }

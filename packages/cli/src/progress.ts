@@ -39,7 +39,8 @@ export function attachProgress(
         ? ` ETA ${formatDuration(((total - bytes) / rate) * 1000)}`
         : '';
     const pct = total ? ` ${Math.min(100, Math.floor((bytes / total) * 100))}%` : '';
-    const text = `${item ?? ''}${rows !== undefined ? ` ${rows.toLocaleString('en')} rows` : ''} ${formatBytes(bytes)}${pct} ${formatBytes(rate)}/s${eta}`;
+    // Numbers first: a narrow terminal cuts the item name, never the throughput.
+    const text = `${formatBytes(bytes)}${pct} ${formatBytes(rate)}/s${eta}${rows !== undefined ? ` ${rows.toLocaleString('en')} rows` : ''} ${item ?? ''}`;
     stderr.write(`\r\x1b[K${text.slice(0, (stderr.columns ?? 100) - 1)}`);
     drawn = true;
   };

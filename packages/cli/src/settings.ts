@@ -78,9 +78,18 @@ export const SETTINGS = {
   compressionLevel: {
     env: 'BACKUP_COMPRESSION_LEVEL',
     schema: z
-      .union([z.number(), z.string().regex(/^[1-9]$/, 'BACKUP_COMPRESSION_LEVEL must be a digit from 1 to 9')])
+      .union([
+        z.number(),
+        z.string().regex(/^[1-9]$/, 'BACKUP_COMPRESSION_LEVEL must be a digit from 1 to 9'),
+      ])
       .transform(Number)
-      .pipe(z.number().int().min(1).max(9)),
+      .pipe(
+        z
+          .number()
+          .int('BACKUP_COMPRESSION_LEVEL must be a digit from 1 to 9')
+          .min(1, 'BACKUP_COMPRESSION_LEVEL must be a digit from 1 to 9')
+          .max(9, 'BACKUP_COMPRESSION_LEVEL must be a digit from 1 to 9'),
+      ),
   },
   retentionDays: { env: 'BACKUP_RETENTION_DAYS', schema: int('BACKUP_RETENTION_DAYS') },
   keepLast: { env: 'BACKUP_KEEP_LAST', schema: int('BACKUP_KEEP_LAST') },

@@ -14,7 +14,15 @@ export function resolveNames(
     const o = typeof item === 'string' ? { path: item } : item;
     const path = resolve(o.path);
     const name = o.name ?? basename(path);
-    if (!name || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+    // A backslash would be a separator on Windows, and the archive refuses it (UNSAFE_PATH).
+    if (
+      !name ||
+      name === '.' ||
+      name === '..' ||
+      name.includes('/') ||
+      name.includes('\\') ||
+      name.includes('\0')
+    ) {
       throw new LifeboatError(
         'CONFIG_INVALID',
         `"${o.path}" cannot be archived under the name "${name}"`,

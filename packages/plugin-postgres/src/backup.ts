@@ -105,7 +105,19 @@ export async function backupDatabase(
     const workers: PgClient[] = [main];
     const parallel = snapshot ? Math.min(settings.parallel, Math.max(1, catalog.tables.length)) : 1;
     for (let i = 1; i < parallel; i++) {
-      const worker = await open();
+      let worker: PgClient;
+      try {
+        worker = await open();
+      } catch (error) {
+        // Workers only add speed: with the snapshot exported, fewer connections still give
+        // the same consistent backup.
+        if (!isTooManyConnections(error)) throw error;
+        ctx.warn(
+          'FEWER_WORKERS',
+          `The server refused worker connection ${i + 1} (no free connection); copying with ${workers.length}.`,
+        );
+        break;
+      }
       await worker.query(BEGIN_SNAPSHOT);
       await worker.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
       workers.push(worker);
@@ -235,6 +247,17 @@ async function copyTable(
     ...(parent ? { partitionOf: { schema: parent.schema, table: parent.name } } : {}),
   };
 }
+
+const isTooManyConnections = (error: unknown): boolean => {
+  for (
+    let e = error as { code?: string; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
+    if (e.code === '53300') return true;
+  }
+  return false;
+};
 
 function sequenceSummaries(catalog: Catalog): SequenceSummary[] {
   const byOid = new Map(catalog.tables.map((t) => [t.oid, t]));

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -104,7 +104,16 @@ export function localStorage(input: LocalStorageOptions) {
       try {
         await fs.access(root, fs.constants.W_OK);
       } catch (error) {
-        throw fsError(error, 'write to', root);
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM')
+          throw fsError(error, 'write to', root);
+        // A read-only folder (a mounted snapshot of the backups, a disaster) can still be listed,
+        // verified and restored from; writes fail with PERMISSION_DENIED naming the folder.
+        warn(
+          'STORAGE_READ_ONLY',
+          `The backup folder ${root} is not writable (${code === 'EROFS' ? 'read-only file system' : 'permission denied'}): archives can be read, not written`,
+        );
+        return;
       }
       // Leftovers of killed runs: never listed, and removed once their writer is gone.
       const now = Date.now();
@@ -122,6 +131,10 @@ export function localStorage(input: LocalStorageOptions) {
     },
     async close() {},
     async put(key, body, putOptions = {}) {
+      // The body is ours from now on: a failure of its producer while the folder and file are
+      // still being prepared must not go unheard (an 'error' without a listener crashes the
+      // process); the pipeline below then rejects with it.
+      if (!(body instanceof Uint8Array)) (body as Readable).on('error', () => {});
       const final = pathOf(key);
       const dir = dirname(final);
       await ensureDir(dir);
@@ -129,18 +142,24 @@ export function localStorage(input: LocalStorageOptions) {
       try {
         if (putOptions.signal?.aborted) throw putOptions.signal.reason ?? new Error('aborted');
         const handle = await fs.open(temp, 'wx', options.fileMode);
+        // A stream over the FileHandle, not over its number: `createWriteStream('', { fd, autoClose:
+        // false })` closes the descriptor anyway when a write fails (ENOSPC), and closing it again
+        // here failed with EBADF, hiding "disk full" (or closed a descriptor reused meanwhile).
+        const out = handle.createWriteStream({ autoClose: false, highWaterMark: 1024 * 1024 });
         try {
-          const out = createWriteStream('', {
-            fd: handle.fd,
-            autoClose: false,
-            highWaterMark: 1024 * 1024,
-          });
           const chunks = body instanceof Uint8Array ? [body] : (body as Readable);
           await pipeline(chunks, out, putOptions.signal ? { signal: putOptions.signal } : {});
           await handle.chmod(options.fileMode);
           await handle.sync();
         } finally {
-          await handle.close();
+          // The stream holds the handle (handle.close() would wait for it): destroying the
+          // stream closes the handle; the close after it is then a no-op.
+          if (!out.closed) {
+            const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
+            out.destroy();
+            await closed;
+          }
+          await handle.close().catch(() => {});
         }
         if (putOptions.overwrite) {
           await fs.rename(temp, final);
@@ -181,7 +200,7 @@ export function localStorage(input: LocalStorageOptions) {
         if ((error as Error)?.name === 'AbortError' || putOptions.signal?.aborted) {
           throw new LifeboatError('ABORTED', `Writing "${key}" was aborted`, { cause: error });
         }
-        throw fsError(error, 'write', key);
+        throw fsError(error, 'write', final);
       }
     },
     async get(key, getOptions = {}) {

@@ -248,6 +248,9 @@ export function s3Storage(input: S3StorageOptions) {
     },
 
     async put(key, body, putOptions = {}) {
+      // The body is ours from now on: a failure of its producer while we check the key must not
+      // go unheard (an 'error' without a listener crashes the process); the upload rejects with it.
+      if (!(body instanceof Uint8Array)) (body as Readable).on('error', () => {});
       const full = fullKey(key);
       const exclusive = !putOptions.overwrite;
       try {

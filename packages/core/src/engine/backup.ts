@@ -58,6 +58,8 @@ export async function createBackup(
     });
     const encrypted = ctx.cipher ? ctx.cipher.encrypt(writer.output) : writer.output;
     encrypted.on('error', (e) => tap.destroy(e));
+    // The storage may not listen yet when a source fails first: the error is put's to report.
+    tap.on('error', () => {});
     encrypted.pipe(tap);
     const put = ctx.storage.put(file, tap, {
       signal,

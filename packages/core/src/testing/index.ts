@@ -1,12 +1,12 @@
 export {
-  randomStream,
-  type StorageHarness,
-  type StorageSuiteOptions,
-  testStorage,
-} from './storage-suite.js';
-export {
   type FaultOptions,
   type FaultyStorage,
   faultyStorage,
   type StorageOp,
 } from '../wrappers/faulty-storage.js';
+export {
+  randomStream,
+  type StorageHarness,
+  type StorageSuiteOptions,
+  testStorage,
+} from './storage-suite.js';

@@ -45,7 +45,7 @@ const defaultError = (op: StorageOp, key: string) =>
 export function faultyStorage(inner: Storage, initial: FaultOptions = {}): FaultyStorage {
   let options = initial;
   const injected: { op: StorageOp; key: string }[] = [];
-  const fires = (op: StorageOp, key: string, enabled: boolean | undefined) => {
+  const fires = (key: string, enabled: boolean | undefined) => {
     if (!enabled) return false;
     if (options.match && !options.match(key)) return false;
     return options.times === undefined || injected.length < options.times;
@@ -54,8 +54,13 @@ export function faultyStorage(inner: Storage, initial: FaultOptions = {}): Fault
     injected.push({ op, key });
     return (options.error ?? defaultError)(op, key);
   };
-  const guard = async <T>(op: StorageOp, key: string, enabled: boolean | undefined, fn: () => Promise<T>) => {
-    if (fires(op, key, enabled)) throw inject(op, key);
+  const guard = async <T>(
+    op: StorageOp,
+    key: string,
+    enabled: boolean | undefined,
+    fn: () => Promise<T>,
+  ) => {
+    if (fires(key, enabled)) throw inject(op, key);
     return fn();
   };
 
@@ -70,13 +75,14 @@ export function faultyStorage(inner: Storage, initial: FaultOptions = {}): Fault
     connect: (o) => guard('connect', '', options.failConnect, () => inner.connect(o)),
     close: () => inner.close(),
     async put(key, body, o) {
-      if (fires('put', key, options.failPut)) {
+      if (fires(key, options.failPut)) {
         if (!(body instanceof Uint8Array)) (body as Readable).destroy();
         throw inject('put', key);
       }
       const limit = options.failPutAfterBytes;
-      if (limit === undefined || !fires('put', key, true)) return inner.put(key, body, o);
-      const source = body instanceof Uint8Array ? Readable.from([Buffer.from(body)]) : (body as Readable);
+      if (limit === undefined || !fires(key, true)) return inner.put(key, body, o);
+      const source =
+        body instanceof Uint8Array ? Readable.from([Buffer.from(body)]) : (body as Readable);
       let seen = 0;
       let fault: Error | undefined;
       const counter = new Transform({
@@ -106,10 +112,10 @@ export function faultyStorage(inner: Storage, initial: FaultOptions = {}): Fault
       }
     },
     async get(key, o) {
-      if (fires('get', key, options.failGet)) throw inject('get', key);
+      if (fires(key, options.failGet)) throw inject('get', key);
       const stream = await inner.get(key, o);
       const limit = options.failGetAfterBytes;
-      if (limit === undefined || !fires('get', key, true)) return stream;
+      if (limit === undefined || !fires(key, true)) return stream;
       let seen = 0;
       const counter = new Transform({
         transform(chunk: Buffer, _encoding, callback) {

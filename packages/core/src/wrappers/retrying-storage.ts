@@ -10,11 +10,23 @@ export interface RetryingStorageOptions {
   /** Upper bound of one delay (default 10 s). */
   maxDelayMs?: number;
   /** Told about each retry (to log it). */
-  onRetry?: (info: { op: string; key?: string; attempt: number; delayMs: number; error: unknown }) => void;
+  onRetry?: (info: {
+    op: string;
+    key?: string;
+    attempt: number;
+    delayMs: number;
+    error: unknown;
+  }) => void;
 }
 
 /** Only errors the storage marked retryable are tried again; never a decision (exists, missing, aborted). */
-const NEVER_RETRIED = new Set(['ALREADY_EXISTS', 'NOT_FOUND', 'ABORTED', 'UNSAFE_PATH', 'CONFIG_INVALID']);
+const NEVER_RETRIED = new Set([
+  'ALREADY_EXISTS',
+  'NOT_FOUND',
+  'ABORTED',
+  'UNSAFE_PATH',
+  'CONFIG_INVALID',
+]);
 export const isRetryable = (error: unknown): boolean =>
   isLifeboatError(error) && error.retryable && !NEVER_RETRIED.has(error.code);
 
@@ -41,11 +53,19 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * whose body is bytes. A put of a stream is not retried (the stream cannot be read twice): the
  * caller retries the whole backup. The last error is thrown unchanged.
  */
-export function retryingStorage<S extends Storage>(inner: S, options: RetryingStorageOptions = {}): Storage {
+export function retryingStorage<S extends Storage>(
+  inner: S,
+  options: RetryingStorageOptions = {},
+): Storage {
   const attempts = Math.max(1, Math.floor(options.attempts ?? 3));
   const base = Math.max(0, options.baseDelayMs ?? 200);
   const max = Math.max(base, options.maxDelayMs ?? 10_000);
-  const retry = async <T>(op: string, key: string | undefined, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
+  const retry = async <T>(
+    op: string,
+    key: string | undefined,
+    fn: () => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();

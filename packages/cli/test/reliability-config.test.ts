@@ -1,0 +1,210 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isLifeboatError } from '@lifeboat/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromEnv, resolveSettings } from '../src/load-settings.js';
+import { SETTINGS, type SettingKey, settingKeys } from '../src/settings.js';
+import { runCli } from './run-cli.js';
+
+/**
+ * Every CLI setting, with values it must refuse and the expected form the message must name.
+ * A setting added to settings.ts without a row here fails the first test.
+ * `env` values come from the environment (strings); `file` values from a JSON config file.
+ */
+const WHOLE = /whole number/;
+const TEXT = /must be text|must not be empty/;
+const LIST = /comma list/;
+const BOOL = /true or false/;
+const INVALID: Record<SettingKey, { env?: string[]; file?: unknown[]; form: RegExp }> = {
+  databaseUrl: {
+    env: ['not a url'],
+    file: ['', 5],
+    form: /postgres:\/\/user:password@host:5432\/db|must be text|must not be empty/,
+  },
+  postgresHost: { file: ['', 42], form: TEXT },
+  postgresPort: {
+    env: ['five', '-1', '0', '70000', '54.3'],
+    file: [true, -5],
+    form: /whole number|port number from 1 to 65535/,
+  },
+  postgresUser: { file: ['', {}], form: TEXT },
+  postgresPassword: { file: [123, null], form: TEXT },
+  postgresDb: { file: ['', []], form: TEXT },
+  backupDir: { file: ['', false], form: TEXT },
+  backupPrefix: {
+    env: ['../etc', 'a b', '-x', 'x/y', 'tab\there'],
+    file: ['', 7],
+    form: /letters, digits|must be text|must not be empty/,
+  },
+  backupTables: { file: [42, { a: 1 }, [1, 2]], form: LIST },
+  compressionLevel: {
+    env: ['0', '10', 'fast', '4.5'],
+    file: [0, 12, 'x'],
+    form: /digit from 1 to 9|from 1 to 9/,
+  },
+  backupExcludeTables: { file: [true, [null]], form: LIST },
+  configFiles: { file: [1], form: LIST },
+  sslDir: { file: ['', 1], form: TEXT },
+  retentionDays: { env: ['thirty', '-3', '1.5', '7d'], file: [-1, 2.5, 'x'], form: WHOLE },
+  keepLast: { env: ['many'], file: [-1], form: WHOLE },
+  keepDaily: { env: ['7 days'], file: [1.5], form: WHOLE },
+  keepWeekly: { env: ['-1'], file: [false], form: WHOLE },
+  keepMonthly: { env: ['12months'], file: ['twelve'], form: WHOLE },
+  smtpHost: { file: ['', 25], form: TEXT },
+  smtpPort: { env: ['smtp', '99999', '0'], file: [-25], form: /whole number|port number/ },
+  smtpUser: { file: [5], form: TEXT },
+  smtpPass: { file: [5], form: TEXT },
+  smtpFrom: { env: ['backups', 'a'], file: [''], form: /e-mail address|must not be empty/ },
+  smtpSecure: { env: ['maybe', 'TRUE!', '2'], file: [3], form: BOOL },
+  adminEmail: { file: [7], form: LIST },
+  s3Bucket: { file: [''], form: TEXT },
+  s3Prefix: { file: [1], form: TEXT },
+  s3Region: { file: [''], form: TEXT },
+  s3Endpoint: {
+    env: ['minio:9000', 'not a url'],
+    file: [''],
+    form: /must be a URL such as|must not be empty/,
+  },
+  s3ForcePathStyle: { env: ['sometimes'], file: ['y'], form: BOOL },
+  awsAccessKeyId: { file: ['', 1], form: TEXT },
+  awsSecretAccessKey: { file: ['', 1], form: TEXT },
+  encryptionRecipients: { file: [1], form: LIST },
+  encryptionIdentityFile: { file: [''], form: TEXT },
+  healthMaxAgeHours: { env: ['a day', '0', '-1'], file: [0], form: /number/ },
+  healthMinFreeBytes: { env: ['1GB', '1e9'], file: [-1], form: WHOLE },
+  logFile: { file: [''], form: TEXT },
+  logRetentionDays: { env: ['forever'], file: [-1], form: WHOLE },
+};
+
+const refusal = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    expect(isLifeboatError(error, 'CONFIG_INVALID'), String(error)).toBe(true);
+    return (error as Error).message;
+  }
+  throw new Error('expected CONFIG_INVALID');
+};
+
+describe('every invalid setting is refused naming the variable and the expected form', () => {
+  it('has a row for every setting in settings.ts', () => {
+    expect(Object.keys(INVALID).sort()).toEqual([...settingKeys].sort());
+  });
+
+  const cases = settingKeys.flatMap((key) => [
+    ...(INVALID[key].env ?? []).map((value) => ({ key, via: 'env' as const, value })),
+    ...(INVALID[key].file ?? []).map((value) => ({ key, via: 'file' as const, value })),
+  ]);
+  it.each(cases)('$key from $via: $value', ({ key, via, value }) => {
+    const name = SETTINGS[key].env;
+    const message = refusal(() =>
+      resolveSettings(
+        via === 'env' ? { env: fromEnv({ [name]: value as string }) } : { file: { [key]: value } },
+      ),
+    );
+    expect(message).toContain(name);
+    expect(message).toContain(`"${key}"`);
+    expect(message).toMatch(INVALID[key].form);
+    // Secrets are never echoed back; other values are, so the user sees what was read.
+    const secret = 'secret' in SETTINGS[key];
+    if (secret && typeof value === 'string' && value.length >= 4)
+      expect(message).not.toContain(value);
+    if (!secret && typeof value === 'string' && value !== '')
+      expect(message).toContain(JSON.stringify(value));
+  });
+
+  it('reports every invalid setting at once', () => {
+    const message = refusal(() =>
+      resolveSettings({
+        env: fromEnv({ BACKUP_RETENTION_DAYS: 'x', SMTP_PORT: 'y', SMTP_SECURE: 'z' }),
+      }),
+    );
+    for (const name of ['BACKUP_RETENTION_DAYS', 'SMTP_PORT', 'SMTP_SECURE'])
+      expect(message).toContain(name);
+  });
+
+  it('valid values of the same settings are accepted', () => {
+    const s = resolveSettings({
+      env: fromEnv({
+        POSTGRES_PORT: '5432',
+        SMTP_SECURE: 'yes',
+        BACKUP_TABLES: 'users, shop.orders',
+        HEALTH_MAX_AGE_HOURS: '1.5',
+        S3_ENDPOINT: 'http://127.0.0.1:9000',
+        SMTP_FROM: 'b@example.com',
+        BACKUP_PREFIX: 'nightly.db-1',
+      }),
+    });
+    expect(s).toMatchObject({
+      postgresPort: 5432,
+      smtpSecure: true,
+      backupTables: ['users', 'shop.orders'],
+      healthMaxAgeHours: 1.5,
+      backupPrefix: 'nightly.db-1',
+    });
+  });
+});
+
+describe('a DATABASE_URL with a password is never echoed back', () => {
+  const password = 'Url-Pa55word-never-shown';
+  const bad = [
+    `postgres://app:${password}@db:notaport/app`,
+    `postgres://app:${password}@[::1/app`,
+    `app:${password}@db/app`,
+    `postgres://app:${encodeURIComponent(`${password}%`)}@db:5432/app`,
+  ];
+  it.each(bad)('in the error for %s', (url) => {
+    let message = '';
+    try {
+      resolveSettings({ env: fromEnv({ DATABASE_URL: url }) });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    if (message) {
+      expect(message).toContain('DATABASE_URL');
+      expect(message).toContain('postgres://user:password@host:5432/db');
+    }
+    expect(message).not.toContain(password);
+  });
+
+  let work: string;
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'lifeboat-cfg-'));
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('nor by the CLI, from the environment, a _FILE or a config file (with and without --json)', async () => {
+    const urlFile = join(work, 'url');
+    await writeFile(urlFile, `postgres://app:${password}@db:notaport/app\n`);
+    const config = join(work, 'config.json');
+    await writeFile(
+      config,
+      JSON.stringify({ databaseUrl: `postgres://app:${password}@db:port/x`, retentionDays: 'x' }),
+    );
+    const runs = [
+      await runCli(['list'], {
+        DATABASE_URL: `postgres://app:${password}@db:notaport/app`,
+        BACKUP_DIR: work,
+      }),
+      await runCli(['backup', '--json'], { DATABASE_URL_FILE: urlFile, BACKUP_DIR: work }),
+      await runCli(['--config', config, 'status', '--json'], {}),
+      await runCli(['health'], {
+        DATABASE_URL: `postgres://app:${password}@db:notaport/app`,
+        BACKUP_DIR: work,
+        BACKUP_RETENTION_DAYS: 'soon',
+      }),
+    ];
+    for (const [i, r] of runs.entries()) {
+      // health exits 2 (CRITICAL) when it cannot even start.
+      expect(r.code).toBe(i === 3 ? 2 : 1);
+      expect(r.stderr).toContain('CONFIG_INVALID');
+      expect(`${r.stdout}${r.stderr}`).not.toContain(password);
+    }
+    expect(runs[0]!.stderr).toContain('DATABASE_URL');
+    expect(JSON.parse(runs[1]!.stdout).error.code).toBe('CONFIG_INVALID');
+    expect(runs[3]!.stderr).toContain('BACKUP_RETENTION_DAYS');
+  });
+});
