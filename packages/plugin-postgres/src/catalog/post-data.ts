@@ -10,8 +10,9 @@ const POLICY_COMMANDS: Record<string, string> = {
   d: 'DELETE',
 };
 
-/** Marks a post-data statement that may run in parallel with the other marked ones. */
-export const PARALLEL_MARK = '-- lifeboat:parallel\n';
+/** Opens a statement that may run in parallel with the others; then a JSON array: its table. */
+export const PARALLEL_MARK = '-- lifeboat:parallel ';
+const mark = (table: string) => `${PARALLEL_MARK}${JSON.stringify([table])}\n`;
 /** Ends the parallel statements; what follows runs in order. */
 export const PARALLEL_END = '-- lifeboat:parallel-end\n';
 
@@ -20,8 +21,8 @@ export const FK_MARK = '-- lifeboat:parallel-fk ';
 export const FK_END = '-- lifeboat:parallel-fk-end\n';
 
 export interface PostDataPlan {
-  /** Keys, indexes and checks: any order, any number at once. */
-  parallel: string[];
+  /** Keys, indexes and checks, each on one table: any order, any number at once. */
+  parallel: { sql: string; tables: string[] }[];
   /** Foreign keys: at once only when their tables differ. */
   foreignKeys: { sql: string; tables: string[] }[];
   /** Everything else, in order, after the above. */
@@ -37,19 +38,17 @@ export function splitPostData(sql: string): PostDataPlan {
   const fkEnd = sql.indexOf(`\n${FK_END}`);
   if (end < 0 || fkEnd < end) return { parallel: [], foreignKeys: [], rest: sql };
   const [preamble = '', ...statements] = sql.slice(0, end + 1).split(`\n${PARALLEL_MARK}`);
+  const marked = (piece: string) => {
+    const newline = piece.indexOf('\n');
+    return {
+      tables: JSON.parse(piece.slice(0, newline)) as string[],
+      sql: `${preamble}\n${piece.slice(newline + 1)}`,
+    };
+  };
   const fkText = sql.slice(end + 1 + PARALLEL_END.length, fkEnd + 1);
-  const foreignKeys = fkText
-    .split(`\n${FK_MARK}`)
-    .slice(1)
-    .map((piece) => {
-      const newline = piece.indexOf('\n');
-      return {
-        tables: JSON.parse(piece.slice(0, newline)) as string[],
-        sql: `${preamble}\n${piece.slice(newline + 1)}`,
-      };
-    });
+  const foreignKeys = fkText.split(`\n${FK_MARK}`).slice(1).map(marked);
   return {
-    parallel: statements.map((s) => `${preamble}\n${s}`),
+    parallel: statements.map(marked),
     foreignKeys,
     rest: `${preamble}\n${sql.slice(fkEnd + 1 + FK_END.length)}`,
   };
@@ -107,7 +106,7 @@ export function renderPostData(catalog: Catalog): PostDataResult {
   });
   const addConstraint = (c: (typeof emitted)[number], parallel = false) =>
     out.push(
-      `${parallel ? PARALLEL_MARK : ''}ALTER TABLE ${c.type === 'c' ? '' : only(c.tableOid)}${rel(c.tableOid)} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.def};\n`,
+      `${parallel ? mark(rel(c.tableOid)) : ''}ALTER TABLE ${c.type === 'c' ? '' : only(c.tableOid)}${rel(c.tableOid)} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.def};\n`,
     );
 
   // Keys and indexes depend on nothing but their own table: a restore may build them in
@@ -129,7 +128,7 @@ export function renderPostData(catalog: Catalog): PostDataResult {
       const prefix = `${head}${i.quotedName} ON ONLY `;
       if (def.startsWith(prefix)) def = `${head}${i.quotedName} ON ${def.slice(prefix.length)}`;
     }
-    out.push(`${PARALLEL_MARK}${def};\n`);
+    out.push(`${mark(rel(i.tableOid))}${def};\n`);
   }
 
   section('check constraints');

@@ -4,13 +4,14 @@ import {
   LifeboatError,
   throwIfAborted,
 } from '@lifeboat/core';
-import { splitPostData } from '../catalog/post-data.js';
+import { type PostDataPlan, splitPostData } from '../catalog/post-data.js';
 import {
   type ConnectSettings,
   closeQuietly,
   endOnAbort,
   openClient,
   type PgClient,
+  qualified,
 } from '../connection.js';
 import { toPgLifeboatError } from '../errors.js';
 import type { ConnectionTarget } from '../options.js';
@@ -169,22 +170,51 @@ async function loadParallel(
   };
   try {
     const main = await open();
-    const idle: PgClient[] = [];
-    const waiting: ((c: PgClient) => void)[] = [];
+    const pool = connectionPool();
     const running = new Set<Promise<void>>();
     let failure: unknown;
-    const release = (c: PgClient) => {
-      const next = waiting.shift();
-      if (next) next(c);
-      else idle.push(c);
-    };
-    const acquire = () => {
-      const c = idle.pop();
-      return c ? Promise.resolve(c) : new Promise<PgClient>((resolve) => waiting.push(resolve));
+    /**
+     * Runs `work` on the next free connection. Resolves once it has one (not when the work is
+     * done), so a caller can bound what it reads ahead; the first failure stops everything.
+     */
+    const start = (work: (client: PgClient) => Promise<void>): Promise<void> => {
+      let acquired!: () => void;
+      const hasConnection = new Promise<void>((resolve) => {
+        acquired = resolve;
+      });
+      const job: Promise<void> = (async () => {
+        const client = await pool.acquire();
+        acquired();
+        try {
+          await work(client);
+        } finally {
+          pool.release(client);
+        }
+      })()
+        .catch((error) => {
+          failure ??= error;
+          internal.abort(error);
+          acquired();
+        })
+        .finally(() => running.delete(job));
+      running.add(job);
+      return hasConnection;
     };
     const parts = partIndex(summary.tables);
+    let plan: PostDataPlan | undefined;
     let post: string | undefined;
     let preDone = false;
+    // Keys and indexes of a table are built as soon as its last part is in, while other
+    // tables still load: the connections never wait for the slowest table.
+    const byTable = new Map<string, PostDataPlan['parallel']>();
+    const built = new Set<PostDataPlan['parallel'][number]>();
+    const buildFor = (table: TableSummary) => {
+      for (const statement of byTable.get(qualified(table.schema, table.table)) ?? []) {
+        built.add(statement);
+        void start((client) => runScript(client, statement.sql, POST_DATA));
+      }
+    };
+    const loadedParts = new Map<TableSummary, number>();
     for await (const entry of entries) {
       if (failure) break;
       throwIfAborted(signal);
@@ -192,10 +222,15 @@ async function loadParallel(
         await runScript(main, (await readAll(entry.stream)).toString(), PRE_DATA);
         preDone = true;
         // Workers connect once the tables exist; the main connection is one of them.
-        idle.push(main);
-        for (let i = 1; i < settings.parallel; i++) idle.push(await open());
-      } else if (entry.relativePath === POST_DATA) post = (await readAll(entry.stream)).toString();
-      else {
+        pool.release(main);
+        for (let i = 1; i < settings.parallel; i++) pool.release(await open());
+      } else if (entry.relativePath === POST_DATA) {
+        post = (await readAll(entry.stream)).toString();
+        plan = splitPostData(post);
+        for (const statement of plan.parallel) {
+          for (const t of statement.tables) byTable.set(t, [...(byTable.get(t) ?? []), statement]);
+        }
+      } else {
         const table = parts.get(entry.relativePath);
         if (!table) continue;
         if (!preDone)
@@ -203,47 +238,55 @@ async function loadParallel(
             'ARCHIVE_CORRUPT',
             `Table data comes before database/${PRE_DATA}`,
           );
-        // At most `parallel` parts in memory: wait for a free connection before reading the next.
-        const client = await acquire();
+        // Read the part before waiting for a connection, so reading overlaps loading; at most
+        // `parallel` parts load and one waits in memory.
         const data = await readAll(entry.stream);
-        const job = copyPart(client, table, data)
-          .then((rows) => progress.done(table, rows, data.length))
-          .catch((error) => {
-            failure ??= error;
-            internal.abort(error);
-          })
-          .finally(() => {
-            running.delete(job);
-            release(client);
-          });
-        running.add(job);
+        await start(async (client) => {
+          const rows = await copyPart(client, table, data);
+          progress.done(table, rows, data.length);
+          const done = (loadedParts.get(table) ?? 0) + 1;
+          loadedParts.set(table, done);
+          if (done === table.parts.length) buildFor(table);
+        });
       }
     }
-    await Promise.all(running);
+    while (running.size > 0) await Promise.all(running);
     if (failure) throw failure;
     progress.check();
-    if (post === undefined)
+    if (post === undefined || !plan)
       throw new LifeboatError('ENTRY_MISSING', `The archive has no database/${POST_DATA}`);
-    // Keys and indexes are built in parallel, one per connection; foreign keys too when they
-    // share no table; the rest runs in order.
-    const { parallel, foreignKeys, rest } = splitPostData(post);
-    let next = 0;
-    await Promise.all(
-      clients.map(async (client) => {
-        for (let sql = parallel[next++]; sql !== undefined; sql = parallel[next++]) {
-          throwIfAborted(signal);
-          await runScript(client, sql, POST_DATA);
-        }
-      }),
-    );
-    await runWithoutSharedTables(clients, foreignKeys, signal);
-    await runScript(main, `BEGIN;\n${rest}\nCOMMIT;`, POST_DATA);
+    // What no loaded table triggered (partitioned parents, older archives) runs now.
+    for (const statement of plan.parallel) {
+      if (!built.has(statement))
+        void start((client) => runScript(client, statement.sql, POST_DATA));
+    }
+    while (running.size > 0) await Promise.all(running);
+    if (failure) throw failure;
+    await runWithoutSharedTables(clients, plan.foreignKeys, signal);
+    await runScript(main, `BEGIN;\n${plan.rest}\nCOMMIT;`, POST_DATA);
   } catch (error) {
     internal.abort(error);
     throw toPgLifeboatError(error, 'restoring the database', 'RESTORE_FAILED');
   } finally {
     await Promise.all(clients.map(closeQuietly));
   }
+}
+
+/** Free connections, handed out in arrival order. */
+function connectionPool() {
+  const idle: PgClient[] = [];
+  const waiting: ((c: PgClient) => void)[] = [];
+  return {
+    acquire: () => {
+      const c = idle.pop();
+      return c ? Promise.resolve(c) : new Promise<PgClient>((resolve) => waiting.push(resolve));
+    },
+    release: (c: PgClient) => {
+      const next = waiting.shift();
+      if (next) next(c);
+      else idle.push(c);
+    },
+  };
 }
 
 /** Runs foreign keys over the connections, never two at once that lock the same table. */
