@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { createEngine, LifeboatError, memoryStorage } from '@lifeboat/core';
 import { describe, expect, it } from 'vitest';
 import {
@@ -118,6 +118,39 @@ describe('archive round trip', () => {
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('indexed gzip members', () => {
+  it('marks every member with its size, stays plain gzip, and inflates back in parallel', async () => {
+    const big = Buffer.from(Array.from({ length: 300_000 }, (_, i) => `row ${i},${i * 7}\n`).join(''));
+    const { engine, storage, restored } = engineWith({ 'big.csv': big });
+    const { file } = await engine.backup();
+    const chunks: Buffer[] = [];
+    for await (const c of (await storage.get(file)) as AsyncIterable<Buffer>) chunks.push(c);
+    const bytes = Buffer.concat(chunks);
+    // First member: gzip magic, FEXTRA, subfield "LB" with the member's size.
+    expect([...bytes.subarray(0, 4)]).toEqual([0x1f, 0x8b, 8, 4]);
+    expect(bytes.subarray(12, 14).toString()).toBe('LB');
+    const first = bytes.readUInt32LE(16);
+    expect([...bytes.subarray(first, first + 4)]).toEqual([0x1f, 0x8b, 8, 4]);
+    expect(gunzipSync(bytes).includes(Buffer.from('row 299999,'))).toBe(true);
+    await engine.restore(file);
+    expect(restored['big.csv']!.equals(big)).toBe(true);
+  });
+
+  it('reports a cut between or inside members as truncated', async () => {
+    const big = Buffer.from(Array.from({ length: 300_000 }, (_, i) => `row ${i}\n`).join(''));
+    const { engine, storage } = engineWith({ 'big.csv': big });
+    const { file } = await engine.backup();
+    const chunks: Buffer[] = [];
+    for await (const c of (await storage.get(file)) as AsyncIterable<Buffer>) chunks.push(c);
+    const bytes = Buffer.concat(chunks);
+    const first = bytes.readUInt32LE(16);
+    for (const cut of [first, first + 30, bytes.length - 5]) {
+      const { result } = await problemsOf(bytes.subarray(0, cut));
+      expect(result.problems[0]!.code).toBe('ARCHIVE_TRUNCATED');
     }
   });
 });

@@ -1,8 +1,10 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
+import { deflateRaw as deflateRawCallback, gzip as gzipCallback } from 'node:zlib';
+import { crc32, indexedMember } from './gzip-members.js';
 
 const gzip = promisify(gzipCallback);
+const deflateRaw = promisify(deflateRawCallback);
 
 export interface ParallelGzipOptions {
   level?: number;
@@ -30,7 +32,13 @@ export function createParallelGzip(options: ParallelGzipOptions = {}): Transform
   // Output buffers as large as a block: one thread-pool round trip per member, not one per 16 KiB.
   const chunkSize = Math.max(64 * 1024, blockSize);
   const startBlock = (block: Buffer) => {
-    const p = gzip(block, { level, chunkSize });
+    // Indexed members (see gzip-members.ts) let readers inflate in parallel too.
+    const crc = crc32;
+    const p = crc
+      ? deflateRaw(block, { level, chunkSize }).then((raw) =>
+          indexedMember(raw, crc(block), block.length),
+        )
+      : gzip(block, { level, chunkSize });
     // Rejections are observed when the block is awaited; avoid an unhandled-rejection warning.
     p.catch(() => {});
     inFlight.push(p);

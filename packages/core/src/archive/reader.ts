@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, type Readable, Transform } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import type { EntryType } from '../contracts.js';
 import { isLifeboatError, LifeboatError } from '../errors.js';
+import { createParallelGunzip } from './parallel-gunzip.js';
 import { assertSafeEntryPath, assertSafeLink } from './paths.js';
 
 export interface ReadEntry {
@@ -78,7 +78,7 @@ export async function* readArchive(
       cb(null, chunk);
     },
   });
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  const gunzip = createParallelGunzip();
   const countOut = new Transform({
     transform(chunk: Buffer, _e, cb) {
       expanded += chunk.length;
