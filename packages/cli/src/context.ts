@@ -23,7 +23,7 @@ export interface CommandContext {
 }
 
 export function createContext(
-  global: GlobalOptions,
+  global: GlobalOptions & { requireSources?: boolean },
   flags: Partial<Record<SettingKey, unknown>> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): CommandContext {
@@ -47,6 +47,7 @@ export function createContext(
     async engine() {
       if (engine) return engine;
       engine = await buildEngine(settings, {
+        requireSources: Boolean(global.requireSources),
         onWarning: (code, message) => {
           logger.warn({ code }, message);
           if (io.tty || !global.quiet) io.note(`warning ${code}: ${message}`);

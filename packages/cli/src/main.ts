@@ -29,7 +29,7 @@ Examples:
 
 /** Runs a command with its context; maps errors to the exit codes of CLI.md. */
 async function run(
-  global: GlobalOptions,
+  global: GlobalOptions & { requireSources?: boolean },
   body: (ctx: CommandContext) => Promise<number>,
   failureCode = 1,
 ): Promise<number> {
@@ -88,7 +88,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
       'after',
       '\nExample:\n  DATABASE_URL=postgres://postgres@db/app BACKUP_DIR=/backups lifeboat backup --json',
     )
-    .action(action((ctx) => backupCommand(ctx)));
+    .action(async () => {
+      setExit(await run({ ...global(), requireSources: true }, (ctx) => backupCommand(ctx)));
+    });
 
   program
     .command('list')

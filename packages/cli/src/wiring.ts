@@ -16,8 +16,8 @@ import type { Settings } from './settings.js';
 export interface WiringOptions {
   /** Called with a storage warning (a folder others can read). */
   onWarning?: (code: string, message: string) => void;
-  /** The database to use instead of the configured one (restore --target-url). */
-  needDatabase?: boolean;
+  /** Fail early when nothing is configured to back up (the backup command). */
+  requireSources?: boolean;
 }
 
 export const hasDatabase = (s: Settings) => Boolean(s.databaseUrl || s.postgresDb);
@@ -122,7 +122,7 @@ export async function buildCipher(s: Settings): Promise<ArchiveCipher | undefine
 /** Builds the engine the settings describe. */
 export async function buildEngine(s: Settings, options: WiringOptions = {}): Promise<Engine> {
   const sources = await buildSources(s);
-  if (sources.length === 0) {
+  if (sources.length === 0 && options.requireSources) {
     throw new LifeboatError(
       'CONFIG_INVALID',
       'Nothing to back up: set DATABASE_URL (or POSTGRES_DB), CONFIG_FILES or SSL_DIR',

@@ -22,7 +22,7 @@ export const engineConfigSchema = z
   .object({
     sources: z
       .array(z.custom<Source>(isObjectWithId, 'each source must be a Lifeboat source plugin'))
-      .min(1, 'at least one source (a database or config files) is needed'),
+      .default([]),
     storage: z.custom<Storage>(isObjectWithId, 'storage must be a Lifeboat storage plugin'),
     notifiers: z
       .array(z.custom<Notifier>(isObjectWithId, 'each notifier must be a Lifeboat notifier plugin'))

@@ -124,7 +124,9 @@ describe('archive round trip', () => {
 
 describe('indexed gzip members', () => {
   it('marks every member with its size, stays plain gzip, and inflates back in parallel', async () => {
-    const big = Buffer.from(Array.from({ length: 300_000 }, (_, i) => `row ${i},${i * 7}\n`).join(''));
+    const big = Buffer.from(
+      Array.from({ length: 300_000 }, (_, i) => `row ${i},${i * 7}\n`).join(''),
+    );
     const { engine, storage, restored } = engineWith({ 'big.csv': big });
     const { file } = await engine.backup();
     const chunks: Buffer[] = [];

@@ -31,6 +31,11 @@ export async function createBackup(
   let id: string | undefined;
   try {
     throwIfAborted(signal);
+    if (ctx.sources.length === 0) {
+      throw new LifeboatError('CONFIG_INVALID', 'Nothing to back up: no source is configured', {
+        hint: 'Set DATABASE_URL (or POSTGRES_DB), CONFIG_FILES or SSL_DIR.',
+      });
+    }
     await ctx.ready(signal);
     const taken = new Set((await listArchives(ctx)).map((a) => a.id));
     id = uniqueArchiveId(ctx.config.prefix, started, taken);
