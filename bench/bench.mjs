@@ -130,7 +130,11 @@ function ensureDataset(db) {
   psql(db, 'CREATE TABLE bench_ready (at timestamptz DEFAULT now())');
 }
 
+let ageRecipient;
+
 async function main() {
+  const { generateAgeIdentity } = await import(join(root, 'packages/core/dist/index.js'));
+  ageRecipient = (await generateAgeIdentity()).recipient;
   const db = args['many-tables']
     ? 'lifeboat_bench_many'
     : `lifeboat_bench_s${String(scale).replace('.', '_')}`;
@@ -165,6 +169,19 @@ async function main() {
       ...(await measure(process.execPath, [floorScript, url, '2'])),
       bytes: null,
     }),
+    'lifeboat backup (age)': async (i) => {
+      // Encrypted to an age recipient: the whole archive stream goes through age as it is made.
+      const dir = join(work, `lbage${i}`);
+      const m = await measure(process.execPath, [cli, 'backup', '--quiet'], {
+        ...pgEnv,
+        DATABASE_URL: url,
+        BACKUP_DIR: dir,
+        BACKUP_ENCRYPTION_RECIPIENTS: ageRecipient,
+      });
+      const bytes = dirBytes(dir) - dirBytes(join(dir, '.lifeboat'));
+      rmSync(dir, { recursive: true, force: true });
+      return { ...m, bytes };
+    },
     'lifeboat backup': async (i) => {
       const dir = join(work, `lb${i}`);
       const m = await measure(process.execPath, [cli, 'backup', '--quiet'], {

@@ -4,9 +4,10 @@ import type { EngineContext } from '../engine/context.js';
 import { errorSummary } from '../engine/context.js';
 import { recordRun } from '../engine/history.js';
 import { LifeboatError, toLifeboatError } from '../errors.js';
-import { acquireLock, type HeldLock } from './lock.js';
+import type { HeldLock } from './lock.js';
 import { notifyAll } from './notify.js';
 import { prune } from './prune.js';
+import { acquireRunLocks } from './run-lock.js';
 
 /** Tells the notifiers and the history that a backup failed. Never throws. */
 async function reportFailure(
@@ -54,12 +55,7 @@ export async function runBackup(
   let lock: HeldLock;
   try {
     await ctx.ready(options.signal);
-    lock = await acquireLock(ctx.storage, {
-      ...ctx.config.lock,
-      operation: 'backup',
-      events: ctx.events,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    lock = await acquireRunLocks(ctx, 'backup', options.signal);
   } catch (error) {
     // The storage cannot be reached or the lock cannot be written: no backup was made, and
     // whoever waits for the nightly mail must hear about it.
@@ -143,12 +139,7 @@ export async function runPrune(
 ) {
   await ctx.ready(options.signal);
   if (options.dryRun) return prune(ctx, { dryRun: true });
-  const lock = await acquireLock(ctx.storage, {
-    ...ctx.config.lock,
-    operation: 'prune',
-    events: ctx.events,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const lock = await acquireRunLocks(ctx, 'prune', options.signal);
   try {
     return await prune(ctx);
   } finally {
