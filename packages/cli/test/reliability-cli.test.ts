@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { acquireLock } from '@lifeboat/core';
+import { localStorage } from '@lifeboat/storage-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatabase,
@@ -51,41 +53,40 @@ afterAll(async () => {
 
 describe('backup and prune in two processes at once', () => {
   it('one runs; the other says LOCKED (exit 1, code LOCKED in --json); afterwards both work', async () => {
+    // This test process holds the run lock, as a long backup in another process would: every
+    // command that needs it must say LOCKED, deterministically, however fast the machine is.
+    const storage = localStorage({ dir: env.BACKUP_DIR! });
+    await storage.connect();
+    const held = await acquireLock(storage, { waitMs: 0, staleMs: 60_000, operation: 'backup' });
     const lock = join(env.BACKUP_DIR!, '.lifeboat', 'lock');
-    const child = spawn(process.execPath, [BIN, 'backup', '--json'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    const exited = new Promise<number>((r) => child.once('exit', (c) => r(c ?? -1)));
-    for (let i = 0; i < 300 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 20));
     expect(existsSync(lock)).toBe(true);
-
-    const [prune, second, prunePlain] = await Promise.all([
-      runCli(['prune', '--json'], env),
-      runCli(['backup', '--json'], env),
-      runCli(['prune'], env),
-    ]);
-    for (const r of [prune, second]) {
-      expect(r.code).toBe(1);
-      const doc = JSON.parse(r.stdout);
-      expect(doc.ok).toBe(false);
-      expect(doc.error.code).toBe('LOCKED');
-      expect(doc.error.retryable).toBe(true);
-      expect(doc.error.message).toMatch(/Another backup .* holds the lock/);
+    try {
+      const [prune, second, prunePlain] = await Promise.all([
+        runCli(['prune', '--json'], env),
+        runCli(['backup', '--json'], env),
+        runCli(['prune'], env),
+      ]);
+      for (const r of [prune, second]) {
+        expect(r.code).toBe(1);
+        const doc = JSON.parse(r.stdout);
+        expect(doc.ok).toBe(false);
+        expect(doc.error.code).toBe('LOCKED');
+        expect(doc.error.retryable).toBe(true);
+        expect(doc.error.message).toMatch(/Another backup .* holds the lock/);
+      }
+      expect(prunePlain.code).toBe(1);
+      expect(prunePlain.stderr).toContain('LOCKED');
+      // The dry run reads only and takes no lock: it works meanwhile.
+      expect((await runCli(['prune', '--dry-run', '--json'], env)).code).toBe(0);
+      expect(JSON.parse((await runCli(['list', '--json'], env)).stdout)).toEqual([]);
+    } finally {
+      await held.release();
     }
-    expect(prunePlain.code).toBe(1);
-    expect(prunePlain.stderr).toContain('LOCKED');
-    // The dry run reads only and takes no lock: it works meanwhile.
-    expect((await runCli(['prune', '--dry-run', '--json'], env)).code).toBe(0);
-
-    expect(await exited).toBe(0);
-    const result = JSON.parse(stdout);
+    // Released: both work, and nothing was half done by the refused runs.
+    const backup = await runCli(['backup', '--json'], env);
+    expect(backup.code, backup.stderr).toBe(0);
+    const result = JSON.parse(backup.stdout);
     expect(result.tables).toContainEqual({ name: 'public.big', rows: 200000 });
-    // Nothing was half done: exactly one archive, the lock gone, and both commands work now.
     const list = JSON.parse((await runCli(['list', '--json'], env)).stdout);
     expect(list.map((a: { file: string }) => a.file)).toEqual([result.file]);
     expect(existsSync(lock)).toBe(false);

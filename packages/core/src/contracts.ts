@@ -158,12 +158,6 @@ export interface Source {
   health?(): Promise<HealthCheck[]>;
   /** Lines for BACKUP_INFO.txt: how to restore this section by hand. */
   manualRestoreSteps?(summary: Record<string, unknown>): string[];
-  /**
-   * A lock shared by everything that backs up the same data (a PostgreSQL advisory lock: the
-   * replicas of a backend share it even when their storages differ). Throws LOCKED after
-   * `waitMs`; a lock whose holder died is released by the server.
-   */
-  lock?(options: { waitMs: number; signal?: AbortSignal }): Promise<{ release(): Promise<void> }>;
 }
 
 export interface VerifyProblem {

@@ -60,6 +60,22 @@ export async function backupDatabase(
   };
   try {
     const main = await open();
+    // One backup of a database at a time, across every replica that backs it up, whatever their
+    // storages: a session advisory lock on the main connection, released when it closes (also
+    // when the process dies).
+    const locked = await main.query(
+      "SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtextextended('lifeboat:backup:' || pg_catalog.current_database(), 0)) AS ok",
+    );
+    if (locked.rows[0]?.ok !== true) {
+      throw new LifeboatError(
+        'LOCKED',
+        `Another Lifeboat backup of ${catalogName(settings)} is running`,
+        {
+          retryable: true,
+          hint: 'Wait for it to finish; replicas sharing this database take turns.',
+        },
+      );
+    }
     let snapshot: string | undefined;
     await main.query(BEGIN_SNAPSHOT);
     try {
@@ -258,6 +274,8 @@ const isTooManyConnections = (error: unknown): boolean => {
   }
   return false;
 };
+
+const catalogName = (settings: BackupSettings) => `database "${settings.target.database}"`;
 
 function sequenceSummaries(catalog: Catalog): SequenceSummary[] {
   const byOid = new Map(catalog.tables.map((t) => [t.oid, t]));

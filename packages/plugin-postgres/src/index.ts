@@ -2,7 +2,6 @@ import type { HealthCheck, Source } from '@lifeboat/core';
 import { backupDatabase } from './backup.js';
 import { settingsFrom, withClient } from './connection.js';
 import { pgMessage } from './errors.js';
-import { advisoryLock } from './lock.js';
 import {
   describeTarget,
   type PostgresSourceOptions,
@@ -73,6 +72,5 @@ export function postgresSource(options: PostgresSourceOptions) {
       }
     },
     manualRestoreSteps: (summary) => manualRestoreSteps(parseSummary(summary)),
-    lock: (opts) => advisoryLock(target, connect, opts),
   } satisfies Source;
 }

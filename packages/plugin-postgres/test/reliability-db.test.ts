@@ -94,7 +94,7 @@ describe.each(servers)('restore faults on $name', (server) => {
       // finds the connection gone. Either way: retryable, and the table as it was.
       expect(['RESTORE_FAILED', 'DATABASE_UNREACHABLE']).toContain(error.code);
       expect(error.retryable).toBe(true);
-      expect(error.message).toMatch(/terminat|connection/i);
+      expect(error.message).toMatch(/terminat|connection|reached/i);
     } finally {
       backup.engine.events.off('restore:progress', onProgress);
     }
@@ -113,8 +113,8 @@ describe.each(servers)('restore faults on $name', (server) => {
     backup.engine.events.on('restore:progress', onProgress);
     try {
       const error = await rejection(backup.engine.restore('latest', { targetDatabase: target }));
-      expect(error.code).toBe('RESTORE_FAILED');
-      expect(error.message).toMatch(/terminat|connection/i);
+      expect(['RESTORE_FAILED', 'DATABASE_UNREACHABLE']).toContain(error.code);
+      expect(error.message).toMatch(/terminat|connection|reached/i);
     } finally {
       backup.engine.events.off('restore:progress', onProgress);
     }

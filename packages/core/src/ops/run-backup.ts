@@ -4,10 +4,9 @@ import type { EngineContext } from '../engine/context.js';
 import { errorSummary } from '../engine/context.js';
 import { recordRun } from '../engine/history.js';
 import { LifeboatError, toLifeboatError } from '../errors.js';
-import type { HeldLock } from './lock.js';
+import { acquireLock, type HeldLock } from './lock.js';
 import { notifyAll } from './notify.js';
 import { prune } from './prune.js';
-import { acquireRunLocks } from './run-lock.js';
 
 /** Tells the notifiers and the history that a backup failed. Never throws. */
 async function reportFailure(
@@ -55,7 +54,12 @@ export async function runBackup(
   let lock: HeldLock;
   try {
     await ctx.ready(options.signal);
-    lock = await acquireRunLocks(ctx, 'backup', options.signal);
+    lock = await acquireLock(ctx.storage, {
+      ...ctx.config.lock,
+      operation: 'backup',
+      events: ctx.events,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   } catch (error) {
     // The storage cannot be reached or the lock cannot be written: no backup was made, and
     // whoever waits for the nightly mail must hear about it.
@@ -73,6 +77,8 @@ export async function runBackup(
     } catch (error) {
       const failure = toLifeboatError(error, 'SOURCE_FAILED');
       const extra = failure as LifeboatError & { archiveId?: string; durationMs?: number };
+      // Another run holds a lock (a source's, such as PostgreSQL's advisory lock): not a failure.
+      if (failure.code === 'LOCKED') throw failure;
       await reportFailure(
         ctx,
         failure,
@@ -139,7 +145,12 @@ export async function runPrune(
 ) {
   await ctx.ready(options.signal);
   if (options.dryRun) return prune(ctx, { dryRun: true });
-  const lock = await acquireRunLocks(ctx, 'prune', options.signal);
+  const lock = await acquireLock(ctx.storage, {
+    ...ctx.config.lock,
+    operation: 'prune',
+    events: ctx.events,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   try {
     return await prune(ctx);
   } finally {
