@@ -281,6 +281,7 @@ async function main() {
       summary['lifeboat backup'].bytes,
       summary['pg_dump -Fc'].bytes,
     ),
+    'lifeboat (age) / lifeboat': ratio(w('lifeboat backup (age)'), w('lifeboat backup')),
   };
   const report = {
     case: args['many-tables'] ? 'many-tables (5000 × 100 rows)' : `smart-ai-hub scale ${scale}`,
