@@ -103,13 +103,16 @@ function ensureDataset(db) {
     `building ${db}${args['many-tables'] ? ' (5,000 tables × 100 rows)' : ` at scale ${scale}`} …`,
   );
   if (args['many-tables']) {
-    psql(
-      db,
-      `DO $$ BEGIN FOR i IN 1..5000 LOOP
-      EXECUTE format('CREATE TABLE t%s (id int PRIMARY KEY, name text NOT NULL, amount numeric(12,2), at timestamptz)', i);
-      EXECUTE format('INSERT INTO t%s SELECT g, md5(g::text), g * 1.5, timestamptz ''2025-01-01'' + g * interval ''1 minute'' FROM generate_series(1, 100) g', i);
-    END LOOP; END $$`,
-    );
+    // In batches: one transaction creating 5,000 tables runs out of lock slots.
+    for (let from = 1; from <= 5000; from += 250) {
+      psql(
+        db,
+        `DO $$ BEGIN FOR i IN ${from}..${from + 249} LOOP
+        EXECUTE format('CREATE TABLE t%s (id int PRIMARY KEY, name text NOT NULL, amount numeric(12,2), at timestamptz)', i);
+        EXECUTE format('INSERT INTO t%s SELECT g, md5(g::text), g * 1.5, timestamptz ''2025-01-01'' + g * interval ''1 minute'' FROM generate_series(1, 100) g', i);
+      END LOOP; END $$`,
+      );
+    }
   } else {
     execFileSync(
       'psql',

@@ -167,6 +167,13 @@ export function orderedPreData(catalog: Catalog): PreObject[] {
   return sortByDependencies(objects, [...catalog.dependencies, ...extra]);
 }
 
+/** Separates batches of pre-data objects; a comment for psql. */
+export const BATCH_MARK = '-- lifeboat:batch\n';
+const BATCH_OBJECTS = 200;
+
+/** Splits pre-data into batches that may commit one by one (the settings stay in the session). */
+export const splitBatches = (sql: string): string[] => sql.split(`\n${BATCH_MARK}`);
+
 export function renderPreData(catalog: Catalog): string {
   const included = new Map(catalog.tables.map((t) => [t.oid, t]));
   const out: string[] = [
@@ -179,7 +186,11 @@ export function renderPreData(catalog: Catalog): string {
       `CREATE EXTENSION IF NOT EXISTS ${quoteIdent(e.name)} WITH SCHEMA ${quoteIdent(e.schema)};\n`,
     );
   }
+  let count = 0;
   for (const o of orderedPreData(catalog)) {
+    // A restore into a new database may run each batch as its own transaction: thousands of
+    // tables in one transaction exhaust the server's lock table (max_locks_per_transaction).
+    if (++count % BATCH_OBJECTS === 0) out.push(`\n${BATCH_MARK}`);
     out.push(`\n-- ${o.kind}: ${o.sortName.replace(/[\r\n]/g, ' ')}\n`);
     switch (o.kind) {
       case 'type':

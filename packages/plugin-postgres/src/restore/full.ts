@@ -5,6 +5,7 @@ import {
   throwIfAborted,
 } from '@lifeboat/core';
 import { type PostDataPlan, splitPostData } from '../catalog/post-data.js';
+import { splitBatches } from '../catalog/pre-data.js';
 import {
   type ConnectSettings,
   closeQuietly,
@@ -219,7 +220,11 @@ async function loadParallel(
       if (failure) break;
       throwIfAborted(signal);
       if (entry.relativePath === PRE_DATA) {
-        await runScript(main, (await readAll(entry.stream)).toString(), PRE_DATA);
+        // Batch by batch: the database is new (dropped on failure), and one transaction for
+        // thousands of tables would run out of lock slots.
+        for (const batch of splitBatches((await readAll(entry.stream)).toString())) {
+          await runScript(main, batch, PRE_DATA);
+        }
         preDone = true;
         // Workers connect once the tables exist; the main connection is one of them.
         pool.release(main);
