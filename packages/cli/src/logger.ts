@@ -66,12 +66,22 @@ export function createLogger(options: {
   stderr: boolean;
 }): Logger {
   const streams: pino.StreamEntry[] = [];
-  if (options.stderr) streams.push({ stream: pino.destination({ dest: 2, sync: true }) });
+  // Buffered, flushed on close: a synchronous write per line costs more than a backup of
+  // thousands of small tables itself.
+  const destinations: { stream: ReturnType<typeof pino.destination>; ready: Promise<void> }[] = [];
+  const destination = (o: Parameters<typeof pino.destination>[0] & object) => {
+    const d = pino.destination({ minLength: 8 * 1024, sync: false, ...o });
+    const ready = new Promise<void>((resolve) => {
+      d.once('ready', () => resolve());
+      d.once('error', () => resolve());
+    });
+    destinations.push({ stream: d, ready });
+    return d;
+  };
+  if (options.stderr) streams.push({ stream: destination({ dest: 2 }) });
   if (options.file) {
     rotateLog(options.file, options.retentionDays);
-    streams.push({
-      stream: pino.destination({ dest: options.file, sync: true, mkdir: true, mode: 0o600 }),
-    });
+    streams.push({ stream: destination({ dest: options.file, mkdir: true, mode: 0o600 }) });
   }
   const base =
     streams.length > 0
@@ -113,7 +123,14 @@ export function createLogger(options: {
       }
     },
     async close() {
-      base?.flush();
+      for (const d of destinations) {
+        await d.ready;
+        try {
+          d.stream.flushSync();
+        } catch {
+          // Closed or failed: nothing more to write.
+        }
+      }
     },
   };
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +11,7 @@ import {
   sql,
   trackDatabase,
 } from '../../plugin-postgres/test/support/servers.js';
-import { BIN, type CliResult, runCli } from './run-cli.js';
+import { type CliResult, runCli } from './run-cli.js';
 
 /** The built CLI against a real PostgreSQL (embedded, password auth) and a real folder. */
 const server = servers[1]!;
