@@ -512,7 +512,8 @@ describe('s3 storage: memory', () => {
     );
     // 4 parts in flight + 1 filling = 40 MiB, plus what the HTTP layer still holds: far below the
     // 192 MiB uploaded, and it does not grow with the size of the upload.
-    expect(growth).toBeLessThan(72);
+    // Generous for a loaded CI machine; what matters is that it stays far below the 192 MiB sent.
+    expect(growth).toBeLessThan(110);
     expect((await storage.stat('big.tar.gz')).bytes).toBe(total);
     await storage.close();
     await server.stop();
