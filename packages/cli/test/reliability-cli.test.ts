@@ -7,14 +7,14 @@ import { localStorage } from '@lifeboat/storage-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatabase,
-  servers,
+  embeddedServer,
   sql,
   trackDatabase,
 } from '../../plugin-postgres/test/support/servers.js';
 import { type CliResult, runCli } from './run-cli.js';
 
 /** The built CLI against a real PostgreSQL (embedded, password auth) and a real folder. */
-const server = servers[1]!;
+const server = embeddedServer;
 let db: string;
 let work: string;
 let env: Record<string, string>;

@@ -7,7 +7,7 @@ import { createEngine } from '@lifeboat/core';
 import { postgresSource } from '@lifeboat/plugin-postgres';
 import { localStorage } from '@lifeboat/storage-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, servers, sql } from '../../plugin-postgres/test/support/servers.js';
+import { createDatabase, embeddedServer, sql } from '../../plugin-postgres/test/support/servers.js';
 import { BIN } from './run-cli.js';
 
 /**
@@ -16,7 +16,7 @@ import { BIN } from './run-cli.js';
  * verifiable, the lock left behind recognised as stale, and the next run succeeds and cleans up.
  */
 const CHILD = fileURLToPath(new URL('./fixtures/pg-backup-child.mjs', import.meta.url));
-const server = servers[1]!; // embedded PostgreSQL 18, with a password
+const server = embeddedServer; // embedded PostgreSQL 18, with a password
 const ROWS = 60_000;
 let db: string;
 let url: string;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startSmtpServer, type TestServer } from '../../notifier-smtp/test/helpers.js';
 import {
   createDatabase,
-  servers,
+  embeddedServer,
   sql,
   trackDatabase,
   uniqueName,
@@ -22,7 +22,7 @@ import { type CliResult, runCli } from './run-cli.js';
  * secret setting; then every output, log line, e-mail, archive file and history record is
  * searched for each secret (and its URL-encoded and base64 forms). Success and failure paths.
  */
-const server = servers[1]!; // embedded PostgreSQL 18, scram
+const server = embeddedServer; // embedded PostgreSQL 18, scram
 const PG_SECRET = 'Pg-Url-S3cret/Value+42';
 const PG_FIELD_SECRET = 'Pg-Field-S3cret-9931';
 const SMTP_SECRET = 'Smtp-S3cret-Pass-7788';

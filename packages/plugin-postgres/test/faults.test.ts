@@ -4,7 +4,7 @@ import { createEngine, isLifeboatError, type LifeboatError, memoryStorage } from
 import { beforeAll, describe, expect, it } from 'vitest';
 import { postgresSource } from '../src/index.js';
 import { archiveKeys, engineFor } from './support/engine.js';
-import { createDatabase, servers, sourceFor, sql } from './support/servers.js';
+import { createDatabase, embeddedServer, servers, sourceFor, sql } from './support/servers.js';
 
 function slowStorage() {
   const inner = memoryStorage();
@@ -128,7 +128,7 @@ describe.each(servers)('faults on $name', (server) => {
 });
 
 describe('connection faults', () => {
-  const embedded = servers[1]!;
+  const embedded = embeddedServer;
   beforeAll(() => embedded.start());
 
   it('a wrong password is DATABASE_AUTH_FAILED and the password appears nowhere', async () => {

