@@ -7,9 +7,7 @@ import { renderPreData } from './catalog/pre-data.js';
 import { readCatalog } from './catalog/read.js';
 import {
   type ConnectSettings,
-  closeQuietly,
-  endOnAbort,
-  openClient,
+  connectionGroup,
   type PgClient,
   qualified,
   quoteIdent,
@@ -51,13 +49,8 @@ export async function backupDatabase(
 ): Promise<PostgresSummary> {
   const internal = new AbortController();
   const signal = AbortSignal.any([ctx.signal, internal.signal]);
-  const clients: PgClient[] = [];
-  const open = async () => {
-    const client = await openClient(settings.target, settings.connect, signal);
-    clients.push(client);
-    endOnAbort(client, signal);
-    return client;
-  };
+  const group = connectionGroup(settings.target, settings.connect, signal);
+  const open = group.open;
   try {
     const main = await open();
     // One backup of a database at a time, across every replica that backs it up, whatever their
@@ -190,7 +183,7 @@ export async function backupDatabase(
     throw isLifeboatError(reason) ? reason : toPgLifeboatError(reason, 'backing up the database');
   } finally {
     internal.abort(new LifeboatError('ABORTED', 'backup finished'));
-    await Promise.all(clients.map(closeQuietly));
+    await group.closeAll();
   }
 }
 

@@ -95,6 +95,30 @@ export async function closeQuietly(client: PgClient | undefined): Promise<void> 
   await client?.end().catch(() => {});
 }
 
+/**
+ * The connections of one parallel job: each ends as soon as `signal` aborts, and `closeAll`
+ * closes every one, whatever happened.
+ */
+export function connectionGroup(
+  target: ConnectionTarget,
+  settings: ConnectSettings,
+  signal: AbortSignal,
+  setup?: (client: PgClient) => Promise<unknown>,
+) {
+  const clients: PgClient[] = [];
+  return {
+    clients,
+    async open(): Promise<PgClient> {
+      const client = await openClient(target, settings, signal);
+      clients.push(client);
+      endOnAbort(client, signal);
+      await setup?.(client);
+      return client;
+    },
+    closeAll: () => Promise.all(clients.map(closeQuietly)),
+  };
+}
+
 /** Runs `fn` with a fresh connection that is always closed afterwards. */
 export async function withClient<T>(
   target: ConnectionTarget,

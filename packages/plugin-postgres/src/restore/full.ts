@@ -9,6 +9,7 @@ import { splitBatches } from '../catalog/pre-data.js';
 import {
   type ConnectSettings,
   closeQuietly,
+  connectionGroup,
   endOnAbort,
   openClient,
   type PgClient,
@@ -159,16 +160,12 @@ async function loadParallel(
 ): Promise<void> {
   const internal = new AbortController();
   const signal = AbortSignal.any([settings.signal, internal.signal]);
-  const clients: PgClient[] = [];
-  const open = async () => {
-    const c = await openClient(settings.target, settings.connect, signal);
-    clients.push(c);
-    endOnAbort(c, signal);
-    // A new database is dropped on failure anyway: durability per commit buys nothing here,
-    // and index builds get room to sort in memory.
-    await c.query("SET synchronous_commit = off; SET maintenance_work_mem = '256MB'");
-    return c;
-  };
+  // A new database is dropped on failure anyway: durability per commit buys nothing here,
+  // and index builds get room to sort in memory.
+  const group = connectionGroup(settings.target, settings.connect, signal, (c) =>
+    c.query("SET synchronous_commit = off; SET maintenance_work_mem = '256MB'"),
+  );
+  const { open, clients } = group;
   try {
     const main = await open();
     const pool = connectionPool();
@@ -273,7 +270,7 @@ async function loadParallel(
     internal.abort(error);
     throw toPgLifeboatError(error, 'restoring the database', 'RESTORE_FAILED');
   } finally {
-    await Promise.all(clients.map(closeQuietly));
+    await group.closeAll();
   }
 }
 
