@@ -471,7 +471,10 @@ describe('acquireLock across real processes', () => {
       outcomes.filter((o) => o?.event === 'acquired'),
       JSON.stringify(all),
     ).toHaveLength(1);
-    expect(outcomes.filter((o) => o?.event === 'locked')).toHaveLength(5);
+    expect(
+      outcomes.filter((o) => o?.event === 'locked'),
+      JSON.stringify(all),
+    ).toHaveLength(5);
     expect(all.filter((l) => l.code === 'STALE_LOCK')).toHaveLength(1);
   });
 

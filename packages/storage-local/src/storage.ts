@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -142,6 +142,7 @@ export function localStorage(input: LocalStorageOptions) {
       try {
         if (putOptions.signal?.aborted) throw putOptions.signal.reason ?? new Error('aborted');
         const handle = await fs.open(temp, 'wx', options.fileMode);
+        let written: Stats | undefined;
         // A stream over the FileHandle, not over its number: `createWriteStream('', { fd, autoClose:
         // false })` closes the descriptor anyway when a write fails (ENOSPC), and closing it again
         // here failed with EBADF, hiding "disk full" (or closed a descriptor reused meanwhile).
@@ -151,6 +152,8 @@ export function localStorage(input: LocalStorageOptions) {
           await pipeline(chunks, out, putOptions.signal ? { signal: putOptions.signal } : {});
           await handle.chmod(options.fileMode);
           await handle.sync();
+          // Measured here, not after the rename: once in place, another process may remove it.
+          written = await handle.stat();
         } finally {
           // The stream holds the handle (handle.close() would wait for it): destroying the
           // stream closes the handle; the close after it is then a no-op.
@@ -191,8 +194,7 @@ export function localStorage(input: LocalStorageOptions) {
           await fs.rm(temp, { force: true });
         }
         await syncDir(dir);
-        const st = await fs.stat(final);
-        return { key, bytes: st.size, modifiedAt: st.mtime };
+        return { key, bytes: written!.size, modifiedAt: written!.mtime };
       } catch (error) {
         if (!(body instanceof Uint8Array)) (body as Readable).destroy();
         await fs.rm(temp, { force: true }).catch(() => {});

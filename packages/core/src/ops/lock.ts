@@ -128,7 +128,9 @@ async function takeOver(
     if (!isLifeboatError(error, 'ALREADY_EXISTS')) throw error;
     // Someone else is taking it over. A marker left by a process killed meanwhile is cleared.
     const other = await readJson<{ at?: string }>(storage, marker);
-    const at = other && other !== 'corrupt' ? Date.parse(other.at ?? '') : Number.NaN;
+    // Gone already: its taker finished (or gave up); look at the lock again.
+    if (other === undefined) return true;
+    const at = other !== 'corrupt' ? Date.parse(other.at ?? '') : Number.NaN;
     if (!(Date.now() - at <= options.staleMs)) await storage.delete(marker);
     return false;
   }
