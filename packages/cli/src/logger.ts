@@ -46,6 +46,7 @@ const LOGGED: LifeboatEventName[] = [
   'verify:started',
   'verify:succeeded',
   'verify:failed',
+  'restore:checked',
   'restore:started',
   'restore:table',
   'restore:file',

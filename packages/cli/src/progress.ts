@@ -71,6 +71,11 @@ export function attachProgress(
     bytes += p.bytes;
     draw(p.path);
   });
+  events.on('restore:checked', (e) =>
+    line(
+      `checked ${e.id} in ${formatDuration(e.durationMs)} (${e.method === 'index' ? 'stored sha256 matches its index' : 'every entry read and hashed'})`,
+    ),
+  );
   events.on('restore:started', (e) => line(`restore ${e.id}: ${e.sections.join(', ')}`));
   events.on('restore:progress', (p) => {
     bytes = Math.max(bytes, p.bytes);

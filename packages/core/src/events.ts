@@ -25,6 +25,8 @@ export interface LifeboatEventMap {
     deep: boolean;
     problems: { code: string; message: string; path?: string }[];
   };
+  /** The archive was checked before anything was written: by its index, or by a full read. */
+  'restore:checked': { id: string; method: 'index' | 'full'; durationMs: number };
   'restore:started': { id: string; sections: string[] };
   'restore:progress': {
     source: string;

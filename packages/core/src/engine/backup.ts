@@ -7,6 +7,7 @@ import type { BackupResult, EntryRecord, Source } from '../contracts.js';
 import { LifeboatError, throwIfAborted, toLifeboatError } from '../errors.js';
 import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, type Manifest } from '../manifest.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import { writeArchiveIndex } from './archive-index.js';
 import { listArchives } from './archives.js';
 import { type EngineContext, errorSummary } from './context.js';
 
@@ -77,6 +78,7 @@ export async function createBackup(
     });
 
     const warnings: { code: string; message: string }[] = [];
+    let manifestBytes = Buffer.alloc(0);
     const summaries: Manifest['sources'] = [];
     try {
       for (const source of ctx.sources) {
@@ -100,10 +102,11 @@ export async function createBackup(
         entries: [...writer.entries],
         warnings,
       };
+      manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
       await writer.add('manifest.json', {
         path: 'manifest.json',
         type: 'file',
-        body: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
+        body: manifestBytes,
         mode: 0o644,
         mtime: completed,
       });
@@ -139,6 +142,21 @@ export async function createBackup(
       throw failure;
     }
     const stored = await put;
+    const sha256 = hash.digest('hex');
+    const bytes = stored.bytes || storedBytes;
+    // Lets a restore skip reading the archive twice; without it, a restore checks fully.
+    await writeArchiveIndex(
+      ctx,
+      { file, bytes, sha256, encrypted: Boolean(ctx.cipher) },
+      manifestBytes,
+    ).catch((error) => {
+      const warning = {
+        code: 'INDEX_FAILED',
+        message: `Could not write the index of ${file}: ${(error as Error).message}`,
+      };
+      warnings.push(warning);
+      ctx.events.emit('warning', warning);
+    });
     const tables = summaries
       .flatMap((s) =>
         Array.isArray(s.summary.tables)
@@ -149,8 +167,8 @@ export async function createBackup(
     const result: BackupResult = {
       id,
       file,
-      bytes: stored.bytes || storedBytes,
-      sha256: hash.digest('hex'),
+      bytes,
+      sha256,
       createdAt: started.toISOString(),
       durationMs: Math.round(performance.now() - startedMs),
       storage: ctx.storage.describe(),

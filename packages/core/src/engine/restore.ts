@@ -1,5 +1,6 @@
 import type { ArchiveEntry, RestoreOptions } from '../contracts.js';
 import { LifeboatError, toLifeboatError } from '../errors.js';
+import { indexedManifest } from './archive-index.js';
 import { openArchive, resolveArchive } from './archives.js';
 import { type EngineContext, errorSummary } from './context.js';
 import { dispatchSections, type SectionHandler } from './sections.js';
@@ -18,8 +19,10 @@ export interface RestoreResult {
 }
 
 /**
- * Restores an archive. The whole archive is verified first, so a damaged or hostile archive is
- * refused before anything is written; then each section goes to the source that wrote it.
+ * Restores an archive. The archive is checked first, so a damaged or hostile archive is refused
+ * before anything is written: by its stored sha256 when its index is intact (one cheap pass over
+ * the raw bytes), else by reading and hashing every entry. Then each section goes to the source
+ * that wrote it, every entry checked against the manifest again as it streams.
  */
 export async function runRestore(
   ctx: EngineContext,
@@ -30,9 +33,19 @@ export async function runRestore(
   const archive = await resolveArchive(ctx, ref);
   const { signal, only, ...sourceOptions } = options;
   try {
-    const check = await quickCheck(ctx, archive, signal);
-    throwFirstProblem(check.problems, archive.id);
-    const manifest = check.manifest!;
+    const checkBegan = performance.now();
+    let manifest = await indexedManifest(ctx, archive, signal);
+    const method = manifest ? 'index' : 'full';
+    if (!manifest) {
+      const check = await quickCheck(ctx, archive, signal);
+      throwFirstProblem(check.problems, archive.id);
+      manifest = check.manifest!;
+    }
+    ctx.events.emit('restore:checked', {
+      id: archive.id,
+      method,
+      durationMs: Math.round(performance.now() - checkBegan),
+    });
     const wanted = manifest.sources.filter((s) => !only || s.section === only);
     if (wanted.length === 0) {
       throw new LifeboatError('NOT_FOUND', `Archive ${archive.id} has no "${only}" section`, {

@@ -1,3 +1,4 @@
+import { deleteArchiveIndex } from '../engine/archive-index.js';
 import { listArchives } from '../engine/archives.js';
 import type { EngineContext } from '../engine/context.js';
 import { recordRun } from '../engine/history.js';
@@ -25,6 +26,8 @@ export async function prune(
       for (const archive of archives.filter((a) => a.id === item.id)) {
         await ctx.storage.delete(archive.file);
         deleted.push(archive.file);
+        // Its index goes with it; one left behind is never trusted for another archive.
+        await deleteArchiveIndex(ctx, archive).catch(() => {});
       }
       ctx.events.emit('prune:deleted', { id: item.id });
     }

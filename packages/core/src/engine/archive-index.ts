@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { parseManifest } from '../archive/verify.js';
+import type { Manifest } from '../manifest.js';
+import type { ArchiveInfo } from './archives.js';
+import type { EngineContext } from './context.js';
+import { META_PREFIX } from './history.js';
+
+/**
+ * Beside every archive the backup keeps a small index: the archive's sha256 and byte count as
+ * stored, and its manifest (encrypted like the archive). A restore that finds the stored bytes
+ * unchanged trusts that manifest and reads the archive once instead of twice: checking a raw
+ * hash costs a fraction of inflating and hashing every entry. Entries are still checked
+ * against the manifest while they stream, and anything missing or odd falls back to the full
+ * check before anything is written.
+ */
+export const INDEX_PREFIX = `${META_PREFIX}index/`;
+
+interface IndexRecord {
+  archive: string;
+  bytes: number;
+  sha256: string;
+  /** The manifest as the archive holds it, and its sha256 (an index damaged at rest is refused). */
+  manifest: string;
+  manifestSha256: string;
+}
+
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+export const indexKey = (ctx: EngineContext, file: string, encrypted: boolean) =>
+  `${INDEX_PREFIX}${file}.json${encrypted ? (ctx.cipher?.extension ?? '.age') : ''}`;
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/** Writes the index of a stored archive. The caller decides what a failure means. */
+export async function writeArchiveIndex(
+  ctx: EngineContext,
+  archive: { file: string; bytes: number; sha256: string; encrypted: boolean },
+  manifestBytes: Buffer,
+): Promise<void> {
+  const record: IndexRecord = {
+    archive: archive.file,
+    bytes: archive.bytes,
+    sha256: archive.sha256,
+    manifest: manifestBytes.toString('utf8'),
+    manifestSha256: sha256(manifestBytes),
+  };
+  const plain = Buffer.from(JSON.stringify(record));
+  const body =
+    archive.encrypted && ctx.cipher
+      ? await readAll(ctx.cipher.encrypt(Readable.from([plain])))
+      : plain;
+  await ctx.storage.put(indexKey(ctx, archive.file, archive.encrypted), body, { overwrite: true });
+}
+
+export async function deleteArchiveIndex(ctx: EngineContext, archive: ArchiveInfo): Promise<void> {
+  await ctx.storage.delete(indexKey(ctx, archive.file, archive.encrypted));
+}
+
+/**
+ * The archive's manifest, when its index is intact and the stored bytes are exactly those the
+ * index describes; otherwise undefined (and the caller reads the whole archive to check it).
+ */
+export async function indexedManifest(
+  ctx: EngineContext,
+  archive: ArchiveInfo,
+  signal?: AbortSignal,
+): Promise<Manifest | undefined> {
+  let record: IndexRecord;
+  try {
+    const raw = await ctx.storage.get(
+      indexKey(ctx, archive.file, archive.encrypted),
+      signal ? { signal } : {},
+    );
+    if (archive.encrypted && !ctx.cipher) {
+      raw.destroy();
+      return undefined;
+    }
+    const stream = archive.encrypted && ctx.cipher ? ctx.cipher.decrypt(raw) : raw;
+    record = JSON.parse((await readAll(stream)).toString('utf8')) as IndexRecord;
+  } catch {
+    // No index (an older archive, a copied-in file) or one that cannot be read: check fully.
+    return undefined;
+  }
+  if (
+    record?.archive !== archive.file ||
+    typeof record.manifest !== 'string' ||
+    typeof record.sha256 !== 'string' ||
+    sha256(record.manifest) !== record.manifestSha256
+  )
+    return undefined;
+  let manifest: Manifest;
+  try {
+    manifest = parseManifest(Buffer.from(record.manifest, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const hash = createHash('sha256');
+  let bytes = 0;
+  try {
+    const stored = await ctx.storage.get(archive.file, signal ? { signal } : {});
+    for await (const chunk of stored as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      bytes += chunk.length;
+    }
+  } catch {
+    return undefined;
+  }
+  if (bytes !== record.bytes || hash.digest('hex') !== record.sha256) return undefined;
+  return manifest;
+}

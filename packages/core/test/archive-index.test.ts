@@ -1,0 +1,179 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import {
+  ageCipher,
+  createEngine,
+  isLifeboatError,
+  type LifeboatEventMap,
+  memoryStorage,
+  type Storage,
+} from '@lifeboat/core';
+import { localStorage } from '@lifeboat/storage-local';
+import { generateIdentity, identityToRecipient } from 'age-encryption';
+import { describe, expect, it } from 'vitest';
+import { fileSource } from './helpers.js';
+
+const readAll = async (stream: Readable): Promise<Buffer> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+};
+
+const FILES = {
+  '.env.production': 'DATABASE_URL=postgres://app:s3cret@db/app\n',
+  'a.txt': 'x'.repeat(5000),
+};
+
+function setup(storage: Storage = memoryStorage(), cipher?: ReturnType<typeof ageCipher>) {
+  const { source, restored } = fileSource(FILES);
+  const engine = createEngine({
+    sources: [source],
+    storage,
+    ...(cipher ? { cipher } : {}),
+    retention: { keepLast: 1 },
+    pruneAfterBackup: false,
+  });
+  const checks: LifeboatEventMap['restore:checked'][] = [];
+  engine.events.on('restore:checked', (e) => checks.push(e));
+  return { engine, storage, restored, checks };
+}
+
+const indexKeys = async (storage: Storage) =>
+  (await storage.list('.lifeboat/index/')).map((o) => o.key);
+
+describe('archive index: one read of the archive on restore', () => {
+  it('a backup writes an index beside the archive; a restore trusts it once the stored bytes match', async () => {
+    const { engine, storage, restored, checks } = setup();
+    const result = await engine.backup();
+    expect(await indexKeys(storage)).toEqual([`.lifeboat/index/${result.file}.json`]);
+    const index = JSON.parse(
+      (await readAll(await storage.get(`.lifeboat/index/${result.file}.json`))).toString(),
+    );
+    expect(index).toMatchObject({
+      archive: result.file,
+      bytes: result.bytes,
+      sha256: result.sha256,
+    });
+    // Not an archive: the listing still shows only the one backup.
+    expect((await engine.list()).map((a) => a.file)).toEqual([result.file]);
+
+    await engine.restore(result.id);
+    expect(checks).toEqual([{ id: result.id, method: 'index', durationMs: expect.any(Number) }]);
+    expect(restored['.env.production']?.toString()).toBe(FILES['.env.production']);
+    expect(restored['a.txt']?.toString()).toBe(FILES['a.txt']);
+  });
+
+  it('an archive changed after its index was written is checked fully and refused before any write', async () => {
+    const { engine, storage, restored, checks } = setup();
+    const result = await engine.backup();
+    const bytes = await readAll(await storage.get(result.file));
+    // Same length, one byte flipped deep inside the compressed data.
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x40;
+    await storage.put(result.file, bytes, { overwrite: true });
+
+    const error = await engine.restore(result.id).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isLifeboatError(error), String(error)).toBe(true);
+    expect(checks).toEqual([]);
+    expect(Object.keys(restored)).toEqual([]);
+  });
+
+  it('a damaged index is ignored: the restore checks the whole archive and succeeds', async () => {
+    const { engine, storage, restored, checks } = setup();
+    const result = await engine.backup();
+    const key = `.lifeboat/index/${result.file}.json`;
+    const index = JSON.parse((await readAll(await storage.get(key))).toString());
+    // A changed manifest no longer matches the manifest's own sha256 in the index.
+    index.manifest = index.manifest.replace('a.txt', 'b.txt');
+    await storage.put(key, Buffer.from(JSON.stringify(index)), { overwrite: true });
+    await engine.restore(result.id);
+    expect(checks.map((c) => c.method)).toEqual(['full']);
+    expect(Object.keys(restored).sort()).toEqual(['.env.production', 'a.txt']);
+
+    // Not JSON at all: the same.
+    await storage.put(key, Buffer.from('{"archive": '), { overwrite: true });
+    await engine.restore(result.id);
+    expect(checks.map((c) => c.method)).toEqual(['full', 'full']);
+  });
+
+  it('the index of another archive is never trusted for this one', async () => {
+    const { engine, storage, checks } = setup();
+    const first = await engine.backup();
+    const second = await engine.backup();
+    const firstIndex = await readAll(await storage.get(`.lifeboat/index/${first.file}.json`));
+    await storage.put(`.lifeboat/index/${second.file}.json`, firstIndex, { overwrite: true });
+    await engine.restore(second.id);
+    expect(checks.map((c) => c.method)).toEqual(['full']);
+  });
+
+  it('an archive without an index (older, or copied in by hand) is checked fully', async () => {
+    const { engine, storage, checks } = setup();
+    const result = await engine.backup();
+    await storage.delete(`.lifeboat/index/${result.file}.json`);
+    await engine.restore(result.id);
+    expect(checks.map((c) => c.method)).toEqual(['full']);
+  });
+
+  it('prune deletes an archive’s index with it', async () => {
+    const { engine, storage } = setup();
+    const first = await engine.backup();
+    const second = await engine.backup();
+    const pruned = await engine.prune();
+    expect(pruned.deleted).toEqual([first.file]);
+    expect(await indexKeys(storage)).toEqual([`.lifeboat/index/${second.file}.json`]);
+  });
+
+  it('the index of an encrypted archive is encrypted too, and used by a restore that holds the identity', async () => {
+    const identity = await generateIdentity();
+    const recipient = await identityToRecipient(identity);
+    const storage = memoryStorage();
+    const { engine, restored, checks } = setup(
+      storage,
+      ageCipher({ recipients: [recipient], identities: [identity] }),
+    );
+    const result = await engine.backup();
+    const key = `.lifeboat/index/${result.file}.json.age`;
+    expect(await indexKeys(storage)).toEqual([key]);
+    const stored = await readAll(await storage.get(key));
+    expect(stored.subarray(0, 21).toString()).toBe('age-encryption.org/v1');
+    // No file name, digest or size of the manifest is readable without the identity.
+    expect(stored.includes('.env.production')).toBe(false);
+    expect(stored.includes(result.sha256)).toBe(false);
+    await engine.restore(result.id);
+    expect(checks.map((c) => c.method)).toEqual(['index']);
+    expect(restored['a.txt']?.toString()).toBe(FILES['a.txt']);
+
+    // Without the identity nothing is read from the index (and the restore asks for it).
+    const { engine: noKey, checks: noKeyChecks } = setup(
+      storage,
+      ageCipher({ recipients: [recipient] }),
+    );
+    const error = await noKey.restore(result.id).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isLifeboatError(error, 'IDENTITY_REQUIRED'), String(error)).toBe(true);
+    expect(noKeyChecks).toEqual([]);
+  });
+
+  it('a failed index write is a warning on a good backup, and the restore still checks fully', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lifeboat-index-'));
+    try {
+      // A file where the index folder should be: every index write fails for real (ENOTDIR).
+      await mkdir(join(dir, '.lifeboat'), { recursive: true });
+      await writeFile(join(dir, '.lifeboat', 'index'), 'not a folder');
+      const { engine, checks } = setup(localStorage({ dir }));
+      const result = await engine.backup();
+      expect(result.warnings.map((w) => w.code)).toEqual(['INDEX_FAILED']);
+      expect(await readdir(dir)).toContain(result.file);
+      await engine.restore(result.id);
+      expect(checks.map((c) => c.method)).toEqual(['full']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
