@@ -177,3 +177,33 @@ describe('archive index: one read of the archive on restore', () => {
     }
   });
 });
+
+describe('readArchive: hashing entries', () => {
+  it('hashes every entry by default, and skips it only when asked', async () => {
+    const { createArchiveWriter, readArchive } = await import('@lifeboat/core');
+    const writer = createArchiveWriter();
+    const collected = readAll(writer.output);
+    const record = await writer.add('config/a.txt', {
+      path: 'a.txt',
+      type: 'file',
+      body: Buffer.from('hello'),
+    });
+    await writer.finish();
+    const archive = await collected;
+    const { Readable } = await import('node:stream');
+    for (const [hashEntries, want] of [
+      [undefined, record.sha256],
+      [false, ''],
+    ] as const) {
+      const digests: string[] = [];
+      for await (const entry of readArchive(
+        Readable.from([archive]),
+        hashEntries === undefined ? {} : { hashEntries },
+      )) {
+        expect((await readAll(entry.stream)).toString()).toBe('hello');
+        digests.push(await entry.digest);
+      }
+      expect(digests).toEqual([want]);
+    }
+  });
+});

@@ -90,7 +90,9 @@ export async function runRestore(
       });
     }
     ctx.events.emit('restore:started', { id: archive.id, sections: [...handlers.keys()] });
-    await dispatchSections(await openArchive(ctx, archive, signal), manifest, handlers, signal);
+    await dispatchSections(await openArchive(ctx, archive, signal), manifest, handlers, signal, {
+      trusted: method === 'index',
+    });
     const durationMs = Math.round(performance.now() - began);
     ctx.events.emit('restore:succeeded', { id: archive.id, durationMs });
     return { id: archive.id, durationMs, sections };

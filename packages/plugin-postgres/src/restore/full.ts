@@ -18,7 +18,7 @@ import {
 import { toPgLifeboatError } from '../errors.js';
 import type { ConnectionTarget } from '../options.js';
 import { POST_DATA, type PostgresSummary, PRE_DATA, type TableSummary } from '../summary.js';
-import { copyPart, partIndex, readAll, runScript } from './load.js';
+import { copyPart, partIndex, readAll, readChunks, runScript } from './load.js';
 import {
   cleanDatabase,
   dropDatabase,
@@ -203,14 +203,45 @@ async function loadParallel(
     let post: string | undefined;
     let preDone = false;
     // Keys and indexes of a table are built as soon as its last part is in, while other
-    // tables still load: the connections never wait for the slowest table.
+    // tables still load: the connections never wait for the slowest table. A foreign key runs
+    // as soon as both its tables are loaded and indexed, never two at once on one table (each
+    // locks its tables against the other).
     const byTable = new Map<string, PostDataPlan['parallel']>();
     const built = new Set<PostDataPlan['parallel'][number]>();
-    const buildFor = (table: TableSummary) => {
-      for (const statement of byTable.get(qualified(table.schema, table.table)) ?? []) {
-        built.add(statement);
-        void start((client) => runScript(client, statement.sql, POST_DATA));
+    const unbuilt = new Map<string, number>();
+    const loadedTables = new Set<string>();
+    const dataTables = new Set(summary.tables.map((t) => qualified(t.schema, t.table)));
+    let pendingKeys: PostDataPlan['foreignKeys'] = [];
+    const keyBusy = new Set<string>();
+    const ready = (name: string) =>
+      dataTables.has(name) && loadedTables.has(name) && (unbuilt.get(name) ?? 0) === 0;
+    const startForeignKeys = () => {
+      for (const job of pendingKeys) {
+        if (!job.tables.every((t) => ready(t) && !keyBusy.has(t))) continue;
+        for (const t of job.tables) keyBusy.add(t);
+        pendingKeys = pendingKeys.filter((j) => j !== job);
+        void start(async (client) => {
+          try {
+            await runScript(client, job.sql, POST_DATA);
+          } finally {
+            for (const t of job.tables) keyBusy.delete(t);
+          }
+          startForeignKeys();
+        });
       }
+    };
+    const buildFor = (table: TableSummary) => {
+      const name = qualified(table.schema, table.table);
+      loadedTables.add(name);
+      for (const statement of byTable.get(name) ?? []) {
+        built.add(statement);
+        void start(async (client) => {
+          await runScript(client, statement.sql, POST_DATA);
+          for (const t of statement.tables) unbuilt.set(t, (unbuilt.get(t) ?? 1) - 1);
+          startForeignKeys();
+        });
+      }
+      startForeignKeys();
     };
     const loadedParts = new Map<TableSummary, number>();
     for await (const entry of entries) {
@@ -230,8 +261,12 @@ async function loadParallel(
         post = (await readAll(entry.stream)).toString();
         plan = splitPostData(post);
         for (const statement of plan.parallel) {
-          for (const t of statement.tables) byTable.set(t, [...(byTable.get(t) ?? []), statement]);
+          for (const t of statement.tables) {
+            byTable.set(t, [...(byTable.get(t) ?? []), statement]);
+            unbuilt.set(t, (unbuilt.get(t) ?? 0) + 1);
+          }
         }
+        pendingKeys = [...plan.foreignKeys];
       } else {
         const table = parts.get(entry.relativePath);
         if (!table) continue;
@@ -242,10 +277,10 @@ async function loadParallel(
           );
         // Read the part before waiting for a connection, so reading overlaps loading; at most
         // `parallel` parts load and one waits in memory.
-        const data = await readAll(entry.stream);
+        const data = await readChunks(entry.stream);
         await start(async (client) => {
-          const rows = await copyPart(client, table, data);
-          progress.done(table, rows, data.length);
+          const rows = await copyPart(client, table, data.chunks);
+          progress.done(table, rows, data.bytes);
           const done = (loadedParts.get(table) ?? 0) + 1;
           loadedParts.set(table, done);
           if (done === table.parts.length) buildFor(table);
@@ -264,7 +299,8 @@ async function loadParallel(
     }
     while (running.size > 0) await Promise.all(running);
     if (failure) throw failure;
-    await runWithoutSharedTables(clients, plan.foreignKeys, signal);
+    // Keys on tables without data of their own (partitioned parents), or left for the end.
+    await runWithoutSharedTables(clients, pendingKeys, signal);
     await runScript(main, `BEGIN;\n${plan.rest}\nCOMMIT;`, POST_DATA);
   } catch (error) {
     internal.abort(error);

@@ -20,11 +20,22 @@ export async function runScript(client: PgClient, sql: string, what: string): Pr
   }
 }
 
+/** An entry's bytes as they came (no copy into one buffer), and how many. */
+export async function readChunks(stream: Readable): Promise<{ chunks: Buffer[]; bytes: number }> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    bytes += chunk.length;
+  }
+  return { chunks, bytes };
+}
+
 /** Loads one CSV part (header first) into a table, or into `into` (a table of another name). */
 export async function copyPart(
   client: PgClient,
   table: TableSummary,
-  data: Readable | Buffer,
+  data: Readable | Buffer | Buffer[],
   into?: { schema: string; table: string },
 ): Promise<number> {
   const columns = table.columns.map((c) => quoteIdent(c.name)).join(', ');
@@ -32,7 +43,8 @@ export async function copyPart(
   const sql = `COPY ${target}${columns ? ` (${columns})` : ''} FROM STDIN WITH (FORMAT csv, HEADER true)`;
   try {
     const copy = client.query(copyFrom(sql));
-    await pipeline(Buffer.isBuffer(data) ? Readable.from([data]) : data, copy);
+    const body = Buffer.isBuffer(data) ? [data] : data;
+    await pipeline(Array.isArray(body) ? Readable.from(body) : body, copy);
     return copy.rowCount;
   } catch (error) {
     throw toPgLifeboatError(error, `loading table ${table.name}`, 'RESTORE_FAILED');
