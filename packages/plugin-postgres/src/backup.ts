@@ -34,6 +34,8 @@ export interface BackupSettings {
   excludeTables: string[];
   parallel: number;
   partBytes: number;
+  /** A table whose heap is bigger than this is copied in page ranges by several workers. */
+  splitBytes: number;
 }
 
 const BEGIN_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
@@ -132,21 +134,27 @@ export async function backupDatabase(
       workers.push(worker);
     }
 
-    const dataTables = catalog.tables
-      .filter((t) => t.kind === 'r')
-      .sort((a, b) => b.sizeBytes - a.sizeBytes);
+    const dataTables = catalog.tables.filter((t) => t.kind === 'r');
     const totalBytes = dataTables.reduce((n, t) => n + t.sizeBytes, 0);
+    const jobs = await planCopyJobs(main, catalog, dataTables, {
+      split: Boolean(snapshot) && workers.length > 1,
+      splitBytes: settings.splitBytes,
+    });
     const results = new Map<TableObj, TableSummary>();
+    const tableStates = new Map<TableObj, TableState>();
     const state = { bytes: 0 };
-    const queue = [...dataTables];
+    const queue = [...jobs];
     await Promise.all(
       workers.map(async (client) => {
-        for (let t = queue.shift(); t; t = queue.shift()) {
+        for (let job = queue.shift(); job; job = queue.shift()) {
           throwIfAborted(signal);
-          results.set(
-            t,
-            await copyTable(ctx, client, t, catalog, settings.partBytes, state, totalBytes),
-          );
+          let table = tableStates.get(job.table);
+          if (!table) {
+            table = newTableState(job);
+            tableStates.set(job.table, table);
+          }
+          await copyRange(ctx, client, job, table, settings.partBytes, state, totalBytes);
+          if (--table.pendingRanges === 0) results.set(job.table, finishTable(ctx, table, catalog));
         }
       }),
     ).catch((error) => {
@@ -187,27 +195,128 @@ export async function backupDatabase(
   }
 }
 
-async function copyTable(
+/** One COPY: a whole table, or a range of its heap pages (a big table is copied by several). */
+export interface CopyJob {
+  table: TableObj;
+  /** Heap pages [from, to): `to` undefined is open-ended, so rows on pages added later count too. */
+  pages?: { from: number; to?: number };
+  ranges: number;
+}
+
+interface TableState {
+  table: TableObj;
+  name: string;
+  began: number;
+  parts: string[];
+  rows: number;
+  bytes: number;
+  pendingRanges: number;
+  ranges: number;
+}
+
+const newTableState = (job: CopyJob): TableState => ({
+  table: job.table,
+  name: `${job.table.schema}.${job.table.name}`,
+  began: performance.now(),
+  parts: [],
+  rows: 0,
+  bytes: 0,
+  pendingRanges: job.ranges,
+  ranges: job.ranges,
+});
+
+/**
+ * The order tables are copied in is the order a restore loads them. Tables that foreign keys
+ * point to go first, so keys can be validated while the big tables still load; then biggest
+ * first. A table bigger than `splitBytes` is copied in ranges of heap pages by several workers
+ * at once (TID range scans, PostgreSQL 14+): no single COPY is the long pole of a backup, and
+ * a restore gets the biggest table's parts early and together.
+ */
+export async function planCopyJobs(
+  client: PgClient,
+  catalog: Catalog,
+  tables: TableObj[],
+  options: { split: boolean; splitBytes: number },
+): Promise<CopyJob[]> {
+  const referenced = new Set(
+    catalog.constraints.filter((c) => c.type === 'f').map((c) => c.refTableOid),
+  );
+  const ordered = [...tables].sort(
+    (a, b) =>
+      Number(referenced.has(b.oid)) - Number(referenced.has(a.oid)) || b.sizeBytes - a.sizeBytes,
+  );
+  const canSplit = options.split && catalog.serverVersionNum >= 140000;
+  const big = canSplit
+    ? ordered.filter((t) => t.sizeBytes > options.splitBytes && t.columns.length > 0)
+    : [];
+  const pages = new Map<number, number>();
+  if (big.length > 0) {
+    const { rows } = await client.query(
+      "SELECT c.oid::int8 AS oid, pg_catalog.pg_relation_size(c.oid, 'main') / pg_catalog.current_setting('block_size')::int8 AS pages FROM pg_catalog.pg_class c WHERE c.oid = ANY($1::oid[])",
+      [big.map((t) => t.oid)],
+    );
+    for (const r of rows) pages.set(Number(r.oid), Number(r.pages));
+  }
+  const jobs: CopyJob[] = [];
+  for (const table of ordered) {
+    const total = pages.get(table.oid) ?? 0;
+    const heapBytes = total * 8192;
+    const ranges = Math.min(64, Math.ceil(heapBytes / options.splitBytes));
+    if (ranges < 2) {
+      jobs.push({ table, ranges: 1 });
+      continue;
+    }
+    const step = Math.ceil(total / ranges);
+    for (let i = 0; i < ranges; i++) {
+      jobs.push({
+        table,
+        ranges,
+        pages: { from: i * step, ...(i < ranges - 1 ? { to: (i + 1) * step } : {}) },
+      });
+    }
+  }
+  return jobs;
+}
+
+function copySql(job: CopyJob): { sql: string; columns: TableObj['columns'] } {
+  const { table } = job;
+  const columns = table.columns.filter((c) => c.generated === '');
+  const names = columns.map((c) => quoteIdent(c.name)).join(', ');
+  const options = 'WITH (FORMAT csv, HEADER true)';
+  if (!job.pages) {
+    return {
+      sql: `COPY ${qualified(table.schema, table.name)}${names ? ` (${names})` : ''} TO STDOUT ${options}`,
+      columns,
+    };
+  }
+  const { from, to } = job.pages;
+  const where = [
+    `ctid >= '(${from},0)'::pg_catalog.tid`,
+    ...(to !== undefined ? [`ctid < '(${to},0)'::pg_catalog.tid`] : []),
+  ].join(' AND ');
+  return {
+    sql: `COPY (SELECT ${names} FROM ONLY ${qualified(table.schema, table.name)} WHERE ${where}) TO STDOUT ${options}`,
+    columns,
+  };
+}
+
+async function copyRange(
   ctx: BackupContext,
   client: PgClient,
-  table: TableObj,
-  catalog: Catalog,
+  job: CopyJob,
+  table: TableState,
   partBytes: number,
   state: { bytes: number },
   totalBytes: number,
-): Promise<TableSummary> {
-  const began = performance.now();
-  const name = `${table.schema}.${table.name}`;
-  const columns = table.columns.filter((c) => c.generated === '');
-  const list = columns.length > 0 ? ` (${columns.map((c) => quoteIdent(c.name)).join(', ')})` : '';
-  const sql = `COPY ${qualified(table.schema, table.name)}${list} TO STDOUT WITH (FORMAT csv, HEADER true)`;
-  const parts: string[] = [];
-  let bytes = 0;
-  let rows = 0;
+): Promise<void> {
+  const { sql } = copySql(job);
+  let emitted = 0;
   const emitPart = async (header: Buffer, chunks: Buffer[], size: number) => {
-    const path = partPath(table.schema, table.name, parts.length + 1);
-    parts.push(path);
-    bytes += size;
+    // Numbered when emitted: ranges copied at once share the table's numbering.
+    const path = partPath(job.table.schema, job.table.name, table.parts.length + 1);
+    table.parts.push(path);
+    emitted++;
+    table.bytes += size;
     state.bytes += size;
     const body = [header, ...chunks];
     await ctx.emit({
@@ -216,7 +325,7 @@ async function copyTable(
       size: header.length + size,
       body: () => Readable.from(body),
     });
-    ctx.progress({ item: name, rows, bytes: state.bytes, totalBytes });
+    ctx.progress({ item: table.name, rows: table.rows, bytes: state.bytes, totalBytes });
   };
   try {
     // Chunks end at row boundaries: a part is cut at the first chunk end past partBytes.
@@ -224,36 +333,51 @@ async function copyTable(
     client.query(stream as unknown as Submittable);
     let chunks: Buffer[] = [];
     let size = 0;
+    let counted = 0;
+    const count = () => {
+      table.rows += stream.rows - counted;
+      counted = stream.rows;
+    };
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       chunks.push(chunk);
       size += chunk.length;
       if (size >= partBytes) {
-        rows = stream.rows;
+        count();
         await emitPart(stream.header!, chunks, size);
         chunks = [];
         size = 0;
       }
     }
-    rows = stream.rows;
+    count();
     if (!stream.header) throw new Error('COPY sent no header line');
-    if (size > 0 || parts.length === 0) await emitPart(stream.header, chunks, size);
+    // Every range leaves at least one part (a header alone for an empty range).
+    if (size > 0 || emitted === 0) await emitPart(stream.header, chunks, size);
   } catch (error) {
-    throw toPgLifeboatError(error, `copying table ${name}`);
+    throw toPgLifeboatError(error, `copying table ${table.name}`);
   }
-  const parent = table.partitionBound
-    ? catalog.tables.find((t) => t.oid === table.parents[0])
-    : undefined;
-  const durationMs = Math.round(performance.now() - began);
-  ctx.events.emit('table:done', { table: name, rows, bytes, durationMs });
-  return {
-    name,
-    schema: table.schema,
+}
+
+function finishTable(ctx: BackupContext, table: TableState, catalog: Catalog): TableSummary {
+  const t = table.table;
+  const columns = t.columns.filter((c) => c.generated === '');
+  const parent = t.partitionBound ? catalog.tables.find((p) => p.oid === t.parents[0]) : undefined;
+  const durationMs = Math.round(performance.now() - table.began);
+  ctx.events.emit('table:done', {
     table: table.name,
-    rows,
-    bytes,
-    parts,
+    rows: table.rows,
+    bytes: table.bytes,
+    durationMs,
+  });
+  return {
+    name: table.name,
+    schema: t.schema,
+    table: t.name,
+    rows: table.rows,
+    bytes: table.bytes,
+    parts: table.parts,
     columns: columns.map((c) => ({ name: c.name, type: c.type })),
     ...(parent ? { partitionOf: { schema: parent.schema, table: parent.name } } : {}),
+    ...(table.ranges > 1 ? { ranges: table.ranges } : {}),
   };
 }
 

@@ -42,6 +42,7 @@ export function postgresSource(options: PostgresSourceOptions) {
         excludeTables: resolved.excludeTables,
         parallel: resolved.parallel,
         partBytes: resolved.partBytes,
+        splitBytes: resolved.splitBytes,
       }) as unknown as Promise<Record<string, unknown>>,
     restore: (ctx) =>
       restoreDatabase(ctx, { source: target, connect, parallel: resolved.parallel }),

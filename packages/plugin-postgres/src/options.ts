@@ -27,6 +27,15 @@ export const postgresOptionsSchema = z
       .int()
       .min(1024)
       .default(8 * MiB),
+    /**
+     * A table whose heap is bigger than this is copied by several workers at once, each a range of
+     * its pages (PostgreSQL 14+, with an exported snapshot); smaller tables are one COPY each.
+     */
+    splitBytes: z
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(64 * MiB),
     /** statement_timeout for every statement, in ms; 0 = none (a COPY of a big table is long). */
     statementTimeoutMs: z.number().int().min(0).default(0),
     /** How long to wait for a table lock (DDL running elsewhere) before failing, in ms. */

@@ -14,6 +14,8 @@ export interface TableSummary {
   columns: { name: string; type: string }[];
   /** For a partition: its partitioned root, `schema.table`. */
   partitionOf?: { schema: string; table: string };
+  /** Copied by several workers, each a range of its heap pages (a big table). */
+  ranges?: number;
 }
 
 export interface SequenceSummary {

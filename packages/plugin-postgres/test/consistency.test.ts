@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { engineFor } from './support/engine.js';
+import { engineFor, extractArchive } from './support/engine.js';
 import {
   adminClient,
   createDatabase,
@@ -47,13 +49,26 @@ describe.each(servers)('snapshot consistency on $name', (server) => {
     })();
     let duringBackup = 0;
     try {
-      // Let the writer get going, then back up with small parts over three connections.
+      // Let the writer get going, then back up with small parts over three connections; each
+      // table is big enough to be copied in page ranges by several workers (PostgreSQL 14+).
       while (transfers < 20) await new Promise((r) => setTimeout(r, 5));
-      const backup = engineFor(server, db, { parallel: 3, partBytes: 8 * 1024 });
+      const backup = engineFor(server, db, {
+        parallel: 3,
+        partBytes: 8 * 1024,
+        splitBytes: 1024 * 1024,
+      });
       const before = transfers;
       const result = await backup.engine.backup();
       duringBackup = transfers - before;
       expect(result.tables.find((t) => t.name === 'public.accounts_a')!.rows).toBe(ROWS);
+      expect(result.tables.find((t) => t.name === 'public.accounts_b')!.rows).toBe(ROWS);
+      const manifest = JSON.parse(
+        await readFile(join(await extractArchive(backup.storage), 'manifest.json'), 'utf8'),
+      );
+      const tables = manifest.sources[0].summary.tables as { name: string; ranges?: number }[];
+      expect(tables.map((t) => t.name)).toEqual(['public.accounts_a', 'public.accounts_b']);
+      // Both test servers (15, 18) have TID range scans.
+      for (const t of tables) expect(t.ranges, t.name).toBeGreaterThan(1);
       running = false;
       await writing;
       const target = uniqueName('bank_restored');
