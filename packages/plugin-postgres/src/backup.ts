@@ -12,7 +12,7 @@ import {
   qualified,
   quoteIdent,
 } from './connection.js';
-import { RowAlignedCopyTo } from './copy-out.js';
+import { BatchCopyTo, type BatchPiece, RowAlignedCopyTo } from './copy-out.js';
 import { catalogCounts } from './counts.js';
 import { isConnectionLoss, toPgLifeboatError } from './errors.js';
 import type { ConnectionTarget } from './options.js';
@@ -146,13 +146,39 @@ export async function backupDatabase(
     const queue = [...jobs];
     await Promise.all(
       workers.map(async (client) => {
-        for (let job = queue.shift(); job; job = queue.shift()) {
-          throwIfAborted(signal);
+        const stateOf = (job: CopyJob) => {
           let table = tableStates.get(job.table);
           if (!table) {
             table = newTableState(job);
             tableStates.set(job.table, table);
           }
+          return table;
+        };
+        for (let job = queue.shift(); job; job = queue.shift()) {
+          throwIfAborted(signal);
+          const batch = [job];
+          // Small tables go several to a query: one round trip for many.
+          if (isSmall(job, settings.partBytes)) {
+            let bytes = job.table.sizeBytes;
+            while (
+              batch.length < BATCH_TABLES &&
+              queue[0] &&
+              isSmall(queue[0], settings.partBytes)
+            ) {
+              bytes += queue[0].table.sizeBytes;
+              if (bytes > settings.partBytes) break;
+              batch.push(queue.shift()!);
+            }
+          }
+          if (batch.length > 1) {
+            const states = batch.map(stateOf);
+            await copyBatch(ctx, client, batch, states, settings.partBytes, state, totalBytes);
+            for (const [i, b] of batch.entries()) {
+              results.set(b.table, finishTable(ctx, states[i]!, catalog));
+            }
+            continue;
+          }
+          const table = stateOf(job);
           await copyRange(ctx, client, job, table, settings.partBytes, state, totalBytes);
           if (--table.pendingRanges === 0) results.set(job.table, finishTable(ctx, table, catalog));
         }
@@ -298,6 +324,55 @@ function copySql(job: CopyJob): { sql: string; columns: TableObj['columns'] } {
     sql: `COPY (SELECT ${names} FROM ONLY ${qualified(table.schema, table.name)} WHERE ${where}) TO STDOUT ${options}`,
     columns,
   };
+}
+
+/** Up to this many small tables are copied by one query. */
+const BATCH_TABLES = 64;
+
+/** Small enough to share a query with others: the planner's size says well under one part. */
+const isSmall = (job: CopyJob, partBytes: number) =>
+  job.ranges === 1 && job.table.sizeBytes <= partBytes / 8;
+
+async function copyBatch(
+  ctx: BackupContext,
+  client: PgClient,
+  jobs: CopyJob[],
+  tables: TableState[],
+  partBytes: number,
+  state: { bytes: number },
+  totalBytes: number,
+): Promise<void> {
+  const stream = new BatchCopyTo(jobs.map((j) => copySql(j).sql).join(';\n'), partBytes);
+  const emitted = new Set<number>();
+  try {
+    client.query(stream as unknown as Submittable);
+    for await (const piece of stream as AsyncIterable<BatchPiece>) {
+      const table = tables[piece.index];
+      const job = jobs[piece.index];
+      if (!table || !job) throw new Error(`COPY batch sent a result for statement ${piece.index}`);
+      table.rows += piece.rows;
+      // Every table leaves at least one part (a header alone for an empty table).
+      if (piece.data.length === 0 && (!piece.last || emitted.has(piece.index))) continue;
+      emitted.add(piece.index);
+      const path = partPath(job.table.schema, job.table.name, table.parts.length + 1);
+      table.parts.push(path);
+      table.bytes += piece.data.length;
+      state.bytes += piece.data.length;
+      const body = [piece.header, piece.data];
+      await ctx.emit({
+        path,
+        type: 'file',
+        size: piece.header.length + piece.data.length,
+        body: () => Readable.from(body),
+      });
+      ctx.progress({ item: table.name, rows: table.rows, bytes: state.bytes, totalBytes });
+    }
+    const missing = tables.findIndex((_, i) => !emitted.has(i));
+    if (missing >= 0) throw new Error(`COPY batch sent nothing for ${tables[missing]!.name}`);
+  } catch (error) {
+    const at = tables[Math.max(0, stream.current)]?.name ?? tables[0]!.name;
+    throw toPgLifeboatError(error, `copying table ${at}`);
+  }
 }
 
 async function copyRange(

@@ -85,14 +85,30 @@ export async function openClient(
 
 /** Ends a connection at once on abort; returns the function that stops listening. */
 export function endOnAbort(client: PgClient, signal: AbortSignal): () => void {
-  const stop = () => void client.end().catch(() => {});
+  const stop = () => void closeQuietly(client);
   if (signal.aborted) stop();
   signal.addEventListener('abort', stop, { once: true });
   return () => signal.removeEventListener('abort', stop);
 }
 
+/**
+ * Ends a connection, and never waits long for it: a socket cut while a COPY held it paused may
+ * never report its end, so after a grace period the socket is destroyed.
+ */
 export async function closeQuietly(client: PgClient | undefined): Promise<void> {
-  await client?.end().catch(() => {});
+  if (!client) return;
+  let timer: NodeJS.Timeout | undefined;
+  const forced = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      (
+        client as unknown as { connection?: { stream?: { destroy(): void } } }
+      ).connection?.stream?.destroy();
+      resolve();
+    }, 2000);
+    timer.unref();
+  });
+  await Promise.race([client.end().catch(() => {}), forced]);
+  clearTimeout(timer);
 }
 
 /**

@@ -102,7 +102,13 @@ export const RELATIONS = `SELECT c.oid::int8 AS oid, n.nspname AS schema, c.reln
      FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) AS parents,
   pg_catalog.to_json(c.reloptions) AS reloptions, c.relrowsecurity AS row_security,
   c.relforcerowsecurity AS force_row_security, c.relispopulated AS populated,
-  CASE WHEN c.relkind IN ('r', 'p', 'm') THEN pg_catalog.pg_table_size(c.oid) ELSE 0 END AS size_bytes,
+  -- The planner's page counts where VACUUM/ANALYZE has set them (measuring thousands of tables
+  -- opens and stats every one of their files); measured only where never counted.
+  CASE WHEN c.relkind NOT IN ('r', 'p', 'm') THEN 0
+       WHEN c.relpages > 0 THEN (c.relpages::int8 + COALESCE((SELECT tc.relpages::int8
+         FROM pg_catalog.pg_class tc WHERE tc.oid = c.reltoastrelid), 0))
+         * pg_catalog.current_setting('block_size')::int8
+       ELSE pg_catalog.pg_table_size(c.oid) END AS size_bytes,
   CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS view_def,
   c.relacl IS NOT NULL AS has_acl,
   pg_catalog.obj_description(c.oid, 'pg_class') AS comment
@@ -201,21 +207,29 @@ export const DEPENDENCIES = `WITH type_key AS (
   SELECT c.oid, CASE WHEN c.relkind = 'c' THEN 't:' || c.reltype ELSE 'c:' || c.oid END AS key
   FROM pg_catalog.pg_class c WHERE c.oid >= 16384
 ), deps AS (
+  -- Joins, not a subquery per row: thousands of tables made that quadratic.
   SELECT
     CASE d.classid
-      WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN (SELECT key FROM rel_key WHERE oid = d.objid)
-      WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN (SELECT key FROM type_key WHERE oid = d.objid)
+      WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN rk.key
+      WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN tk.key
       WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'p:' || d.objid
-      WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN (SELECT 'c:' || ad.adrelid FROM pg_catalog.pg_attrdef ad WHERE ad.oid = d.objid)
-      WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN (SELECT CASE WHEN co.contypid <> 0 THEN 't:' || co.contypid END FROM pg_catalog.pg_constraint co WHERE co.oid = d.objid)
-      WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN (SELECT 'c:' || rw.ev_class FROM pg_catalog.pg_rewrite rw WHERE rw.oid = d.objid)
+      WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN 'c:' || ad.adrelid
+      WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN CASE WHEN co.contypid <> 0 THEN 't:' || co.contypid END
+      WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN 'c:' || rw.ev_class
     END AS src,
     CASE d.refclassid
-      WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN (SELECT key FROM rel_key WHERE oid = d.refobjid)
-      WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN (SELECT key FROM type_key WHERE oid = d.refobjid)
+      WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN rrk.key
+      WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN rtk.key
       WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'p:' || d.refobjid
     END AS ref
   FROM pg_catalog.pg_depend d
+    LEFT JOIN rel_key rk ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND rk.oid = d.objid
+    LEFT JOIN type_key tk ON d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND tk.oid = d.objid
+    LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND ad.oid = d.objid
+    LEFT JOIN pg_catalog.pg_constraint co ON d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND co.oid = d.objid
+    LEFT JOIN pg_catalog.pg_rewrite rw ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND rw.oid = d.objid
+    LEFT JOIN rel_key rrk ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND rrk.oid = d.refobjid
+    LEFT JOIN type_key rtk ON d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND rtk.oid = d.refobjid
   WHERE d.deptype = 'n' AND d.objid >= 16384 AND d.refobjid >= 16384
 )
 SELECT DISTINCT src, ref FROM deps WHERE src IS NOT NULL AND ref IS NOT NULL AND src <> ref`;
