@@ -8,6 +8,8 @@ const COPY_OUT_RESPONSE = 0x48;
 const PARAMETER_STATUS = 0x53;
 const NOTICE_RESPONSE = 0x4e;
 const NOTIFICATION_RESPONSE = 0x41;
+const COPY_DONE = 0x63;
+const READY_FOR_QUERY = 0x5a;
 
 const PG_CODE = 0;
 const PG_LENGTH = 1;
@@ -37,20 +39,24 @@ const CopyToQuery = Object.getPrototypeOf(copyTo('SELECT 1')).constructor as new
   text: string,
 ) => CopyToInternals;
 
+type MessageOutcome = 'more' | 'done';
+
 /**
- * `COPY … TO STDOUT (FORMAT csv, HEADER true)` whose chunks always end at a row boundary, with
- * the header line held apart. PostgreSQL sends one CopyData message per row, so the protocol
- * already knows where rows end; pg-copy-streams flushes partial messages, which would force a
- * byte-by-byte CSV scan to find them again. This holds a partial row back until it is complete.
- * The parser is pg-copy-streams 7's `_parse`, with the flush aligned.
+ * The message framing of pg-copy-streams 7's `_parse`, shared by the readers below: CopyData
+ * payloads collect in `_copyDataChunks`; what to do at a message's end is the subclass's call.
  */
-export class RowAlignedCopyTo extends CopyToQuery {
-  /** The CSV header line (the first row COPY sends). */
-  header: Buffer | undefined;
-  /** Data rows received so far. */
-  rows = 0;
-  /** Bytes of `_copyDataChunks` that hold complete rows. */
-  private aligned = 0;
+abstract class CopyOutReader extends (CopyToQuery as unknown as new (
+  text: string,
+  options?: { objectMode?: boolean; highWaterMark?: number },
+) => CopyToInternals) {
+  /** A message that pg must read itself (it is left unread, with all that follows). */
+  protected abstract handBack(code: number): boolean;
+  /** A whole message was read; returns whether more are expected. Pushes what it completes. */
+  protected abstract messageEnd(code: number): { outcome: MessageOutcome; drained: boolean };
+  /** After a chunk: push what is complete. */
+  protected afterChunk(): boolean {
+    return true;
+  }
 
   _parse(chunk: Buffer): boolean | undefined {
     let done = false;
@@ -60,10 +66,16 @@ export class RowAlignedCopyTo extends CopyToQuery {
       if (this._state === PG_CODE) {
         if (!this._buffer.has(1)) break;
         this._code = this._buffer.peekUInt8();
-        if (this._code === ERROR_RESPONSE) {
-          // Let pg parse the error and what follows.
+        if (this._code === ERROR_RESPONSE || this.handBack(this._code)) {
+          // Let pg parse it and what follows (an error fails the query there).
+          const ended = this._code !== ERROR_RESPONSE;
+          drained = this.afterChunk() && drained;
           this._detach();
-          return;
+          if (ended) {
+            this.push(null);
+            this._cleanup();
+          }
+          return drained;
         }
         this._buffer.readUInt8();
         this._state = PG_LENGTH;
@@ -81,32 +93,14 @@ export class RowAlignedCopyTo extends CopyToQuery {
           if (this._code === COPY_DATA) this._copyDataChunks.push(content);
         }
         if (this._unreadMessageContentLength === 0) {
-          switch (this._code) {
-            case COPY_DATA:
-              if (this.header === undefined) {
-                this.header = this._copyDataChunks.take(this._copyDataChunks.size);
-              } else {
-                this.rows++;
-                this.aligned = this._copyDataChunks.size;
-              }
-              break;
-            case COPY_OUT_RESPONSE:
-            case PARAMETER_STATUS:
-            case NOTICE_RESPONSE:
-            case NOTIFICATION_RESPONSE:
-              break;
-            default:
-              done = true;
-              break;
-          }
+          const end = this.messageEnd(this._code);
+          drained = end.drained && drained;
+          done = end.outcome === 'done';
           this._state = PG_CODE;
         }
       }
     }
-    if (this.aligned > 0) {
-      drained = this.push(this._copyDataChunks.take(this.aligned));
-      this.aligned = 0;
-    }
+    drained = this.afterChunk() && drained;
     if (done) {
       this._detach();
       this.push(null);
@@ -116,8 +110,52 @@ export class RowAlignedCopyTo extends CopyToQuery {
   }
 }
 
-const COPY_DONE = 0x63;
-const READY_FOR_QUERY = 0x5a;
+/** ParameterStatus, NoticeResponse, NotificationResponse: may come at any time. */
+const isAsync = (code: number) =>
+  code === PARAMETER_STATUS || code === NOTICE_RESPONSE || code === NOTIFICATION_RESPONSE;
+
+/**
+ * `COPY … TO STDOUT (FORMAT csv, HEADER true)` whose chunks always end at a row boundary, with
+ * the header line held apart. PostgreSQL sends one CopyData message per row, so the protocol
+ * already knows where rows end; pg-copy-streams flushes partial messages, which would force a
+ * byte-by-byte CSV scan to find them again. This holds a partial row back until it is complete.
+ */
+export class RowAlignedCopyTo extends CopyOutReader {
+  /** The CSV header line (the first row COPY sends). */
+  header: Buffer | undefined;
+  /** Data rows received so far. */
+  rows = 0;
+  /** Bytes of `_copyDataChunks` that hold complete rows. */
+  private aligned = 0;
+
+  protected handBack(): boolean {
+    return false;
+  }
+
+  protected messageEnd(code: number): { outcome: MessageOutcome; drained: boolean } {
+    if (code === COPY_DATA) {
+      if (this.header === undefined) {
+        this.header = this._copyDataChunks.take(this._copyDataChunks.size);
+      } else {
+        this.rows++;
+        this.aligned = this._copyDataChunks.size;
+      }
+      return { outcome: 'more', drained: true };
+    }
+    // CopyDone (or anything unexpected) ends it; pg reads what follows.
+    return {
+      outcome: code === COPY_OUT_RESPONSE || isAsync(code) ? 'more' : 'done',
+      drained: true,
+    };
+  }
+
+  protected override afterChunk(): boolean {
+    if (this.aligned === 0) return true;
+    const rows = this._copyDataChunks.take(this.aligned);
+    this.aligned = 0;
+    return this.push(rows);
+  }
+}
 
 /** What a batch of COPY statements yields: the rows of one statement, or a piece of them. */
 export interface BatchPiece {
@@ -137,10 +175,7 @@ export interface BatchPiece {
  * (object mode), a piece at most about `pieceBytes`, so a table bigger than expected still never
  * sits whole in memory; backpressure pauses the connection as for a single COPY.
  */
-export class BatchCopyTo extends (CopyToQuery as unknown as new (
-  text: string,
-  options?: { objectMode?: boolean; highWaterMark?: number },
-) => CopyToInternals) {
+export class BatchCopyTo extends CopyOutReader {
   /** The statement being received (for error messages). */
   current = -1;
   private header: Buffer | undefined;
@@ -168,67 +203,36 @@ export class BatchCopyTo extends (CopyToQuery as unknown as new (
     return this.push(piece);
   }
 
-  _parse(chunk: Buffer): boolean | undefined {
+  /** ReadyForQuery: pg takes it from here and ends the query. */
+  protected handBack(code: number): boolean {
+    return code === READY_FOR_QUERY;
+  }
+
+  protected messageEnd(code: number): { outcome: MessageOutcome; drained: boolean } {
     let drained = true;
-    this._buffer.push(chunk);
-    while (this._buffer.size > 0) {
-      if (this._state === PG_CODE) {
-        if (!this._buffer.has(1)) break;
-        this._code = this._buffer.peekUInt8();
-        if (this._code === ERROR_RESPONSE) {
-          this._detach();
-          return;
+    switch (code) {
+      case COPY_OUT_RESPONSE:
+        this.current++;
+        this.header = undefined;
+        this.rows = 0;
+        this.aligned = 0;
+        break;
+      case COPY_DATA:
+        if (this.header === undefined) {
+          this.header = this._copyDataChunks.take(this._copyDataChunks.size);
+        } else {
+          this.rows++;
+          this.aligned = this._copyDataChunks.size;
+          if (this.aligned >= this.pieceBytes) drained = this.pushPiece(false);
         }
-        if (this._code === READY_FOR_QUERY) {
-          // pg takes it from here and ends the query.
-          this._detach();
-          this.push(null);
-          this._cleanup();
-          return drained;
-        }
-        this._buffer.readUInt8();
-        this._state = PG_LENGTH;
-      }
-      if (this._state === PG_LENGTH) {
-        if (!this._buffer.has(4)) break;
-        this._unreadMessageContentLength = this._buffer.readUInt32BE() - 4;
-        this._state = PG_MESSAGE;
-      }
-      if (this._state === PG_MESSAGE) {
-        if (this._unreadMessageContentLength > 0 && this._buffer.size > 0) {
-          const n = Math.min(this._buffer.size, this._unreadMessageContentLength);
-          const content = this._buffer.take(n);
-          this._unreadMessageContentLength -= n;
-          if (this._code === COPY_DATA) this._copyDataChunks.push(content);
-        }
-        if (this._unreadMessageContentLength === 0) {
-          this._state = PG_CODE;
-          switch (this._code) {
-            case COPY_OUT_RESPONSE:
-              this.current++;
-              this.header = undefined;
-              this.rows = 0;
-              this.aligned = 0;
-              break;
-            case COPY_DATA:
-              if (this.header === undefined) {
-                this.header = this._copyDataChunks.take(this._copyDataChunks.size);
-              } else {
-                this.rows++;
-                this.aligned = this._copyDataChunks.size;
-                if (this.aligned >= this.pieceBytes) drained = this.pushPiece(false) && drained;
-              }
-              break;
-            case COPY_DONE:
-              drained = this.pushPiece(true) && drained;
-              break;
-            default:
-              // CommandComplete, ParameterStatus, NoticeResponse, NotificationResponse.
-              break;
-          }
-        }
-      }
+        break;
+      case COPY_DONE:
+        drained = this.pushPiece(true);
+        break;
+      default:
+        // CommandComplete between statements, ParameterStatus, NoticeResponse, NotificationResponse.
+        break;
     }
-    return drained;
+    return { outcome: 'more', drained };
   }
 }
