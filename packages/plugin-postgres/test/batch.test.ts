@@ -132,4 +132,28 @@ describe.each(servers)('small tables copied several to a query on $name', (serve
     await engine.restore('latest', { targetDatabase: target });
     expect(await sql(server, target, DIGESTS)).toEqual(await sql(server, db, DIGESTS));
   });
+
+  it('an abort in the middle of a batch stops the backup and leaves no connection behind', async () => {
+    const { engine, storage } = engineFor(server, db, { partBytes: 64 * 1024 });
+    const controller = new AbortController();
+    let seen = 0;
+    engine.events.on('table:done', () => {
+      if (++seen === 10) controller.abort();
+    });
+    const error = await engine.backup({ signal: controller.signal }).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string },
+    );
+    expect(error?.code).toBe('ABORTED');
+    expect(seen).toBeLessThan(TABLES);
+    expect((await storage.list()).filter((o) => o.key.endsWith('.tar.gz'))).toEqual([]);
+    await new Promise((r) => setTimeout(r, 300));
+    const left = await sql(
+      server,
+      'postgres',
+      "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'lifeboat'",
+      [db],
+    );
+    expect(left).toEqual([]);
+  });
 });
