@@ -144,16 +144,16 @@ export async function backupDatabase(
     const tableStates = new Map<TableObj, TableState>();
     const state = { bytes: 0 };
     const queue = [...jobs];
+    const stateOf = (job: CopyJob) => {
+      let table = tableStates.get(job.table);
+      if (!table) {
+        table = newTableState(job);
+        tableStates.set(job.table, table);
+      }
+      return table;
+    };
     await Promise.all(
       workers.map(async (client) => {
-        const stateOf = (job: CopyJob) => {
-          let table = tableStates.get(job.table);
-          if (!table) {
-            table = newTableState(job);
-            tableStates.set(job.table, table);
-          }
-          return table;
-        };
         for (let job = queue.shift(); job; job = queue.shift()) {
           throwIfAborted(signal);
           const batch = [job];
@@ -275,19 +275,20 @@ export async function planCopyJobs(
   const big = canSplit
     ? ordered.filter((t) => t.sizeBytes > options.splitBytes && t.columns.length > 0)
     : [];
-  const pages = new Map<number, number>();
+  const pages = new Map<number, { pages: number; bytes: number }>();
   if (big.length > 0) {
     const { rows } = await client.query(
-      "SELECT c.oid::int8 AS oid, pg_catalog.pg_relation_size(c.oid, 'main') / pg_catalog.current_setting('block_size')::int8 AS pages FROM pg_catalog.pg_class c WHERE c.oid = ANY($1::oid[])",
+      "SELECT c.oid::int8 AS oid, pg_catalog.pg_relation_size(c.oid, 'main') AS bytes, pg_catalog.pg_relation_size(c.oid, 'main') / pg_catalog.current_setting('block_size')::int8 AS pages FROM pg_catalog.pg_class c WHERE c.oid = ANY($1::oid[])",
       [big.map((t) => t.oid)],
     );
-    for (const r of rows) pages.set(Number(r.oid), Number(r.pages));
+    for (const r of rows)
+      pages.set(Number(r.oid), { pages: Number(r.pages), bytes: Number(r.bytes) });
   }
   const jobs: CopyJob[] = [];
   for (const table of ordered) {
-    const total = pages.get(table.oid) ?? 0;
-    const heapBytes = total * 8192;
-    const ranges = Math.min(64, Math.ceil(heapBytes / options.splitBytes));
+    const heap = pages.get(table.oid) ?? { pages: 0, bytes: 0 };
+    const total = heap.pages;
+    const ranges = Math.min(64, Math.ceil(heap.bytes / options.splitBytes));
     if (ranges < 2) {
       jobs.push({ table, ranges: 1 });
       continue;
