@@ -10,11 +10,12 @@ import vm from 'node:vm';
 import {
   ageCipher,
   createEngine,
-  LifeboatError,
+  type LifeboatError,
   memoryStorage,
   parseAgeIdentityFile,
   parseAgeRecipients,
 } from '@lifeboat/core';
+import { rejectionOf } from '@lifeboat/core/testing';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileSource } from './helpers.js';
@@ -25,17 +26,6 @@ const readAll = async (stream: Readable): Promise<Buffer> => {
   const chunks: Buffer[] = [];
   for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks);
-};
-
-const failure = async (promise: Promise<unknown>): Promise<LifeboatError> => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, 'expected the promise to reject with a LifeboatError').toBeInstanceOf(
-    LifeboatError,
-  );
-  return error as LifeboatError;
 };
 
 const hasBinary = (name: string) => {
@@ -281,7 +271,7 @@ describe('ageCipher: failures', () => {
 
   it('says DECRYPTION_FAILED for a wrong identity, without key material', async () => {
     const cipher = ageCipher({ recipients: [otherRecipient], identities: [otherIdentity] });
-    const error = await failure(readAll(cipher.decrypt(Readable.from([encrypted]))));
+    const error = await rejectionOf(readAll(cipher.decrypt(Readable.from([encrypted]))));
     expect(error.code).toBe('DECRYPTION_FAILED');
     expect(error.message).toMatch(/encrypted to other recipients/);
     const text = `${error.message} ${error.hint} ${JSON.stringify(error)}`;
@@ -295,7 +285,7 @@ describe('ageCipher: failures', () => {
     const tampered = Buffer.from(encrypted);
     tampered[tampered.length - 70_000]! ^= 0x01;
     let plain = 0;
-    const error = await failure(
+    const error = await rejectionOf(
       (async () => {
         for await (const chunk of cipher.decrypt(
           Readable.from([tampered]),
@@ -314,16 +304,16 @@ describe('ageCipher: failures', () => {
     const header = Buffer.from(encrypted);
     const macLine = header.indexOf('\n---') + 5;
     header[macLine + 3] = header[macLine + 3] === 0x41 ? 0x42 : 0x41;
-    expect((await failure(readAll(cipher.decrypt(Readable.from([header]))))).code).toBe(
+    expect((await rejectionOf(readAll(cipher.decrypt(Readable.from([header]))))).code).toBe(
       'DECRYPTION_FAILED',
     );
 
     const truncated = encrypted.subarray(0, encrypted.length - 65_552);
-    const cut = await failure(readAll(cipher.decrypt(Readable.from([truncated]))));
+    const cut = await rejectionOf(readAll(cipher.decrypt(Readable.from([truncated]))));
     expect(cut.code).toBe('DECRYPTION_FAILED');
 
     const plaintext = Buffer.from('DATABASE_URL=postgres://app:s3cr3t-pw@db/app\nmore lines\n');
-    const notAge = await failure(readAll(cipher.decrypt(Readable.from([plaintext]))));
+    const notAge = await rejectionOf(readAll(cipher.decrypt(Readable.from([plaintext]))));
     expect(notAge.code).toBe('DECRYPTION_FAILED');
     expect(notAge.message).toMatch(/not a binary age file/);
     expect(`${notAge.message} ${String(notAge.cause)}`).not.toContain('s3cr3t-pw');
@@ -477,7 +467,7 @@ describe('ageCipher in the engine (memory storage)', () => {
       const verify = await engine.verify(id);
       expect(verify.ok).toBe(false);
       expect(verify.problems.map((p) => p.code)).toEqual(['IDENTITY_REQUIRED']);
-      expect((await failure(engine.restore(id))).code).toBe('IDENTITY_REQUIRED');
+      expect((await rejectionOf(engine.restore(id))).code).toBe('IDENTITY_REQUIRED');
       expect(restoring.restored).toEqual({});
     }
 
@@ -489,7 +479,7 @@ describe('ageCipher in the engine (memory storage)', () => {
     });
     const verify = await wrong.verify(id);
     expect(verify.problems.map((p) => p.code)).toEqual(['DECRYPTION_FAILED']);
-    const error = await failure(wrong.restore(id));
+    const error = await rejectionOf(wrong.restore(id));
     expect(error.code).toBe('DECRYPTION_FAILED');
     expect(JSON.stringify(error)).not.toContain(otherIdentity);
     expect(restoring.restored).toEqual({});
@@ -510,7 +500,7 @@ describe('ageCipher in the engine (memory storage)', () => {
     const verify = await engine.verify(id);
     expect(verify.ok).toBe(false);
     expect(verify.problems[0]?.code).toBe('DECRYPTION_FAILED');
-    const error = await failure(engine.restore(id));
+    const error = await rejectionOf(engine.restore(id));
     expect(error.code).toBe('DECRYPTION_FAILED');
     expect(restoring.restored).toEqual({});
   });

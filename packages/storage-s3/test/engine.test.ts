@@ -4,10 +4,10 @@ import {
   ageCipher,
   createEngine,
   generateAgeIdentity,
-  LifeboatError,
   type Source,
   type Storage,
 } from '@lifeboat/core';
+import { rejectionOf } from '@lifeboat/core/testing';
 import { s3Storage } from '@lifeboat/storage-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_KEY, SECRET_KEY, startS3, type TestS3 } from './helpers/s3-server.js';
@@ -50,15 +50,6 @@ function filesSource(files: Record<string, Buffer>, options: { failAfter?: numbe
   } satisfies Source;
   return { source, restored };
 }
-
-const failure = async (promise: Promise<unknown>): Promise<LifeboatError> => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, 'expected a LifeboatError').toBeInstanceOf(LifeboatError);
-  return error as LifeboatError;
-};
 
 let s3: TestS3;
 let identity: string;
@@ -168,14 +159,14 @@ describe('engine round trips through S3 (s3rver)', () => {
     expect(verify.problems.map((p) => p.code)).toEqual(['IDENTITY_REQUIRED']);
     const restoring = filesSource({});
     const noKey = createEngine({ sources: [restoring.source], storage: storageAt(prefix) });
-    expect((await failure(noKey.restore(id))).code).toBe('IDENTITY_REQUIRED');
+    expect((await rejectionOf(noKey.restore(id))).code).toBe('IDENTITY_REQUIRED');
 
     const wrong = createEngine({
       sources: [restoring.source],
       storage: storageAt(prefix),
       cipher: ageCipher({ identities: [otherIdentity] }),
     });
-    const error = await failure(wrong.restore(id));
+    const error = await rejectionOf(wrong.restore(id));
     expect(error.code).toBe('DECRYPTION_FAILED');
     expect(JSON.stringify(error)).not.toContain(otherIdentity);
     expect(restoring.restored).toEqual({});
@@ -206,7 +197,7 @@ describe('engine round trips through S3 (s3rver)', () => {
       storage: storageAt(prefix),
       cipher,
     });
-    expect((await failure(restorer.restore(id))).code).toBe('DECRYPTION_FAILED');
+    expect((await rejectionOf(restorer.restore(id))).code).toBe('DECRYPTION_FAILED');
     expect(restoring.restored).toEqual({});
     await Promise.all([writer.close(), restorer.close(), storage.close()]);
   });
@@ -223,7 +214,7 @@ describe('engine round trips through S3 (s3rver)', () => {
       storage: storageAt(prefix),
       cipher: ageCipher({ recipients: [recipient] }),
     });
-    const error = await failure(engine.backup());
+    const error = await rejectionOf(engine.backup());
     expect(error.message).toMatch(/the source broke/);
     expect(await engine.list()).toEqual([]);
     expect((await s3.uploads()).filter((u) => u.key.startsWith(prefix))).toEqual([]);

@@ -9,8 +9,8 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { LifeboatError, redact } from '@lifeboat/core';
-import { randomStream } from '@lifeboat/core/testing';
+import { type LifeboatError, redact } from '@lifeboat/core';
+import { randomStream, rejectionOf } from '@lifeboat/core/testing';
 import {
   MAX_PART_BYTES,
   MAX_PARTS,
@@ -44,15 +44,6 @@ const readAll = async (stream: Readable): Promise<Buffer> => {
   const chunks: Buffer[] = [];
   for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks);
-};
-
-const failure = async (promise: Promise<unknown>): Promise<LifeboatError> => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, 'expected a LifeboatError').toBeInstanceOf(LifeboatError);
-  return error as LifeboatError;
 };
 
 /** Nothing in an error may show the secret: message, hint, JSON, or the string of its cause. */
@@ -219,7 +210,7 @@ describe('s3 storage: prefix, listing, metadata', () => {
 
   it('says so when the bucket does not exist', async () => {
     const storage = make({ bucket: 'no-such-bucket' });
-    const error = await failure(storage.connect());
+    const error = await rejectionOf(storage.connect());
     expect(error.code).toBe('STORAGE_FAILED');
     expect(error.message).toMatch(/bucket "no-such-bucket" does not exist/);
     await storage.close();
@@ -268,7 +259,7 @@ describe('s3 storage: server errors', () => {
         ? { status: 500, code: 'InternalError', message: 'We encountered an internal error.' }
         : undefined;
     const before = s3.requests.length;
-    const error = await failure(storage.put('broken.tar.gz', randomStream(24 * MiB).stream));
+    const error = await rejectionOf(storage.put('broken.tar.gz', randomStream(24 * MiB).stream));
     expect(error.code).toBe('STORAGE_FAILED');
     expect(error.retryable).toBe(true);
     expect(error.message).toMatch(/InternalError/);
@@ -279,7 +270,7 @@ describe('s3 storage: server errors', () => {
     expect(log.some((r) => r.startsWith('DELETE') && r.includes('uploadId='))).toBe(true);
     s3.fault = undefined;
     expect((await s3.uploads()).filter((u) => u.key.includes('broken.tar.gz'))).toEqual([]);
-    expect((await failure(storage.stat('broken.tar.gz'))).code).toBe('NOT_FOUND');
+    expect((await rejectionOf(storage.stat('broken.tar.gz'))).code).toBe('NOT_FOUND');
     await storage.close();
   });
 
@@ -287,16 +278,16 @@ describe('s3 storage: server errors', () => {
     const storage = make({ maxAttempts: 2 });
     await storage.connect();
     s3.fault = (req) => (req.method === 'PUT' ? 'reset' : undefined);
-    const error = await failure(storage.put('small.tar.gz', Buffer.from('hello')));
+    const error = await rejectionOf(storage.put('small.tar.gz', Buffer.from('hello')));
     expect(error.code).toBe('STORAGE_FAILED');
     expect(error.retryable).toBe(true);
     s3.fault = (req) =>
       req.method === 'GET' ? { status: 503, code: 'ServiceUnavailable' } : undefined;
-    const listError = await failure(storage.list(''));
+    const listError = await rejectionOf(storage.list(''));
     expect(listError.code).toBe('STORAGE_FAILED');
     expect(listError.retryable).toBe(true);
     s3.fault = undefined;
-    expect((await failure(storage.stat('small.tar.gz'))).code).toBe('NOT_FOUND');
+    expect((await rejectionOf(storage.stat('small.tar.gz'))).code).toBe('NOT_FOUND');
     await storage.close();
   });
 
@@ -308,14 +299,14 @@ describe('s3 storage: server errors', () => {
       if (pulled > 16 * MiB && !controller.signal.aborted)
         controller.abort(new Error('operator pressed ^C'));
     });
-    const error = await failure(
+    const error = await rejectionOf(
       storage.put('aborted.tar.gz', source.stream, { signal: controller.signal }),
     );
     expect(error.code).toBe('ABORTED');
     expect(source.pulled()).toBeLessThan(20 * MiB);
     expect(source.stream.destroyed).toBe(true);
     expect((await s3.uploads()).filter((u) => u.key.includes('aborted.tar.gz'))).toEqual([]);
-    expect((await failure(storage.stat('aborted.tar.gz'))).code).toBe('NOT_FOUND');
+    expect((await rejectionOf(storage.stat('aborted.tar.gz'))).code).toBe('NOT_FOUND');
     await storage.close();
   });
 });
@@ -334,12 +325,12 @@ describe('s3 storage: wrong credentials', () => {
       () => storage.put('x.tar.gz', Buffer.from('x')),
       () => storage.get('x.tar.gz'),
     ]) {
-      const error = await failure(op());
+      const error = await rejectionOf(op());
       expect(error.code).toBe('PERMISSION_DENIED');
       expect(error.hint).toMatch(/AWS_ACCESS_KEY_ID/);
       expectNoSecret(error, secret);
     }
-    const listError = await failure(storage.list(''));
+    const listError = await rejectionOf(storage.list(''));
     expect(listError.message).toMatch(/refused the credentials \(InvalidAccessKeyId\)/);
     expect(storage.describe()).not.toContain(secret);
     await storage.close();
@@ -354,11 +345,11 @@ describe('s3 storage: wrong credentials', () => {
         'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
     });
     const storage = make({ secretAccessKey: secret });
-    const connectError = await failure(storage.connect());
+    const connectError = await rejectionOf(storage.connect());
     expect(connectError.code).toBe('PERMISSION_DENIED');
-    const putError = await failure(storage.put('k.tar.gz', randomStream(12 * MiB).stream));
+    const putError = await rejectionOf(storage.put('k.tar.gz', randomStream(12 * MiB).stream));
     expect(putError.code).toBe('PERMISSION_DENIED');
-    const listError = await failure(storage.list(''));
+    const listError = await rejectionOf(storage.list(''));
     expect(listError.message).toMatch(/SignatureDoesNotMatch/);
     expect(listError.hint).toMatch(/AWS_SECRET_ACCESS_KEY/);
     for (const e of [connectError, putError, listError]) expectNoSecret(e, secret);
@@ -381,7 +372,7 @@ describe('s3 storage: crashes', () => {
       if (pulled > 14 * MiB && !killed) killed = s3.kill();
     });
     const began = Date.now();
-    const error = await failure(
+    const error = await rejectionOf(
       storage.put('critical_backup_20260101_000000.tar.gz', source.stream),
     );
     await killed;
@@ -402,7 +393,7 @@ describe('s3 storage: crashes', () => {
     expect(left[0]!.parts).toBeGreaterThanOrEqual(1);
     // …but no object, and the next connect cleans the upload away.
     await after.connect();
-    expect((await failure(after.stat('critical_backup_20260101_000000.tar.gz'))).code).toBe(
+    expect((await rejectionOf(after.stat('critical_backup_20260101_000000.tar.gz'))).code).toBe(
       'NOT_FOUND',
     );
     expect(await after.list('')).toEqual([]);
