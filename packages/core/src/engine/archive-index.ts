@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { parseManifest } from '../archive/verify.js';
 import type { Manifest } from '../manifest.js';
 import type { ArchiveInfo } from './archives.js';
@@ -30,12 +31,6 @@ const sha256 = (data: Buffer | string) => createHash('sha256').update(data).dige
 export const indexKey = (ctx: EngineContext, file: string, encrypted: boolean) =>
   `${INDEX_PREFIX}${file}.json${encrypted ? (ctx.cipher?.extension ?? '.age') : ''}`;
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
-
 /** Writes the index of a stored archive. The caller decides what a failure means. */
 export async function writeArchiveIndex(
   ctx: EngineContext,
@@ -52,7 +47,7 @@ export async function writeArchiveIndex(
   const plain = Buffer.from(JSON.stringify(record));
   const body =
     archive.encrypted && ctx.cipher
-      ? await readAll(ctx.cipher.encrypt(Readable.from([plain])))
+      ? await buffer(ctx.cipher.encrypt(Readable.from([plain])))
       : plain;
   await ctx.storage.put(indexKey(ctx, archive.file, archive.encrypted), body, { overwrite: true });
 }
@@ -81,7 +76,7 @@ export async function indexedManifest(
       return undefined;
     }
     const stream = archive.encrypted && ctx.cipher ? ctx.cipher.decrypt(raw) : raw;
-    record = JSON.parse((await readAll(stream)).toString('utf8')) as IndexRecord;
+    record = JSON.parse((await buffer(stream)).toString('utf8')) as IndexRecord;
   } catch {
     // No index (an older archive, a copied-in file) or one that cannot be read: check fully.
     return undefined;

@@ -1,3 +1,4 @@
+import { buffer } from 'node:stream/consumers';
 import type { Storage } from '../contracts.js';
 
 export const META_PREFIX = '.lifeboat/';
@@ -82,10 +83,7 @@ export async function readHistory(
 
 async function readRecord(storage: Storage, key: string): Promise<RunRecord | undefined> {
   try {
-    const stream = await storage.get(key);
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-    const record = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RunRecord;
+    const record = JSON.parse((await buffer(await storage.get(key))).toString('utf8')) as RunRecord;
     return record && typeof record.startedAt === 'string' && typeof record.kind === 'string'
       ? record
       : undefined;

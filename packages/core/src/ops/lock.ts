@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { buffer } from 'node:stream/consumers';
 import type { Storage } from '../contracts.js';
 import { META_PREFIX } from '../engine/history.js';
 import { isLifeboatError, LifeboatError, throwIfAborted } from '../errors.js';
@@ -47,9 +48,7 @@ const isMissing = (error: unknown) =>
 
 async function readJson<T>(storage: Storage, key: string): Promise<T | undefined | 'corrupt'> {
   try {
-    const chunks: Buffer[] = [];
-    for await (const c of (await storage.get(key)) as AsyncIterable<Buffer>) chunks.push(c);
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+    return JSON.parse((await buffer(await storage.get(key))).toString('utf8')) as T;
   } catch (error) {
     // Removed between the lookup and the read (a release racing with us) is "not there".
     if (isMissing(error)) return undefined;

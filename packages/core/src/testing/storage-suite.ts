@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Storage } from '../contracts.js';
 import { LifeboatError } from '../errors.js';
@@ -16,12 +17,6 @@ export interface StorageSuiteOptions {
   /** Secrets the storage knows; none may appear in describe() or in any error. */
   secrets?: string[];
 }
-
-const readAll = async (stream: Readable): Promise<Buffer> => {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-};
 
 /** A stream that yields `bytes` random bytes in 64 KiB chunks, then fails if `failAt` is set. */
 export function randomStream(
@@ -93,7 +88,7 @@ export function testStorage(
       const stored = await storage.put('a_20260101_000000.tar.gz', body);
       expect(stored.key).toBe('a_20260101_000000.tar.gz');
       expect(stored.bytes).toBe(body.length);
-      expect(await readAll(await storage.get('a_20260101_000000.tar.gz'))).toEqual(body);
+      expect(await buffer(await storage.get('a_20260101_000000.tar.gz'))).toEqual(body);
       const stat = await storage.stat('a_20260101_000000.tar.gz');
       expect(stat.bytes).toBe(body.length);
       expect(stat.modifiedAt).toBeInstanceOf(Date);
@@ -124,15 +119,15 @@ export function testStorage(
       const keys = (await storage.list('.lifeboat/history/')).map((o) => o.key).sort();
       expect(keys).toEqual(['.lifeboat/history/run-1.json', '.lifeboat/history/run-2.json']);
       expect((await storage.stat('.lifeboat/history/run-1.json')).bytes).toBe(0);
-      expect((await readAll(await storage.get('.lifeboat/history/run-1.json'))).length).toBe(0);
+      expect((await buffer(await storage.get('.lifeboat/history/run-1.json'))).length).toBe(0);
     });
 
     it('never overwrites an existing key unless asked', async () => {
       await storage.put('k.tar.gz', Buffer.from('first'));
       await expectCode(storage.put('k.tar.gz', Buffer.from('second')), 'ALREADY_EXISTS');
-      expect((await readAll(await storage.get('k.tar.gz'))).toString()).toBe('first');
+      expect((await buffer(await storage.get('k.tar.gz'))).toString()).toBe('first');
       await storage.put('k.tar.gz', Buffer.from('third'), { overwrite: true });
-      expect((await readAll(await storage.get('k.tar.gz'))).toString()).toBe('third');
+      expect((await buffer(await storage.get('k.tar.gz'))).toString()).toBe('third');
     });
 
     it('says NOT_FOUND for a missing key', async () => {
@@ -161,7 +156,7 @@ export function testStorage(
       await expectCode(storage.stat('broken.tar.gz'), 'NOT_FOUND');
       const keys = (await storage.list('')).map((o) => o.key);
       expect(keys).toEqual(['keep.tar.gz']);
-      expect((await readAll(await storage.get('keep.tar.gz'))).toString()).toBe('earlier archive');
+      expect((await buffer(await storage.get('keep.tar.gz'))).toString()).toBe('earlier archive');
     });
 
     it('leaves nothing under the name when the put is aborted', async () => {

@@ -1,3 +1,4 @@
+import { buffer } from 'node:stream/consumers';
 import {
   type ArchiveEntry,
   type LifeboatEmitter,
@@ -18,7 +19,7 @@ import {
 import { toPgLifeboatError } from '../errors.js';
 import type { ConnectionTarget } from '../options.js';
 import { POST_DATA, type PostgresSummary, PRE_DATA, type TableSummary } from '../summary.js';
-import { copyPart, partIndex, readAll, readChunks, runScript } from './load.js';
+import { copyPart, partIndex, readChunks, runScript } from './load.js';
 import {
   cleanDatabase,
   dropDatabase,
@@ -131,8 +132,8 @@ async function loadInOneTransaction(
     for await (const entry of entries) {
       throwIfAborted(settings.signal);
       if (entry.relativePath === PRE_DATA)
-        await runScript(client, (await readAll(entry.stream)).toString(), PRE_DATA);
-      else if (entry.relativePath === POST_DATA) post = (await readAll(entry.stream)).toString();
+        await runScript(client, (await buffer(entry.stream)).toString(), PRE_DATA);
+      else if (entry.relativePath === POST_DATA) post = (await buffer(entry.stream)).toString();
       else {
         const table = parts.get(entry.relativePath);
         if (table) progress.done(table, await copyPart(client, table, entry.stream), entry.size);
@@ -250,7 +251,7 @@ async function loadParallel(
       if (entry.relativePath === PRE_DATA) {
         // Batch by batch: the database is new (dropped on failure), and one transaction for
         // thousands of tables would run out of lock slots.
-        for (const batch of splitBatches((await readAll(entry.stream)).toString())) {
+        for (const batch of splitBatches((await buffer(entry.stream)).toString())) {
           await runScript(main, batch, PRE_DATA);
         }
         preDone = true;
@@ -258,7 +259,7 @@ async function loadParallel(
         pool.release(main);
         for (let i = 1; i < settings.parallel; i++) pool.release(await open());
       } else if (entry.relativePath === POST_DATA) {
-        post = (await readAll(entry.stream)).toString();
+        post = (await buffer(entry.stream)).toString();
         plan = splitPostData(post);
         for (const statement of plan.parallel) {
           for (const t of statement.tables) {

@@ -5,12 +5,6 @@ import { type PgClient, qualified, quoteIdent } from '../connection.js';
 import { toPgLifeboatError } from '../errors.js';
 import type { TableSummary } from '../summary.js';
 
-export async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
-
 /** Runs a SQL script (pre-data, post-data) as one simple query: statements run in order. */
 export async function runScript(client: PgClient, sql: string, what: string): Promise<void> {
   try {
