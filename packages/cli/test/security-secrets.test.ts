@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { ageCipher, generateAgeIdentity } from '@lifeboat/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -213,6 +214,15 @@ describe('no secret appears anywhere', () => {
       cipher.decrypt(createReadStream(join(env.BACKUP_DIR!, archive!))),
       (await fs.open(plain, 'w')).createWriteStream(),
     );
+    // Every archive index (the manifest beside each archive), decrypted the same way.
+    const indexDir = join(env.BACKUP_DIR!, '.lifeboat', 'index');
+    const indexes = await fs.readdir(indexDir);
+    expect(indexes.length).toBeGreaterThan(0);
+    for (const name of indexes) {
+      expect(name.endsWith('.json.age'), name).toBe(true);
+      const decrypted = await buffer(cipher.decrypt(createReadStream(join(indexDir, name))));
+      texts.push({ what: `index ${name}`, text: decrypted.toString('utf8') });
+    }
     const extracted = join(work, 'extracted');
     await fs.mkdir(extracted);
     execFileSync('tar', ['-xzf', plain, '-C', extracted]);
