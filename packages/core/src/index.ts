@@ -38,6 +38,7 @@ export type { Schedule } from './ops/schedule.js';
 export type { DayTrend, StatusReport } from './ops/status.js';
 export * from './redact.js';
 export * from './storage-memory.js';
+export { ByteQueue } from './streams/byte-queue.js';
 export * from './version.js';
 export {
   isRetryable,

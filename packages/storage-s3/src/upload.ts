@@ -9,7 +9,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { LifeboatError } from '@lifeboat/core';
+import { ByteQueue, LifeboatError } from '@lifeboat/core';
 import { isConditionalConflict, isPreconditionFailed } from './errors.js';
 import { MAX_PARTS, maxUploadBytes, partSize } from './parts.js';
 
@@ -87,14 +87,13 @@ export async function uploadObject(
     });
 
   const checksums = (await client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  const pending = new ByteQueue();
   let total = 0;
   let ended = false;
 
   /** Reads the body until `want` bytes are buffered or it ends. */
   const fill = async (want: number) => {
-    while (pendingBytes < want && !ended) {
+    while (pending.length < want && !ended) {
       const next = await nextChunk();
       if (next.done) {
         ended = true;
@@ -107,34 +106,9 @@ export async function uploadObject(
           : Buffer.isBuffer(value)
             ? value
             : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-      if (chunk.length === 0) continue;
       pending.push(chunk);
-      pendingBytes += chunk.length;
       total += chunk.length;
     }
-  };
-  /** Takes the first `n` buffered bytes as one buffer (no copy when one chunk holds them). */
-  const take = (n: number): Buffer => {
-    const first = pending[0];
-    if (first && first.length >= n) {
-      const part = first.subarray(0, n);
-      if (first.length === n) pending.shift();
-      else pending[0] = first.subarray(n);
-      pendingBytes -= n;
-      return part;
-    }
-    const part = Buffer.allocUnsafe(n);
-    let offset = 0;
-    while (offset < n) {
-      const chunk = pending[0]!;
-      const k = Math.min(chunk.length, n - offset);
-      chunk.copy(part, offset, 0, k);
-      offset += k;
-      if (k === chunk.length) pending.shift();
-      else pending[0] = chunk.subarray(k);
-    }
-    pendingBytes -= n;
-    return part;
   };
 
   let uploadId: string | undefined;
@@ -146,10 +120,9 @@ export async function uploadObject(
   try {
     const firstSize = partSize(1, target.partSizeBytes);
     await fill(firstSize + 1);
-    if (ended && pendingBytes <= firstSize) {
+    if (ended && pending.length <= firstSize) {
       // Small body: one request.
-      const data = pendingBytes > 0 ? take(pendingBytes) : Buffer.alloc(0);
-      pending = [];
+      const data = pending.take(pending.length);
       if (signal.aborted) throw signal.reason;
       await putSingle(target, data);
       return total;
@@ -176,7 +149,7 @@ export async function uploadObject(
       if (failure !== undefined) throw failure;
       const size = partSize(partNumber, target.partSizeBytes);
       await fill(size);
-      if (pendingBytes === 0) break;
+      if (pending.length === 0) break;
       if (partNumber > MAX_PARTS) {
         throw new LifeboatError(
           'STORAGE_FAILED',
@@ -184,7 +157,7 @@ export async function uploadObject(
           { hint: 'Raise partSizeBytes (the part size doubles every 2,000 parts from it).' },
         );
       }
-      const data = take(Math.min(size, pendingBytes));
+      const data = pending.take(size);
       const upload: Promise<void> = client
         .send(
           new UploadPartCommand({
@@ -256,7 +229,7 @@ export async function uploadObject(
     const first = failure ?? error;
     if (!stop.signal.aborted) stop.abort(first);
     await Promise.allSettled(inflight);
-    pending = [];
+    pending.drain();
     source.destroy();
     if (uploadId) await abortUpload(target, uploadId);
     throw first;

@@ -1,10 +1,21 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
 import { createGunzip, gunzip as gunzipCallback } from 'node:zlib';
+import { ByteQueue } from '../streams/byte-queue.js';
 import { HEADER_BYTES, indexedMemberSize } from './gzip-members.js';
 
 const gunzip = promisify(gunzipCallback);
 const MAX_MEMBER_BYTES = 64 * 1024 * 1024;
+
+/**
+ * One output buffer per member: the trailer's ISIZE says how big (a byte more, or zlib fills the
+ * buffer exactly and Node allocates a second one to find the end). A wrong ISIZE only costs
+ * more chunks; zlib still checks it.
+ */
+function outputChunkSize(member: Buffer): number {
+  const isize = member.readUInt32LE(member.length - 4);
+  return Math.min(Math.max(isize + 1, 64 * 1024), MAX_MEMBER_BYTES);
+}
 
 /**
  * Gunzip that inflates indexed members (written by createParallelGzip) several at a time on the
@@ -15,19 +26,9 @@ const MAX_MEMBER_BYTES = 64 * 1024 * 1024;
 export function createParallelGunzip(options: { concurrency?: number } = {}): Transform {
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const inFlight: Promise<Buffer>[] = [];
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  const pending = new ByteQueue();
   let fallback: Transform | undefined;
   let fallbackDone: Promise<void> | undefined;
-
-  const take = (n: number): Buffer => {
-    const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-    const head = all.subarray(0, n);
-    const rest = all.subarray(n);
-    pending = rest.length ? [rest] : [];
-    pendingBytes = rest.length;
-    return head;
-  };
 
   return new Transform({
     transform(chunk: Buffer, _enc, callback: TransformCallback) {
@@ -37,20 +38,18 @@ export function createParallelGunzip(options: { concurrency?: number } = {}): Tr
         return;
       }
       pending.push(chunk);
-      pendingBytes += chunk.length;
       const work = async () => {
-        while (!fallback && pendingBytes >= HEADER_BYTES) {
-          if (pending[0]!.length < HEADER_BYTES) pending = [Buffer.concat(pending, pendingBytes)];
-          const size = indexedMemberSize(pending[0]!);
+        while (!fallback && pending.length >= HEADER_BYTES) {
+          const size = indexedMemberSize(pending.peek(HEADER_BYTES));
           // Lifeboat's members hold about 1 MiB: a huge size is damage, not a reason to buffer.
           if (size === undefined || size > MAX_MEMBER_BYTES) {
             await drainInFlight(this);
             startFallback(this);
             return;
           }
-          if (pendingBytes < size) return;
-          const member = Buffer.from(take(size));
-          const p = gunzip(member, { chunkSize: 1024 * 1024 });
+          if (pending.length < size) return;
+          const member = pending.take(size);
+          const p = gunzip(member, { chunkSize: outputChunkSize(member) });
           p.catch(() => {});
           inFlight.push(p);
           while (inFlight.length >= concurrency) this.push(await inFlight.shift()!);
@@ -60,7 +59,7 @@ export function createParallelGunzip(options: { concurrency?: number } = {}): Tr
     },
     flush(callback: TransformCallback) {
       const work = async () => {
-        if (!fallback && pendingBytes > 0) {
+        if (!fallback && pending.length > 0) {
           // A member cut short, or a few bytes that are no member: let zlib say what it is.
           await drainInFlight(this);
           startFallback(this);
@@ -88,8 +87,6 @@ export function createParallelGunzip(options: { concurrency?: number } = {}): Tr
       f.on('error', reject);
     });
     fallbackDone.catch((error) => stream.destroy(error));
-    for (const b of pending) f.write(b);
-    pending = [];
-    pendingBytes = 0;
+    for (const b of pending.drain()) f.write(b);
   }
 }

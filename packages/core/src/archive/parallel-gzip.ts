@@ -1,6 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
 import { deflateRaw as deflateRawCallback, gzip as gzipCallback } from 'node:zlib';
+import { ByteQueue } from '../streams/byte-queue.js';
 import { crc32, indexedMember } from './gzip-members.js';
 
 const gzip = promisify(gzipCallback);
@@ -25,8 +26,7 @@ export function createParallelGzip(options: ParallelGzipOptions = {}): Transform
   const blockSize = options.blockSize ?? 1024 * 1024;
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const inFlight: Promise<Buffer>[] = [];
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  const pending = new ByteQueue();
   let anyOutput = false;
 
   // Output buffers as large as a block: one thread-pool round trip per member, not one per 16 KiB.
@@ -53,15 +53,9 @@ export function createParallelGzip(options: ParallelGzipOptions = {}): Transform
     readableHighWaterMark: blockSize,
     transform(chunk: Buffer, _enc, callback: TransformCallback) {
       pending.push(chunk);
-      pendingBytes += chunk.length;
       const work = async () => {
-        while (pendingBytes >= blockSize) {
-          const all = Buffer.concat(pending, pendingBytes);
-          const block = all.subarray(0, blockSize);
-          const rest = all.subarray(blockSize);
-          pending = rest.length ? [rest] : [];
-          pendingBytes = rest.length;
-          startBlock(block);
+        while (pending.length >= blockSize) {
+          startBlock(pending.take(blockSize));
           while (inFlight.length >= concurrency) {
             const out = await inFlight.shift()!;
             anyOutput = true;
@@ -73,10 +67,8 @@ export function createParallelGzip(options: ParallelGzipOptions = {}): Transform
     },
     flush(callback: TransformCallback) {
       const work = async () => {
-        if (pendingBytes > 0 || (!anyOutput && inFlight.length === 0)) {
-          startBlock(Buffer.concat(pending, pendingBytes));
-          pending = [];
-          pendingBytes = 0;
+        if (pending.length > 0 || (!anyOutput && inFlight.length === 0)) {
+          startBlock(pending.take(pending.length));
         }
         while (inFlight.length > 0) this.push(await inFlight.shift()!);
       };

@@ -111,9 +111,26 @@ export function renderPostData(catalog: Catalog): PostDataResult {
 
   // Keys and indexes depend on nothing but their own table: a restore may build them in
   // parallel. Each such statement follows a marker line; psql reads the markers as comments.
+  // A primary key or unique constraint added with ALTER TABLE holds an ACCESS EXCLUSIVE lock
+  // while its index builds, so no other index of the table could build meanwhile. Built as a
+  // unique index (SHARE lock, alongside the others) and attached afterwards, instantly.
+  const backingIndex = new Map(
+    catalog.indexes.filter((i) => i.backsConstraint).map((i) => [`${i.tableOid}/${i.name}`, i]),
+  );
+  const indexFirst = (c: (typeof emitted)[number]) =>
+    (c.type === 'p' || c.type === 'u') &&
+    tablesByOid.get(c.tableOid)?.kind === 'r' &&
+    !/\bDEFERRABLE\b/.test(c.def)
+      ? backingIndex.get(`${c.tableOid}/${c.name}`)
+      : undefined;
+  const attached = emitted.filter((c) => indexFirst(c));
+
   section('primary keys, unique and exclusion constraints');
   for (const c of emitted) {
-    if (c.type === 'p' || c.type === 'u' || c.type === 'x') addConstraint(c, true);
+    if (c.type !== 'p' && c.type !== 'u' && c.type !== 'x') continue;
+    const index = indexFirst(c);
+    if (index) out.push(`${mark(rel(c.tableOid))}${index.def};\n`);
+    else addConstraint(c, true);
   }
 
   section('indexes');
@@ -138,6 +155,14 @@ export function renderPostData(catalog: Catalog): PostDataResult {
   // Foreign keys need the keys above. Two may run at once when they share no table (each
   // locks both of its tables); the marker names the tables.
   section('foreign keys');
+  // First the keys built as indexes above become constraints (marked like foreign keys: a
+  // restore runs each once its table's indexes are built, before keys that point at it).
+  for (const c of attached) {
+    out.push(`${FK_MARK}${JSON.stringify([rel(c.tableOid)])}\n`);
+    out.push(
+      `ALTER TABLE ONLY ${rel(c.tableOid)} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${quoteIdent(c.name)};\n`,
+    );
+  }
   for (const c of emitted) {
     if (c.type !== 'f') continue;
     out.push(`${FK_MARK}${JSON.stringify([rel(c.tableOid), rel(c.refTableOid)])}\n`);
@@ -147,7 +172,7 @@ export function renderPostData(catalog: Catalog): PostDataResult {
 
   section('clustering');
   for (const i of indexes) {
-    if (!i.backsConstraint && i.clustered) {
+    if (i.clustered) {
       out.push(`ALTER TABLE ${rel(i.tableOid)} CLUSTER ON ${quoteIdent(i.name)};\n`);
     }
   }
