@@ -1,11 +1,18 @@
 import type { Readable } from 'node:stream';
-import { Decrypter, Encrypter, generateIdentity, identityToRecipient } from 'age-encryption';
 import { z } from 'zod';
 import type { ArchiveCipher } from '../cipher.js';
 import { parseOptions } from '../config.js';
 import { LifeboatError } from '../errors.js';
 import { redact, registerSecret } from '../redact.js';
+import { isAgeIdentity, isAgeRecipient } from './age-keys.js';
 import { throughWeb } from './web-streams.js';
+
+// Loaded on first use: most commands never encrypt, and the package takes a while to load.
+let agePackage: Promise<typeof import('age-encryption')> | undefined;
+const loadAge = () => {
+  agePackage ??= import('age-encryption');
+  return agePackage;
+};
 
 /**
  * Encryption of the whole archive stream with age (https://age-encryption.org, X25519
@@ -81,9 +88,10 @@ export function parseAgeIdentityFile(text: string, name = 'the identity file'): 
 
 /** A new X25519 key pair, as `age-keygen` makes: the identity is secret, the recipient public. */
 export async function generateAgeIdentity(): Promise<{ identity: string; recipient: string }> {
-  const identity = await generateIdentity();
+  const age = await loadAge();
+  const identity = await age.generateIdentity();
   registerSecret(identity);
-  return { identity, recipient: await identityToRecipient(identity) };
+  return { identity, recipient: await age.identityToRecipient(identity) };
 }
 
 /** Splits a list of recipients given as one setting (commas, spaces or new lines; `#` comments). */
@@ -146,9 +154,7 @@ export function ageCipher(input: AgeCipherOptions) {
   const identities = options.identities ?? [];
   for (const identity of identities) registerSecret(identity);
   for (const [index, recipient] of options.recipients.entries()) {
-    try {
-      new Encrypter().addRecipient(recipient);
-    } catch {
+    if (!isAgeRecipient(recipient)) {
       throw new LifeboatError(
         'CONFIG_INVALID',
         `Invalid age encryption options: recipient ${index + 1} ("${recipient}") is not ${RECIPIENT_HINT}`,
@@ -156,9 +162,7 @@ export function ageCipher(input: AgeCipherOptions) {
     }
   }
   for (const [index, identity] of identities.entries()) {
-    try {
-      new Decrypter().addIdentity(identity);
-    } catch {
+    if (!isAgeIdentity(identity)) {
       // Never quote an identity, even a broken one.
       throw new LifeboatError(
         'CONFIG_INVALID',
@@ -171,7 +175,9 @@ export function ageCipher(input: AgeCipherOptions) {
   let derived: Promise<string[]> | undefined;
   const recipients = (): Promise<string[]> => {
     if (explicit.length > 0) return Promise.resolve(explicit);
-    derived ??= Promise.all(identities.map((i) => identityToRecipient(i)));
+    derived ??= loadAge().then((age) =>
+      Promise.all(identities.map((i) => age.identityToRecipient(i))),
+    );
     return derived;
   };
 
@@ -186,7 +192,7 @@ export function ageCipher(input: AgeCipherOptions) {
       return throughWeb(
         plain,
         async (web) => {
-          const encrypter = new Encrypter();
+          const encrypter = new (await loadAge()).Encrypter();
           for (const r of await recipients()) encrypter.addRecipient(r);
           return encrypter.encrypt(web);
         },
@@ -217,7 +223,7 @@ export function ageCipher(input: AgeCipherOptions) {
       return throughWeb(
         encrypted,
         async (web) => {
-          const decrypter = new Decrypter();
+          const decrypter = new (await loadAge()).Decrypter();
           for (const identity of identities) decrypter.addIdentity(identity);
           return decrypter.decrypt(web);
         },
