@@ -117,12 +117,14 @@ export function renderPostData(catalog: Catalog): PostDataResult {
   const backingIndex = new Map(
     catalog.indexes.filter((i) => i.backsConstraint).map((i) => [`${i.tableOid}/${i.name}`, i]),
   );
-  const indexFirst = (c: (typeof emitted)[number]) =>
-    (c.type === 'p' || c.type === 'u') &&
-    tablesByOid.get(c.tableOid)?.kind === 'r' &&
-    !/\bDEFERRABLE\b/.test(c.def)
-      ? backingIndex.get(`${c.tableOid}/${c.name}`)
-      : undefined;
+  const indexFirst = (c: (typeof emitted)[number]) => {
+    if (c.type !== 'p' && c.type !== 'u') return undefined;
+    if (tablesByOid.get(c.tableOid)?.kind !== 'r') return undefined;
+    // Only a plain b-tree key can be attached (not deferrable, not temporal).
+    if (/\b(DEFERRABLE|WITHOUT OVERLAPS)\b/.test(c.def)) return undefined;
+    const index = backingIndex.get(`${c.tableOid}/${c.name}`);
+    return index && / USING btree \(/.test(index.def) ? index : undefined;
+  };
   const attached = emitted.filter((c) => indexFirst(c));
 
   section('primary keys, unique and exclusion constraints');
