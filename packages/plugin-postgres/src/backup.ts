@@ -95,7 +95,7 @@ export async function backupDatabase(
       const names = catalog.tables.slice(i, i + 500).map((t) => qualified(t.schema, t.name));
       if (names.length > 0) await main.query(`LOCK TABLE ${names.join(', ')} IN ACCESS SHARE MODE`);
     }
-    const post = renderPostData(catalog);
+    const post = renderPostData(catalog, { attachKeysFromBytes: settings.partBytes });
     const unsupported = [...catalog.unsupported, ...skipped, ...post.skipped];
     for (const u of unsupported) {
       ctx.warn('POSTGRES_UNSUPPORTED', `Not backed up: ${u.kind} ${u.name} (${u.reason})`, {

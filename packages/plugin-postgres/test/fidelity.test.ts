@@ -79,6 +79,13 @@ describe.each(servers)('fidelity on $name', (server) => {
       files.some((f) => f.startsWith('App%20Schema.Awkward%20%22Name%22%2Ewith%2Edots%2Fslash')),
     ).toBe(true);
     expect(files.filter((f) => f.startsWith('public.children')).length).toBeGreaterThan(1);
+    // A key of a table with other indexes to build is built as a unique index, then attached;
+    // a lone key of a small table is added in one statement.
+    const post = await readFile(join(dir, 'database', 'post-data.sql'), 'utf8');
+    expect(post).toContain('CREATE UNIQUE INDEX keyed_pk ON public.keyed USING btree (id)');
+    expect(post).toContain('ADD CONSTRAINT "keyed_pk" PRIMARY KEY USING INDEX "keyed_pk"');
+    expect(post).toContain('ADD CONSTRAINT "keyed a,b" UNIQUE USING INDEX "keyed a,b"');
+    expect(post).toMatch(/"public"\."cache" ADD CONSTRAINT "cache_pkey" PRIMARY KEY \(k\)/);
     const target = await createDatabase(server, 'fid_psql');
     psql(server, target, ['-v', 'ON_ERROR_STOP=1', '-f', 'database/restore.psql'], dir);
     const restored = await describeDatabase(server, target);

@@ -65,7 +65,10 @@ export interface PostDataResult {
  * once on loaded data), indexes, triggers, rules, policies, comments, sequence values and the
  * refresh of materialized views.
  */
-export function renderPostData(catalog: Catalog): PostDataResult {
+export function renderPostData(
+  catalog: Catalog,
+  options: { attachKeysFromBytes?: number } = {},
+): PostDataResult {
   const relations = new Map<number, { schema: string; name: string; kind: string }>();
   for (const t of catalog.tables) relations.set(t.oid, t);
   for (const v of catalog.views) relations.set(v.oid, v);
@@ -117,9 +120,22 @@ export function renderPostData(catalog: Catalog): PostDataResult {
   const backingIndex = new Map(
     catalog.indexes.filter((i) => i.backsConstraint).map((i) => [`${i.tableOid}/${i.name}`, i]),
   );
+  const indexes = catalog.indexes.filter(
+    (i) => !(i.isPartition && isAttachedPartition(i.tableOid)),
+  );
+  // Worth a second statement only where builds are long and more than one runs on the table.
+  const attachFrom = options.attachKeysFromBytes ?? 8 * 1024 * 1024;
+  const builds = new Map<number, number>();
+  for (const c of emitted)
+    if (c.type === 'p' || c.type === 'u' || c.type === 'x' || c.type === 'c')
+      builds.set(c.tableOid, (builds.get(c.tableOid) ?? 0) + 1);
+  for (const i of indexes)
+    if (!i.backsConstraint) builds.set(i.tableOid, (builds.get(i.tableOid) ?? 0) + 1);
   const indexFirst = (c: (typeof emitted)[number]) => {
     if (c.type !== 'p' && c.type !== 'u') return undefined;
-    if (tablesByOid.get(c.tableOid)?.kind !== 'r') return undefined;
+    const table = tablesByOid.get(c.tableOid);
+    if (table?.kind !== 'r' || table.sizeBytes < attachFrom) return undefined;
+    if ((builds.get(c.tableOid) ?? 0) < 2) return undefined;
     // Only a plain b-tree key can be attached (not deferrable, not temporal).
     if (/\b(DEFERRABLE|WITHOUT OVERLAPS)\b/.test(c.def)) return undefined;
     const index = backingIndex.get(`${c.tableOid}/${c.name}`);
@@ -136,9 +152,6 @@ export function renderPostData(catalog: Catalog): PostDataResult {
   }
 
   section('indexes');
-  const indexes = catalog.indexes.filter(
-    (i) => !(i.isPartition && isAttachedPartition(i.tableOid)),
-  );
   for (const i of indexes) {
     if (i.backsConstraint) continue;
     // An index on a partitioned table is printed "ON ONLY"; without ONLY it is built on every partition.
