@@ -152,9 +152,17 @@ export async function backupDatabase(
       }
       return table;
     };
+    // Ranges of one table go to one worker while other tables wait: the archive then holds
+    // several tables' parts side by side, and a restore loads different tables at once (two
+    // COPYs into one table contend for its extension lock on PostgreSQL 15).
+    const copying = new Set<TableObj>();
+    const nextJob = () => {
+      const free = queue.findIndex((j) => !copying.has(j.table));
+      return queue.splice(Math.max(0, free), 1)[0];
+    };
     await Promise.all(
       workers.map(async (client) => {
-        for (let job = queue.shift(); job; job = queue.shift()) {
+        for (let job = nextJob(); job; job = nextJob()) {
           throwIfAborted(signal);
           const batch = [job];
           // Small tables go several to a query: one round trip for many.
@@ -179,7 +187,12 @@ export async function backupDatabase(
             continue;
           }
           const table = stateOf(job);
-          await copyRange(ctx, client, job, table, settings.partBytes, state, totalBytes);
+          copying.add(job.table);
+          try {
+            await copyRange(ctx, client, job, table, settings.partBytes, state, totalBytes);
+          } finally {
+            copying.delete(job.table);
+          }
           if (--table.pendingRanges === 0) results.set(job.table, finishTable(ctx, table, catalog));
         }
       }),
@@ -254,9 +267,10 @@ const newTableState = (job: CopyJob): TableState => ({
 /**
  * The order tables are copied in is the order a restore loads them. Tables that foreign keys
  * point to go first, so keys can be validated while the big tables still load; then biggest
- * first. A table bigger than `splitBytes` is copied in ranges of heap pages by several workers
- * at once (TID range scans, PostgreSQL 14+): no single COPY is the long pole of a backup, and
- * a restore gets the biggest table's parts early and together.
+ * first. A table bigger than `splitBytes` is copied in ranges of heap pages (TID range scans,
+ * PostgreSQL 14+): a worker takes the next range of a table no other worker is copying, so
+ * while other tables remain the ranges interleave with them in the archive, and once only the
+ * big table is left all workers share it: no single COPY is the long pole of a backup.
  */
 export async function planCopyJobs(
   client: PgClient,
