@@ -152,14 +152,8 @@ export async function backupDatabase(
       }
       return table;
     };
-    // Ranges of one table go to one worker while other tables wait: the archive then holds
-    // several tables' parts side by side, and a restore loads different tables at once (two
-    // COPYs into one table contend for its extension lock on PostgreSQL 15).
     const copying = new Set<TableObj>();
-    const nextJob = () => {
-      const free = queue.findIndex((j) => !copying.has(j.table));
-      return queue.splice(Math.max(0, free), 1)[0];
-    };
+    const nextJob = () => takeNextJob(queue, copying);
     await Promise.all(
       workers.map(async (client) => {
         for (let job = nextJob(); job; job = nextJob()) {
@@ -232,6 +226,17 @@ export async function backupDatabase(
     internal.abort(new LifeboatError('ABORTED', 'backup finished'));
     await group.closeAll();
   }
+}
+
+/**
+ * Takes the first job whose table no worker is copying, else the first job. Ranges of one table
+ * then go to one worker while other tables wait, so the archive holds several tables' parts side
+ * by side and a restore loads different tables at once (two COPYs into one table contend for its
+ * extension lock on PostgreSQL 15).
+ */
+export function takeNextJob(queue: CopyJob[], copying: Set<TableObj>): CopyJob | undefined {
+  const free = queue.findIndex((j) => !copying.has(j.table));
+  return queue.splice(Math.max(0, free), 1)[0];
 }
 
 /** One COPY: a whole table, or a range of its heap pages (a big table is copied by several). */

@@ -1,8 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type CopyJob, planCopyJobs, takeNextJob } from '../src/backup.js';
+import type { TableObj } from '../src/catalog/model.js';
+import { readCatalog } from '../src/catalog/read.js';
 import { engineFor, extractArchive } from './support/engine.js';
 import {
+  adminClient,
   createDatabase,
   psql,
   servers,
@@ -64,12 +68,8 @@ describe.each(servers)('big tables copied in page ranges on $name', (server: Tes
     expect(big.ranges).toBeGreaterThan(1);
     expect(big.parts.length).toBeGreaterThanOrEqual(big.ranges!);
     expect(new Set(big.parts).size).toBe(big.parts.length);
-    // Small tables are one COPY, and the table a foreign key points to is copied first.
+    // Small tables are one COPY.
     expect(tables.find((t) => t.name === 'public.small')?.ranges).toBeUndefined();
-    const order = manifest.entries
-      .map((e: { path: string }) => e.path)
-      .filter((p: string) => p.startsWith('database/data/'));
-    expect(order[0]).toMatch(/Big/);
 
     const [source] = await sql<{ rows: number; digest: string }>(server, db, DIGEST);
     const target = uniqueName('split_restored');
@@ -89,5 +89,53 @@ describe.each(servers)('big tables copied in page ranges on $name', (server: Tes
     psql(server, plain, ['-v', 'ON_ERROR_STOP=1', '-f', 'database/restore.psql'], dir);
     const [viaPsql] = await sql<{ rows: number; digest: string }>(server, plain, DIGEST);
     expect(viaPsql).toEqual(source);
+  });
+
+  it('plans the table a foreign key points to first, cut into page ranges', async () => {
+    const client = adminClient(server, db);
+    await client.connect();
+    try {
+      const { catalog } = await readCatalog(client);
+      const data = catalog.tables.filter((t) => t.kind === 'r');
+      const jobs = await planCopyJobs(client, catalog, data, {
+        split: true,
+        splitBytes: 1024 * 1024,
+      });
+      expect(jobs[0]!.table.name).toBe('Big "Table".v2');
+      const ranges = jobs.filter((j) => j.table === jobs[0]!.table);
+      expect(ranges.length).toBeGreaterThan(1);
+      // Contiguous, from page 0, the last one open-ended.
+      expect(ranges[0]!.pages!.from).toBe(0);
+      for (let i = 1; i < ranges.length; i++)
+        expect(ranges[i]!.pages!.from).toBe(ranges[i - 1]!.pages!.to);
+      expect(ranges.at(-1)!.pages!.to).toBeUndefined();
+      expect(jobs.filter((j) => j.table.name === 'small')).toHaveLength(1);
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+describe('taking copy jobs', () => {
+  const table = (name: string) => ({ name }) as TableObj;
+  const [a, b, c] = [table('a'), table('b'), table('c')];
+  const job = (t: TableObj, i = 0): CopyJob => ({ table: t, ranges: 3, pages: { from: i } });
+
+  it('prefers a table no worker is copying, and takes a busy one only when nothing else is left', () => {
+    const queue = [job(a, 0), job(a, 1), job(b), job(a, 2), job(c)];
+    const copying = new Set<TableObj>();
+    const first = takeNextJob(queue, copying)!;
+    expect(first).toMatchObject({ table: a, pages: { from: 0 } });
+    copying.add(a);
+    expect(takeNextJob(queue, copying)!.table).toBe(b);
+    copying.add(b);
+    expect(takeNextJob(queue, copying)!.table).toBe(c);
+    copying.add(c);
+    // Every table is busy: the first job in order, a's next range.
+    expect(takeNextJob(queue, copying)).toMatchObject({ table: a, pages: { from: 1 } });
+    copying.delete(b);
+    copying.delete(c);
+    expect(takeNextJob(queue, copying)).toMatchObject({ table: a, pages: { from: 2 } });
+    expect(takeNextJob(queue, copying)).toBeUndefined();
   });
 });

@@ -45,7 +45,8 @@ const alreadyExists = (where: string) =>
  * single PutObject, larger ones in a multipart upload whose parts grow (see `partSize`), with
  * `queueSize` parts in flight. Nothing appears under the key until the last request (PutObject or
  * CompleteMultipartUpload) succeeds; on any failure or abort the multipart upload is aborted
- * before this rejects, so no part is left behind (where the service implements the abort).
+ * before this rejects, so no part is left behind (where the service implements the abort). When
+ * a part fails, the parts in flight finish first; the caller's abort cancels them at once.
  *
  * The final request is sent only once the whole body was read, and is not cancelled by the
  * signal: an abort that arrives during it loses the race and the put succeeds.
@@ -169,7 +170,10 @@ export async function uploadObject(
             ContentLength: data.length,
             ...(checksums ? { ChecksumAlgorithm: 'CRC32' as const } : {}),
           }),
-          { abortSignal: signal },
+          // Only the caller's abort cancels a part in flight. After another part failed, the
+          // parts in flight finish before the upload is aborted: a part still arriving while the
+          // upload is aborted may survive it (S3 says to abort again), and some servers fail.
+          target.signal ? { abortSignal: target.signal } : {},
         )
         .then((result) => {
           if (!result.ETag)
