@@ -321,6 +321,79 @@ describe('engine.prune', () => {
     await engine.close();
   });
 
+  it('forgets run records older than every kept archive and 90 days, never the newest 100', async () => {
+    const storage = memoryStorage();
+    await fill(storage, YEAR);
+    // Three runs a day for the year before NOW, and a record not named by Lifeboat.
+    for (let d = 0; d < 365; d++) {
+      for (const hour of [2, 10, 18]) {
+        await recordRun(storage, {
+          kind: 'verify',
+          ok: true,
+          startedAt: new Date(NOW.getTime() - d * DAY - hour * 3600_000).toISOString(),
+          durationMs: 1,
+        });
+      }
+    }
+    await storage.put('.lifeboat/history/imported.json', Buffer.from('{}'));
+    const engine = engineOn(storage, { days: 30 }, NOW);
+    const dry = await engine.prune({ dryRun: true });
+    expect(dry.historyDeleted).toBe(0);
+    const result = await engine.prune();
+    const left = (await storage.list('.lifeboat/history/')).map((o) => o.key);
+    const times = left
+      .map((k) => /(\d{8}T\d{6}Z)/.exec(k)?.[1])
+      .filter((t): t is string => Boolean(t))
+      .map((t) =>
+        Date.parse(
+          `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`,
+        ),
+      );
+    // Archives kept reach back 30 days, so the 90-day floor decides: nothing older is left
+    // (the year-old record of fill() included), everything younger is.
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(NOW.getTime() - 90 * DAY);
+    expect(times.filter((t) => t >= NOW.getTime() - 89 * DAY).length).toBe(89 * 3 + 1);
+    expect(result.historyDeleted).toBe(365 * 3 + 1 - (times.length - 1));
+    expect(left).toContain('.lifeboat/history/imported.json');
+    await engine.close();
+
+    // A policy that keeps an archive from 200 days ago keeps the history since then; and with
+    // only a few records, none goes, whatever their age.
+    const monthly = memoryStorage();
+    await fill(monthly, YEAR);
+    for (let d = 0; d < 365; d++) {
+      await recordRun(monthly, {
+        kind: 'verify',
+        ok: true,
+        startedAt: new Date(NOW.getTime() - d * DAY).toISOString(),
+        durationMs: 1,
+      });
+    }
+    const kept = createEngine({
+      sources: [fileSource({ 'a.txt': 'alpha' }).source],
+      storage: monthly,
+      retention: { keepMonthly: 7 },
+      now: () => NOW,
+    });
+    const plan = await kept.prune();
+    const oldest = plan.keep.map((k) => k.id).sort()[0]!;
+    const oldestAt = Date.parse(
+      `${oldest.slice(16, 20)}-${oldest.slice(20, 22)}-${oldest.slice(22, 24)}T00:00:00Z`,
+    );
+    const stamps = (await monthly.list('.lifeboat/history/')).map((o) => o.key).sort();
+    expect(stamps.length).toBeGreaterThan(100);
+    const first = /(\d{8})T/.exec(stamps[0]!)![1]!;
+    expect(
+      Date.parse(`${first.slice(0, 4)}-${first.slice(4, 6)}-${first.slice(6, 8)}T00:00:00Z`),
+    ).toBe(oldestAt);
+    await kept.close();
+    const few = memoryStorage();
+    await fill(few, YEAR);
+    const quiet = engineOn(few, { days: 30 }, NOW);
+    expect((await quiet.prune()).historyDeleted).toBe(0);
+    await quiet.close();
+  });
+
   it('--dry-run deletes nothing and lists what would go and why', async () => {
     const storage = memoryStorage();
     await fill(storage, YEAR);

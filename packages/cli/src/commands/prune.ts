@@ -20,6 +20,9 @@ export async function pruneCommand(
         ['KEPT', 'BECAUSE'],
         result.keep.map((k) => [k.id, k.reasons.join('; ')]),
       ),
+      ...(result.historyDeleted > 0
+        ? ['', `forgot ${result.historyDeleted} run record(s) older than every kept archive`]
+        : []),
     ].join('\n'),
   );
   return 0;

@@ -92,3 +92,29 @@ async function readRecord(storage: Storage, key: string): Promise<RunRecord | un
     return undefined;
   }
 }
+
+/** Records kept whatever their age: enough for `status` and for a look back after an incident. */
+export const HISTORY_KEEP_NEWEST = 100;
+/** Records younger than this many days are kept. */
+export const HISTORY_KEEP_DAYS = 90;
+
+/**
+ * Deletes run records older than `keepSince` (the oldest archive still kept, or
+ * HISTORY_KEEP_DAYS ago if that is earlier), never the newest HISTORY_KEEP_NEWEST: the history
+ * stays as long as the archives it describes, and stops growing. Only keys are listed; records
+ * whose key does not carry a time are left alone. Returns how many were deleted.
+ */
+export async function pruneHistory(storage: Storage, keepSince: Date, now: Date): Promise<number> {
+  const floor = new Date(now.getTime() - HISTORY_KEEP_DAYS * 86400_000);
+  const since = stamp((keepSince < floor ? keepSince : floor).toISOString());
+  const keys = (await storage.list(HISTORY_PREFIX))
+    .map((o) => o.key)
+    .filter((key) => key.endsWith('.json') && KEY.test(key.slice(HISTORY_PREFIX.length)))
+    .sort()
+    .reverse();
+  const old = keys
+    .slice(HISTORY_KEEP_NEWEST)
+    .filter((key) => KEY.exec(key.slice(HISTORY_PREFIX.length))![1]! < since);
+  for (const key of old) await storage.delete(key);
+  return old.length;
+}

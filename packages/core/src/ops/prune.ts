@@ -1,12 +1,14 @@
 import { deleteArchiveIndex } from '../engine/archive-index.js';
 import { listArchives } from '../engine/archives.js';
 import type { EngineContext } from '../engine/context.js';
-import { recordRun } from '../engine/history.js';
+import { pruneHistory, recordRun } from '../engine/history.js';
 import { planRetention, type RetentionPlan } from './retention.js';
 
 export interface PruneResult extends RetentionPlan {
   dryRun: boolean;
   deleted: string[];
+  /** Run records deleted from the history (older than every kept archive and 90 days). */
+  historyDeleted: number;
 }
 
 /** Applies the retention policy. The caller holds the lock. */
@@ -41,5 +43,16 @@ export async function prune(
       }).catch(() => {});
     }
   }
-  return { ...plan, dryRun: Boolean(options.dryRun), deleted };
+  let historyDeleted = 0;
+  if (!options.dryRun) {
+    const kept = new Set(plan.keep.map((k) => k.id));
+    const oldestKept = archives.filter((a) => kept.has(a.id)).at(-1);
+    // The history of what is gone goes too, once it is old; a failure here never fails a prune.
+    historyDeleted = await pruneHistory(
+      ctx.storage,
+      oldestKept ? new Date(oldestKept.createdAt) : ctx.now(),
+      ctx.now(),
+    ).catch(() => 0);
+  }
+  return { ...plan, dryRun: Boolean(options.dryRun), deleted, historyDeleted };
 }
