@@ -115,6 +115,8 @@ export async function pruneHistory(storage: Storage, keepSince: Date, now: Date)
   const old = keys
     .slice(HISTORY_KEEP_NEWEST)
     .filter((key) => KEY.exec(key.slice(HISTORY_PREFIX.length))![1]! < since);
-  for (const key of old) await storage.delete(key);
+  // A few at a time: the first prune of a long history may have thousands to delete.
+  for (let i = 0; i < old.length; i += 8)
+    await Promise.all(old.slice(i, i + 8).map((key) => storage.delete(key)));
   return old.length;
 }
