@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { promisify } from 'node:util';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -21,12 +22,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileSource } from './helpers.js';
 
 const run = promisify(execFile);
-
-const readAll = async (stream: Readable): Promise<Buffer> => {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-};
 
 const hasBinary = (name: string) => {
   try {
@@ -56,7 +51,7 @@ beforeAll(async () => {
 });
 
 const encryptBuffer = (data: Buffer, recipients = [recipient]) =>
-  readAll(ageCipher({ recipients }).encrypt(Readable.from([data])));
+  buffer(ageCipher({ recipients }).encrypt(Readable.from([data])));
 
 describe('ageCipher: options', () => {
   it('refuses a malformed recipient, naming it, and a malformed identity without quoting it', () => {
@@ -135,10 +130,10 @@ describe('ageCipher: streams', () => {
     const cipher = ageCipher({ recipients: [recipient], identities: [identity] });
     for (const size of [0, 1, 65535, 65536, 65537, 3 * 65536, 1_000_003]) {
       const data = randomBytes(size);
-      const encrypted = await readAll(cipher.encrypt(Readable.from(size ? [data] : [])));
+      const encrypted = await buffer(cipher.encrypt(Readable.from(size ? [data] : [])));
       expect(encrypted.subarray(0, 22).toString()).toBe('age-encryption.org/v1\n');
       if (size >= 64) expect(encrypted.includes(data.subarray(0, 64))).toBe(false);
-      const decrypted = await readAll(cipher.decrypt(Readable.from([encrypted])));
+      const decrypted = await buffer(cipher.decrypt(Readable.from([encrypted])));
       expect(decrypted.equals(data), `size ${size}`).toBe(true);
     }
   });
@@ -147,17 +142,17 @@ describe('ageCipher: streams', () => {
     const data = randomBytes(100_000);
     const encrypted = await encryptBuffer(data, [otherRecipient, recipient]);
     const onlyOther = ageCipher({ recipients: [recipient], identities: [otherIdentity] });
-    expect((await readAll(onlyOther.decrypt(Readable.from([encrypted])))).equals(data)).toBe(true);
+    expect((await buffer(onlyOther.decrypt(Readable.from([encrypted])))).equals(data)).toBe(true);
     const both = ageCipher({ recipients: [recipient], identities: [identity, otherIdentity] });
-    expect((await readAll(both.decrypt(Readable.from([encrypted])))).equals(data)).toBe(true);
+    expect((await buffer(both.decrypt(Readable.from([encrypted])))).equals(data)).toBe(true);
   });
 
   it('encrypts to the identity’s own public key when no recipient is given', async () => {
     const cipher = ageCipher({ identities: [identity] });
     const data = randomBytes(5000);
-    const encrypted = await readAll(cipher.encrypt(Readable.from([data])));
+    const encrypted = await buffer(cipher.encrypt(Readable.from([data])));
     const check = ageCipher({ recipients: [otherRecipient], identities: [identity] });
-    expect((await readAll(check.decrypt(Readable.from([encrypted])))).equals(data)).toBe(true);
+    expect((await buffer(check.decrypt(Readable.from([encrypted])))).equals(data)).toBe(true);
   });
 
   it('pulls from its input only as fast as its output is read (bounded memory)', async () => {
@@ -239,7 +234,7 @@ describe('ageCipher: streams', () => {
         this.push(randomBytes(100_000));
       },
     });
-    const error = await readAll(ageCipher({ recipients: [recipient] }).encrypt(input)).then(
+    const error = await buffer(ageCipher({ recipients: [recipient] }).encrypt(input)).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -271,7 +266,7 @@ describe('ageCipher: failures', () => {
 
   it('says DECRYPTION_FAILED for a wrong identity, without key material', async () => {
     const cipher = ageCipher({ recipients: [otherRecipient], identities: [otherIdentity] });
-    const error = await rejectionOf(readAll(cipher.decrypt(Readable.from([encrypted]))));
+    const error = await rejectionOf(buffer(cipher.decrypt(Readable.from([encrypted]))));
     expect(error.code).toBe('DECRYPTION_FAILED');
     expect(error.message).toMatch(/encrypted to other recipients/);
     const text = `${error.message} ${error.hint} ${JSON.stringify(error)}`;
@@ -304,16 +299,16 @@ describe('ageCipher: failures', () => {
     const header = Buffer.from(encrypted);
     const macLine = header.indexOf('\n---') + 5;
     header[macLine + 3] = header[macLine + 3] === 0x41 ? 0x42 : 0x41;
-    expect((await rejectionOf(readAll(cipher.decrypt(Readable.from([header]))))).code).toBe(
+    expect((await rejectionOf(buffer(cipher.decrypt(Readable.from([header]))))).code).toBe(
       'DECRYPTION_FAILED',
     );
 
     const truncated = encrypted.subarray(0, encrypted.length - 65_552);
-    const cut = await rejectionOf(readAll(cipher.decrypt(Readable.from([truncated]))));
+    const cut = await rejectionOf(buffer(cipher.decrypt(Readable.from([truncated]))));
     expect(cut.code).toBe('DECRYPTION_FAILED');
 
     const plaintext = Buffer.from('DATABASE_URL=postgres://app:s3cr3t-pw@db/app\nmore lines\n');
-    const notAge = await rejectionOf(readAll(cipher.decrypt(Readable.from([plaintext]))));
+    const notAge = await rejectionOf(buffer(cipher.decrypt(Readable.from([plaintext]))));
     expect(notAge.code).toBe('DECRYPTION_FAILED');
     expect(notAge.message).toMatch(/not a binary age file/);
     expect(`${notAge.message} ${String(notAge.cause)}`).not.toContain('s3cr3t-pw');
@@ -363,9 +358,9 @@ describe.skipIf(!ageCli)('ageCipher: interoperability with the age command-line 
     const data = randomBytes(777_777);
     const encrypted = await pipeThrough('age', ['-r', cliRecipient, '-r', recipient], data);
     const ours = ageCipher({ recipients: [cliRecipient], identities: [cliIdentity] });
-    expect((await readAll(ours.decrypt(Readable.from([encrypted])))).equals(data)).toBe(true);
+    expect((await buffer(ours.decrypt(Readable.from([encrypted])))).equals(data)).toBe(true);
     const byOtherKey = ageCipher({ recipients: [recipient], identities: [identity] });
-    expect((await readAll(byOtherKey.decrypt(Readable.from([encrypted])))).equals(data)).toBe(true);
+    expect((await buffer(byOtherKey.decrypt(Readable.from([encrypted])))).equals(data)).toBe(true);
   });
 
   it('writes an engine archive that `age -d … | tar -xz` extracts, and restores one that `age -r` encrypted', async () => {
@@ -379,7 +374,7 @@ describe.skipIf(!ageCli)('ageCipher: interoperability with the age command-line 
     });
     const result = await engine.backup();
     expect(result.file).toMatch(/\.tar\.gz\.age$/);
-    const stored = await readAll(await storage.get(result.file));
+    const stored = await buffer(await storage.get(result.file));
     const archivePath = join(dir, result.file);
     await writeFile(archivePath, stored);
     const out = join(dir, 'extracted');
@@ -403,7 +398,7 @@ describe.skipIf(!ageCli)('ageCipher: interoperability with the age command-line 
       storage: plainStorage,
     });
     const plain = await plainEngine.backup();
-    const plainBytes = await readAll(await plainStorage.get(plain.file));
+    const plainBytes = await buffer(await plainStorage.get(plain.file));
     const byCli = await pipeThrough('age', ['-r', cliRecipient], plainBytes);
     const target = memoryStorage();
     await target.put(`${plain.id}.tar.gz.age`, byCli);
@@ -430,7 +425,7 @@ describe('ageCipher in the engine (memory storage)', () => {
     const result = await engine.backup();
     expect(result.encrypted).toBe(true);
     expect(result.file).toBe(`${result.id}.tar.gz.age`);
-    const stored = await readAll(await storage.get(result.file));
+    const stored = await buffer(await storage.get(result.file));
     expect(stored.subarray(0, 21).toString()).toBe('age-encryption.org/v1');
     expect(stored.includes(Buffer.from('DB_PASSWORD'))).toBe(false);
     const listed = await engine.list();
@@ -491,7 +486,7 @@ describe('ageCipher in the engine (memory storage)', () => {
     const big = { ...files, 'big.bin': randomBytes(400_000) };
     const writer = createEngine({ sources: [fileSource(big).source], storage, cipher });
     const { id, file } = await writer.backup();
-    const stored = await readAll(await storage.get(file));
+    const stored = await buffer(await storage.get(file));
     stored[Math.floor(stored.length / 2)]! ^= 0x10;
     await storage.put(file, stored, { overwrite: true });
 

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
-import { isLifeboatError, LifeboatError } from '@lifeboat/core';
+import { isLifeboatError } from '@lifeboat/core';
+import { rejectionOf } from '@lifeboat/core/testing';
 import { smtpNotifier } from '@lifeboat/notifier-smtp';
 import type { SMTPServerAuthentication } from 'smtp-server';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -33,16 +34,6 @@ const started = async <T extends { close(): Promise<void> }>(server: Promise<T>)
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
-
-/** The rejection of `promise`, which must be a LifeboatError. */
-async function failure(promise: Promise<unknown>): Promise<LifeboatError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(LifeboatError);
-  return error as LifeboatError;
-}
 
 describe('authentication', () => {
   const authServer = (methods: string[]) =>
@@ -79,7 +70,7 @@ describe('authentication', () => {
         pass: WRONG,
         retries: 3,
       });
-      const error = await failure(notifier.notify(testEvent));
+      const error = await rejectionOf(notifier.notify(testEvent));
       expect(error.code).toBe('NOTIFY_FAILED');
       expect(error.retryable).toBe(false);
       expect(error.message).toContain(`127.0.0.1:${server.port}`);
@@ -117,7 +108,7 @@ describe('authentication', () => {
       }),
     );
     const notifier = smtpNotifier({ ...base, port: server.port, user: 'alice', pass: WRONG });
-    const error = await failure(notifier.notify(testEvent));
+    const error = await rejectionOf(notifier.notify(testEvent));
     expect(error.message).toContain('535 Password *** is wrong');
     for (const view of [error.message, JSON.stringify(error), inspect(error, { depth: 5 })]) {
       expect(view).not.toContain(WRONG);
@@ -129,7 +120,7 @@ describe('authentication', () => {
   it('is refused without credentials when the server requires them', async () => {
     const server = await authServer(['PLAIN']);
     const notifier = smtpNotifier({ ...base, port: server.port });
-    const error = await failure(notifier.notify(testEvent));
+    const error = await rejectionOf(notifier.notify(testEvent));
     expect(error.code).toBe('NOTIFY_FAILED');
     expect(error.message).toMatch(/530|Authentication Required/i);
     expect(server.received).toHaveLength(0);
@@ -185,7 +176,7 @@ describe('TLS', () => {
   it('refuses an untrusted certificate by default, without retrying', async () => {
     const server = await started(startSmtpServer({ key: tls.key, cert: tls.cert }));
     const notifier = smtpNotifier({ ...base, port: server.port, retries: 3 });
-    const error = await failure(notifier.notify(testEvent));
+    const error = await rejectionOf(notifier.notify(testEvent));
     expect(error.code).toBe('NOTIFY_FAILED');
     expect(error.retryable).toBe(false);
     expect(error.message).toMatch(/certificate/i);
@@ -197,7 +188,7 @@ describe('TLS', () => {
   it('fails with requireTLS when the server offers no STARTTLS', async () => {
     const server = await started(startSmtpServer());
     const notifier = smtpNotifier({ ...base, port: server.port, requireTLS: true });
-    const error = await failure(notifier.notify(testEvent));
+    const error = await rejectionOf(notifier.notify(testEvent));
     expect(error.code).toBe('NOTIFY_FAILED');
     expect(error.message).toMatch(/STARTTLS/);
     expect(server.received).toHaveLength(0);
@@ -224,7 +215,7 @@ describe('rejections and retries', () => {
       startSmtpServer({}, { rcpt: (address) => smtpError(550, `No such user ${address}`) }),
     );
     const notifier = smtpNotifier({ ...base, port: server.port, retries: 3 });
-    const error = await failure(notifier.notify(testEvent));
+    const error = await rejectionOf(notifier.notify(testEvent));
     expect(error.code).toBe('NOTIFY_FAILED');
     expect(error.retryable).toBe(false);
     expect(error.message).toContain(`127.0.0.1:${server.port}`);
@@ -239,7 +230,7 @@ describe('rejections and retries', () => {
       startSmtpServer({}, { data: () => smtpError(552, 'Message too big for policy') }),
     );
     const notifier = smtpNotifier({ ...base, port: server.port, retries: 3 });
-    const error = await failure(notifier.notify(testEvent));
+    const error = await rejectionOf(notifier.notify(testEvent));
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('552 Message too big for policy');
     expect(error.hint).toContain('attachArchive');
@@ -271,7 +262,7 @@ describe('rejections and retries', () => {
   it('gives up after `retries` attempts of temporary errors, as retryable', async () => {
     const server = await started(startSmtpServer({}, { data: () => smtpError(451, 'Greylisted') }));
     const notifier = smtpNotifier({ ...base, port: server.port, retries: 4 });
-    const error = await failure(notifier.notify(testEvent));
+    const error = await rejectionOf(notifier.notify(testEvent));
     expect(error.code).toBe('NOTIFY_FAILED');
     expect(error.retryable).toBe(true);
     expect(error.message).toContain('451 Greylisted');
@@ -293,7 +284,7 @@ describe('rejections and retries', () => {
       port: server.port,
       to: ['ops@example.com', 'gone@example.com'],
     });
-    const error = await failure(notifier.notify(testEvent));
+    const error = await rejectionOf(notifier.notify(testEvent));
     expect(error.code).toBe('NOTIFY_FAILED');
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('gone@example.com');
@@ -307,7 +298,7 @@ describe('a server that is down', () => {
     const port = await freePort();
     const notifier = smtpNotifier({ ...base, port, retries: 3, retryDelayMs: 20 });
     const began = Date.now();
-    const error = await failure(notifier.notify(testEvent));
+    const error = await rejectionOf(notifier.notify(testEvent));
     const elapsed = Date.now() - began;
     expect(error.code).toBe('NOTIFY_FAILED');
     expect(error.retryable).toBe(true);
@@ -323,7 +314,7 @@ describe('a server that is down', () => {
   it('retries a server that hangs up, counting every connection', async () => {
     const dropping = await started(startDroppingServer());
     const notifier = smtpNotifier({ ...base, port: dropping.port, retries: 3 });
-    const error = await failure(notifier.notify(testEvent));
+    const error = await rejectionOf(notifier.notify(testEvent));
     expect(error.retryable).toBe(true);
     expect(dropping.connections()).toBe(3);
   });
@@ -332,7 +323,7 @@ describe('a server that is down', () => {
     const silent = await started(startSilentServer());
     const notifier = smtpNotifier({ ...base, port: silent.port, retries: 2, timeoutMs: 150 });
     const began = Date.now();
-    const error = await failure(notifier.notify(testEvent));
+    const error = await rejectionOf(notifier.notify(testEvent));
     expect(error.code).toBe('NOTIFY_FAILED');
     expect(error.retryable).toBe(true);
     expect(error.message).toContain('timed out after 150 ms');
@@ -354,7 +345,7 @@ describe('abort', () => {
   it('sends nothing when the signal is already aborted', async () => {
     const server = await started(startSmtpServer());
     const notifier = smtpNotifier({ ...base, port: server.port });
-    const error = await failure(notifier.notify(testEvent, { signal: AbortSignal.abort() }));
+    const error = await rejectionOf(notifier.notify(testEvent, { signal: AbortSignal.abort() }));
     expect(isLifeboatError(error, 'ABORTED')).toBe(true);
     expect(server.counts.connections).toBe(0);
   });
@@ -365,7 +356,7 @@ describe('abort', () => {
     const controller = new AbortController();
     const began = Date.now();
     setTimeout(() => controller.abort(new Error('shutting down')), 100);
-    const error = await failure(notifier.notify(testEvent, { signal: controller.signal }));
+    const error = await rejectionOf(notifier.notify(testEvent, { signal: controller.signal }));
     expect(error.code).toBe('ABORTED');
     expect(Date.now() - began).toBeLessThan(5000);
   });

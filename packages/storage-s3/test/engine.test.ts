@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import {
   ageCipher,
   createEngine,
@@ -11,12 +12,6 @@ import { rejectionOf } from '@lifeboat/core/testing';
 import { s3Storage } from '@lifeboat/storage-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_KEY, SECRET_KEY, startS3, type TestS3 } from './helpers/s3-server.js';
-
-const readAll = async (stream: Readable): Promise<Buffer> => {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-};
 
 /** A tiny source: emits the given files under `config/`, and records what a restore hands it. */
 function filesSource(files: Record<string, Buffer>, options: { failAfter?: number } = {}) {
@@ -44,7 +39,7 @@ function filesSource(files: Record<string, Buffer>, options: { failAfter?: numbe
     },
     async restore(ctx) {
       for await (const entry of ctx.entries)
-        restored[entry.relativePath] = await readAll(entry.stream);
+        restored[entry.relativePath] = await buffer(entry.stream);
       return { restored: Object.keys(restored).length };
     },
   } satisfies Source;
@@ -126,7 +121,7 @@ describe('engine round trips through S3 (s3rver)', () => {
     expect(result.file).toMatch(/^critical_backup_\d{8}_\d{6}\.tar\.gz\.age$/);
     const storage = storageAt(prefix);
     await storage.connect();
-    const stored = await readAll(await storage.get(result.file));
+    const stored = await buffer(await storage.get(result.file));
     expect(stored.subarray(0, 22).toString()).toBe('age-encryption.org/v1\n');
     expect(stored.includes(files['.env.production'].subarray(0, 20))).toBe(false);
     expect((await engine.list()).map((a) => [a.file, a.encrypted])).toEqual([[result.file, true]]);
@@ -184,7 +179,7 @@ describe('engine round trips through S3 (s3rver)', () => {
     const { id, file } = await writer.backup();
     const storage = storageAt(prefix);
     await storage.connect();
-    const stored = await readAll(await storage.get(file));
+    const stored = await buffer(await storage.get(file));
     stored[stored.length - 1000]! ^= 0x01;
     await storage.put(file, stored, { overwrite: true });
 

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import {
@@ -39,12 +40,6 @@ afterAll(async () => {
 afterEach(() => {
   s3.fault = undefined;
 });
-
-const readAll = async (stream: Readable): Promise<Buffer> => {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-};
 
 /** Nothing in an error may show the secret: message, hint, JSON, or the string of its cause. */
 const expectNoSecret = (error: LifeboatError, secret = SECRET_KEY) => {
@@ -246,7 +241,7 @@ describe('s3 storage: server errors', () => {
     expect(injected).toBeGreaterThanOrEqual(5); // 4 parts and the completion, each failed once
     expect(stored.bytes).toBe(17 * MiB);
     s3.fault = undefined;
-    const hash = createHash('sha256').update(await readAll(await storage.get('retried.tar.gz')));
+    const hash = createHash('sha256').update(await buffer(await storage.get('retried.tar.gz')));
     expect(hash.digest('hex')).toBe(source.sha256());
     await storage.close();
   });

@@ -11,9 +11,9 @@ import { META_PREFIX } from './history.js';
  * Beside every archive the backup keeps a small index: the archive's sha256 and byte count as
  * stored, and its manifest (encrypted like the archive). A restore that finds the stored bytes
  * unchanged trusts that manifest and reads the archive once instead of twice: checking a raw
- * hash costs a fraction of inflating and hashing every entry. Entries are still checked
- * against the manifest while they stream, and anything missing or odd falls back to the full
- * check before anything is written.
+ * hash costs a fraction of inflating and hashing every entry (entries are then not hashed
+ * again: gzip's CRCs still hold, and an entry the manifest does not list is still refused).
+ * Anything missing or odd falls back to the full check before anything is written.
  */
 export const INDEX_PREFIX = `${META_PREFIX}index/`;
 

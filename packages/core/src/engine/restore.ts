@@ -22,7 +22,8 @@ export interface RestoreResult {
  * Restores an archive. The archive is checked first, so a damaged or hostile archive is refused
  * before anything is written: by its stored sha256 when its index is intact (one cheap pass over
  * the raw bytes), else by reading and hashing every entry. Then each section goes to the source
- * that wrote it, every entry checked against the manifest again as it streams.
+ * that wrote it, every entry checked against the manifest again as it streams (by name only
+ * when the stored sha256 matched).
  */
 export async function runRestore(
   ctx: EngineContext,

@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Storage } from '../contracts.js';
-import { LifeboatError } from '../errors.js';
+import type { LifeboatError } from '../errors.js';
+import { rejectionOf } from './rejection.js';
 
 export interface StorageHarness {
   storage: Storage;
@@ -45,13 +46,9 @@ export function randomStream(
 }
 
 const expectCode = async (promise: Promise<unknown>, code: string) => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, `expected a LifeboatError ${code}`).toBeInstanceOf(LifeboatError);
-  expect((error as LifeboatError).code).toBe(code);
-  return error as LifeboatError;
+  const error = await rejectionOf(promise);
+  expect(error.code).toBe(code);
+  return error;
 };
 
 /**
