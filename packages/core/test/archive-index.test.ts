@@ -1,3 +1,4 @@
+import { copyFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +71,31 @@ describe('archive index: one read of the archive on restore', () => {
     await rejectionOf(engine.restore(result.id));
     expect(checks).toEqual([]);
     expect(Object.keys(restored)).toEqual([]);
+  });
+
+  it('an archive replaced between its check and its read is refused: the bytes read are checked too', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lifeboat-index-'));
+    try {
+      const { engine, restored, checks } = setup(localStorage({ dir }));
+      const first = await engine.backup();
+      // Another valid archive of the same files, different content, in the same folder.
+      const { source } = fileSource({ ...FILES, 'a.txt': 'y'.repeat(5000) });
+      const other = createEngine({ sources: [source], storage: localStorage({ dir }) });
+      const second = await other.backup();
+      // Right after the index check passes, the archive file is swapped for the other one.
+      engine.events.on('restore:checked', () =>
+        copyFileSync(join(dir, second.file), join(dir, first.file)),
+      );
+      const error = await rejectionOf(engine.restore(first.id));
+      expect(error.code).toBe('ARCHIVE_CORRUPT');
+      expect(error.message).toContain('changed while it was being restored');
+      expect(checks.map((c) => c.method)).toEqual(['index']);
+      // The swapped content was read, and refused before the restore could finish.
+      expect(restored['a.txt']?.toString()).not.toBe(FILES['a.txt']);
+      await other.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('a damaged index is ignored: the restore checks the whole archive and succeeds', async () => {

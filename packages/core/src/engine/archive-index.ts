@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { parseManifest } from '../archive/verify.js';
 import type { Manifest } from '../manifest.js';
-import type { ArchiveInfo } from './archives.js';
+import type { ArchiveInfo, StoredDigest } from './archives.js';
 import type { EngineContext } from './context.js';
 import { META_PREFIX } from './history.js';
 
@@ -56,6 +56,12 @@ export async function deleteArchiveIndex(ctx: EngineContext, archive: ArchiveInf
   await ctx.storage.delete(indexKey(ctx, archive.file, archive.encrypted));
 }
 
+/** What an intact index vouches for: the manifest, and the stored bytes it was checked against. */
+export interface IndexedArchive {
+  manifest: Manifest;
+  stored: StoredDigest;
+}
+
 /**
  * The archive's manifest, when its index is intact and the stored bytes are exactly those the
  * index describes; otherwise undefined (and the caller reads the whole archive to check it).
@@ -64,7 +70,7 @@ export async function indexedManifest(
   ctx: EngineContext,
   archive: ArchiveInfo,
   signal?: AbortSignal,
-): Promise<Manifest | undefined> {
+): Promise<IndexedArchive | undefined> {
   let record: IndexRecord;
   try {
     const raw = await ctx.storage.get(
@@ -106,5 +112,5 @@ export async function indexedManifest(
     return undefined;
   }
   if (bytes !== record.bytes || hash.digest('hex') !== record.sha256) return undefined;
-  return manifest;
+  return { manifest, stored: { sha256: record.sha256, bytes: record.bytes } };
 }

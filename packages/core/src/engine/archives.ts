@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import { normalizeArchiveId, parseArchiveName } from '../archive/naming.js';
 import { LifeboatError } from '../errors.js';
 import type { EngineContext } from './context.js';
@@ -61,8 +62,11 @@ export async function openArchive(
   ctx: EngineContext,
   archive: ArchiveInfo,
   signal?: AbortSignal,
+  /** The stored bytes were checked against this before: the bytes read now must match it too. */
+  expected?: StoredDigest,
 ): Promise<Readable> {
-  const raw = await ctx.storage.get(archive.file, signal ? { signal } : {});
+  const stored = await ctx.storage.get(archive.file, signal ? { signal } : {});
+  const raw = expected ? matching(stored, expected, archive.file) : stored;
   if (!archive.encrypted) return raw;
   if (!ctx.cipher) {
     raw.destroy();
@@ -72,4 +76,37 @@ export async function openArchive(
     );
   }
   return ctx.cipher.decrypt(raw);
+}
+
+/** The sha256 and size of an archive as stored. */
+export interface StoredDigest {
+  sha256: string;
+  bytes: number;
+}
+
+/**
+ * Passes the stored bytes through and fails at their end if they are not the ones checked
+ * before (the file was replaced in between): whoever reads it sees the failure before it ends.
+ */
+function matching(stored: Readable, expected: StoredDigest, file: string): Readable {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const check = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      callback(null, chunk);
+    },
+    flush(callback) {
+      if (bytes === expected.bytes && hash.digest('hex') === expected.sha256) callback();
+      else
+        callback(
+          new LifeboatError(
+            'ARCHIVE_CORRUPT',
+            `${file} changed while it was being restored: its bytes no longer match the sha256 checked before`,
+          ),
+        );
+    },
+  });
+  return pipeline(stored, check, () => {});
 }

@@ -35,8 +35,9 @@ export async function runRestore(
   const { signal, only, ...sourceOptions } = options;
   try {
     const checkBegan = performance.now();
-    let manifest = await indexedManifest(ctx, archive, signal);
-    const method = manifest ? 'index' : 'full';
+    const indexed = await indexedManifest(ctx, archive, signal);
+    const method = indexed ? 'index' : 'full';
+    let manifest = indexed?.manifest;
     if (!manifest) {
       const check = await quickCheck(ctx, archive, signal);
       throwFirstProblem(check.problems, archive.id);
@@ -91,9 +92,9 @@ export async function runRestore(
       });
     }
     ctx.events.emit('restore:started', { id: archive.id, sections: [...handlers.keys()] });
-    await dispatchSections(await openArchive(ctx, archive, signal), manifest, handlers, signal, {
-      trusted: method === 'index',
-    });
+    // Trusted by its stored sha256: entries are not hashed again, the bytes read are.
+    const input = await openArchive(ctx, archive, signal, indexed?.stored);
+    await dispatchSections(input, manifest, handlers, signal, { trusted: Boolean(indexed) });
     const durationMs = Math.round(performance.now() - began);
     ctx.events.emit('restore:succeeded', { id: archive.id, durationMs });
     return { id: archive.id, durationMs, sections };
