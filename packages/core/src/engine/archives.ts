@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { pipeline, type Readable, Transform } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { normalizeArchiveId, parseArchiveName } from '../archive/naming.js';
 import { LifeboatError } from '../errors.js';
+import { digestTap, type StreamDigest } from '../streams/digest-tap.js';
 import type { EngineContext } from './context.js';
 
 export interface ArchiveInfo {
@@ -79,34 +79,20 @@ export async function openArchive(
 }
 
 /** The sha256 and size of an archive as stored. */
-export interface StoredDigest {
-  sha256: string;
-  bytes: number;
-}
+export type StoredDigest = StreamDigest;
 
 /**
  * Passes the stored bytes through and fails at their end if they are not the ones checked
  * before (the file was replaced in between): whoever reads it sees the failure before it ends.
  */
 function matching(stored: Readable, expected: StoredDigest, file: string): Readable {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const check = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      callback(null, chunk);
-    },
-    flush(callback) {
-      if (bytes === expected.bytes && hash.digest('hex') === expected.sha256) callback();
-      else
-        callback(
-          new LifeboatError(
-            'ARCHIVE_CORRUPT',
-            `${file} changed while it was being restored: its bytes no longer match the sha256 checked before`,
-          ),
-        );
-    },
-  });
-  return pipeline(stored, check, () => {});
+  const { stream } = digestTap((read) =>
+    read.bytes === expected.bytes && read.sha256 === expected.sha256
+      ? undefined
+      : new LifeboatError(
+          'ARCHIVE_CORRUPT',
+          `${file} changed while it was being restored: its bytes no longer match the sha256 checked before`,
+        ),
+  );
+  return pipeline(stored, stream, () => {});
 }

@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
 import { renderBackupInfo } from '../archive/backup-info.js';
 import { ARCHIVE_EXTENSION, uniqueArchiveId } from '../archive/naming.js';
 import { createArchiveWriter } from '../archive/writer.js';
 import type { BackupResult, EntryRecord, Source } from '../contracts.js';
 import { LifeboatError, throwIfAborted, toLifeboatError } from '../errors.js';
 import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, type Manifest } from '../manifest.js';
+import { digestTap } from '../streams/digest-tap.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { writeArchiveIndex } from './archive-index.js';
 import { listArchives } from './archives.js';
@@ -53,15 +52,7 @@ export async function createBackup(
       compressionConcurrency: ctx.config.compressionConcurrency,
       signal,
     });
-    const hash = createHash('sha256');
-    let storedBytes = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _e, cb) {
-        hash.update(chunk);
-        storedBytes += chunk.length;
-        cb(null, chunk);
-      },
-    });
+    const { stream: tap, digest } = digestTap();
     const encrypted = ctx.cipher ? ctx.cipher.encrypt(writer.output) : writer.output;
     encrypted.on('error', (e) => tap.destroy(e));
     // The storage may not listen yet when a source fails first: the error is put's to report.
@@ -142,8 +133,8 @@ export async function createBackup(
       throw failure;
     }
     const stored = await put;
-    const sha256 = hash.digest('hex');
-    const bytes = stored.bytes || storedBytes;
+    const { sha256, bytes: tapped } = digest();
+    const bytes = stored.bytes || tapped;
     // Lets a restore skip reading the archive twice; without it, a restore checks fully.
     await writeArchiveIndex(
       ctx,
