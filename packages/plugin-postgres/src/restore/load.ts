@@ -29,7 +29,7 @@ export async function readChunks(stream: Readable): Promise<{ chunks: Buffer[]; 
 export async function copyPart(
   client: PgClient,
   table: TableSummary,
-  data: Readable | Buffer | Buffer[],
+  data: Readable | Buffer[],
   into?: { schema: string; table: string },
 ): Promise<number> {
   const columns = table.columns.map((c) => quoteIdent(c.name)).join(', ');
@@ -37,8 +37,7 @@ export async function copyPart(
   const sql = `COPY ${target}${columns ? ` (${columns})` : ''} FROM STDIN WITH (FORMAT csv, HEADER true)`;
   try {
     const copy = client.query(copyFrom(sql));
-    const body = Buffer.isBuffer(data) ? [data] : data;
-    await pipeline(Array.isArray(body) ? Readable.from(body) : body, copy);
+    await pipeline(Array.isArray(data) ? Readable.from(data) : data, copy);
     return copy.rowCount;
   } catch (error) {
     throw toPgLifeboatError(error, `loading table ${table.name}`, 'RESTORE_FAILED');
