@@ -355,17 +355,17 @@ async function copyBatch(
       if (!table || !job) throw new Error(`COPY batch sent a result for statement ${piece.index}`);
       table.rows += piece.rows;
       // Every table leaves at least one part (a header alone for an empty table).
-      if (piece.data.length === 0 && (!piece.last || emitted.has(piece.index))) continue;
+      if (piece.bytes === 0 && (!piece.last || emitted.has(piece.index))) continue;
       emitted.add(piece.index);
       const path = partPath(job.table.schema, job.table.name, table.parts.length + 1);
       table.parts.push(path);
-      table.bytes += piece.data.length;
-      state.bytes += piece.data.length;
-      const body = [piece.header, piece.data];
+      table.bytes += piece.bytes;
+      state.bytes += piece.bytes;
+      const body = [piece.header, ...piece.chunks];
       await ctx.emit({
         path,
         type: 'file',
-        size: piece.header.length + piece.data.length,
+        size: piece.header.length + piece.bytes,
         body: () => Readable.from(body),
       });
       ctx.progress({ item: table.name, rows: table.rows, bytes: state.bytes, totalBytes });

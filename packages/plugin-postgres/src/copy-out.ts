@@ -15,94 +15,170 @@ const PG_CODE = 0;
 const PG_LENGTH = 1;
 const PG_MESSAGE = 2;
 
-interface OffsetBuffer {
-  size: number;
-  has(n: number): boolean;
-  peekUInt8(): number;
-  readUInt8(): number;
-  readUInt32BE(): number;
-  take(n: number): Buffer;
-  push(b: Buffer): void;
-}
-
 interface CopyToInternals extends Readable {
-  _state: number;
-  _code: number;
-  _buffer: OffsetBuffer;
-  _copyDataChunks: OffsetBuffer;
-  _unreadMessageContentLength: number;
+  /** pg-copy-streams hands `_buffer`'s bytes back to pg on `_detach`. */
+  _buffer: { push(b: Buffer): void };
   _detach(): void;
   _cleanup(): void;
 }
 
 const CopyToQuery = Object.getPrototypeOf(copyTo('SELECT 1')).constructor as new (
   text: string,
+  options?: { objectMode?: boolean; highWaterMark?: number },
 ) => CopyToInternals;
 
-type MessageOutcome = 'more' | 'done';
+/** ParameterStatus, NoticeResponse, NotificationResponse: may come at any time. */
+const isAsync = (code: number) =>
+  code === PARAMETER_STATUS || code === NOTICE_RESPONSE || code === NOTIFICATION_RESPONSE;
 
 /**
- * The message framing of pg-copy-streams 7's `_parse`, shared by the readers below: CopyData
- * payloads collect in `_copyDataChunks`; what to do at a message's end is the subclass's call.
+ * Reads `COPY … TO STDOUT (FORMAT csv, HEADER true)` results straight off the socket's chunks.
+ * PostgreSQL sends one CopyData message per row; each chunk is compacted in place (the 5-byte
+ * message heads removed), so the rows are handed on as views of the chunk the socket filled:
+ * no object and no copy per row, and every piece ends at a row end (the protocol says where
+ * rows end; finding that again later would take a byte-by-byte CSV scan). A row split across
+ * chunks is the only one copied. Replaces pg-copy-streams' `_parse`; its attach/detach are kept.
  */
-abstract class CopyOutReader extends (CopyToQuery as unknown as new (
-  text: string,
-  options?: { objectMode?: boolean; highWaterMark?: number },
-) => CopyToInternals) {
-  /** A message that pg must read itself (it is left unread, with all that follows). */
+abstract class CopyOutReader extends CopyToQuery {
+  /** The current statement's CSV header line (its first CopyData). */
+  protected statementHeader: Buffer | undefined;
+  /** Complete rows not handed on yet, each piece ending at a row end. */
+  protected ready: Buffer[] = [];
+  protected readyBytes = 0;
+  /** Rows completed in the current statement since the last `takeRows`. */
+  protected readyRows = 0;
+
+  private state = PG_CODE;
+  private code = 0;
+  private lengthBytes = 0;
+  private length = 0;
+  private remaining = 0;
+  /** A row begun in earlier chunks. */
+  private partial: Buffer[] = [];
+  /** The chunk being parsed, compacted up to `write`; complete rows lie in [regionStart, regionEnd). */
+  private chunk: Buffer = Buffer.alloc(0);
+  private regionStart = 0;
+  private regionEnd = 0;
+  private write = 0;
+
+  /** A message pg must read itself (it and all that follows go back to pg). */
   protected abstract handBack(code: number): boolean;
-  /** A whole message was read; returns whether more are expected. Pushes what it completes. */
-  protected abstract messageEnd(code: number): { outcome: MessageOutcome; drained: boolean };
-  /** After a chunk: push what is complete. */
-  protected afterChunk(): boolean {
+  /** A message other than CopyData ended; returns whether the COPY is over. */
+  protected abstract messageEnd(code: number): { done: boolean; drained: boolean };
+  /** A row ended; returns false to pause reading (backpressure). */
+  protected rowEnd(): boolean {
     return true;
+  }
+  /** The chunk is parsed: hand on what is ready. */
+  protected abstract afterChunk(): boolean;
+
+  /** Moves the complete rows of the current chunk to `ready`. */
+  protected collect(): void {
+    if (this.regionEnd > this.regionStart) {
+      this.ready.push(this.chunk.subarray(this.regionStart, this.regionEnd));
+      this.readyBytes += this.regionEnd - this.regionStart;
+      this.regionStart = this.regionEnd;
+    }
+  }
+
+  /** Bytes of complete rows in the current chunk not yet moved to `ready`. */
+  protected pendingBytes(): number {
+    return this.regionEnd - this.regionStart;
+  }
+
+  /** Hands `ready` over and starts afresh. */
+  protected takeReady(): { chunks: Buffer[]; bytes: number; rows: number } {
+    this.collect();
+    const taken = { chunks: this.ready, bytes: this.readyBytes, rows: this.readyRows };
+    this.ready = [];
+    this.readyBytes = 0;
+    this.readyRows = 0;
+    return taken;
+  }
+
+  private copyDataEnd(): boolean {
+    const begin = this.regionEnd;
+    const row =
+      this.partial.length > 0
+        ? Buffer.concat([...this.partial, this.chunk.subarray(0, this.write)])
+        : undefined;
+    this.partial = [];
+    if (this.statementHeader === undefined) {
+      // Copied: a view would keep the whole chunk alive as long as the header.
+      this.statementHeader = row ?? Buffer.from(this.chunk.subarray(begin, this.write));
+      this.regionStart = this.regionEnd = this.write;
+      return true;
+    }
+    this.readyRows++;
+    if (row) {
+      // The row's start lies in earlier chunks: it is this chunk's first, and the only copy.
+      this.ready.push(row);
+      this.readyBytes += row.length;
+      this.regionStart = this.write;
+    }
+    this.regionEnd = this.write;
+    return this.rowEnd();
   }
 
   _parse(chunk: Buffer): boolean | undefined {
-    let done = false;
+    this.chunk = chunk;
+    this.regionStart = this.regionEnd = this.write = 0;
     let drained = true;
-    this._buffer.push(chunk);
-    while (!done && this._buffer.size > 0) {
-      if (this._state === PG_CODE) {
-        if (!this._buffer.has(1)) break;
-        this._code = this._buffer.peekUInt8();
-        if (this._code === ERROR_RESPONSE || this.handBack(this._code)) {
+    let pos = 0;
+    const end = chunk.length;
+    while (pos < end) {
+      if (this.state === PG_CODE) {
+        const code = chunk[pos]!;
+        if (code === ERROR_RESPONSE || this.handBack(code)) {
           // Let pg parse it and what follows (an error fails the query there).
-          const ended = this._code !== ERROR_RESPONSE;
           drained = this.afterChunk() && drained;
-          this._detach();
-          if (ended) {
-            this.push(null);
-            this._cleanup();
-          }
-          return drained;
+          return this.finish(chunk.subarray(pos), code !== ERROR_RESPONSE, drained);
         }
-        this._buffer.readUInt8();
-        this._state = PG_LENGTH;
+        this.code = code;
+        pos++;
+        this.state = PG_LENGTH;
+        this.lengthBytes = 0;
+        this.length = 0;
       }
-      if (this._state === PG_LENGTH) {
-        if (!this._buffer.has(4)) break;
-        this._unreadMessageContentLength = this._buffer.readUInt32BE() - 4;
-        this._state = PG_MESSAGE;
+      if (this.state === PG_LENGTH) {
+        while (this.lengthBytes < 4 && pos < end) {
+          this.length = this.length * 256 + chunk[pos++]!;
+          this.lengthBytes++;
+        }
+        if (this.lengthBytes < 4) break;
+        this.remaining = this.length - 4;
+        this.state = PG_MESSAGE;
       }
-      if (this._state === PG_MESSAGE) {
-        if (this._unreadMessageContentLength > 0 && this._buffer.size > 0) {
-          const n = Math.min(this._buffer.size, this._unreadMessageContentLength);
-          const content = this._buffer.take(n);
-          this._unreadMessageContentLength -= n;
-          if (this._code === COPY_DATA) this._copyDataChunks.push(content);
-        }
-        if (this._unreadMessageContentLength === 0) {
-          const end = this.messageEnd(this._code);
-          drained = end.drained && drained;
-          done = end.outcome === 'done';
-          this._state = PG_CODE;
-        }
+      const n = Math.min(this.remaining, end - pos);
+      if (this.code === COPY_DATA && n > 0) {
+        if (this.write !== pos) chunk.copyWithin(this.write, pos, pos + n);
+        this.write += n;
+      }
+      pos += n;
+      this.remaining -= n;
+      if (this.remaining > 0) break;
+      this.state = PG_CODE;
+      if (this.code === COPY_DATA) {
+        drained = this.copyDataEnd() && drained;
+        continue;
+      }
+      const outcome = this.messageEnd(this.code);
+      drained = outcome.drained && drained;
+      if (outcome.done) {
+        drained = this.afterChunk() && drained;
+        return this.finish(chunk.subarray(pos), true, drained);
       }
     }
-    drained = this.afterChunk() && drained;
-    if (done) {
-      this._detach();
+    // A row still arriving: keep its start (a view; this chunk is not written again).
+    if (this.write > this.regionEnd) this.partial.push(chunk.subarray(this.regionEnd, this.write));
+    return this.afterChunk() && drained;
+  }
+
+  /** Gives pg the rest of the stream; ends this one unless an error is pg's to report. */
+  private finish(rest: Buffer, ended: boolean, drained: boolean): boolean {
+    this._buffer.push(rest);
+    this._detach();
+    if (ended) {
       this.push(null);
       this._cleanup();
     }
@@ -110,50 +186,38 @@ abstract class CopyOutReader extends (CopyToQuery as unknown as new (
   }
 }
 
-/** ParameterStatus, NoticeResponse, NotificationResponse: may come at any time. */
-const isAsync = (code: number) =>
-  code === PARAMETER_STATUS || code === NOTICE_RESPONSE || code === NOTIFICATION_RESPONSE;
-
 /**
- * `COPY … TO STDOUT (FORMAT csv, HEADER true)` whose chunks always end at a row boundary, with
- * the header line held apart. PostgreSQL sends one CopyData message per row, so the protocol
- * already knows where rows end; pg-copy-streams flushes partial messages, which would force a
- * byte-by-byte CSV scan to find them again. This holds a partial row back until it is complete.
+ * `COPY … TO STDOUT (FORMAT csv, HEADER true)`: yields Buffers (object mode, so they are never
+ * merged), each ending at a row end, with the header line held apart.
  */
 export class RowAlignedCopyTo extends CopyOutReader {
-  /** The CSV header line (the first row COPY sends). */
-  header: Buffer | undefined;
   /** Data rows received so far. */
   rows = 0;
-  /** Bytes of `_copyDataChunks` that hold complete rows. */
-  private aligned = 0;
+
+  constructor(text: string) {
+    super(text, { objectMode: true, highWaterMark: 16 });
+  }
+
+  /** The CSV header line (the first row COPY sends). */
+  get header(): Buffer | undefined {
+    return this.statementHeader;
+  }
 
   protected handBack(): boolean {
     return false;
   }
 
-  protected messageEnd(code: number): { outcome: MessageOutcome; drained: boolean } {
-    if (code === COPY_DATA) {
-      if (this.header === undefined) {
-        this.header = this._copyDataChunks.take(this._copyDataChunks.size);
-      } else {
-        this.rows++;
-        this.aligned = this._copyDataChunks.size;
-      }
-      return { outcome: 'more', drained: true };
-    }
+  protected messageEnd(code: number): { done: boolean; drained: boolean } {
     // CopyDone (or anything unexpected) ends it; pg reads what follows.
-    return {
-      outcome: code === COPY_OUT_RESPONSE || isAsync(code) ? 'more' : 'done',
-      drained: true,
-    };
+    return { done: !(code === COPY_OUT_RESPONSE || isAsync(code)), drained: true };
   }
 
-  protected override afterChunk(): boolean {
-    if (this.aligned === 0) return true;
-    const rows = this._copyDataChunks.take(this.aligned);
-    this.aligned = 0;
-    return this.push(rows);
+  protected afterChunk(): boolean {
+    const { chunks, rows } = this.takeReady();
+    this.rows += rows;
+    let drained = true;
+    for (const c of chunks) drained = this.push(c) && drained;
+    return drained;
   }
 }
 
@@ -162,8 +226,9 @@ export interface BatchPiece {
   /** Which statement of the batch. */
   index: number;
   header: Buffer;
-  /** Complete rows only. */
-  data: Buffer;
+  /** Complete rows only, each chunk ending at a row end. */
+  chunks: Buffer[];
+  bytes: number;
   rows: number;
   /** The statement's last piece. */
   last: boolean;
@@ -178,9 +243,6 @@ export interface BatchPiece {
 export class BatchCopyTo extends CopyOutReader {
   /** The statement being received (for error messages). */
   current = -1;
-  private header: Buffer | undefined;
-  private rows = 0;
-  private aligned = 0;
 
   constructor(
     text: string,
@@ -190,16 +252,15 @@ export class BatchCopyTo extends CopyOutReader {
   }
 
   private pushPiece(last: boolean): boolean {
-    const data = this._copyDataChunks.take(this.aligned);
-    this.aligned = 0;
+    const { chunks, bytes, rows } = this.takeReady();
     const piece: BatchPiece = {
       index: this.current,
-      header: this.header ?? Buffer.alloc(0),
-      data,
-      rows: this.rows,
+      header: this.statementHeader ?? Buffer.alloc(0),
+      chunks,
+      bytes,
+      rows,
       last,
     };
-    this.rows = 0;
     return this.push(piece);
   }
 
@@ -208,31 +269,25 @@ export class BatchCopyTo extends CopyOutReader {
     return code === READY_FOR_QUERY;
   }
 
-  protected messageEnd(code: number): { outcome: MessageOutcome; drained: boolean } {
+  protected override rowEnd(): boolean {
+    return this.readyBytes + this.pendingBytes() >= this.pieceBytes ? this.pushPiece(false) : true;
+  }
+
+  protected messageEnd(code: number): { done: boolean; drained: boolean } {
     let drained = true;
-    switch (code) {
-      case COPY_OUT_RESPONSE:
-        this.current++;
-        this.header = undefined;
-        this.rows = 0;
-        this.aligned = 0;
-        break;
-      case COPY_DATA:
-        if (this.header === undefined) {
-          this.header = this._copyDataChunks.take(this._copyDataChunks.size);
-        } else {
-          this.rows++;
-          this.aligned = this._copyDataChunks.size;
-          if (this.aligned >= this.pieceBytes) drained = this.pushPiece(false);
-        }
-        break;
-      case COPY_DONE:
-        drained = this.pushPiece(true);
-        break;
-      default:
-        // CommandComplete between statements, ParameterStatus, NoticeResponse, NotificationResponse.
-        break;
+    if (code === COPY_OUT_RESPONSE) {
+      this.current++;
+      this.statementHeader = undefined;
+    } else if (code === COPY_DONE) {
+      drained = this.pushPiece(true);
     }
-    return { outcome: 'more', drained };
+    // CommandComplete between statements, ParameterStatus, NoticeResponse, NotificationResponse.
+    return { done: false, drained };
+  }
+
+  protected afterChunk(): boolean {
+    // Rows wait for the piece to fill (or the statement to end); views of this chunk stay valid.
+    this.collect();
+    return true;
   }
 }

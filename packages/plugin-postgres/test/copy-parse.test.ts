@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RowAlignedCopyTo } from '../src/copy-out.js';
+import { BatchCopyTo, type BatchPiece, RowAlignedCopyTo } from '../src/copy-out.js';
 
 /** One protocol message: a code byte, a length that counts itself, the payload. */
 const message = (code: string, payload: Buffer | string = '') => {
@@ -29,7 +29,7 @@ const wire = Buffer.concat([
   tail,
 ]);
 
-/** Feeds `wire` to the parser in chunks of `size`, as the socket would. */
+/** Feeds `wire` to the parser in chunks of `size`, as the socket would (fresh buffers: the parser compacts them in place). */
 function parse(size: number) {
   const stream = new RowAlignedCopyTo('COPY t TO STDOUT') as RowAlignedCopyTo & {
     _parse(chunk: Buffer): boolean | undefined;
@@ -47,7 +47,7 @@ function parse(size: number) {
     handedBack = stream._buffer.take(stream._buffer.size);
   };
   for (let i = 0; i < wire.length && handedBack === undefined; i += size) {
-    stream._parse(wire.subarray(i, i + size));
+    stream._parse(Buffer.from(wire.subarray(i, i + size)));
   }
   return { stream, pushed, handedBack, ended: () => ended };
 }
@@ -98,5 +98,74 @@ describe('RowAlignedCopyTo: rows from the protocol, whatever the chunks', () => 
     expect(['', rows[0]]).toContain(Buffer.concat(pushed).toString());
     expect(handedBack).toEqual(error);
     expect(ended).toBe(false);
+  });
+});
+
+describe('BatchCopyTo: statements and pieces from the protocol, whatever the chunks', () => {
+  const second = ['a,b\n', `"${'z'.repeat(700)}",1\n`, ',\n'];
+  const batchWire = Buffer.concat([
+    message('H', Buffer.from([0, 0, 2, 0, 0, 0, 0])),
+    message('d', header),
+    ...rows.map((r) => message('d', r)),
+    message('c'),
+    message('C', 'COPY 5\0'),
+    message('H', Buffer.from([0, 0, 2, 0, 0, 0, 0])),
+    message('d', 'x,y\n'),
+    message('N', 'SNOTICE\0Mhello\0\0'),
+    ...second.map((r) => message('d', r)),
+    message('c'),
+    message('C', 'COPY 3\0'),
+    message('Z', 'I'),
+  ]);
+
+  it('gives each statement its header and rows, in pieces ending at row ends', async () => {
+    for (const size of [1, 2, 5, 6, 17, 256, 4096, batchWire.length]) {
+      const stream = new BatchCopyTo('COPY a TO STDOUT; COPY b TO STDOUT', 1000) as BatchCopyTo & {
+        _parse(chunk: Buffer): boolean | undefined;
+        _detach(): void;
+        _buffer: { size: number; take(n: number): Buffer };
+      };
+      const pieces: BatchPiece[] = [];
+      let handedBack: Buffer | undefined;
+      stream.on('data', (p: BatchPiece) => pieces.push(p));
+      stream._detach = () => {
+        handedBack = stream._buffer.take(stream._buffer.size);
+      };
+      for (let i = 0; i < batchWire.length && handedBack === undefined; i += size) {
+        stream._parse(Buffer.from(batchWire.subarray(i, i + size)));
+      }
+      await new Promise((r) => setImmediate(r));
+      const label = `chunk size ${size}`;
+      const of = (index: number) => pieces.filter((p) => p.index === index);
+      const text = (index: number) => Buffer.concat(of(index).flatMap((p) => p.chunks)).toString();
+      expect(text(0), label).toBe(rows.join(''));
+      expect(text(1), label).toBe(second.join(''));
+      expect(
+        of(0).map((p) => p.header.toString()),
+        label,
+      ).toSatisfy((h: string[]) => h.every((x) => x === header));
+      expect(of(1)[0]?.header.toString(), label).toBe('x,y\n');
+      expect(
+        of(0).reduce((n, p) => n + p.rows, 0),
+        label,
+      ).toBe(rows.length);
+      expect(
+        of(1).reduce((n, p) => n + p.rows, 0),
+        label,
+      ).toBe(second.length);
+      // The 5,000-byte row alone passes the piece size: statement 0 comes in more than one piece.
+      expect(of(0).length, label).toBeGreaterThan(1);
+      for (const p of pieces) {
+        expect(p.bytes, label).toBe(p.chunks.reduce((n, c) => n + c.length, 0));
+        for (const c of p.chunks) expect(c.at(-1), label).toBe(0x0a);
+      }
+      expect(
+        pieces.map((p) => p.last),
+        label,
+      ).toEqual(pieces.map((p, i) => pieces[i + 1]?.index !== p.index));
+      // ReadyForQuery goes back to pg (as much of it as had arrived).
+      expect(handedBack?.length, label).toBeGreaterThan(0);
+      expect(message('Z', 'I').subarray(0, handedBack!.length), label).toEqual(handedBack);
+    }
   });
 });

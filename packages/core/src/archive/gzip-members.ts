@@ -11,25 +11,33 @@ const TRAILER_BYTES = 8;
 /** zlib.crc32 arrived in Node 20.15 / 22.2; without it members are written unindexed. */
 export const crc32 = (zlib as unknown as { crc32?: (data: Uint8Array) => number }).crc32;
 
-export function indexedMember(deflated: Buffer, crc: number, inputBytes: number): Buffer {
-  const total = HEADER_BYTES + deflated.length + TRAILER_BYTES;
-  const out = Buffer.allocUnsafe(total);
-  out[0] = 0x1f;
-  out[1] = 0x8b;
-  out[2] = 8; // deflate
-  out[3] = 4; // FEXTRA
-  out.writeUInt32LE(0, 4); // no mtime
-  out[8] = 0;
-  out[9] = 255; // unknown OS
-  out.writeUInt16LE(8, 10); // XLEN
-  out[12] = 0x4c; // 'L'
-  out[13] = 0x42; // 'B'
-  out.writeUInt16LE(4, 14);
-  out.writeUInt32LE(total, 16);
-  deflated.copy(out, HEADER_BYTES);
-  out.writeUInt32LE(crc >>> 0, HEADER_BYTES + deflated.length);
-  out.writeUInt32LE(inputBytes >>> 0, HEADER_BYTES + deflated.length + 4);
-  return out;
+/**
+ * The head and tail of an indexed member around `deflatedBytes` of raw deflate data: written as
+ * three pieces, the deflated bytes are never copied.
+ */
+export function indexedMemberFrame(
+  deflatedBytes: number,
+  crc: number,
+  inputBytes: number,
+): { head: Buffer; tail: Buffer } {
+  const total = HEADER_BYTES + deflatedBytes + TRAILER_BYTES;
+  const head = Buffer.allocUnsafe(HEADER_BYTES);
+  head[0] = 0x1f;
+  head[1] = 0x8b;
+  head[2] = 8; // deflate
+  head[3] = 4; // FEXTRA
+  head.writeUInt32LE(0, 4); // no mtime
+  head[8] = 0;
+  head[9] = 255; // unknown OS
+  head.writeUInt16LE(8, 10); // XLEN
+  head[12] = 0x4c; // 'L'
+  head[13] = 0x42; // 'B'
+  head.writeUInt16LE(4, 14);
+  head.writeUInt32LE(total, 16);
+  const tail = Buffer.allocUnsafe(TRAILER_BYTES);
+  tail.writeUInt32LE(crc >>> 0, 0);
+  tail.writeUInt32LE(inputBytes >>> 0, 4);
+  return { head, tail };
 }
 
 /** The total size of the indexed member starting at `header`, or undefined if it is not one. */

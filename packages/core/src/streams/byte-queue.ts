@@ -23,8 +23,11 @@ export class ByteQueue {
     return this.#copy(Math.min(n, this.#bytes), false);
   }
 
-  /** Takes the first `n` bytes (at most what is queued). */
-  take(n: number): Buffer {
+  /**
+   * Takes the first `n` bytes (at most what is queued). A piece spanning chunks is copied into
+   * `into` when given (at least `n` bytes long; the piece is a view of it), else into a new buffer.
+   */
+  take(n: number, into?: Buffer): Buffer {
     const want = Math.min(n, this.#bytes);
     const first = this.#chunks[0];
     if (first && first.length >= want) {
@@ -34,7 +37,7 @@ export class ByteQueue {
       this.#bytes -= want;
       return piece;
     }
-    return this.#copy(want, true);
+    return this.#copy(want, true, into);
   }
 
   /** Takes everything queued, chunk by chunk. */
@@ -45,8 +48,8 @@ export class ByteQueue {
     return all;
   }
 
-  #copy(n: number, consume: boolean): Buffer {
-    const out = Buffer.allocUnsafe(n);
+  #copy(n: number, consume: boolean, into?: Buffer): Buffer {
+    const out = into && into.length >= n ? into.subarray(0, n) : Buffer.allocUnsafe(n);
     let filled = 0;
     let i = 0;
     while (filled < n) {
