@@ -45,7 +45,7 @@ abstract class CopyOutReader extends CopyToQuery {
   /** Complete rows not handed on yet, each piece ending at a row end. */
   protected ready: Buffer[] = [];
   protected readyBytes = 0;
-  /** Rows completed in the current statement since the last `takeRows`. */
+  /** Rows completed in the current statement since the last `takeReady`. */
   protected readyRows = 0;
 
   private state = PG_CODE;
@@ -131,8 +131,9 @@ abstract class CopyOutReader extends CopyToQuery {
         const code = chunk[pos]!;
         if (code === ERROR_RESPONSE || this.handBack(code)) {
           // Let pg parse it and what follows (an error fails the query there).
-          drained = this.afterChunk() && drained;
-          return this.finish(chunk.subarray(pos), code !== ERROR_RESPONSE, drained);
+          this.afterChunk();
+          // Nothing more to read here: pg's own parser has the connection again.
+          return this.finish(chunk.subarray(pos), code !== ERROR_RESPONSE, false);
         }
         this.code = code;
         pos++;
@@ -188,14 +189,15 @@ abstract class CopyOutReader extends CopyToQuery {
 
 /**
  * `COPY … TO STDOUT (FORMAT csv, HEADER true)`: yields Buffers (object mode, so they are never
- * merged), each ending at a row end, with the header line held apart.
+ * merged), each ending at a row end, with the header line held apart. At most two are buffered:
+ * a row spanning chunks is one object, and rows can be large.
  */
 export class RowAlignedCopyTo extends CopyOutReader {
   /** Data rows received so far. */
   rows = 0;
 
   constructor(text: string) {
-    super(text, { objectMode: true, highWaterMark: 16 });
+    super(text, { objectMode: true, highWaterMark: 2 });
   }
 
   /** The CSV header line (the first row COPY sends). */
@@ -248,7 +250,7 @@ export class BatchCopyTo extends CopyOutReader {
     text: string,
     private readonly pieceBytes: number,
   ) {
-    super(text, { objectMode: true, highWaterMark: 4 });
+    super(text, { objectMode: true, highWaterMark: 2 });
   }
 
   private pushPiece(last: boolean): boolean {

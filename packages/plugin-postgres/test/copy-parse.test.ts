@@ -169,3 +169,28 @@ describe('BatchCopyTo: statements and pieces from the protocol, whatever the chu
     }
   });
 });
+
+describe('RowAlignedCopyTo: backpressure with large rows', () => {
+  it('stops reading after a couple of rows when nobody reads, however large they are', () => {
+    const big = `${'b'.repeat(4 * 1024 * 1024 - 1)}\n`;
+    const wire = Buffer.concat([
+      message('H', Buffer.from([0, 0, 1, 0, 0])),
+      message('d', 'body\n'),
+      ...Array.from({ length: 20 }, () => message('d', big)),
+      message('c'),
+    ]);
+    const stream = new RowAlignedCopyTo('COPY t TO STDOUT') as RowAlignedCopyTo & {
+      _parse(chunk: Buffer): boolean | undefined;
+    };
+    let fed = 0;
+    // As pg-copy-streams' _forward does: stop at the first `false` until the reader asks again.
+    while (fed < wire.length) {
+      const more = stream._parse(Buffer.from(wire.subarray(fed, fed + 64 * 1024)));
+      fed += 64 * 1024;
+      if (more === false) break;
+    }
+    expect(fed).toBeLessThan(wire.length);
+    expect(stream.readableLength).toBeLessThanOrEqual(2);
+    expect(fed).toBeLessThanOrEqual(3 * big.length);
+  });
+});
