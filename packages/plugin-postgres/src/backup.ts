@@ -86,10 +86,33 @@ export async function backupDatabase(
         'The server cannot export a snapshot; tables are copied one at a time.',
       );
     }
-    const { catalog, skipped } = await readCatalog(main, {
-      tables: settings.tables,
-      excludeTables: settings.excludeTables,
-    });
+    const workers: PgClient[] = [main];
+    // Workers join the snapshot now: the first one reads part of the catalog meanwhile.
+    const parallel = snapshot ? settings.parallel : 1;
+    for (let i = 1; i < parallel; i++) {
+      let worker: PgClient;
+      try {
+        worker = await open();
+      } catch (error) {
+        // Workers only add speed: with the snapshot exported, fewer connections still give
+        // the same consistent backup.
+        if (!isTooManyConnections(error)) throw error;
+        ctx.warn(
+          'FEWER_WORKERS',
+          `The server refused worker connection ${i + 1} (no free connection); copying with ${workers.length}.`,
+        );
+        break;
+      }
+      await worker.query(BEGIN_SNAPSHOT);
+      await worker.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
+      workers.push(worker);
+    }
+
+    const { catalog, skipped } = await readCatalog(
+      main,
+      { tables: settings.tables, excludeTables: settings.excludeTables },
+      workers[1],
+    );
     // Keep DDL away from the tables while they are copied (as pg_dump does).
     for (let i = 0; i < catalog.tables.length; i += 500) {
       const names = catalog.tables.slice(i, i + 500).map((t) => qualified(t.schema, t.name));
@@ -112,27 +135,6 @@ export async function backupDatabase(
 
     await ctx.emit({ path: PRE_DATA, type: 'file', body: Buffer.from(renderPreData(catalog)) });
     await ctx.emit({ path: POST_DATA, type: 'file', body: Buffer.from(post.sql) });
-
-    const workers: PgClient[] = [main];
-    const parallel = snapshot ? Math.min(settings.parallel, Math.max(1, catalog.tables.length)) : 1;
-    for (let i = 1; i < parallel; i++) {
-      let worker: PgClient;
-      try {
-        worker = await open();
-      } catch (error) {
-        // Workers only add speed: with the snapshot exported, fewer connections still give
-        // the same consistent backup.
-        if (!isTooManyConnections(error)) throw error;
-        ctx.warn(
-          'FEWER_WORKERS',
-          `The server refused worker connection ${i + 1} (no free connection); copying with ${workers.length}.`,
-        );
-        break;
-      }
-      await worker.query(BEGIN_SNAPSHOT);
-      await worker.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
-      workers.push(worker);
-    }
 
     const dataTables = catalog.tables.filter((t) => t.kind === 'r');
     const totalBytes = dataTables.reduce((n, t) => n + t.sizeBytes, 0);

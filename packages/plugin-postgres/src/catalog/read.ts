@@ -36,10 +36,15 @@ async function rows(client: PgClient, sql: string, params: unknown[] = []): Prom
   return (await client.query(sql, params)).rows as Row[];
 }
 
-/** Reads everything the backup writes as SQL. Runs inside the backup's snapshot. */
+/**
+ * Reads everything the backup writes as SQL. Runs inside the backup's snapshot; `helper`, a second
+ * connection in the same snapshot, reads constraints and indexes meanwhile (with thousands of
+ * tables these are the slowest catalog queries: a pg_get_*def call per object).
+ */
 export async function readCatalog(
   client: PgClient,
   selection: CatalogSelection = {},
+  helper?: PgClient,
 ): Promise<ReadCatalogResult> {
   const [info] = await rows(client, q.SERVER_INFO);
   const versionNum = num(info!.version_num);
@@ -175,6 +180,12 @@ export async function readCatalog(
   }
 
   const relOids = [...tables.map((t) => t.oid), ...views.map((v) => v.oid)];
+  const keyRows = Promise.all([
+    rows(helper ?? client, q.CONSTRAINTS, [relOids]),
+    rows(helper ?? client, q.INDEXES, [relOids]),
+  ]);
+  // Awaited below; a failure meanwhile must not count as unhandled.
+  keyRows.catch(() => {});
   const columns = new Map<number, ColumnObj[]>();
   for (const r of await rows(client, q.columnsQuery(versionNum >= 180000), [relOids])) {
     const list = columns.get(num(r.rel)) ?? [];
@@ -225,7 +236,8 @@ export async function readCatalog(
   });
   await readSequenceValues(client, sequences);
 
-  const constraints: ConstraintObj[] = (await rows(client, q.CONSTRAINTS, [relOids])).map((r) => ({
+  const [constraintRows, indexRows] = await keyRows;
+  const constraints: ConstraintObj[] = constraintRows.map((r) => ({
     oid: num(r.oid),
     name: r.name,
     type: r.type,
@@ -236,7 +248,7 @@ export async function readCatalog(
     parentOid: num(r.parent_oid),
     comment: r.comment,
   }));
-  const indexes: IndexObj[] = (await rows(client, q.INDEXES, [relOids])).map((r) => ({
+  const indexes: IndexObj[] = indexRows.map((r) => ({
     oid: num(r.oid),
     tableOid: num(r.table_oid),
     name: r.name,
