@@ -14,7 +14,8 @@ export function attachProgress(
   let bytes = 0;
   const perSource = new Map<string, number>();
   let total: number | undefined;
-  let lastDraw = 0;
+  // The first update draws at once (performance.now() counts from process start, not from here).
+  let lastDraw = Number.NEGATIVE_INFINITY;
   let drawn = false;
 
   const clear = () => {
