@@ -26,10 +26,21 @@ export function memoryStorage(options: { freeBytes?: number } = {}) {
       if (body instanceof Uint8Array) data = Buffer.from(body);
       else {
         const chunks: Buffer[] = [];
-        for await (const chunk of body as AsyncIterable<Buffer>) {
+        // The signal ends the put even while the body stalls (neither data nor end nor error).
+        const stop = () => (body as Readable).destroy();
+        putOptions.signal?.addEventListener('abort', stop, { once: true });
+        try {
+          for await (const chunk of body as AsyncIterable<Buffer>) {
+            throwIfAborted(putOptions.signal);
+            chunks.push(chunk);
+          }
+        } catch (error) {
           throwIfAborted(putOptions.signal);
-          chunks.push(chunk);
+          throw error;
+        } finally {
+          putOptions.signal?.removeEventListener('abort', stop);
         }
+        throwIfAborted(putOptions.signal);
         data = Buffer.concat(chunks);
       }
       // Re-check after the (async) upload: the exclusive create must hold under a race too.

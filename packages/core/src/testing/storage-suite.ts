@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Storage } from '../contracts.js';
@@ -169,6 +169,27 @@ export function testStorage(
       ).rejects.toThrow();
       await expectCode(storage.stat('aborted.tar.gz'), 'NOT_FOUND');
       expect((await storage.list('')).map((o) => o.key)).not.toContain('aborted.tar.gz');
+    });
+
+    it('stops a put at once when aborted while its body is stalled', async () => {
+      // A body that sends a little, then neither ends nor fails (a source hung, a pipe that does
+      // not pass errors on): only the signal can end the put.
+      const controller = new AbortController();
+      const body = new PassThrough();
+      body.write(Buffer.alloc(64 * 1024, 1));
+      const put = storage.put('stalled.tar.gz', body, { signal: controller.signal });
+      put.catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      controller.abort(new Error('stop'));
+      const outcome = await Promise.race([
+        put.then(
+          () => 'stored',
+          () => 'rejected',
+        ),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5000)),
+      ]);
+      expect(outcome).toBe('rejected');
+      await expectCode(storage.stat('stalled.tar.gz'), 'NOT_FOUND');
     });
 
     it('lets exactly one of two racing exclusive puts win', async () => {
