@@ -11,6 +11,8 @@ export interface GlobalOptions {
   json?: boolean;
   logFile?: string;
   quiet?: boolean;
+  /** `-j, --jobs`: database connections at once (BACKUP_JOBS). */
+  jobs?: string;
 }
 
 export interface CommandContext {
@@ -31,7 +33,11 @@ export function createContext(
   const settings = resolveSettings({
     ...(global.config ? { file: fromFile(global.config) } : {}),
     env: fromEnv(env),
-    flags: { ...flags, ...(global.logFile ? { logFile: global.logFile } : {}) },
+    flags: {
+      ...flags,
+      ...(global.logFile ? { logFile: global.logFile } : {}),
+      ...(global.jobs !== undefined ? { jobs: global.jobs } : {}),
+    },
   });
   const logger = createLogger({
     ...(settings.logFile ? { file: settings.logFile } : {}),

@@ -65,6 +65,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(
       new Option('--log-file <file>', 'also write structured logs here, rotated daily (LOG_FILE)'),
     )
+    .addOption(
+      new Option(
+        '-j, --jobs <n>',
+        'database connections at once for backup, restore and verify --deep (BACKUP_JOBS; default 2)',
+      ),
+    )
     .addOption(new Option('-q, --quiet', 'no progress display'))
     .addHelpText('after', SETTINGS_HELP)
     .showHelpAfterError('(run with --help for usage)');

@@ -91,6 +91,15 @@ export const SETTINGS = {
           .max(9, 'BACKUP_COMPRESSION_LEVEL must be a digit from 1 to 9'),
       ),
   },
+  jobs: {
+    env: 'BACKUP_JOBS',
+    schema: int('BACKUP_JOBS').pipe(
+      z
+        .number()
+        .min(1, 'BACKUP_JOBS must be a number of connections from 1 to 32')
+        .max(32, 'BACKUP_JOBS must be a number of connections from 1 to 32'),
+    ),
+  },
   retentionDays: { env: 'BACKUP_RETENTION_DAYS', schema: int('BACKUP_RETENTION_DAYS') },
   keepLast: { env: 'BACKUP_KEEP_LAST', schema: int('BACKUP_KEEP_LAST') },
   keepDaily: { env: 'BACKUP_KEEP_DAILY', schema: int('BACKUP_KEEP_DAILY') },

@@ -37,6 +37,7 @@ export async function buildSources(s: Settings): Promise<Source[]> {
         ...(s.postgresDb ? { database: s.postgresDb } : {}),
         ...(s.backupTables?.length ? { tables: s.backupTables } : {}),
         ...(s.backupExcludeTables?.length ? { excludeTables: s.backupExcludeTables } : {}),
+        ...(s.jobs ? { parallel: s.jobs } : {}),
       }),
     );
   }

@@ -46,6 +46,7 @@ const INVALID: Record<SettingKey, { env?: string[]; file?: unknown[]; form: RegE
   backupExcludeTables: { file: [true, [null]], form: LIST },
   configFiles: { file: [1], form: LIST },
   sslDir: { file: ['', 1], form: TEXT },
+  jobs: { env: ['0', '33', 'two', '1.5'], file: [0, 40, 'x'], form: /whole number|from 1 to 32/ },
   retentionDays: { env: ['thirty', '-3', '1.5', '7d'], file: [-1, 2.5, 'x'], form: WHOLE },
   keepLast: { env: ['many'], file: [-1], form: WHOLE },
   keepDaily: { env: ['7 days'], file: [1.5], form: WHOLE },
