@@ -8,6 +8,7 @@ import { readCatalog } from './catalog/read.js';
 import {
   type ConnectSettings,
   connectionGroup,
+  openAtOnce,
   type PgClient,
   qualified,
   quoteIdent,
@@ -87,25 +88,22 @@ export async function backupDatabase(
       );
     }
     const workers: PgClient[] = [main];
-    // Workers join the snapshot now: the first one reads part of the catalog meanwhile.
+    // Workers join the snapshot now, all at once (over a network each connection costs several
+    // round trips); the first one reads part of the catalog meanwhile.
     const parallel = snapshot ? settings.parallel : 1;
-    for (let i = 1; i < parallel; i++) {
-      let worker: PgClient;
-      try {
-        worker = await open();
-      } catch (error) {
-        // Workers only add speed: with the snapshot exported, fewer connections still give
-        // the same consistent backup.
-        if (!isTooManyConnections(error)) throw error;
-        ctx.warn(
-          'FEWER_WORKERS',
-          `The server refused worker connection ${i + 1} (no free connection); copying with ${workers.length}.`,
-        );
-        break;
-      }
+    const { opened, refused } = await openAtOnce(parallel - 1, async () => {
+      const worker = await open();
       await worker.query(BEGIN_SNAPSHOT);
       await worker.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
-      workers.push(worker);
+      return worker;
+    });
+    // Workers only add speed: with the snapshot exported, fewer still give the same backup.
+    workers.push(...opened);
+    if (refused > 0) {
+      ctx.warn(
+        'FEWER_WORKERS',
+        `The server refused ${refused} of ${parallel - 1} worker connections (no free connection); copying with ${workers.length}.`,
+      );
     }
 
     const { catalog, skipped } = await readCatalog(
@@ -460,17 +458,6 @@ function finishTable(ctx: BackupContext, table: TableState, catalog: Catalog): T
     ...(table.ranges > 1 ? { ranges: table.ranges } : {}),
   };
 }
-
-const isTooManyConnections = (error: unknown): boolean => {
-  for (
-    let e = error as { code?: string; cause?: unknown } | undefined;
-    e;
-    e = e.cause as typeof e
-  ) {
-    if (e.code === '53300') return true;
-  }
-  return false;
-};
 
 const catalogName = (settings: BackupSettings) => `database "${settings.target.database}"`;
 

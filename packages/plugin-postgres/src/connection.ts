@@ -1,6 +1,6 @@
 import { LifeboatError } from '@lifeboat/core';
 import pg from 'pg';
-import { toPgLifeboatError } from './errors.js';
+import { isTooManyConnections, toPgLifeboatError } from './errors.js';
 import type { ConnectionTarget, ResolvedPostgresOptions } from './options.js';
 
 export type PgClient = pg.Client;
@@ -133,6 +133,26 @@ export function connectionGroup(
     },
     closeAll: () => Promise.all(clients.map(closeQuietly)),
   };
+}
+
+/**
+ * Opens `count` connections at once (over a network each costs several round trips) and returns
+ * those the server gave. A refusal for want of a free slot only lowers the count; any other
+ * failure is thrown once every attempt has settled, so none is left opening behind the caller.
+ */
+export async function openAtOnce(
+  count: number,
+  open: () => Promise<PgClient>,
+): Promise<{ opened: PgClient[]; refused: number }> {
+  const outcomes = await Promise.allSettled(Array.from({ length: count }, open));
+  const opened: PgClient[] = [];
+  let refused = 0;
+  for (const outcome of outcomes) {
+    if (outcome.status === 'fulfilled') opened.push(outcome.value);
+    else if (isTooManyConnections(outcome.reason)) refused++;
+    else throw outcome.reason;
+  }
+  return { opened, refused };
 }
 
 /** Runs `fn` with a fresh connection that is always closed afterwards. */

@@ -32,6 +32,18 @@ export function pgMessage(error: unknown): string {
   return redact(parts.join(' '));
 }
 
+/** The server has no free connection slot (53300), directly or as a cause. */
+export function isTooManyConnections(error: unknown): boolean {
+  for (
+    let e = error as { code?: string; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
+    if (e.code === '53300') return true;
+  }
+  return false;
+}
+
 /** Connection lost: network, server shutdown or a terminated backend. */
 export function isConnectionLoss(error: unknown): boolean {
   const code = pgCode(error);

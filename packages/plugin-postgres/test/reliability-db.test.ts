@@ -13,6 +13,7 @@ import { archiveKeys, engineFor } from './support/engine.js';
 import {
   createDatabase,
   servers,
+  sourceFor,
   sql,
   type TestServer,
   trackDatabase,
@@ -258,6 +259,29 @@ describe.each(servers)('out of connections on $name', (server) => {
     const result = await engine.backup();
     expect(result.tables.map((t) => t.name).sort()).toEqual(['public.t1', 'public.t2']);
     expect(result.warnings.map((w) => w.code)).toContain('FEWER_WORKERS');
+  });
+
+  it('a restore loads over the connections the server gives, and says it did', async () => {
+    const storage = memoryStorage();
+    await createEngine({ sources: [sourceFor(server, db)], storage }).backup();
+    const target = uniqueName('relconn_r');
+    // Two slots: the connection that creates the database may still hold one a moment after it
+    // closes, so the main connection always gets in and the workers may or may not.
+    await sql(server, 'postgres', `ALTER ROLE ${role} CREATEDB CONNECTION LIMIT 2`);
+    try {
+      const engine = createEngine({ sources: [limited(4)], storage });
+      const warnings: string[] = [];
+      engine.events.on('warning', (w) => warnings.push(`${w.code}: ${w.message}`));
+      await engine.restore('latest', { targetDatabase: target });
+      expect(warnings).toContainEqual(
+        expect.stringMatching(/^FEWER_WORKERS: .*refused [23] of 3 more connections/),
+      );
+      const rows = await sql<{ n: string }>(server, target, 'SELECT count(*) AS n FROM t2');
+      expect(Number(rows[0]!.n)).toBe(1000);
+    } finally {
+      await sql(server, 'postgres', `DROP DATABASE IF EXISTS ${target}`);
+      await sql(server, 'postgres', `ALTER ROLE ${role} NOCREATEDB CONNECTION LIMIT 1`);
+    }
   });
 });
 

@@ -12,6 +12,7 @@ import {
   closeQuietly,
   connectionGroup,
   endOnAbort,
+  openAtOnce,
   openClient,
   type PgClient,
   qualified,
@@ -255,9 +256,17 @@ async function loadParallel(
           await runScript(main, batch, PRE_DATA);
         }
         preDone = true;
-        // Workers connect once the tables exist; the main connection is one of them.
+        // Workers connect once the tables exist, all at once; the main connection is one.
         pool.release(main);
-        for (let i = 1; i < settings.parallel; i++) pool.release(await open());
+        const { opened, refused } = await openAtOnce(settings.parallel - 1, open);
+        // More connections only add speed: load over the ones the server gave.
+        for (const worker of opened) pool.release(worker);
+        if (refused > 0) {
+          settings.events.emit('warning', {
+            code: 'FEWER_WORKERS',
+            message: `The server refused ${refused} of ${settings.parallel - 1} more connections (no free connection); loading over ${settings.parallel - refused}.`,
+          });
+        }
       } else if (entry.relativePath === POST_DATA) {
         post = (await buffer(entry.stream)).toString();
         plan = splitPostData(post);
