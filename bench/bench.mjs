@@ -1,6 +1,8 @@
 // `pnpm bench`: Lifeboat against pg_dump / pg_restore and the raw COPY floor, on the same machine
 // in the same run. Commands alternate over rounds; medians are reported with wall time, CPU time
-// (user+sys of the client process), peak RSS and output size, and the ratios are written as JSON.
+// (user+sys of the client process, and of every server process when the server runs on this
+// machine and its data directory is readable), peak RSS and output size, and the ratios are
+// written as JSON.
 //
 //   pnpm bench [--scale 10] [--rounds 3] [--many-tables] [--skip-restore] [--host 127.0.0.1 --port 5432]
 import { execFileSync, spawn } from 'node:child_process';
@@ -9,6 +11,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -53,9 +56,51 @@ function dirBytes(path) {
   return readdirSync(path).reduce((n, f) => n + dirBytes(join(path, f)), 0);
 }
 
-/** Runs a command under /usr/bin/time; returns wall ms, cpu ms, peak RSS bytes. */
+/** The local server's postmaster, when its data directory is readable here (else null). */
+function findPostmaster() {
+  try {
+    const dir = psql('postgres', 'SHOW data_directory');
+    const pid = Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    serverTicks(pid);
+    return pid;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU ticks of every server process so far: the postmaster, its live children, and the children
+ * it has reaped (their CPU is added to its cutime/cstime), so exited backends count too.
+ */
+function serverTicks(pid) {
+  // Fields after "(comm) ": index 11/12 = utime/stime, 13/14 = cutime/cstime.
+  const stat = (p) => {
+    const text = readFileSync(`/proc/${p}/stat`, 'utf8');
+    return text
+      .slice(text.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+  };
+  const own = stat(pid);
+  let ticks = own[11] + own[12] + own[13] + own[14];
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  for (const child of children ? children.split(/\s+/) : []) {
+    try {
+      const f = stat(child);
+      ticks += f[11] + f[12];
+    } catch {
+      // Gone between the list and the read: counted by the postmaster once reaped.
+    }
+  }
+  return ticks;
+}
+const TICK_MS = 10;
+let postmaster = null;
+
+/** Runs a command under /usr/bin/time; returns wall ms, cpu ms, server cpu ms, peak RSS bytes. */
 function measure(cmd, argv, env = pgEnv) {
   return new Promise((resolve, reject) => {
+    const serverBefore = postmaster ? serverTicks(postmaster) : null;
     const timeFile = join(work, 'time.txt');
     const full = hasTime
       ? ['/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...argv]]
@@ -80,7 +125,8 @@ function measure(cmd, argv, env = pgEnv) {
         cpuMs = (user + sys) * 1000;
         rssBytes = rssKb * 1024;
       }
-      resolve({ wallMs, cpuMs, rssBytes });
+      const serverCpuMs = postmaster ? (serverTicks(postmaster) - serverBefore) * TICK_MS : null;
+      resolve({ wallMs, cpuMs, serverCpuMs, rssBytes });
     });
   });
 }
@@ -142,6 +188,8 @@ async function main() {
     ? 'lifeboat_bench_many'
     : `lifeboat_bench_s${String(scale).replace('.', '_')}`;
   ensureDataset(db);
+  postmaster = findPostmaster();
+  if (!postmaster) say('server CPU is not measured: the server is not local or not readable here');
   const url = `postgres://${args.user}@${args.host}:${args.port}/${db}`;
   const dataBytes = Number(
     psql(
@@ -272,6 +320,7 @@ async function main() {
       {
         wallMs: Math.round(median(ms.map((m) => m.wallMs))),
         cpuMs: median(ms.map((m) => m.cpuMs)),
+        serverCpuMs: median(ms.map((m) => m.serverCpuMs)),
         peakRssMiB: ms[0]?.rssBytes
           ? Math.round(median(ms.map((m) => m.rssBytes)) / 1024 / 1024)
           : null,
@@ -282,6 +331,7 @@ async function main() {
   );
   const w = (n) => summary[n]?.wallMs;
   const ratio = (a, b) => (a && b ? Math.round((a / b) * 1000) / 1000 : null);
+  const sc = (n) => summary[n]?.serverCpuMs;
   const ratios = {
     'lifeboat / pg_dump -Fc': ratio(w('lifeboat backup'), w('pg_dump -Fc')),
     'lifeboat / pg_dump -Fd -j2': ratio(w('lifeboat backup'), w('pg_dump -Fd -j2')),
@@ -292,6 +342,10 @@ async function main() {
       summary['pg_dump -Fc'].bytes,
     ),
     'lifeboat (age) / lifeboat': ratio(w('lifeboat backup (age)'), w('lifeboat backup')),
+    'server CPU: lifeboat restore / pg_restore -j2': ratio(
+      sc('lifeboat restore'),
+      sc('pg_restore -j2'),
+    ),
   };
   const report = {
     case: args['many-tables'] ? 'many-tables (5000 × 100 rows)' : `smart-ai-hub scale ${scale}`,
@@ -312,7 +366,7 @@ async function main() {
   };
   const rows = Object.entries(summary).map(
     ([n, s]) =>
-      `${n.padEnd(26)} ${(s.wallMs / 1000).toFixed(2).padStart(8)} s ${s.cpuMs === null ? '' : `${(s.cpuMs / 1000).toFixed(2).padStart(8)} s cpu`} ${s.peakRssMiB === null ? '' : `${String(s.peakRssMiB).padStart(6)} MiB rss`} ${s.bytes ? `${(s.bytes / 1024 / 1024).toFixed(1).padStart(8)} MiB` : ''}`,
+      `${n.padEnd(26)} ${(s.wallMs / 1000).toFixed(2).padStart(8)} s ${s.cpuMs === null ? '' : `${(s.cpuMs / 1000).toFixed(2).padStart(8)} s cpu`} ${s.serverCpuMs === null ? '' : `${(s.serverCpuMs / 1000).toFixed(2).padStart(8)} s server`} ${s.peakRssMiB === null ? '' : `${String(s.peakRssMiB).padStart(6)} MiB rss`} ${s.bytes ? `${(s.bytes / 1024 / 1024).toFixed(1).padStart(8)} MiB` : ''}`,
   );
   process.stdout.write(
     `\n${report.case}, ${report.tableDataMiB} MiB of table data, medians of ${rounds}\n${rows.join('\n')}\n\n${Object.entries(

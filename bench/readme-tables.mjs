@@ -24,22 +24,25 @@ for (const name of ['scale-10', 'scale-1', 'many-tables']) {
   );
   console.log(
     table(
-      ['command', 'wall', 'client CPU', 'peak RSS', 'output'],
+      ['command', 'wall', 'client CPU', 'server CPU', 'peak RSS', 'output'],
       Object.entries(r.results).map(([k, v]) => [
         k,
         secs(v.wallMs),
         secs(v.cpuMs),
+        secs(v.serverCpuMs),
         v.peakRssMiB === null ? '' : `${v.peakRssMiB} MiB`,
         mib(v.bytes),
       ]),
-      [false, true, true, true, true],
+      [false, true, true, true, true, true],
     ),
   );
   console.log();
   console.log(
     table(
       ['ratio', 'value'],
-      Object.entries(r.ratios).map(([k, v]) => [k, String(v)]),
+      Object.entries(r.ratios)
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => [k, String(v)]),
       [false, true],
     ),
   );
