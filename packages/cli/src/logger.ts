@@ -126,11 +126,16 @@ export function createLogger(options: {
     async close() {
       for (const d of destinations) {
         await d.ready;
-        try {
-          d.stream.flushSync();
-        } catch {
-          // Closed or failed: nothing more to write.
-        }
+        // Not flushSync: it retries a failed write forever unless the error is EAGAIN, so a
+        // reader that went away (`lifeboat backup 2>&1 | head`) would hang the command.
+        await new Promise<void>((resolve) => {
+          try {
+            d.stream.flush(() => resolve());
+          } catch {
+            // Closed or failed: nothing more to write.
+            resolve();
+          }
+        });
       }
     },
   };
