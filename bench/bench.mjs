@@ -59,8 +59,12 @@ function dirBytes(path) {
 /** The local server's postmaster, when its data directory is readable here (else null). */
 function findPostmaster() {
   try {
+    if (!['127.0.0.1', 'localhost', '::1'].includes(args.host)) return null;
     const dir = psql('postgres', 'SHOW data_directory');
-    const pid = Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const lines = readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n');
+    // The server we talk to, not another one that happens to use the same data directory path.
+    if (Number(lines[3]) !== Number(args.port)) return null;
+    const pid = Number(lines[0]);
     serverTicks(pid);
     return pid;
   } catch {
@@ -125,7 +129,12 @@ function measure(cmd, argv, env = pgEnv) {
         cpuMs = (user + sys) * 1000;
         rssBytes = rssKb * 1024;
       }
-      const serverCpuMs = postmaster ? (serverTicks(postmaster) - serverBefore) * TICK_MS : null;
+      let serverCpuMs = null;
+      try {
+        if (postmaster) serverCpuMs = (serverTicks(postmaster) - serverBefore) * TICK_MS;
+      } catch {
+        // The server restarted meanwhile: no figure rather than a wrong one.
+      }
       resolve({ wallMs, cpuMs, serverCpuMs, rssBytes });
     });
   });

@@ -152,6 +152,17 @@ export async function openAtOnce(
     else if (isTooManyConnections(outcome.reason)) refused++;
     else throw outcome.reason;
   }
+  // A backend counts against a role's or database's CONNECTION LIMIT before it checks the
+  // limit, so connections starting together can refuse each other: one more try each, in turn.
+  while (refused > 0) {
+    try {
+      opened.push(await open());
+      refused--;
+    } catch (error) {
+      if (!isTooManyConnections(error)) throw error;
+      break;
+    }
+  }
   return { opened, refused };
 }
 

@@ -180,12 +180,16 @@ export async function readCatalog(
   }
 
   const relOids = [...tables.map((t) => t.oid), ...views.map((v) => v.oid)];
-  const keyRows = Promise.all([
-    rows(helper ?? client, q.CONSTRAINTS, [relOids]),
-    rows(helper ?? client, q.INDEXES, [relOids]),
-  ]);
+  // One query at a time per connection (pg only queues a second one, and is deprecating that).
+  const keyClient = helper ?? client;
+  const keyRows = (async () =>
+    [
+      await rows(keyClient, q.CONSTRAINTS, [relOids]),
+      await rows(keyClient, q.INDEXES, [relOids]),
+    ] as const)();
   // Awaited below; a failure meanwhile must not count as unhandled.
   keyRows.catch(() => {});
+  if (!helper) await keyRows;
   const columns = new Map<number, ColumnObj[]>();
   for (const r of await rows(client, q.columnsQuery(versionNum >= 180000), [relOids])) {
     const list = columns.get(num(r.rel)) ?? [];
