@@ -181,6 +181,19 @@ export interface UnsupportedObj {
   reason: string;
 }
 
+/** One privilege of one grantee (null: PUBLIC) on a schema, relation, column or function. */
+export interface PrivilegeObj {
+  kind: 'schema' | 'relation' | 'column' | 'function';
+  /** As GRANT names it: `TABLE "s"."t"`, `SEQUENCE …`, `SCHEMA …`, `FUNCTION "s"."f"(integer)`. */
+  target: string;
+  column: string | null;
+  privilege: string;
+  grantable: boolean;
+  grantee: string | null;
+  /** Granted to the object's owner: implicit for whoever owns it after a restore. */
+  toOwner: boolean;
+}
+
 export interface Catalog {
   serverVersion: string;
   serverVersionNum: number;
@@ -199,6 +212,7 @@ export interface Catalog {
   policies: PolicyObj[];
   rules: RuleObj[];
   statistics: StatisticsObj[];
+  privileges: PrivilegeObj[];
   /** `[dependent, referenced]`: the referenced object must exist first. */
   dependencies: [ObjectKey, ObjectKey][];
   unsupported: UnsupportedObj[];

@@ -1,5 +1,5 @@
 import { qualified, quoteIdent, quoteLiteral } from '../connection.js';
-import type { Catalog, UnsupportedObj } from './model.js';
+import type { Catalog, PrivilegeObj, UnsupportedObj } from './model.js';
 import { orderedPreData, SCRIPT_HEADER } from './pre-data.js';
 
 const POLICY_COMMANDS: Record<string, string> = {
@@ -236,7 +236,43 @@ export function renderPostData(
       out.push(`REFRESH MATERIALIZED VIEW ${qualified(o.obj.schema, o.obj.name)};\n`);
     }
   }
+
+  section('privileges');
+  out.push(...renderPrivileges(catalog.privileges));
   return { sql: out.join(''), skipped };
+}
+
+/** Starts the warning a restore raises for a grant it skips; the restore reports it. */
+export const SKIPPED_GRANT = 'lifeboat: ';
+
+/**
+ * GRANTs as the source had them. Ownership is not restored: objects belong to whoever restores,
+ * who holds an owner's privileges anyway. An object whose privileges had been changed first loses
+ * PUBLIC's defaults (a function's EXECUTE), then gets each grant back; column grants come last,
+ * as revoking on a table revokes on its columns too. A grant to a role the target server lacks
+ * is skipped with a warning rather than failing the restore (also when psql runs the script).
+ */
+export function renderPrivileges(privileges: PrivilegeObj[]): string[] {
+  const out: string[] = [];
+  const revoked = new Set<string>();
+  for (const p of privileges) {
+    if (p.kind !== 'column' && !revoked.has(p.target)) {
+      revoked.add(p.target);
+      out.push(`REVOKE ALL ON ${p.target} FROM PUBLIC;\n`);
+    }
+    if (p.toOwner) continue;
+    const what = p.column === null ? p.privilege : `${p.privilege} (${quoteIdent(p.column)})`;
+    const to = p.grantee === null ? 'PUBLIC' : quoteIdent(p.grantee);
+    const grant = `GRANT ${what} ON ${p.target} TO ${to}${p.grantable ? ' WITH GRANT OPTION' : ''}`;
+    if (p.grantee === null) {
+      out.push(`${grant};\n`);
+      continue;
+    }
+    const warning = `${SKIPPED_GRANT}role ${p.grantee} does not exist on this server; skipped: ${grant}`;
+    const body = `BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(p.grantee)}) THEN ${grant}; ELSE RAISE WARNING '%', ${quoteLiteral(warning)}; END IF; END`;
+    out.push(`DO ${quoteLiteral(body)};\n`);
+  }
+  return out;
 }
 
 function renderComments(catalog: Catalog, rel: (oid: number) => string): string[] {

@@ -190,6 +190,38 @@ ORDER BY s.stxrelid, s.stxname`;
  * one statement: a column default or a view's rule to its relation, an array type to its
  * element, a table's row type to the table.
  */
+/**
+ * Every privilege granted on the selected schemas ($1), relations ($2: tables, views, sequences)
+ * and functions ($3), one row per grantee and privilege; objects with default privileges (acl
+ * NULL) have none. \`target\` is what GRANT names; \`col\` is set for a column privilege.
+ */
+export const PRIVILEGES = `WITH objs AS (
+  SELECT 'schema' AS kind, pg_catalog.format('SCHEMA %I', n.nspname) AS target, NULL::text AS col,
+    n.nspacl AS acl, n.nspowner AS owner
+  FROM pg_catalog.pg_namespace n WHERE n.oid = ANY($1::oid[]) AND n.nspacl IS NOT NULL
+  UNION ALL
+  SELECT 'relation', pg_catalog.format('%s %I.%I', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+    n.nspname, c.relname), NULL, c.relacl, c.relowner
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.oid = ANY($2::oid[]) AND c.relacl IS NOT NULL
+  UNION ALL
+  SELECT 'column', pg_catalog.format('TABLE %I.%I', n.nspname, c.relname), a.attname, a.attacl, c.relowner
+  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.oid = ANY($2::oid[]) AND a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS NOT NULL
+  UNION ALL
+  SELECT 'function', pg_catalog.format('%s %I.%I(%s)', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+    n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)), NULL, p.proacl, p.proowner
+  FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+  WHERE p.oid = ANY($3::oid[]) AND p.proacl IS NOT NULL
+)
+SELECT o.kind, o.target, o.col, e.privilege_type AS privilege, e.is_grantable AS grantable,
+  CASE WHEN e.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(e.grantee) END AS grantee,
+  e.grantee = o.owner AS to_owner
+FROM objs o, LATERAL pg_catalog.aclexplode(o.acl) e
+ORDER BY CASE o.kind WHEN 'schema' THEN 0 WHEN 'function' THEN 1 WHEN 'relation' THEN 2 ELSE 3 END,
+  2, 3, 6 NULLS FIRST, 4`;
+
 export const DEPENDENCIES = `WITH type_key AS (
   SELECT t.oid,
     CASE WHEN t.typtype = 'c' AND rc.relkind <> 'c' THEN 'c:' || t.typrelid

@@ -7,6 +7,7 @@ import type {
   FunctionObj,
   IndexObj,
   ObjectKey,
+  PrivilegeObj,
   SequenceObj,
   TableObj,
   TypeObj,
@@ -239,6 +240,21 @@ export async function readCatalog(
     return owner ? tableOids.has(owner.tableOid) : !gone.has(s.key);
   });
   await readSequenceValues(client, sequences);
+  const privileges: PrivilegeObj[] = (
+    await rows(client, q.PRIVILEGES, [
+      schemas.map((x) => x.oid),
+      [...relOids, ...sequences.map((x) => x.oid)],
+      functions.map((x) => x.oid),
+    ])
+  ).map((r) => ({
+    kind: r.kind,
+    target: r.target,
+    column: r.col,
+    privilege: r.privilege,
+    grantable: r.grantable,
+    grantee: r.grantee,
+    toOwner: r.to_owner,
+  }));
 
   const [constraintRows, indexRows] = await keyRows;
   const constraints: ConstraintObj[] = constraintRows.map((r) => ({
@@ -321,6 +337,7 @@ export async function readCatalog(
       policies,
       rules,
       statistics,
+      privileges,
       dependencies,
       unsupported,
     },

@@ -20,7 +20,7 @@ import {
 import { toPgLifeboatError } from '../errors.js';
 import type { ConnectionTarget } from '../options.js';
 import { POST_DATA, type PostgresSummary, PRE_DATA, type TableSummary } from '../summary.js';
-import { copyPart, partIndex, readChunks, runScript } from './load.js';
+import { copyPart, forwardSkippedGrants, partIndex, readChunks, runScript } from './load.js';
 import {
   cleanDatabase,
   dropDatabase,
@@ -143,7 +143,12 @@ async function loadInOneTransaction(
     progress.check();
     if (post === undefined)
       throw new LifeboatError('ENTRY_MISSING', `The archive has no database/${POST_DATA}`);
-    await runScript(client, post, POST_DATA);
+    const stopForwarding = forwardSkippedGrants(client, settings.events);
+    try {
+      await runScript(client, post, POST_DATA);
+    } finally {
+      stopForwarding();
+    }
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
@@ -311,7 +316,12 @@ async function loadParallel(
     if (failure) throw failure;
     // Keys on tables without data of their own (partitioned parents), or left for the end.
     await runWithoutSharedTables(clients, pendingKeys, signal);
-    await runScript(main, `BEGIN;\n${plan.rest}\nCOMMIT;`, POST_DATA);
+    const stopForwarding = forwardSkippedGrants(main, settings.events);
+    try {
+      await runScript(main, `BEGIN;\n${plan.rest}\nCOMMIT;`, POST_DATA);
+    } finally {
+      stopForwarding();
+    }
   } catch (error) {
     internal.abort(error);
     throw toPgLifeboatError(error, 'restoring the database', 'RESTORE_FAILED');

@@ -1,9 +1,29 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { LifeboatEmitter } from '@lifeboat/core';
 import { from as copyFrom } from 'pg-copy-streams';
+import { SKIPPED_GRANT } from '../catalog/post-data.js';
 import { type PgClient, qualified, quoteIdent } from '../connection.js';
 import { toPgLifeboatError } from '../errors.js';
 import type { TableSummary } from '../summary.js';
+
+/**
+ * Forwards the warnings a post-data script raises on purpose (a grant to a role this server
+ * lacks) as `warning` events, while it runs. Returns the function that stops forwarding.
+ */
+export function forwardSkippedGrants(client: PgClient, events: LifeboatEmitter): () => void {
+  const onNotice = (notice: { message?: string }) => {
+    if (!notice.message?.startsWith(SKIPPED_GRANT)) return;
+    events.emit('warning', {
+      code: 'ROLE_MISSING',
+      message: notice.message.slice(SKIPPED_GRANT.length),
+    });
+  };
+  client.on('notice', onNotice);
+  return () => {
+    client.off('notice', onNotice);
+  };
+}
 
 /** Runs a SQL script (pre-data, post-data) as one simple query: statements run in order. */
 export async function runScript(client: PgClient, sql: string, what: string): Promise<void> {

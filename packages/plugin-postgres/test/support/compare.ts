@@ -99,6 +99,18 @@ export async function describeDatabase(server: TestServer, database: string) {
     extensions: await run(
       'SELECT extname, extnamespace::regnamespace::text AS ns FROM pg_extension ORDER BY 1',
     ),
+    privileges:
+      await run(`SELECT 'schema' AS kind, n.nspname AS name, NULL AS col, n.nspacl::text AS acl
+      FROM pg_namespace n WHERE ${USER_NS}
+      UNION ALL SELECT 'relation', format('%I.%I', n.nspname, c.relname), NULL, c.relacl::text
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE ${USER_NS} AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+      UNION ALL SELECT 'column', format('%I.%I', n.nspname, c.relname), a.attname, a.attacl::text
+      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE ${USER_NS} AND a.attnum > 0 AND a.attacl IS NOT NULL
+      UNION ALL SELECT 'function', p.oid::regprocedure::text, NULL, p.proacl::text
+      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${USER_NS}
+      ORDER BY 1, 2, 3`),
   };
   return { data, catalog };
 }
