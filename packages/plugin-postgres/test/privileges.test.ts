@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { createEngine } from '@lifeboat/core';
 import { describe, expect, it } from 'vitest';
+import { postgresSource } from '../src/index.js';
 import { engineFor } from './support/engine.js';
 import { createDatabase, servers, sql, trackDatabase, uniqueName } from './support/servers.js';
 
@@ -57,6 +59,59 @@ describe.each(servers)('privileges on $name', (server) => {
       expect(await acls(target)).toEqual(expected);
       const rows = await sql<{ n: number }>(server, target, 'SELECT count(*)::int AS n FROM t');
       expect(rows[0]!.n).toBe(1);
+    }
+  });
+
+  it('gives objects back to their owners when it may; otherwise says so once per role', async () => {
+    await server.start();
+    const restorer = `lb_restorer_${randomBytes(3).toString('hex')}`;
+    const password = 'Restorer-Pa55-word';
+    const db = await createDatabase(server, 'privown');
+    // The source's objects belong to the server's superuser (the test's user).
+    await sql(
+      server,
+      db,
+      `CREATE TABLE a (id int PRIMARY KEY); INSERT INTO a VALUES (1), (2);
+       CREATE TABLE b (id int); CREATE VIEW v AS SELECT id FROM a;`,
+    );
+    const { engine, storage } = engineFor(server, db);
+    await engine.backup();
+    await sql(server, 'postgres', `CREATE ROLE ${restorer} LOGIN CREATEDB PASSWORD '${password}'`);
+    const target = uniqueName('privown_r');
+    try {
+      // Restored by a role that may not give objects to the superuser: they stay its own.
+      const asRestorer = createEngine({
+        sources: [
+          postgresSource({
+            host: server.host,
+            port: server.port,
+            user: restorer,
+            password,
+            database: db,
+          }),
+        ],
+        storage,
+      });
+      const warnings: { code: string; message: string }[] = [];
+      asRestorer.events.on('warning', (w) => warnings.push(w));
+      await asRestorer.restore('latest', { targetDatabase: target });
+      const notSet = warnings.filter((w) => w.code === 'OWNER_NOT_SET');
+      expect(notSet).toHaveLength(1);
+      expect(notSet[0]!.message).toMatch(
+        new RegExp(`^${restorer} may not give objects to ${server.user} .*\\(3 objects\\)$`),
+      );
+      const owners = await sql<{ relname: string; owner: string }>(
+        server,
+        target,
+        `SELECT relname, pg_get_userbyid(relowner) AS owner FROM pg_class
+         WHERE relname IN ('a', 'b', 'v') ORDER BY 1`,
+      );
+      expect(owners.map((o) => o.owner)).toEqual([restorer, restorer, restorer]);
+      const rows = await sql<{ n: number }>(server, target, 'SELECT count(*)::int AS n FROM a');
+      expect(rows[0]!.n).toBe(2);
+    } finally {
+      await sql(server, 'postgres', `DROP DATABASE IF EXISTS ${target}`);
+      await sql(server, 'postgres', `DROP ROLE IF EXISTS ${restorer}`);
     }
   });
 });

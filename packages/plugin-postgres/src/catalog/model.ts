@@ -194,6 +194,12 @@ export interface PrivilegeObj {
   toOwner: boolean;
 }
 
+/** Who owns an object, and how ALTER … OWNER TO names it. */
+export interface OwnerObj {
+  target: string;
+  owner: string;
+}
+
 export interface Catalog {
   serverVersion: string;
   serverVersionNum: number;
@@ -213,6 +219,7 @@ export interface Catalog {
   rules: RuleObj[];
   statistics: StatisticsObj[];
   privileges: PrivilegeObj[];
+  owners: OwnerObj[];
   /** `[dependent, referenced]`: the referenced object must exist first. */
   dependencies: [ObjectKey, ObjectKey][];
   unsupported: UnsupportedObj[];

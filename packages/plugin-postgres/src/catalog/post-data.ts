@@ -1,5 +1,5 @@
 import { qualified, quoteIdent, quoteLiteral } from '../connection.js';
-import type { Catalog, PrivilegeObj, UnsupportedObj } from './model.js';
+import type { Catalog, OwnerObj, PrivilegeObj, UnsupportedObj } from './model.js';
 import { orderedPreData, SCRIPT_HEADER } from './pre-data.js';
 
 const POLICY_COMMANDS: Record<string, string> = {
@@ -239,11 +239,14 @@ export function renderPostData(
 
   section('privileges');
   out.push(...renderPrivileges(catalog.privileges));
+  // After the grants: giving an object to its owner rewrites the grants its old owner made.
+  section('ownership');
+  out.push(...renderOwners(catalog.owners));
   return { sql: out.join(''), skipped };
 }
 
-/** Starts the warning a restore raises for a grant it skips; the restore reports it. */
-export const SKIPPED_GRANT = 'lifeboat: ';
+/** Starts a warning the script raises on purpose, then `CODE: `; a restore reports it. */
+export const SCRIPT_WARNING = 'lifeboat: ';
 
 /**
  * GRANTs as the source had them. Ownership is not restored: objects belong to whoever restores,
@@ -268,11 +271,39 @@ export function renderPrivileges(privileges: PrivilegeObj[]): string[] {
       out.push(`${grant};\n`);
       continue;
     }
-    const warning = `${SKIPPED_GRANT}role ${p.grantee} does not exist on this server; skipped: ${grant}`;
+    const warning = `${SCRIPT_WARNING}ROLE_MISSING: role ${p.grantee} does not exist on this server; skipped: ${grant}`;
     const body = `BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(p.grantee)}) THEN ${grant}; ELSE RAISE WARNING '%', ${quoteLiteral(warning)}; END IF; END`;
     out.push(`DO ${quoteLiteral(body)};\n`);
   }
   return out;
+}
+
+/**
+ * Gives every object back to its owner, where the restoring user may (a superuser, or a member
+ * of the owning role): otherwise objects stay with the restoring user. One block for all: what
+ * cannot be given is counted and reported once per role, not once per object.
+ */
+export function renderOwners(owners: OwnerObj[]): string[] {
+  if (owners.length === 0) return [];
+  const rows = owners.map((o) => `(${quoteLiteral(o.target)}, ${quoteLiteral(o.owner)})`);
+  const body = `DECLARE o record; m record; skipped text[] := '{}';
+BEGIN
+FOR o IN SELECT * FROM (VALUES ${rows.join(',\n')}) AS v(target, owner) LOOP
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = o.owner) THEN
+    skipped := skipped || ('ROLE_MISSING: owner role ' || o.owner || ' does not exist on this server; its objects stay owned by ' || current_user);
+    CONTINUE;
+  END IF;
+  BEGIN
+    EXECUTE 'ALTER ' || o.target || ' OWNER TO ' || pg_catalog.quote_ident(o.owner);
+  EXCEPTION WHEN insufficient_privilege THEN
+    skipped := skipped || ('OWNER_NOT_SET: ' || current_user || ' may not give objects to ' || o.owner || ' (restore as a superuser or a member of that role); they stay owned by ' || current_user);
+  END;
+END LOOP;
+FOR m IN SELECT s AS msg, count(*) AS n FROM unnest(skipped) AS s GROUP BY s ORDER BY s LOOP
+  RAISE WARNING '%', ${quoteLiteral(SCRIPT_WARNING)} || m.msg || ' (' || m.n || ' objects)';
+END LOOP;
+END`;
+  return [`DO ${quoteLiteral(body)};\n`];
 }
 
 function renderComments(catalog: Catalog, rel: (oid: number) => string): string[] {

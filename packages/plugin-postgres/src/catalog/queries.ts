@@ -222,6 +222,28 @@ FROM objs o, LATERAL pg_catalog.aclexplode(o.acl) e
 ORDER BY CASE o.kind WHEN 'schema' THEN 0 WHEN 'function' THEN 1 WHEN 'relation' THEN 2 ELSE 3 END,
   2, 3, 6 NULLS FIRST, 4`;
 
+/**
+ * The owner of every selected schema ($1), relation ($2), function ($3) and type ($4), as ALTER
+ * … OWNER TO names the object. Sequences that belong to a table column follow their table.
+ */
+export const OWNERS = `SELECT pg_catalog.format('SCHEMA %I', n.nspname) AS target, pg_catalog.pg_get_userbyid(n.nspowner) AS owner
+FROM pg_catalog.pg_namespace n WHERE n.oid = ANY($1::oid[])
+UNION ALL
+SELECT pg_catalog.format('%s %I.%I', CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+  WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, n.nspname, c.relname), pg_catalog.pg_get_userbyid(c.relowner)
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.oid = ANY($2::oid[]) AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+  WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')))
+UNION ALL
+SELECT pg_catalog.format('%s %I.%I(%s)', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+  n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)), pg_catalog.pg_get_userbyid(p.proowner)
+FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE p.oid = ANY($3::oid[])
+UNION ALL
+SELECT pg_catalog.format('%s %I.%I', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, n.nspname, t.typname),
+  pg_catalog.pg_get_userbyid(t.typowner)
+FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = ANY($4::oid[])
+ORDER BY 1`;
+
 export const DEPENDENCIES = `WITH type_key AS (
   SELECT t.oid,
     CASE WHEN t.typtype = 'c' AND rc.relkind <> 'c' THEN 'c:' || t.typrelid

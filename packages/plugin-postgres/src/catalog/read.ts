@@ -7,6 +7,7 @@ import type {
   FunctionObj,
   IndexObj,
   ObjectKey,
+  OwnerObj,
   PrivilegeObj,
   SequenceObj,
   TableObj,
@@ -255,6 +256,14 @@ export async function readCatalog(
     grantee: r.grantee,
     toOwner: r.to_owner,
   }));
+  const owners: OwnerObj[] = (
+    await rows(client, q.OWNERS, [
+      schemas.map((x) => x.oid),
+      [...relOids, ...sequences.map((x) => x.oid)],
+      functions.map((x) => x.oid),
+      types.map((x) => x.oid),
+    ])
+  ).map((r) => ({ target: r.target, owner: r.owner }));
 
   const [constraintRows, indexRows] = await keyRows;
   const constraints: ConstraintObj[] = constraintRows.map((r) => ({
@@ -338,6 +347,7 @@ export async function readCatalog(
       rules,
       statistics,
       privileges,
+      owners,
       dependencies,
       unsupported,
     },

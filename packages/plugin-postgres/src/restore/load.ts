@@ -2,22 +2,22 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { LifeboatEmitter } from '@lifeboat/core';
 import { from as copyFrom } from 'pg-copy-streams';
-import { SKIPPED_GRANT } from '../catalog/post-data.js';
+import { SCRIPT_WARNING } from '../catalog/post-data.js';
 import { type PgClient, qualified, quoteIdent } from '../connection.js';
 import { toPgLifeboatError } from '../errors.js';
 import type { TableSummary } from '../summary.js';
 
 /**
  * Forwards the warnings a post-data script raises on purpose (a grant to a role this server
- * lacks) as `warning` events, while it runs. Returns the function that stops forwarding.
+ * lacks, owners it may not set) as `warning` events, while it runs. Returns the function that
+ * stops forwarding.
  */
 export function forwardSkippedGrants(client: PgClient, events: LifeboatEmitter): () => void {
   const onNotice = (notice: { message?: string }) => {
-    if (!notice.message?.startsWith(SKIPPED_GRANT)) return;
-    events.emit('warning', {
-      code: 'ROLE_MISSING',
-      message: notice.message.slice(SKIPPED_GRANT.length),
-    });
+    const raised = notice.message?.startsWith(SCRIPT_WARNING)
+      ? /^([A-Z_]+): (.*)$/s.exec(notice.message.slice(SCRIPT_WARNING.length))
+      : null;
+    if (raised) events.emit('warning', { code: raised[1]!, message: raised[2]! });
   };
   client.on('notice', onNotice);
   return () => {

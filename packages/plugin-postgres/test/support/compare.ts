@@ -111,6 +111,19 @@ export async function describeDatabase(server: TestServer, database: string) {
       UNION ALL SELECT 'function', p.oid::regprocedure::text, NULL, p.proacl::text
       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${USER_NS}
       ORDER BY 1, 2, 3`),
+    owners:
+      await run(`SELECT 'schema' AS kind, n.nspname AS name, pg_get_userbyid(n.nspowner) AS owner
+      FROM pg_namespace n WHERE ${USER_NS}
+      UNION ALL SELECT 'relation', format('%I.%I', n.nspname, c.relname), pg_get_userbyid(c.relowner)
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE ${USER_NS} AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+      UNION ALL SELECT 'function', p.oid::regprocedure::text, pg_get_userbyid(p.proowner)
+      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${USER_NS}
+      UNION ALL SELECT 'type', t.oid::regtype::text, pg_get_userbyid(t.typowner)
+      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+      WHERE ${USER_NS} AND t.typtype IN ('e', 'd', 'c', 'r')
+        AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+      ORDER BY 1, 2`),
   };
   return { data, catalog };
 }
