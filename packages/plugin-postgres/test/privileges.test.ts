@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createEngine } from '@lifeboat/core';
 import { describe, expect, it } from 'vitest';
+import { COMMIT_POINT } from '../src/catalog/post-data.js';
 import { postgresSource } from '../src/index.js';
-import { engineFor } from './support/engine.js';
+import { engineFor, extractArchive } from './support/engine.js';
 import { createDatabase, servers, sql, trackDatabase, uniqueName } from './support/servers.js';
 
 /**
@@ -112,6 +115,45 @@ describe.each(servers)('privileges on $name', (server) => {
     } finally {
       await sql(server, 'postgres', `DROP DATABASE IF EXISTS ${target}`);
       await sql(server, 'postgres', `DROP ROLE IF EXISTS ${restorer}`);
+    }
+  });
+
+  it('gives owners back in blocks of a thousand, each committed on its own', async () => {
+    await server.start();
+    const role = `lb_owner_${randomBytes(3).toString('hex')}`;
+    const db = await createDatabase(server, 'privmany');
+    await sql(server, 'postgres', `CREATE ROLE ${role} NOLOGIN`);
+    const target = uniqueName('privmany_r');
+    trackDatabase(server, target);
+    try {
+      await sql(
+        server,
+        db,
+        `DO $$ BEGIN FOR i IN 1..1001 LOOP
+           EXECUTE format('CREATE SEQUENCE s%s', i);
+           EXECUTE format('ALTER SEQUENCE s%s OWNER TO ${role}', i);
+         END LOOP; END $$`,
+      );
+      const { engine, storage } = engineFor(server, db);
+      await engine.backup();
+      const post = await readFile(
+        join(await extractArchive(storage), 'database', 'post-data.sql'),
+        'utf8',
+      );
+      expect(post.split(COMMIT_POINT)).toHaveLength(2);
+      const warnings: string[] = [];
+      engine.events.on('warning', (w) => warnings.push(w.code));
+      await engine.restore('latest', { targetDatabase: target });
+      expect(warnings).toEqual([]);
+      const owned = await sql<{ n: number }>(
+        server,
+        target,
+        `SELECT count(*)::int AS n FROM pg_class WHERE relkind = 'S' AND pg_get_userbyid(relowner) = '${role}'`,
+      );
+      expect(owned[0]!.n).toBe(1001);
+    } finally {
+      for (const d of [db, target]) await sql(server, d, `DROP OWNED BY ${role}`).catch(() => {});
+      await sql(server, 'postgres', `DROP ROLE IF EXISTS ${role}`);
     }
   });
 });

@@ -278,17 +278,26 @@ export function renderPrivileges(privileges: PrivilegeObj[]): string[] {
   return out;
 }
 
+/** Where a restore may commit and go on in a new transaction (psql reads it as a comment). */
+export const COMMIT_POINT = '-- lifeboat:commit-point\n';
+const OWNERS_PER_BLOCK = 1000;
+
 /**
  * Gives every object back to its owner, where the restoring user may (a superuser, or a member
- * of the owning role): otherwise objects stay with the restoring user. One block for all: what
- * cannot be given is counted and reported once per role, not once per object.
+ * of the owning role): otherwise objects stay with the restoring user. What cannot be given is
+ * counted and reported once per role, not once per object. An object already owned by the
+ * restoring user is left alone; the others are given in blocks of a thousand, each of which a
+ * restore into a new database commits on its own (every change holds a lock until then).
  */
 export function renderOwners(owners: OwnerObj[]): string[] {
-  if (owners.length === 0) return [];
-  const rows = owners.map((o) => `(${quoteLiteral(o.target)}, ${quoteLiteral(o.owner)})`);
-  const body = `DECLARE o record; m record; skipped text[] := '{}';
+  const out: string[] = [];
+  for (let i = 0; i < owners.length; i += OWNERS_PER_BLOCK) {
+    const block = owners.slice(i, i + OWNERS_PER_BLOCK);
+    const rows = block.map((o) => `(${quoteLiteral(o.target)}, ${quoteLiteral(o.owner)})`);
+    const body = `DECLARE o record; m record; skipped text[] := '{}';
 BEGIN
 FOR o IN SELECT * FROM (VALUES ${rows.join(',\n')}) AS v(target, owner) LOOP
+  CONTINUE WHEN o.owner = current_user;
   IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = o.owner) THEN
     skipped := skipped || ('ROLE_MISSING: owner role ' || o.owner || ' does not exist on this server; its objects stay owned by ' || current_user);
     CONTINUE;
@@ -297,13 +306,18 @@ FOR o IN SELECT * FROM (VALUES ${rows.join(',\n')}) AS v(target, owner) LOOP
     EXECUTE 'ALTER ' || o.target || ' OWNER TO ' || pg_catalog.quote_ident(o.owner);
   EXCEPTION WHEN insufficient_privilege THEN
     skipped := skipped || ('OWNER_NOT_SET: ' || current_user || ' may not give objects to ' || o.owner || ' (restore as a superuser or a member of that role); they stay owned by ' || current_user);
+  WHEN OTHERS THEN
+    skipped := skipped || ('OWNER_NOT_SET: ' || o.target || ' stays owned by ' || current_user || ': ' || SQLERRM);
   END;
 END LOOP;
 FOR m IN SELECT s AS msg, count(*) AS n FROM unnest(skipped) AS s GROUP BY s ORDER BY s LOOP
-  RAISE WARNING '%', ${quoteLiteral(SCRIPT_WARNING)} || m.msg || ' (' || m.n || ' objects)';
+  RAISE WARNING '%', ${quoteLiteral(SCRIPT_WARNING)} || m.msg || ' (' || m.n || CASE WHEN m.n = 1 THEN ' object)' ELSE ' objects)' END;
 END LOOP;
 END`;
-  return [`DO ${quoteLiteral(body)};\n`];
+    if (i > 0) out.push(COMMIT_POINT);
+    out.push(`DO ${quoteLiteral(body)};\n`);
+  }
+  return out;
 }
 
 function renderComments(catalog: Catalog, rel: (oid: number) => string): string[] {

@@ -5,7 +5,7 @@ import {
   LifeboatError,
   throwIfAborted,
 } from '@lifeboat/core';
-import { type PostDataPlan, splitPostData } from '../catalog/post-data.js';
+import { COMMIT_POINT, type PostDataPlan, splitPostData } from '../catalog/post-data.js';
 import { splitBatches } from '../catalog/pre-data.js';
 import {
   type ConnectSettings,
@@ -318,7 +318,10 @@ async function loadParallel(
     await runWithoutSharedTables(clients, pendingKeys, signal);
     const stopForwarding = forwardSkippedGrants(main, settings.events);
     try {
-      await runScript(main, `BEGIN;\n${plan.rest}\nCOMMIT;`, POST_DATA);
+      // The new database is dropped on failure: pieces may commit on their own.
+      for (const piece of plan.rest.split(COMMIT_POINT)) {
+        await runScript(main, `BEGIN;\n${piece}\nCOMMIT;`, POST_DATA);
+      }
     } finally {
       stopForwarding();
     }
