@@ -3,10 +3,18 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createEngine } from '@lifeboat/core';
 import { describe, expect, it } from 'vitest';
-import { COMMIT_POINT } from '../src/catalog/post-data.js';
+import { markersOf } from '../src/catalog/markers.js';
+import { renderPrivileges } from '../src/catalog/post-data.js';
 import { postgresSource } from '../src/index.js';
 import { engineFor, extractArchive } from './support/engine.js';
-import { createDatabase, servers, sql, trackDatabase, uniqueName } from './support/servers.js';
+import {
+  adminClient,
+  createDatabase,
+  servers,
+  sql,
+  trackDatabase,
+  uniqueName,
+} from './support/servers.js';
 
 /**
  * GRANTs come back with a restore (fidelity.test.ts compares every ACL). Roles are not part of
@@ -25,7 +33,9 @@ describe.each(servers)('privileges on $name', (server) => {
        CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);
        GRANT SELECT ON t TO ${role}; GRANT INSERT ON t TO PUBLIC;
        CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';
-       REVOKE EXECUTE ON FUNCTION f() FROM PUBLIC; GRANT EXECUTE ON FUNCTION f() TO ${role};`,
+       REVOKE EXECUTE ON FUNCTION f() FROM PUBLIC; GRANT EXECUTE ON FUNCTION f() TO ${role};
+       CREATE FUNCTION g() RETURNS int LANGUAGE sql AS 'SELECT 2';
+       REVOKE ALL ON FUNCTION g() FROM PUBLIC, CURRENT_USER;`,
     );
     const { engine } = engineFor(server, db);
     await engine.backup();
@@ -62,6 +72,14 @@ describe.each(servers)('privileges on $name', (server) => {
       expect(await acls(target)).toEqual(expected);
       const rows = await sql<{ n: number }>(server, target, 'SELECT count(*)::int AS n FROM t');
       expect(rows[0]!.n).toBe(1);
+      // All privileges taken (an empty ACL): PUBLIC may not run it after the restore either.
+      const [g] = await sql<{ acl: string | null }>(
+        server,
+        target,
+        `SELECT proacl::text AS acl FROM pg_proc WHERE oid = 'public.g()'::regprocedure`,
+      );
+      expect(g!.acl).not.toBeNull();
+      expect(g!.acl).not.toMatch(/(^|[{,])=X/);
     }
   });
 
@@ -140,7 +158,7 @@ describe.each(servers)('privileges on $name', (server) => {
         join(await extractArchive(storage), 'database', 'post-data.sql'),
         'utf8',
       );
-      expect(post.split(COMMIT_POINT)).toHaveLength(2);
+      expect(post.split(markersOf(post)!.commitPoint)).toHaveLength(2);
       const warnings: string[] = [];
       engine.events.on('warning', (w) => warnings.push(w.code));
       await engine.restore('latest', { targetDatabase: target });
@@ -155,5 +173,36 @@ describe.each(servers)('privileges on $name', (server) => {
       for (const d of [db, target]) await sql(server, d, `DROP OWNED BY ${role}`).catch(() => {});
       await sql(server, 'postgres', `DROP ROLE IF EXISTS ${role}`);
     }
+  });
+
+  it('a grant the server refuses is a GRANT_FAILED warning, not a failed script', async () => {
+    await server.start();
+    const db = await createDatabase(server, 'privfail');
+    await sql(server, db, 'CREATE TABLE t (id int)');
+    const script = renderPrivileges([
+      {
+        kind: 'relation',
+        target: 'TABLE public.t',
+        column: null,
+        privilege: 'FROBNICATE',
+        grantable: false,
+        grantee: null,
+        toOwner: false,
+      },
+    ]).join('');
+    const client = adminClient(server, db);
+    await client.connect();
+    const notices: string[] = [];
+    client.on('notice', (n) => notices.push(n.message ?? ''));
+    try {
+      await client.query(script);
+    } finally {
+      await client.end();
+    }
+    expect(notices).toContainEqual(
+      expect.stringMatching(
+        /^lifeboat: GRANT_FAILED: GRANT FROBNICATE ON TABLE public\.t TO PUBLIC: /,
+      ),
+    );
   });
 });

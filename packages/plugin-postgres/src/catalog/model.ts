@@ -183,11 +183,12 @@ export interface UnsupportedObj {
 
 /** One privilege of one grantee (null: PUBLIC) on a schema, relation, column or function. */
 export interface PrivilegeObj {
-  kind: 'schema' | 'relation' | 'column' | 'function';
+  kind: 'schema' | 'type' | 'relation' | 'column' | 'function';
   /** As GRANT names it: `TABLE "s"."t"`, `SEQUENCE …`, `SCHEMA …`, `FUNCTION "s"."f"(integer)`. */
   target: string;
   column: string | null;
-  privilege: string;
+  /** Null when the object has no privilege left at all (an empty ACL). */
+  privilege: string | null;
   grantable: boolean;
   grantee: string | null;
   /** Granted to the object's owner: implicit for whoever owns it after a restore. */

@@ -1,4 +1,5 @@
 import { qualified, quoteIdent, quoteLiteral } from '../connection.js';
+import { markersOf, newMarkers } from './markers.js';
 import type { Catalog, OwnerObj, PrivilegeObj, UnsupportedObj } from './model.js';
 import { orderedPreData, SCRIPT_HEADER } from './pre-data.js';
 
@@ -10,16 +11,6 @@ const POLICY_COMMANDS: Record<string, string> = {
   d: 'DELETE',
 };
 
-/** Opens a statement that may run in parallel with the others; then a JSON array: its table. */
-export const PARALLEL_MARK = '-- lifeboat:parallel ';
-const mark = (table: string) => `${PARALLEL_MARK}${JSON.stringify([table])}\n`;
-/** Ends the parallel statements; what follows runs in order. */
-export const PARALLEL_END = '-- lifeboat:parallel-end\n';
-
-/** Opens a foreign key; the rest of the marker line is a JSON array of the tables it locks. */
-export const FK_MARK = '-- lifeboat:parallel-fk ';
-export const FK_END = '-- lifeboat:parallel-fk-end\n';
-
 export interface PostDataPlan {
   /** Keys, indexes and checks, each on one table: any order, any number at once. */
   parallel: { sql: string; tables: string[] }[];
@@ -27,17 +18,24 @@ export interface PostDataPlan {
   foreignKeys: { sql: string; tables: string[] }[];
   /** Everything else, in order, after the above. */
   rest: string;
+  /** `rest` cut where a restore into a new database may commit and go on. */
+  restPieces: string[];
 }
 
 /**
- * Splits post-data SQL into what a restore may run in parallel and the rest. Scripts without
- * markers (older archives) are all "rest". Every piece starts with the script's settings.
+ * Splits post-data SQL into what a restore may run in parallel and the rest, at the markers
+ * with the script's own token (see markers.ts): a marker-like line inside a name, comment or
+ * expression never counts. Scripts without a token (older archives) are all "rest". Every
+ * piece starts with the script's settings.
  */
 export function splitPostData(sql: string): PostDataPlan {
-  const end = sql.indexOf(`\n${PARALLEL_END}`);
-  const fkEnd = sql.indexOf(`\n${FK_END}`);
-  if (end < 0 || fkEnd < end) return { parallel: [], foreignKeys: [], rest: sql };
-  const [preamble = '', ...statements] = sql.slice(0, end + 1).split(`\n${PARALLEL_MARK}`);
+  const m = markersOf(sql);
+  const end = m ? sql.indexOf(`\n${m.parallelEnd}`) : -1;
+  const fkEnd = m ? sql.indexOf(`\n${m.fkEnd}`) : -1;
+  if (!m || end < 0 || fkEnd < end) {
+    return { parallel: [], foreignKeys: [], rest: sql, restPieces: [sql] };
+  }
+  const [preamble = '', ...statements] = sql.slice(0, end + 1).split(`\n${m.parallel}`);
   const marked = (piece: string) => {
     const newline = piece.indexOf('\n');
     return {
@@ -45,12 +43,14 @@ export function splitPostData(sql: string): PostDataPlan {
       sql: `${preamble}\n${piece.slice(newline + 1)}`,
     };
   };
-  const fkText = sql.slice(end + 1 + PARALLEL_END.length, fkEnd + 1);
-  const foreignKeys = fkText.split(`\n${FK_MARK}`).slice(1).map(marked);
+  const fkText = sql.slice(end + 1 + m.parallelEnd.length, fkEnd + 1);
+  const foreignKeys = fkText.split(`\n${m.fk}`).slice(1).map(marked);
+  const rest = `${preamble}\n${sql.slice(fkEnd + 1 + m.fkEnd.length)}`;
   return {
     parallel: statements.map(marked),
     foreignKeys,
-    rest: `${preamble}\n${sql.slice(fkEnd + 1 + FK_END.length)}`,
+    rest,
+    restPieces: rest.split(m.commitPoint),
   };
 }
 
@@ -87,7 +87,10 @@ export function renderPostData(
   const constraintOids = new Set(catalog.constraints.map((c) => c.oid));
   const triggerOids = new Set(catalog.triggers.map((t) => t.oid));
   const skipped: UnsupportedObj[] = [];
+  const m = newMarkers();
+  const mark = (table: string) => `${m.parallel}${JSON.stringify([table])}\n`;
   const out: string[] = [
+    m.line,
     '-- Lifeboat post-data: constraints, indexes, triggers, policies, comments, sequences.\n',
     SCRIPT_HEADER,
   ];
@@ -165,7 +168,7 @@ export function renderPostData(
 
   section('check constraints');
   for (const c of emitted) if (c.type === 'c') addConstraint(c, true);
-  out.push(PARALLEL_END);
+  out.push(m.parallelEnd);
 
   // Foreign keys need the keys above. Two may run at once when they share no table (each
   // locks both of its tables); the marker names the tables.
@@ -173,17 +176,17 @@ export function renderPostData(
   // First the keys built as indexes above become constraints (marked like foreign keys: a
   // restore runs each once its table's indexes are built, before keys that point at it).
   for (const c of attached) {
-    out.push(`${FK_MARK}${JSON.stringify([rel(c.tableOid)])}\n`);
+    out.push(`${m.fk}${JSON.stringify([rel(c.tableOid)])}\n`);
     out.push(
       `ALTER TABLE ONLY ${rel(c.tableOid)} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${quoteIdent(c.name)};\n`,
     );
   }
   for (const c of emitted) {
     if (c.type !== 'f') continue;
-    out.push(`${FK_MARK}${JSON.stringify([rel(c.tableOid), rel(c.refTableOid)])}\n`);
+    out.push(`${m.fk}${JSON.stringify([rel(c.tableOid), rel(c.refTableOid)])}\n`);
     addConstraint(c);
   }
-  out.push(FK_END);
+  out.push(m.fkEnd);
 
   section('clustering');
   for (const i of indexes) {
@@ -241,7 +244,7 @@ export function renderPostData(
   out.push(...renderPrivileges(catalog.privileges));
   // After the grants: giving an object to its owner rewrites the grants its old owner made.
   section('ownership');
-  out.push(...renderOwners(catalog.owners));
+  out.push(...renderOwners(catalog.owners, m.commitPoint));
   return { sql: out.join(''), skipped };
 }
 
@@ -249,37 +252,39 @@ export function renderPostData(
 export const SCRIPT_WARNING = 'lifeboat: ';
 
 /**
- * GRANTs as the source had them. Ownership is not restored: objects belong to whoever restores,
- * who holds an owner's privileges anyway. An object whose privileges had been changed first loses
- * PUBLIC's defaults (a function's EXECUTE), then gets each grant back; column grants come last,
- * as revoking on a table revokes on its columns too. A grant to a role the target server lacks
- * is skipped with a warning rather than failing the restore (also when psql runs the script).
+ * GRANTs as the source had them, given by the restoring user. An object whose privileges had
+ * been changed first loses PUBLIC's defaults (a function's EXECUTE, a type's USAGE), then gets
+ * each grant back; column grants come last, as revoking on a table revokes on its columns too.
+ * Each statement is its own block: a grant to a role the target server lacks, or one it refuses
+ * (a privilege an older server does not know), is skipped with a warning rather than failing
+ * the restore — also when psql runs the script.
  */
 export function renderPrivileges(privileges: PrivilegeObj[]): string[] {
   const out: string[] = [];
   const revoked = new Set<string>();
+  const guarded = (statement: string, role: string | null) => {
+    const missing = `${SCRIPT_WARNING}ROLE_MISSING: role ${role} does not exist on this server; skipped: ${statement}`;
+    const check =
+      role === null
+        ? ''
+        : `IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(role)}) THEN RAISE WARNING '%', ${quoteLiteral(missing)}; RETURN; END IF; `;
+    const body = `BEGIN ${check}${statement}; EXCEPTION WHEN OTHERS THEN RAISE WARNING '%', ${quoteLiteral(`${SCRIPT_WARNING}GRANT_FAILED: ${statement}: `)} || SQLERRM; END`;
+    return `DO ${quoteLiteral(body)};\n`;
+  };
   for (const p of privileges) {
     if (p.kind !== 'column' && !revoked.has(p.target)) {
       revoked.add(p.target);
-      out.push(`REVOKE ALL ON ${p.target} FROM PUBLIC;\n`);
+      out.push(guarded(`REVOKE ALL ON ${p.target} FROM PUBLIC`, null));
     }
-    if (p.toOwner) continue;
+    if (p.toOwner || p.privilege === null) continue;
     const what = p.column === null ? p.privilege : `${p.privilege} (${quoteIdent(p.column)})`;
     const to = p.grantee === null ? 'PUBLIC' : quoteIdent(p.grantee);
     const grant = `GRANT ${what} ON ${p.target} TO ${to}${p.grantable ? ' WITH GRANT OPTION' : ''}`;
-    if (p.grantee === null) {
-      out.push(`${grant};\n`);
-      continue;
-    }
-    const warning = `${SCRIPT_WARNING}ROLE_MISSING: role ${p.grantee} does not exist on this server; skipped: ${grant}`;
-    const body = `BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(p.grantee)}) THEN ${grant}; ELSE RAISE WARNING '%', ${quoteLiteral(warning)}; END IF; END`;
-    out.push(`DO ${quoteLiteral(body)};\n`);
+    out.push(guarded(grant, p.grantee));
   }
   return out;
 }
 
-/** Where a restore may commit and go on in a new transaction (psql reads it as a comment). */
-export const COMMIT_POINT = '-- lifeboat:commit-point\n';
 const OWNERS_PER_BLOCK = 1000;
 
 /**
@@ -289,7 +294,7 @@ const OWNERS_PER_BLOCK = 1000;
  * restoring user is left alone; the others are given in blocks of a thousand, each of which a
  * restore into a new database commits on its own (every change holds a lock until then).
  */
-export function renderOwners(owners: OwnerObj[]): string[] {
+export function renderOwners(owners: OwnerObj[], commitPoint: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < owners.length; i += OWNERS_PER_BLOCK) {
     const block = owners.slice(i, i + OWNERS_PER_BLOCK);
@@ -305,7 +310,7 @@ FOR o IN SELECT * FROM (VALUES ${rows.join(',\n')}) AS v(target, owner) LOOP
   BEGIN
     EXECUTE 'ALTER ' || o.target || ' OWNER TO ' || pg_catalog.quote_ident(o.owner);
   EXCEPTION WHEN insufficient_privilege THEN
-    skipped := skipped || ('OWNER_NOT_SET: ' || current_user || ' may not give objects to ' || o.owner || ' (restore as a superuser or a member of that role); they stay owned by ' || current_user);
+    skipped := skipped || ('OWNER_NOT_SET: ' || current_user || ' may not give objects to ' || o.owner || ' (' || SQLERRM || '; restore as a superuser, or as a member of that role it may act as); they stay owned by ' || current_user);
   WHEN OTHERS THEN
     skipped := skipped || ('OWNER_NOT_SET: ' || o.target || ' stays owned by ' || current_user || ': ' || SQLERRM);
   END;
@@ -314,7 +319,7 @@ FOR m IN SELECT s AS msg, count(*) AS n FROM unnest(skipped) AS s GROUP BY s ORD
   RAISE WARNING '%', ${quoteLiteral(SCRIPT_WARNING)} || m.msg || ' (' || m.n || CASE WHEN m.n = 1 THEN ' object)' ELSE ' objects)' END;
 END LOOP;
 END`;
-    if (i > 0) out.push(COMMIT_POINT);
+    if (i > 0) out.push(commitPoint);
     out.push(`DO ${quoteLiteral(body)};\n`);
   }
   return out;

@@ -1,4 +1,5 @@
 import { qualified, quoteIdent, quoteLiteral } from '../connection.js';
+import { markersOf, newMarkers } from './markers.js';
 import type {
   Catalog,
   ColumnObj,
@@ -167,16 +168,22 @@ export function orderedPreData(catalog: Catalog): PreObject[] {
   return sortByDependencies(objects, [...catalog.dependencies, ...extra]);
 }
 
-/** Separates batches of pre-data objects; a comment for psql. */
-export const BATCH_MARK = '-- lifeboat:batch\n';
 const BATCH_OBJECTS = 200;
 
-/** Splits pre-data into batches that may commit one by one (the settings stay in the session). */
-export const splitBatches = (sql: string): string[] => sql.split(`\n${BATCH_MARK}`);
+/**
+ * Splits pre-data into batches that may commit one by one (the settings stay in the session);
+ * a script without its token runs whole.
+ */
+export function splitBatches(sql: string): string[] {
+  const m = markersOf(sql);
+  return m ? sql.split(`\n${m.batch}`) : [sql];
+}
 
 export function renderPreData(catalog: Catalog): string {
   const included = new Map(catalog.tables.map((t) => [t.oid, t]));
+  const m = newMarkers();
   const out: string[] = [
+    m.line,
     `-- Lifeboat pre-data: schemas, extensions, types, functions, sequences, tables, views.\n-- Source: PostgreSQL ${catalog.serverVersion}, database encoding ${catalog.encoding}.\n`,
     SCRIPT_HEADER,
   ];
@@ -190,7 +197,7 @@ export function renderPreData(catalog: Catalog): string {
   for (const o of orderedPreData(catalog)) {
     // A restore into a new database may run each batch as its own transaction: thousands of
     // tables in one transaction exhaust the server's lock table (max_locks_per_transaction).
-    if (++count % BATCH_OBJECTS === 0) out.push(`\n${BATCH_MARK}`);
+    if (++count % BATCH_OBJECTS === 0) out.push(`\n${m.batch}`);
     out.push(`\n-- ${o.kind}: ${o.sortName.replace(/[\r\n]/g, ' ')}\n`);
     switch (o.kind) {
       case 'type':

@@ -214,13 +214,18 @@ export const PRIVILEGES = `WITH objs AS (
     n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)), NULL, p.proacl, p.proowner
   FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
   WHERE p.oid = ANY($3::oid[]) AND p.proacl IS NOT NULL
+  UNION ALL
+  SELECT 'type', pg_catalog.format('%s %I.%I', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END,
+    n.nspname, t.typname), NULL, t.typacl, t.typowner
+  FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+  WHERE t.oid = ANY($4::oid[]) AND t.typacl IS NOT NULL
 )
 SELECT o.kind, o.target, o.col, e.privilege_type AS privilege, e.is_grantable AS grantable,
   CASE WHEN e.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(e.grantee) END AS grantee,
   e.grantee = o.owner AS to_owner
-FROM objs o, LATERAL pg_catalog.aclexplode(o.acl) e
-ORDER BY CASE o.kind WHEN 'schema' THEN 0 WHEN 'function' THEN 1 WHEN 'relation' THEN 2 ELSE 3 END,
-  2, 3, 6 NULLS FIRST, 4`;
+FROM objs o LEFT JOIN LATERAL pg_catalog.aclexplode(o.acl) e ON true
+ORDER BY CASE o.kind WHEN 'schema' THEN 0 WHEN 'type' THEN 1 WHEN 'function' THEN 2
+  WHEN 'relation' THEN 3 ELSE 4 END, 2, 3, 6 NULLS FIRST, 4`;
 
 /**
  * The owner of every selected schema ($1), relation ($2), function ($3) and type ($4), as ALTER

@@ -246,6 +246,7 @@ export async function readCatalog(
       schemas.map((x) => x.oid),
       [...relOids, ...sequences.map((x) => x.oid)],
       functions.map((x) => x.oid),
+      types.map((x) => x.oid),
     ])
   ).map((r) => ({
     kind: r.kind,

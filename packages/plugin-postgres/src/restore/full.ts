@@ -5,7 +5,7 @@ import {
   LifeboatError,
   throwIfAborted,
 } from '@lifeboat/core';
-import { COMMIT_POINT, type PostDataPlan, splitPostData } from '../catalog/post-data.js';
+import { type PostDataPlan, splitPostData } from '../catalog/post-data.js';
 import { splitBatches } from '../catalog/pre-data.js';
 import {
   type ConnectSettings,
@@ -319,7 +319,7 @@ async function loadParallel(
     const stopForwarding = forwardSkippedGrants(main, settings.events);
     try {
       // The new database is dropped on failure: pieces may commit on their own.
-      for (const piece of plan.rest.split(COMMIT_POINT)) {
+      for (const piece of plan.restPieces) {
         await runScript(main, `BEGIN;\n${piece}\nCOMMIT;`, POST_DATA);
       }
     } finally {

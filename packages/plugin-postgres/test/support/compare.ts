@@ -99,17 +99,21 @@ export async function describeDatabase(server: TestServer, database: string) {
     extensions: await run(
       'SELECT extname, extnamespace::regnamespace::text AS ns FROM pg_extension ORDER BY 1',
     ),
+    // ACL items in a fixed order: their order carries no meaning.
     privileges:
-      await run(`SELECT 'schema' AS kind, n.nspname AS name, NULL AS col, n.nspacl::text AS acl
+      await run(`SELECT 'schema' AS kind, n.nspname AS name, NULL AS col, (SELECT array_agg(x::text ORDER BY x::text) FROM unnest(n.nspacl) x)::text AS acl
       FROM pg_namespace n WHERE ${USER_NS}
-      UNION ALL SELECT 'relation', format('%I.%I', n.nspname, c.relname), NULL, c.relacl::text
+      UNION ALL SELECT 'relation', format('%I.%I', n.nspname, c.relname), NULL, (SELECT array_agg(x::text ORDER BY x::text) FROM unnest(c.relacl) x)::text
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE ${USER_NS} AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
-      UNION ALL SELECT 'column', format('%I.%I', n.nspname, c.relname), a.attname, a.attacl::text
+      UNION ALL SELECT 'column', format('%I.%I', n.nspname, c.relname), a.attname, (SELECT array_agg(x::text ORDER BY x::text) FROM unnest(a.attacl) x)::text
       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE ${USER_NS} AND a.attnum > 0 AND a.attacl IS NOT NULL
-      UNION ALL SELECT 'function', p.oid::regprocedure::text, NULL, p.proacl::text
+      UNION ALL SELECT 'function', p.oid::regprocedure::text, NULL, (SELECT array_agg(x::text ORDER BY x::text) FROM unnest(p.proacl) x)::text
       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${USER_NS}
+      UNION ALL SELECT 'type', t.oid::regtype::text, NULL, (SELECT array_agg(x::text ORDER BY x::text) FROM unnest(t.typacl) x)::text
+      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+      WHERE ${USER_NS} AND t.typtype IN ('e', 'd', 'c', 'r')
       ORDER BY 1, 2, 3`),
     owners:
       await run(`SELECT 'schema' AS kind, n.nspname AS name, pg_get_userbyid(n.nspowner) AS owner
