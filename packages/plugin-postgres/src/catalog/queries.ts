@@ -186,69 +186,64 @@ FROM pg_catalog.pg_statistic_ext s WHERE s.stxrelid = ANY($1::pg_catalog.oid[])
 ORDER BY s.stxrelid, s.stxname`;
 
 /**
- * Normal dependencies between user objects, each side mapped to the object that is created as
- * one statement: a column default or a view's rule to its relation, an array type to its
- * element, a table's row type to the table.
+ * Every selected schema ($1), relation ($2: tables, views, sequences), function ($3) and type
+ * ($4), with its ACL and owner, and every column that has its own ACL. `target` is how GRANT
+ * names the object, `alter_target` how ALTER … OWNER TO does (null for a column, and for a
+ * sequence that belongs to a table column: it follows its table).
  */
+const ACCESS_OBJECTS = `SELECT 'schema' AS kind, pg_catalog.format('SCHEMA %I', n.nspname) AS target,
+  pg_catalog.format('SCHEMA %I', n.nspname) AS alter_target, NULL::text AS col, n.nspacl AS acl, n.nspowner AS owner
+FROM pg_catalog.pg_namespace n WHERE n.oid = ANY($1::oid[])
+UNION ALL
+SELECT 'relation', pg_catalog.format('%s %I.%I', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, n.nspname, c.relname),
+  CASE WHEN c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass
+    AND d.objid = c.oid AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')) THEN NULL
+  ELSE pg_catalog.format('%s %I.%I', CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+    WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, n.nspname, c.relname) END,
+  NULL, c.relacl, c.relowner
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY($2::oid[])
+UNION ALL
+SELECT 'column', pg_catalog.format('TABLE %I.%I', n.nspname, c.relname), NULL, a.attname, a.attacl, c.relowner
+FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.oid = ANY($2::oid[]) AND a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS NOT NULL
+UNION ALL
+SELECT 'function', f.sig, f.sig, NULL, p.proacl, p.proowner
+FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace,
+  LATERAL (SELECT pg_catalog.format('%s %I.%I(%s)', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+    n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)) AS sig) f
+WHERE p.oid = ANY($3::oid[])
+UNION ALL
+SELECT 'type', y.name, y.name, NULL, t.typacl, t.typowner
+FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace,
+  LATERAL (SELECT pg_catalog.format('%s %I.%I', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END,
+    n.nspname, t.typname) AS name) y
+WHERE t.oid = ANY($4::oid[])`;
+
 /**
- * Every privilege granted on the selected schemas ($1), relations ($2: tables, views, sequences)
- * and functions ($3), one row per grantee and privilege; objects with default privileges (acl
- * NULL) have none. \`target\` is what GRANT names; \`col\` is set for a column privilege.
+ * Every privilege granted on the objects of ACCESS_OBJECTS, one row per grantee and privilege;
+ * objects with default privileges (acl NULL) have none, and one whose privileges were all taken
+ * has a row without a privilege.
  */
-export const PRIVILEGES = `WITH objs AS (
-  SELECT 'schema' AS kind, pg_catalog.format('SCHEMA %I', n.nspname) AS target, NULL::text AS col,
-    n.nspacl AS acl, n.nspowner AS owner
-  FROM pg_catalog.pg_namespace n WHERE n.oid = ANY($1::oid[]) AND n.nspacl IS NOT NULL
-  UNION ALL
-  SELECT 'relation', pg_catalog.format('%s %I.%I', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
-    n.nspname, c.relname), NULL, c.relacl, c.relowner
-  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  WHERE c.oid = ANY($2::oid[]) AND c.relacl IS NOT NULL
-  UNION ALL
-  SELECT 'column', pg_catalog.format('TABLE %I.%I', n.nspname, c.relname), a.attname, a.attacl, c.relowner
-  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  WHERE c.oid = ANY($2::oid[]) AND a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS NOT NULL
-  UNION ALL
-  SELECT 'function', pg_catalog.format('%s %I.%I(%s)', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
-    n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)), NULL, p.proacl, p.proowner
-  FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-  WHERE p.oid = ANY($3::oid[]) AND p.proacl IS NOT NULL
-  UNION ALL
-  SELECT 'type', pg_catalog.format('%s %I.%I', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END,
-    n.nspname, t.typname), NULL, t.typacl, t.typowner
-  FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-  WHERE t.oid = ANY($4::oid[]) AND t.typacl IS NOT NULL
-)
+export const PRIVILEGES = `WITH objs AS (${ACCESS_OBJECTS})
 SELECT o.kind, o.target, o.col, e.privilege_type AS privilege, e.is_grantable AS grantable,
   CASE WHEN e.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(e.grantee) END AS grantee,
   e.grantee = o.owner AS to_owner
 FROM objs o LEFT JOIN LATERAL pg_catalog.aclexplode(o.acl) e ON true
+WHERE o.acl IS NOT NULL
 ORDER BY CASE o.kind WHEN 'schema' THEN 0 WHEN 'type' THEN 1 WHEN 'function' THEN 2
   WHEN 'relation' THEN 3 ELSE 4 END, 2, 3, 6 NULLS FIRST, 4`;
 
-/**
- * The owner of every selected schema ($1), relation ($2), function ($3) and type ($4), as ALTER
- * … OWNER TO names the object. Sequences that belong to a table column follow their table.
- */
-export const OWNERS = `SELECT pg_catalog.format('SCHEMA %I', n.nspname) AS target, pg_catalog.pg_get_userbyid(n.nspowner) AS owner
-FROM pg_catalog.pg_namespace n WHERE n.oid = ANY($1::oid[])
-UNION ALL
-SELECT pg_catalog.format('%s %I.%I', CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
-  WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, n.nspname, c.relname), pg_catalog.pg_get_userbyid(c.relowner)
-FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.oid = ANY($2::oid[]) AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-  WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')))
-UNION ALL
-SELECT pg_catalog.format('%s %I.%I(%s)', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
-  n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)), pg_catalog.pg_get_userbyid(p.proowner)
-FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE p.oid = ANY($3::oid[])
-UNION ALL
-SELECT pg_catalog.format('%s %I.%I', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, n.nspname, t.typname),
-  pg_catalog.pg_get_userbyid(t.typowner)
-FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = ANY($4::oid[])
-ORDER BY 1`;
+/** The owner of every object of ACCESS_OBJECTS that has one of its own. */
+export const OWNERS = `WITH objs AS (${ACCESS_OBJECTS})
+SELECT o.alter_target AS target, pg_catalog.pg_get_userbyid(o.owner) AS owner
+FROM objs o WHERE o.alter_target IS NOT NULL ORDER BY 1`;
 
+/**
+ * Normal dependencies between user objects, each side mapped to the object that is created as
+ * one statement: a column default or a view's rule to its relation, an array type to its
+ * element, a table's row type to the table.
+ */
 export const DEPENDENCIES = `WITH type_key AS (
   SELECT t.oid,
     CASE WHEN t.typtype = 'c' AND rc.relkind <> 'c' THEN 'c:' || t.typrelid

@@ -241,14 +241,13 @@ export async function readCatalog(
     return owner ? tableOids.has(owner.tableOid) : !gone.has(s.key);
   });
   await readSequenceValues(client, sequences);
-  const privileges: PrivilegeObj[] = (
-    await rows(client, q.PRIVILEGES, [
-      schemas.map((x) => x.oid),
-      [...relOids, ...sequences.map((x) => x.oid)],
-      functions.map((x) => x.oid),
-      types.map((x) => x.oid),
-    ])
-  ).map((r) => ({
+  const accessOids = [
+    schemas.map((x) => x.oid),
+    [...relOids, ...sequences.map((x) => x.oid)],
+    functions.map((x) => x.oid),
+    types.map((x) => x.oid),
+  ];
+  const privileges: PrivilegeObj[] = (await rows(client, q.PRIVILEGES, accessOids)).map((r) => ({
     kind: r.kind,
     target: r.target,
     column: r.col,
@@ -257,14 +256,10 @@ export async function readCatalog(
     grantee: r.grantee,
     toOwner: r.to_owner,
   }));
-  const owners: OwnerObj[] = (
-    await rows(client, q.OWNERS, [
-      schemas.map((x) => x.oid),
-      [...relOids, ...sequences.map((x) => x.oid)],
-      functions.map((x) => x.oid),
-      types.map((x) => x.oid),
-    ])
-  ).map((r) => ({ target: r.target, owner: r.owner }));
+  const owners: OwnerObj[] = (await rows(client, q.OWNERS, accessOids)).map((r) => ({
+    target: r.target,
+    owner: r.owner,
+  }));
 
   const [constraintRows, indexRows] = await keyRows;
   const constraints: ConstraintObj[] = constraintRows.map((r) => ({

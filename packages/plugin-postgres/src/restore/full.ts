@@ -20,7 +20,7 @@ import {
 import { toPgLifeboatError } from '../errors.js';
 import type { ConnectionTarget } from '../options.js';
 import { POST_DATA, type PostgresSummary, PRE_DATA, type TableSummary } from '../summary.js';
-import { copyPart, forwardSkippedGrants, partIndex, readChunks, runScript } from './load.js';
+import { copyPart, partIndex, readChunks, runScript, withScriptWarnings } from './load.js';
 import {
   cleanDatabase,
   dropDatabase,
@@ -143,12 +143,7 @@ async function loadInOneTransaction(
     progress.check();
     if (post === undefined)
       throw new LifeboatError('ENTRY_MISSING', `The archive has no database/${POST_DATA}`);
-    const stopForwarding = forwardSkippedGrants(client, settings.events);
-    try {
-      await runScript(client, post, POST_DATA);
-    } finally {
-      stopForwarding();
-    }
+    await withScriptWarnings(client, settings.events, () => runScript(client, post, POST_DATA));
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
@@ -316,15 +311,11 @@ async function loadParallel(
     if (failure) throw failure;
     // Keys on tables without data of their own (partitioned parents), or left for the end.
     await runWithoutSharedTables(clients, pendingKeys, signal);
-    const stopForwarding = forwardSkippedGrants(main, settings.events);
-    try {
-      // The new database is dropped on failure: pieces may commit on their own.
-      for (const piece of plan.restPieces) {
-        await runScript(main, `BEGIN;\n${piece}\nCOMMIT;`, POST_DATA);
-      }
-    } finally {
-      stopForwarding();
-    }
+    // The new database is dropped on failure: pieces may commit on their own.
+    const pieces = plan.restPieces;
+    await withScriptWarnings(main, settings.events, async () => {
+      for (const piece of pieces) await runScript(main, `BEGIN;\n${piece}\nCOMMIT;`, POST_DATA);
+    });
   } catch (error) {
     internal.abort(error);
     throw toPgLifeboatError(error, 'restoring the database', 'RESTORE_FAILED');

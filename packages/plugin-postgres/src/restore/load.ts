@@ -8,11 +8,14 @@ import { toPgLifeboatError } from '../errors.js';
 import type { TableSummary } from '../summary.js';
 
 /**
- * Forwards the warnings a post-data script raises on purpose (a grant to a role this server
- * lacks, owners it may not set) as `warning` events, while it runs. Returns the function that
- * stops forwarding.
+ * Runs `work` while forwarding the warnings a post-data script raises on purpose (a grant to a
+ * role this server lacks, owners it may not set) as `warning` events.
  */
-export function forwardSkippedGrants(client: PgClient, events: LifeboatEmitter): () => void {
+export async function withScriptWarnings<T>(
+  client: PgClient,
+  events: LifeboatEmitter,
+  work: () => Promise<T>,
+): Promise<T> {
   const onNotice = (notice: { message?: string }) => {
     const raised = notice.message?.startsWith(SCRIPT_WARNING)
       ? /^([A-Z_]+): (.*)$/s.exec(notice.message.slice(SCRIPT_WARNING.length))
@@ -20,9 +23,11 @@ export function forwardSkippedGrants(client: PgClient, events: LifeboatEmitter):
     if (raised) events.emit('warning', { code: raised[1]!, message: raised[2]! });
   };
   client.on('notice', onNotice);
-  return () => {
+  try {
+    return await work();
+  } finally {
     client.off('notice', onNotice);
-  };
+  }
 }
 
 /** Runs a SQL script (pre-data, post-data) as one simple query: statements run in order. */
