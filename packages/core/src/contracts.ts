@@ -16,6 +16,21 @@ export interface PutOptions {
   metadata?: Record<string, string>;
 }
 
+/** Bytes `[start, end)` of an object (`end` exclusive, as `Buffer.subarray`). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface GetOptions {
+  signal?: AbortSignal;
+  /**
+   * Only these bytes (a positioned read, an HTTP Range GET). A range reaching past the object's
+   * end yields the bytes up to its end, possibly none.
+   */
+  range?: ByteRange;
+}
+
 export interface StorageCapabilities {
   /** `freeSpace()` returns a number. */
   freeSpace: boolean;
@@ -43,7 +58,7 @@ export interface Storage {
     options?: PutOptions & { overwrite?: boolean },
   ): Promise<StoredObject>;
   /** Throws NOT_FOUND when the key does not exist. */
-  get(key: string, options?: { signal?: AbortSignal }): Promise<Readable>;
+  get(key: string, options?: GetOptions): Promise<Readable>;
   /** Throws NOT_FOUND when the key does not exist. */
   stat(key: string): Promise<StoredObject>;
   /** Objects whose key starts with `prefix`, in no particular order. Never lists temporary files. */

@@ -50,10 +50,11 @@ export function memoryStorage(options: { freeBytes?: number } = {}) {
       objects.set(key, entry);
       return info(key, entry);
     },
-    async get(key) {
+    async get(key, getOptions = {}) {
       const o = objects.get(key);
       if (!o) throw new LifeboatError('NOT_FOUND', `"${key}" does not exist`);
-      return Readable.from([o.data]);
+      const range = getOptions.range;
+      return Readable.from([range ? o.data.subarray(range.start, range.end) : o.data]);
     },
     async stat(key) {
       const o = objects.get(key);

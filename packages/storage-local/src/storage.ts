@@ -1,7 +1,7 @@
 import { createReadStream, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   assertSafeEntryPath,
@@ -214,8 +214,13 @@ export function localStorage(input: LocalStorageOptions) {
         if (error instanceof LifeboatError) throw error;
         throw fsError(error, 'read', key);
       }
+      const range = getOptions.range;
+      // An empty range: createReadStream's `end` is inclusive and cannot say "nothing".
+      if (range && range.end <= range.start) return Readable.from([]);
       return createReadStream(path, {
-        highWaterMark: 1024 * 1024,
+        // A positioned read: only the range's bytes leave the disk.
+        ...(range ? { start: range.start, end: range.end - 1 } : {}),
+        highWaterMark: range ? Math.min(1024 * 1024, range.end - range.start) : 1024 * 1024,
         ...(getOptions.signal ? { signal: getOptions.signal } : {}),
       });
     },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -295,12 +295,25 @@ export function s3Storage(input: S3StorageOptions) {
 
     async get(key, getOptions = {}) {
       let response: GetObjectCommandOutput;
+      const range = getOptions.range;
       try {
+        if (range && range.end <= range.start) {
+          // HTTP cannot ask for no bytes: say NOT_FOUND as any get would, else yield nothing.
+          await s3().send(new HeadObjectCommand({ Bucket: options.bucket, Key: fullKey(key) }));
+          return Readable.from([]);
+        }
         response = await s3().send(
-          new GetObjectCommand({ Bucket: options.bucket, Key: fullKey(key) }),
+          new GetObjectCommand({
+            Bucket: options.bucket,
+            Key: fullKey(key),
+            // A ranged GET: only these bytes cross the network (end inclusive in HTTP).
+            ...(range ? { Range: `bytes=${range.start}-${range.end - 1}` } : {}),
+          }),
           getOptions.signal ? { abortSignal: getOptions.signal } : {},
         );
       } catch (error) {
+        // A range starting past the end (416): no bytes, as the contract says.
+        if (range && statusOf(error) === 416) return Readable.from([]);
         if (isNotFound(error))
           throw new LifeboatError('NOT_FOUND', `${where(key)} does not exist`, { cause: error });
         throw s3Error(error, 'read', where(key), secrets);

@@ -127,6 +127,25 @@ export function testStorage(
       expect((await buffer(await storage.get('k.tar.gz'))).toString()).toBe('third');
     });
 
+    it('reads a byte range alone (a positioned read, a ranged GET)', async () => {
+      const body = randomBytes(300 * 1024);
+      await storage.put('ranged.tar.gz', body);
+      const read = async (start: number, end: number) =>
+        buffer(await storage.get('ranged.tar.gz', { range: { start, end } }));
+      expect(await read(0, 10)).toEqual(body.subarray(0, 10));
+      expect(await read(1000, 200_000)).toEqual(body.subarray(1000, 200_000));
+      expect(await read(body.length - 7, body.length)).toEqual(body.subarray(body.length - 7));
+      // Past the end: what there is, possibly nothing.
+      expect(await read(body.length - 3, body.length + 100)).toEqual(body.subarray(-3));
+      expect((await read(body.length + 10, body.length + 20)).length).toBe(0);
+      expect((await read(500, 500)).length).toBe(0);
+      await expectCode(
+        storage.get('missing.tar.gz', { range: { start: 0, end: 10 } }),
+        'NOT_FOUND',
+      );
+      await expectCode(storage.get('missing.tar.gz', { range: { start: 5, end: 5 } }), 'NOT_FOUND');
+    });
+
     it('says NOT_FOUND for a missing key', async () => {
       await expectCode(storage.get('missing.tar.gz'), 'NOT_FOUND');
       await expectCode(storage.stat('missing.tar.gz'), 'NOT_FOUND');
