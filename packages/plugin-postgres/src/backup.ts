@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { type BackupContext, isLifeboatError, LifeboatError, throwIfAborted } from '@lifeboat/core';
 import type { Submittable } from 'pg';
+import { lockTables, refuseRowSecurity } from './backup-checks.js';
 import type { Catalog, TableObj } from './catalog/model.js';
 import { renderPostData } from './catalog/post-data.js';
 import { renderPreData } from './catalog/pre-data.js';
@@ -108,14 +109,17 @@ export async function backupDatabase(
 
     const { catalog, skipped } = await readCatalog(
       main,
-      { tables: settings.tables, excludeTables: settings.excludeTables },
+      {
+        tables: settings.tables,
+        excludeTables: settings.excludeTables,
+        // Locked as soon as they are known, before the rest of the catalog is read.
+        tablesSelected: async (tables) => {
+          await lockTables(main, tables);
+          await refuseRowSecurity(main, tables);
+        },
+      },
       workers[1],
     );
-    // Keep DDL away from the tables while they are copied (as pg_dump does).
-    for (let i = 0; i < catalog.tables.length; i += 500) {
-      const names = catalog.tables.slice(i, i + 500).map((t) => qualified(t.schema, t.name));
-      if (names.length > 0) await main.query(`LOCK TABLE ${names.join(', ')} IN ACCESS SHARE MODE`);
-    }
     const post = renderPostData(catalog, { attachKeysFromBytes: settings.partBytes });
     const unsupported = [...catalog.unsupported, ...skipped, ...post.skipped];
     for (const u of unsupported) {

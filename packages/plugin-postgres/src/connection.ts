@@ -23,6 +23,8 @@ export const settingsFrom = (o: ResolvedPostgresOptions): ConnectSettings => ({
  * Session settings every Lifeboat connection uses, so that COPY output and catalog SQL do not
  * depend on the server's or role's defaults: ISO dates, hex bytea, UTC, and an empty
  * search_path so that every name the server prints (pg_get_expr, pg_get_viewdef…) is qualified.
+ * Row-level security off, as pg_dump and pg_restore set it: a query that policies would filter
+ * (a COPY of some of a table's rows, a count, a DELETE of the visible rows only) fails instead.
  */
 export const SESSION_SETUP = [
   "SET client_encoding = 'UTF8'",
@@ -33,6 +35,7 @@ export const SESSION_SETUP = [
   "SET timezone = 'UTC'",
   'SET extra_float_digits = 3',
   'SET idle_in_transaction_session_timeout = 0',
+  'SET row_security = off',
   "SELECT pg_catalog.set_config('search_path', '', false)",
 ];
 

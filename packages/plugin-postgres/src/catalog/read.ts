@@ -24,6 +24,8 @@ type Row = Record<string, any>;
 export interface CatalogSelection {
   tables?: readonly string[] | undefined;
   excludeTables?: readonly string[] | undefined;
+  /** Runs as soon as the selected tables are known (the backup locks them there). */
+  tablesSelected?: ((tables: readonly TableObj[]) => Promise<void>) | undefined;
 }
 
 export interface ReadCatalogResult {
@@ -146,6 +148,7 @@ export async function readCatalog(
     withPartitions,
   );
   const tables = allTables.filter((t) => selected.has(t));
+  await selection.tablesSelected?.(tables);
   const tableSet = new Set(tables.map((t) => t.key));
 
   const dependencies = (await rows(client, q.DEPENDENCIES)).map(
