@@ -14,6 +14,7 @@ export default defineConfig({
       { find: /^@lifeboat\/plugin-config-files$/, replacement: src('plugin-config-files') },
       { find: /^@lifeboat\/plugin-postgres$/, replacement: src('plugin-postgres') },
       { find: /^@lifeboat\/notifier-smtp$/, replacement: src('notifier-smtp') },
+      { find: /^@lifeboat\/notifier-webhook$/, replacement: src('notifier-webhook') },
     ],
   },
   test: {

@@ -194,9 +194,14 @@ export type NotificationEvent =
   | { kind: 'health:alert'; report: HealthReport }
   | { kind: 'test'; at: Date };
 
+/** What a notification reports, for choosing where it goes (NOTIFY_ON). */
+export type NotifyCategory = 'failure' | 'warning' | 'success';
+
 export interface Notifier {
   readonly id: string;
   describe(): string;
+  /** Whether this notifier wants the event; absent means every event (see `notifyOn`). */
+  accepts?(event: NotificationEvent): boolean;
   notify(event: NotificationEvent, options?: { signal?: AbortSignal }): Promise<void>;
   health?(): Promise<HealthCheck[]>;
   close?(): Promise<void>;
@@ -213,7 +218,8 @@ export interface BackupResult {
   durationMs: number;
   storage: string;
   encrypted: boolean;
-  tables: { name: string; rows: number }[];
+  /** `bytes`: the table's data in the archive, uncompressed, when the source tells. */
+  tables: { name: string; rows: number; bytes?: number }[];
   files: number;
   warnings: { code: string; message: string }[];
   pruned: string[];

@@ -28,6 +28,32 @@ export type { VerifyOptions, VerifyResult } from './engine/verify.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './manifest.js';
+export {
+  type Heartbeat,
+  type HeartbeatOptions,
+  type HeartbeatSignal,
+  heartbeat,
+  heartbeatOptionsSchema,
+} from './monitoring/heartbeat.js';
+export {
+  type HttpAttemptOptions,
+  type HttpOutcome,
+  type HttpRequest,
+  probeUrl,
+  retryPause,
+  sendHttp,
+} from './monitoring/http.js';
+export {
+  collectMetrics,
+  formatMetrics,
+  formatMetricsFailure,
+  METRICS_CONTENT_TYPE,
+  type MetricsSnapshot,
+  metricsHandler,
+  RUN_KINDS,
+  type RunKind,
+  runKind,
+} from './monitoring/metrics.js';
 export { type AuditFinding, type AuditOptions, audit, SECRET_ENTRY } from './ops/audit.js';
 export { checkHealth } from './ops/health.js';
 export { acquireLock, type HeldLock, LOCK_KEY } from './ops/lock.js';
@@ -39,7 +65,9 @@ export type { DayTrend, StatusReport } from './ops/status.js';
 export * from './redact.js';
 export * from './storage-memory.js';
 export { ByteQueue } from './streams/byte-queue.js';
+export * from './url-secrets.js';
 export * from './version.js';
+export { NOTIFY_CATEGORIES, notificationCategory, notifyOn } from './wrappers/notify-on.js';
 export {
   isRetryable,
   type RetryingStorageOptions,

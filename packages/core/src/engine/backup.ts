@@ -151,10 +151,14 @@ export async function createBackup(
     const tables = summaries
       .flatMap((s) =>
         Array.isArray(s.summary.tables)
-          ? (s.summary.tables as { name: string; rows: number }[])
+          ? (s.summary.tables as { name: string; rows: number; bytes?: unknown }[])
           : [],
       )
-      .map((t) => ({ name: t.name, rows: t.rows }));
+      .map((t) => ({
+        name: t.name,
+        rows: t.rows,
+        ...(typeof t.bytes === 'number' ? { bytes: t.bytes } : {}),
+      }));
     const result: BackupResult = {
       id,
       file,

@@ -14,13 +14,15 @@ export interface RunRecord {
   durationMs: number;
   bytes?: number;
   encrypted?: boolean;
-  tables?: { name: string; rows: number }[];
+  tables?: { name: string; rows: number; bytes?: number }[];
   files?: number;
   deep?: boolean;
   error?: { code: string; message: string };
   problems?: { code: string; message: string }[];
   notifications?: { notifier: string; ok: boolean; error?: string }[];
   deleted?: string[];
+  /** How long the run waited for another run's lock. */
+  lockWaitMs?: number;
 }
 
 const stamp = (iso: string) => iso.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');

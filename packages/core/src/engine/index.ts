@@ -3,6 +3,7 @@ import { type EngineConfig, engineConfigSchema, formatIssues } from '../config.j
 import type { BackupResult, HealthReport, Source } from '../contracts.js';
 import { LifeboatError } from '../errors.js';
 import { createEmitter, type LifeboatEmitter } from '../events.js';
+import { collectMetrics, formatMetrics } from '../monitoring/metrics.js';
 import { checkHealth } from '../ops/health.js';
 import { type NotifyOutcome, notifyAll } from '../ops/notify.js';
 import type { PruneResult } from '../ops/prune.js';
@@ -29,6 +30,8 @@ export interface Engine {
   health(options?: { alert?: boolean }): Promise<HealthReport>;
   status(options?: { days?: number }): Promise<StatusReport>;
   report(options?: { days?: number }): Promise<DayTrend[]>;
+  /** The Prometheus text exposition of the status and history (mount `metricsHandler` at /metrics). */
+  metrics(): Promise<string>;
   /** Sends a test message through every notifier. */
   notifyTest(): Promise<NotifyOutcome[]>;
   /** Runs `backup()` on a cron schedule inside this process, never overlapping. */
@@ -114,6 +117,7 @@ export function createEngine(input: EngineConfig): Engine {
     },
     status: (options = {}) => status(context, options.days),
     report: (options = {}) => report(context, options.days),
+    metrics: async () => formatMetrics(await collectMetrics(context)),
     notifyTest: () => notifyAll(context, { kind: 'test', at: context.now() }),
     schedule(cron, options = {}) {
       return schedule(cron, () => runBackup(context), {

@@ -6,6 +6,7 @@ import { listArchives } from '../engine/archives.js';
 import type { EngineContext } from '../engine/context.js';
 import { readHistory } from '../engine/history.js';
 import { redact } from '../redact.js';
+import { displayUrl, sendsTokenInClear } from '../url-secrets.js';
 import { hasRetentionRule, planRetention } from './retention.js';
 
 export interface AuditFinding {
@@ -22,6 +23,11 @@ export interface AuditOptions {
   logFiles?: string[];
   /** Secret values to look for, besides the patterns. */
   secrets?: string[];
+  /**
+   * Webhook and heartbeat URLs: one that sends a token over plain http is a finding, and so is a
+   * webhook (`signed: false`) whose receiver cannot tell Lifeboat's posts from anyone else's.
+   */
+  endpoints?: { name: string; url: string; signed?: boolean }[];
 }
 
 export const SECRET_ENTRY = /(^|\/)\.env([._-]|$)|\.key$|privkey|private|id_rsa|\.p12$|\.pfx$/i;
@@ -154,6 +160,40 @@ export async function audit(
           },
   );
   findings.push(retentionFinding(ctx.config.retention, ctx.now(), archives.length));
+  for (const endpoint of options.endpoints ?? []) findings.push(...endpointFindings(endpoint));
+  return findings;
+}
+
+function endpointFindings(endpoint: {
+  name: string;
+  url: string;
+  signed?: boolean;
+}): AuditFinding[] {
+  const where = `${endpoint.name} (${displayUrl(endpoint.url)})`;
+  const findings: AuditFinding[] = [
+    sendsTokenInClear(endpoint.url)
+      ? {
+          check: 'token-in-clear',
+          status: 'finding',
+          message: `${where} is plain http:// and its URL carries a token: anyone on the path can read it`,
+          fix: `Use https:// for ${endpoint.name}, and rotate the token.`,
+        }
+      : { check: 'token-in-clear', status: 'ok', message: `${where} sends no token in clear` },
+  ];
+  if (endpoint.signed === false) {
+    findings.push({
+      check: 'unsigned-webhook',
+      status: 'finding',
+      message: `${where} posts without a signature: the receiver cannot tell Lifeboat's messages from forged ones`,
+      fix: 'Set WEBHOOK_SECRET and verify the X-Lifeboat-Signature header in the receiver.',
+    });
+  } else if (endpoint.signed === true) {
+    findings.push({
+      check: 'unsigned-webhook',
+      status: 'ok',
+      message: `${where} signs every post (HMAC-SHA256)`,
+    });
+  }
   return findings;
 }
 

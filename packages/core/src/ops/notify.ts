@@ -23,8 +23,10 @@ export async function notifyAll(
   options: { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<NotifyOutcome[]> {
   const timeoutMs = options.timeoutMs ?? NOTIFY_TIMEOUT_MS;
+  // A notifier that does not want this kind of event (NOTIFY_ON) is not asked at all.
+  const wanted = ctx.notifiers.filter((n) => n.accepts?.(event) ?? true);
   return Promise.all(
-    ctx.notifiers.map(async (notifier): Promise<NotifyOutcome> => {
+    wanted.map(async (notifier): Promise<NotifyOutcome> => {
       const controller = new AbortController();
       const signal = options.signal
         ? AbortSignal.any([options.signal, controller.signal])

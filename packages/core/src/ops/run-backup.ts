@@ -52,14 +52,17 @@ export async function runBackup(
   const startedAt = ctx.now();
   const began = performance.now();
   let lock: HeldLock;
+  let lockWaitMs = 0;
   try {
     await ctx.ready(options.signal);
+    const lockAsked = performance.now();
     lock = await acquireLock(ctx.storage, {
       ...ctx.config.lock,
       operation: 'backup',
       events: ctx.events,
       ...(options.signal ? { signal: options.signal } : {}),
     });
+    lockWaitMs = Math.round(performance.now() - lockAsked);
   } catch (error) {
     // The storage cannot be reached or the lock cannot be written: no backup was made, and
     // whoever waits for the nightly mail must hear about it.
@@ -129,6 +132,7 @@ export async function runBackup(
       tables: result.tables,
       files: result.files,
       notifications: result.notifications,
+      lockWaitMs,
       ...(result.warnings.length ? { problems: result.warnings } : {}),
     }).catch((error) => historyFailed(ctx, error));
     ctx.events.emit('backup:succeeded', result);
