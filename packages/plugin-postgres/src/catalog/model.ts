@@ -197,6 +197,8 @@ export interface PrivilegeObj {
 
 /** Who owns an object, and how ALTER … OWNER TO names it. */
 export interface OwnerObj {
+  /** The object's key (`n:<oid>` for a schema): its owner is given right after its CREATE. */
+  key: ObjectKey;
   target: string;
   owner: string;
 }

@@ -1,6 +1,7 @@
 import { qualified, quoteIdent, quoteLiteral } from '../connection.js';
+import { OWNER_REPORT } from './access.js';
 import { markersOf, newMarkers } from './markers.js';
-import type { Catalog, OwnerObj, PrivilegeObj, UnsupportedObj } from './model.js';
+import type { Catalog, UnsupportedObj } from './model.js';
 import { orderedPreData, SCRIPT_HEADER } from './pre-data.js';
 
 const POLICY_COMMANDS: Record<string, string> = {
@@ -240,89 +241,10 @@ export function renderPostData(
     }
   }
 
-  section('privileges');
-  out.push(...renderPrivileges(catalog.privileges));
-  // After the grants: giving an object to its owner rewrites the grants its old owner made.
-  section('ownership');
-  out.push(...renderOwners(catalog.owners, m.commitPoint));
+  // Owners and privileges were given in pre-data; what could not be given is reported now.
+  section('owners pre-data could not give');
+  out.push(OWNER_REPORT);
   return { sql: out.join(''), skipped };
-}
-
-/** Starts a warning the script raises on purpose, then `CODE: `; a restore reports it. */
-export const SCRIPT_WARNING = 'lifeboat: ';
-
-/**
- * GRANTs as the source had them, given by the restoring user. An object whose privileges had
- * been changed first loses PUBLIC's defaults (a function's EXECUTE, a type's USAGE), then gets
- * each grant back; column grants come last, as revoking on a table revokes on its columns too.
- * Each statement is its own block: a grant to a role the target server lacks, or one it refuses
- * (a privilege an older server does not know), is skipped with a warning rather than failing
- * the restore — also when psql runs the script.
- */
-export function renderPrivileges(privileges: PrivilegeObj[]): string[] {
-  const out: string[] = [];
-  const revoked = new Set<string>();
-  const guarded = (statement: string, role: string | null) => {
-    const missing = `${SCRIPT_WARNING}ROLE_MISSING: role ${role} does not exist on this server; skipped: ${statement}`;
-    const check =
-      role === null
-        ? ''
-        : `IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(role)}) THEN RAISE WARNING '%', ${quoteLiteral(missing)}; RETURN; END IF; `;
-    const body = `BEGIN ${check}${statement}; EXCEPTION WHEN OTHERS THEN RAISE WARNING '%', ${quoteLiteral(`${SCRIPT_WARNING}GRANT_FAILED: ${statement}: `)} || SQLERRM; END`;
-    return `DO ${quoteLiteral(body)};\n`;
-  };
-  for (const p of privileges) {
-    if (p.kind !== 'column' && !revoked.has(p.target)) {
-      revoked.add(p.target);
-      out.push(guarded(`REVOKE ALL ON ${p.target} FROM PUBLIC`, null));
-    }
-    if (p.toOwner || p.privilege === null) continue;
-    const what = p.column === null ? p.privilege : `${p.privilege} (${quoteIdent(p.column)})`;
-    const to = p.grantee === null ? 'PUBLIC' : quoteIdent(p.grantee);
-    const grant = `GRANT ${what} ON ${p.target} TO ${to}${p.grantable ? ' WITH GRANT OPTION' : ''}`;
-    out.push(guarded(grant, p.grantee));
-  }
-  return out;
-}
-
-const OWNERS_PER_BLOCK = 1000;
-
-/**
- * Gives every object back to its owner, where the restoring user may (a superuser, or a member
- * of the owning role): otherwise objects stay with the restoring user. What cannot be given is
- * counted and reported once per role, not once per object. An object already owned by the
- * restoring user is left alone; the others are given in blocks of a thousand, each of which a
- * restore into a new database commits on its own (every change holds a lock until then).
- */
-export function renderOwners(owners: OwnerObj[], commitPoint: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < owners.length; i += OWNERS_PER_BLOCK) {
-    const block = owners.slice(i, i + OWNERS_PER_BLOCK);
-    const rows = block.map((o) => `(${quoteLiteral(o.target)}, ${quoteLiteral(o.owner)})`);
-    const body = `DECLARE o record; m record; skipped text[] := '{}';
-BEGIN
-FOR o IN SELECT * FROM (VALUES ${rows.join(',\n')}) AS v(target, owner) LOOP
-  CONTINUE WHEN o.owner = current_user;
-  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = o.owner) THEN
-    skipped := skipped || ('ROLE_MISSING: owner role ' || o.owner || ' does not exist on this server; its objects stay owned by ' || current_user);
-    CONTINUE;
-  END IF;
-  BEGIN
-    EXECUTE 'ALTER ' || o.target || ' OWNER TO ' || pg_catalog.quote_ident(o.owner);
-  EXCEPTION WHEN insufficient_privilege THEN
-    skipped := skipped || ('OWNER_NOT_SET: ' || current_user || ' may not give objects to ' || o.owner || ' (' || SQLERRM || '; restore as a superuser, or as a member of that role it may act as); they stay owned by ' || current_user);
-  WHEN OTHERS THEN
-    skipped := skipped || ('OWNER_NOT_SET: ' || o.target || ' stays owned by ' || current_user || ': ' || SQLERRM);
-  END;
-END LOOP;
-FOR m IN SELECT s AS msg, count(*) AS n FROM unnest(skipped) AS s GROUP BY s ORDER BY s LOOP
-  RAISE WARNING '%', ${quoteLiteral(SCRIPT_WARNING)} || m.msg || ' (' || m.n || CASE WHEN m.n = 1 THEN ' object)' ELSE ' objects)' END;
-END LOOP;
-END`;
-    if (i > 0) out.push(commitPoint);
-    out.push(`DO ${quoteLiteral(body)};\n`);
-  }
-  return out;
 }
 
 function renderComments(catalog: Catalog, rel: (oid: number) => string): string[] {

@@ -1,4 +1,5 @@
 import { qualified, quoteIdent, quoteLiteral } from '../connection.js';
+import { OWNER_HELPER, ownerStatement, renderPrivileges } from './access.js';
 import { markersOf, newMarkers } from './markers.js';
 import type {
   Catalog,
@@ -186,8 +187,21 @@ export function renderPreData(catalog: Catalog): string {
     m.line,
     `-- Lifeboat pre-data: schemas, extensions, types, functions, sequences, tables, views.\n-- Source: PostgreSQL ${catalog.serverVersion}, database encoding ${catalog.encoding}.\n`,
     SCRIPT_HEADER,
+    OWNER_HELPER,
   ];
-  for (const s of catalog.schemas) out.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s.name)};\n`);
+  // Each object gets its owner right after its CREATE (pg_restore's order), before anything
+  // of the owner's can run on it.
+  const owners = new Map(catalog.owners.map((o) => [o.key, o]));
+  const giveOwner = (key: ObjectKey) => {
+    const owner = owners.get(key);
+    if (!owner) return;
+    owners.delete(key);
+    out.push(ownerStatement(owner));
+  };
+  for (const s of catalog.schemas) {
+    out.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s.name)};\n`);
+    giveOwner(`n:${s.oid}`);
+  }
   for (const e of catalog.extensions) {
     out.push(
       `CREATE EXTENSION IF NOT EXISTS ${quoteIdent(e.name)} WITH SCHEMA ${quoteIdent(e.schema)};\n`,
@@ -218,6 +232,12 @@ export function renderPreData(catalog: Catalog): string {
         out.push(renderView(o.obj));
         break;
     }
+    giveOwner(o.key);
   }
+  // Anything not created above (none expected) still gets its owner.
+  for (const key of [...owners.keys()]) giveOwner(key);
+  // Privileges before any data or index: an index expression or a materialized view runs as
+  // its owner, who may need a grant (USAGE on another role's schema) to run it.
+  out.push(`\n${m.batch}\n-- privileges\n`, ...renderPrivileges(catalog.privileges));
   return out.join('');
 }

@@ -192,7 +192,8 @@ ORDER BY s.stxrelid, s.stxname`;
  * sequence that belongs to a table column: it follows its table).
  */
 const ACCESS_OBJECTS = `SELECT 'schema' AS kind, pg_catalog.format('SCHEMA %I', n.nspname) AS target,
-  pg_catalog.format('SCHEMA %I', n.nspname) AS alter_target, NULL::text AS col, n.nspacl AS acl, n.nspowner AS owner
+  pg_catalog.format('SCHEMA %I', n.nspname) AS alter_target, NULL::text AS col, n.nspacl AS acl, n.nspowner AS owner,
+  'n:' || n.oid AS key
 FROM pg_catalog.pg_namespace n WHERE n.oid = ANY($1::oid[])
 UNION ALL
 SELECT 'relation', pg_catalog.format('%s %I.%I', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, n.nspname, c.relname),
@@ -200,21 +201,21 @@ SELECT 'relation', pg_catalog.format('%s %I.%I', CASE c.relkind WHEN 'S' THEN 'S
     AND d.objid = c.oid AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')) THEN NULL
   ELSE pg_catalog.format('%s %I.%I', CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
     WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, n.nspname, c.relname) END,
-  NULL, c.relacl, c.relowner
+  NULL, c.relacl, c.relowner, 'c:' || c.oid
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY($2::oid[])
 UNION ALL
-SELECT 'column', pg_catalog.format('TABLE %I.%I', n.nspname, c.relname), NULL, a.attname, a.attacl, c.relowner
+SELECT 'column', pg_catalog.format('TABLE %I.%I', n.nspname, c.relname), NULL, a.attname, a.attacl, c.relowner, NULL
 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.oid = ANY($2::oid[]) AND a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS NOT NULL
 UNION ALL
-SELECT 'function', f.sig, f.sig, NULL, p.proacl, p.proowner
+SELECT 'function', f.sig, f.sig, NULL, p.proacl, p.proowner, 'p:' || p.oid
 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace,
   LATERAL (SELECT pg_catalog.format('%s %I.%I(%s)', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
     n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)) AS sig) f
 WHERE p.oid = ANY($3::oid[])
 UNION ALL
-SELECT 'type', y.name, y.name, NULL, t.typacl, t.typowner
+SELECT 'type', y.name, y.name, NULL, t.typacl, t.typowner, 't:' || t.oid
 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace,
   LATERAL (SELECT pg_catalog.format('%s %I.%I', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END,
     n.nspname, t.typname) AS name) y
@@ -236,8 +237,8 @@ ORDER BY CASE o.kind WHEN 'schema' THEN 0 WHEN 'type' THEN 1 WHEN 'function' THE
 
 /** The owner of every object of ACCESS_OBJECTS that has one of its own. */
 export const OWNERS = `WITH objs AS (${ACCESS_OBJECTS})
-SELECT o.alter_target AS target, pg_catalog.pg_get_userbyid(o.owner) AS owner
-FROM objs o WHERE o.alter_target IS NOT NULL ORDER BY 1`;
+SELECT o.key, o.alter_target AS target, pg_catalog.pg_get_userbyid(o.owner) AS owner
+FROM objs o WHERE o.alter_target IS NOT NULL ORDER BY 2`;
 
 /**
  * Normal dependencies between user objects, each side mapped to the object that is created as

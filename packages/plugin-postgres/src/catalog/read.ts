@@ -260,6 +260,7 @@ export async function readCatalog(
     toOwner: r.to_owner,
   }));
   const owners: OwnerObj[] = (await rows(client, q.OWNERS, accessOids)).map((r) => ({
+    key: r.key,
     target: r.target,
     owner: r.owner,
   }));

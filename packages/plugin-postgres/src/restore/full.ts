@@ -132,9 +132,10 @@ async function loadInOneTransaction(
     let post: string | undefined;
     for await (const entry of entries) {
       throwIfAborted(settings.signal);
-      if (entry.relativePath === PRE_DATA)
-        await runScript(client, (await buffer(entry.stream)).toString(), PRE_DATA);
-      else if (entry.relativePath === POST_DATA) post = (await buffer(entry.stream)).toString();
+      if (entry.relativePath === PRE_DATA) {
+        const pre = (await buffer(entry.stream)).toString();
+        await withScriptWarnings(client, settings.events, () => runScript(client, pre, PRE_DATA));
+      } else if (entry.relativePath === POST_DATA) post = (await buffer(entry.stream)).toString();
       else {
         const table = parts.get(entry.relativePath);
         if (table) progress.done(table, await copyPart(client, table, entry.stream), entry.size);
@@ -252,9 +253,10 @@ async function loadParallel(
       if (entry.relativePath === PRE_DATA) {
         // Batch by batch: the database is new (dropped on failure), and one transaction for
         // thousands of tables would run out of lock slots.
-        for (const batch of splitBatches((await buffer(entry.stream)).toString())) {
-          await runScript(main, batch, PRE_DATA);
-        }
+        const batches = splitBatches((await buffer(entry.stream)).toString());
+        await withScriptWarnings(main, settings.events, async () => {
+          for (const batch of batches) await runScript(main, batch, PRE_DATA);
+        });
         preDone = true;
         // Workers connect once the tables exist, all at once; the main connection is one.
         pool.release(main);

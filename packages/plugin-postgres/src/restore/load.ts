@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { LifeboatEmitter } from '@lifeboat/core';
 import { from as copyFrom } from 'pg-copy-streams';
-import { SCRIPT_WARNING } from '../catalog/post-data.js';
+import { SCRIPT_WARNING } from '../catalog/access.js';
 import { type PgClient, qualified, quoteIdent } from '../connection.js';
 import { toPgLifeboatError } from '../errors.js';
 import type { TableSummary } from '../summary.js';

@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { engineFor, extractArchive } from './support/engine.js';
+import {
+  createDatabase,
+  psql,
+  servers,
+  sql,
+  trackDatabase,
+  uniqueName,
+} from './support/servers.js';
+
+/**
+ * A role that may only create objects in one schema plants a function that tries to make it a
+ * superuser, used by an index expression and a materialized view. A restore (and so a drill,
+ * `verify --deep`) by a superuser builds that index and refreshes that view: the server runs
+ * them as the owner of the table/view, in its security-restricted mode, only if the owner was
+ * given back before (pg_restore's order). Given last, they ran as the superuser.
+ */
+describe.each(servers)('no source code runs as the restoring superuser on $name', (server) => {
+  it('index expressions and materialized views run as their owner, never as the restorer', async () => {
+    await server.start();
+    const evil = `lb_evil_${randomBytes(3).toString('hex')}`;
+    const db = await createDatabase(server, 'escalate');
+    await sql(server, 'postgres', `CREATE ROLE ${evil} NOLOGIN`);
+    const targets: string[] = [];
+    try {
+      await sql(
+        server,
+        db,
+        `CREATE SCHEMA plant; GRANT CREATE, USAGE ON SCHEMA plant TO ${evil};
+         SET ROLE ${evil};
+         CREATE TABLE plant.seen (who text);
+         -- Volatile: tries to become superuser and writes down who it ran as.
+         CREATE FUNCTION plant.grab() RETURNS int LANGUAGE plpgsql AS $$
+         BEGIN
+           BEGIN EXECUTE 'ALTER ROLE ${evil} SUPERUSER'; EXCEPTION WHEN OTHERS THEN NULL; END;
+           INSERT INTO plant.seen VALUES (current_user);
+           RETURN 1;
+         END $$;
+         CREATE FUNCTION plant.key(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+         BEGIN PERFORM plant.grab(); RETURN i; END $$;
+         CREATE TABLE plant.t (id int);
+         INSERT INTO plant.t VALUES (1), (2);
+         CREATE INDEX t_key ON plant.t (plant.key(id));
+         CREATE MATERIALIZED VIEW plant.mv AS SELECT plant.grab() AS x;
+         RESET ROLE;
+         TRUNCATE plant.seen;`,
+      );
+      const { engine, storage } = engineFor(server, db);
+      await engine.backup();
+
+      const isSuper = async () =>
+        (
+          await sql<{ s: boolean }>(
+            server,
+            'postgres',
+            `SELECT rolsuper AS s FROM pg_roles WHERE rolname = '${evil}'`,
+          )
+        )[0]!.s;
+      const seenBy = async (database: string) =>
+        (
+          await sql<{ who: string }>(
+            server,
+            database,
+            'SELECT DISTINCT who FROM plant.seen ORDER BY 1',
+          )
+        ).map((r) => r.who);
+
+      // Into a new database (parallel load) and into an existing empty one (one transaction).
+      const created = uniqueName('escalate_new');
+      trackDatabase(server, created);
+      const existing = await createDatabase(server, 'escalate_old');
+      targets.push(created, existing);
+      for (const target of [created, existing]) {
+        await engine.restore('latest', { targetDatabase: target });
+        expect(await isSuper()).toBe(false);
+        expect(await seenBy(target)).toEqual([evil]);
+        const [owner] = await sql<{ o: string }>(
+          server,
+          target,
+          `SELECT pg_get_userbyid(relowner) AS o FROM pg_class WHERE oid = 'plant.t'::regclass`,
+        );
+        expect(owner!.o).toBe(evil);
+      }
+
+      // psql alone, from the extracted archive.
+      const dir = await extractArchive(storage);
+      const byPsql = await createDatabase(server, 'escalate_psql');
+      targets.push(byPsql);
+      psql(server, byPsql, ['-q', '-v', 'ON_ERROR_STOP=1', '-f', 'database/restore.psql'], dir);
+      expect(await isSuper()).toBe(false);
+      expect(await seenBy(byPsql)).toEqual([evil]);
+
+      // The drill (it reports the rows the planted function added to plant.seen as it ran).
+      await engine.verify('latest', { deep: true });
+      expect(await isSuper()).toBe(false);
+    } finally {
+      for (const d of [db, ...targets])
+        await sql(server, d, `DROP OWNED BY ${evil}`).catch(() => {});
+      await sql(server, 'postgres', `DROP ROLE IF EXISTS ${evil}`);
+    }
+  });
+});
