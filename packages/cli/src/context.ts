@@ -19,6 +19,8 @@ export interface CommandContext {
   io: IO;
   settings: Settings;
   logger: Logger;
+  /** Aborted by Ctrl-C or SIGTERM: pass it to every long operation. */
+  signal: AbortSignal;
   /** Builds the engine (with progress and logging attached) on first use. */
   engine(): Promise<Engine>;
   close(): Promise<void>;
@@ -26,41 +28,49 @@ export interface CommandContext {
 
 export function createContext(
   global: GlobalOptions & { requireSources?: boolean },
-  flags: Partial<Record<SettingKey, unknown>> = {},
-  env: NodeJS.ProcessEnv = process.env,
+  options: {
+    flags?: Partial<Record<SettingKey, unknown>>;
+    env?: NodeJS.ProcessEnv;
+    signal?: AbortSignal;
+  } = {},
 ): CommandContext {
-  const io = createIO({ json: Boolean(global.json) });
+  const env = options.env ?? process.env;
+  const quiet = Boolean(global.quiet);
+  const io = createIO({ json: Boolean(global.json), quiet });
   const settings = resolveSettings({
     ...(global.config ? { file: fromFile(global.config) } : {}),
     env: fromEnv(env),
     flags: {
-      ...flags,
+      ...options.flags,
       ...(global.logFile ? { logFile: global.logFile } : {}),
       ...(global.jobs !== undefined ? { jobs: global.jobs } : {}),
     },
   });
+  // Standard error gets readable lines (a redrawn status line on a terminal); LOG_FORMAT=json
+  // makes it JSON lines instead, as LOG_FILE always has. --quiet: nothing unless it fails.
+  const jsonLogs = settings.logFormat === 'json';
   const logger = createLogger({
     ...(settings.logFile ? { file: settings.logFile } : {}),
     retentionDays: settings.logRetentionDays ?? 30,
-    // People at a terminal get the progress display; pipes and files get structured lines.
-    stderr: !io.tty,
+    stderr: jsonLogs && !quiet,
   });
   let engine: Engine | undefined;
   return {
     io,
     settings,
     logger,
+    signal: options.signal ?? new AbortController().signal,
     async engine() {
       if (engine) return engine;
       engine = await buildEngine(settings, {
         requireSources: Boolean(global.requireSources),
         onWarning: (code, message) => {
           logger.warn({ code }, message);
-          if (io.tty || !global.quiet) io.note(`warning ${code}: ${message}`);
+          if (!jsonLogs) io.warn(code, message);
         },
       });
       logger.attach(engine.events);
-      if (!global.quiet && io.tty) attachProgress(engine.events, io);
+      if (!quiet && !jsonLogs) attachProgress(engine.events, io);
       return engine;
     },
     async close() {

@@ -1,36 +1,57 @@
 import { LifeboatError, redact, redactDeep, toLifeboatError } from '@lifeboat/core';
+import { type Paint, paint } from './colour.js';
 
 export interface IO {
   json: boolean;
   /** Standard error is a terminal: progress may redraw a line. */
   tty: boolean;
+  /** `--quiet`: nothing is printed on success (the JSON document of `--json` still is). */
+  quiet: boolean;
+  /** Colours for standard output (`out`) and standard error (`err`); no-ops on pipes. */
+  out: Paint;
+  err: Paint;
   /** Prints the command's one result: JSON on stdout, or the human text. */
   result(doc: unknown, human: () => string): void;
-  /** A line for people, on standard error. */
+  /** A line for people, on standard error (not with --quiet). */
   note(line: string): void;
+  /** A warning line for people, on standard error (not with --quiet). */
+  warn(code: string, message: string): void;
+  /** A failure, on standard error (always) and as the JSON document with --json. */
   error(error: unknown): void;
 }
 
 export function createIO(options: {
   json: boolean;
-  stdout?: NodeJS.WritableStream;
+  quiet?: boolean;
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
   stderr?: NodeJS.WriteStream;
+  env?: NodeJS.ProcessEnv;
 }): IO {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
-  const tty = Boolean((stderr as NodeJS.WriteStream).isTTY) && !process.env.CI;
+  const env = options.env ?? process.env;
+  const tty = Boolean((stderr as NodeJS.WriteStream).isTTY) && !env.CI;
+  const quiet = Boolean(options.quiet);
+  const err = paint(stderr, env);
+  const out = paint(stdout, env);
   return {
     json: options.json,
     tty,
+    quiet,
+    out,
+    err,
     result(doc, human) {
       if (options.json) stdout.write(`${JSON.stringify(redactDeep(doc), null, 2)}\n`);
-      else {
+      else if (!quiet) {
         const text = human();
         if (text) stdout.write(`${redact(text)}\n`);
       }
     },
     note(line) {
-      stderr.write(`${redact(line)}\n`);
+      if (!quiet) stderr.write(`${redact(line)}\n`);
+    },
+    warn(code, message) {
+      if (!quiet) stderr.write(`${err.yellow(`warning ${code}:`)} ${redact(message)}\n`);
     },
     error(error) {
       const e = toLifeboatError(error);
@@ -46,7 +67,7 @@ export function createIO(options: {
           ? ` (${redact(e.cause.message)})`
           : '';
       stderr.write(
-        `error ${e.code}: ${summary.message}${summary.message.includes(cause.slice(2, -1)) ? '' : cause}\n  → ${e.hint}\n`,
+        `${err.red(`error ${e.code}:`)} ${summary.message}${summary.message.includes(cause.slice(2, -1)) ? '' : cause}\n  → ${e.hint}\n`,
       );
     },
   };
@@ -72,13 +93,19 @@ export const formatDuration = (ms: number): string => {
   return `${Math.floor(m / 60)}h ${m % 60}m`;
 };
 
-/** A plain text table. */
+const ANSI = /\x1b\[[0-9;]*m/g;
+/** The width a cell takes on screen: colour codes take none. */
+const width = (text: string) => text.replace(ANSI, '').length;
+
+/** A plain text table (cells may be coloured). */
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => width(r[i] ?? ''))));
   return cells
     .map((r, n) => {
-      const line = r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+      const line = r
+        .map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - width(c))))
+        .join('  ');
       return n === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
     })
     .join('\n');

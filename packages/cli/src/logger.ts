@@ -61,17 +61,22 @@ const LOGGED: LifeboatEventName[] = [
   'warning',
 ];
 
+/**
+ * Structured (JSON) log lines, to LOG_FILE and, with LOG_FORMAT=json, to standard error. Each line
+ * is handed to the operating system as it happens (asynchronously, so thousands of tables cost no
+ * synchronous write each): `tail -f` follows a running backup, and a killed process keeps its log.
+ */
 export function createLogger(options: {
   file?: string;
   retentionDays: number;
+  /** Also write the JSON lines to standard error. */
   stderr: boolean;
 }): Logger {
   const streams: pino.StreamEntry[] = [];
-  // Buffered, flushed on close: a synchronous write per line costs more than a backup of
-  // thousands of small tables itself.
   const destinations: { stream: ReturnType<typeof pino.destination>; ready: Promise<void> }[] = [];
   const destination = (o: Parameters<typeof pino.destination>[0] & object) => {
-    const d = pino.destination({ minLength: 8 * 1024, sync: false, ...o });
+    // minLength 0: written at once; lines that arrive while a write is in flight go together.
+    const d = pino.destination({ minLength: 0, sync: false, ...o });
     const ready = new Promise<void>((resolve) => {
       d.once('ready', () => resolve());
       d.once('error', () => resolve());

@@ -13,6 +13,7 @@ import { verifyCommand } from './commands/verify.js';
 import { type CommandContext, createContext, type GlobalOptions } from './context.js';
 import { createIO } from './io.js';
 import { SETTINGS, settingKeys } from './settings.js';
+import { onInterrupt } from './signals.js';
 
 const SETTINGS_HELP = `
 Settings (flags > environment > --config file; any variable may be NAME_FILE, a file holding the value):
@@ -27,22 +28,45 @@ Examples:
   lifeboat restore latest --only config --config-dir /tmp/config
 `;
 
+interface RunOptions {
+  /** Exit code of a failed operation (health: 2, CRITICAL). */
+  failureCode?: number;
+  /** Exit code of a usage error: a bad flag or setting (health: 3, UNKNOWN). */
+  usageCode?: number;
+  /** Ctrl-C and SIGTERM abort the operation through its AbortSignal instead of killing it. */
+  cancellable?: boolean;
+  /** What the one line printed on cancellation says was undone. */
+  cancelNote?: string;
+}
+
 /** Runs a command with its context; maps errors to the exit codes of CLI.md. */
 async function run(
   global: GlobalOptions & { requireSources?: boolean },
+  name: string,
   body: (ctx: CommandContext) => Promise<number>,
-  failureCode = 1,
+  options: RunOptions = {},
 ): Promise<number> {
   let ctx: CommandContext | undefined;
+  const interrupt = options.cancellable ? onInterrupt() : undefined;
   try {
-    ctx = createContext(global);
+    ctx = createContext(global, interrupt ? { signal: interrupt.signal } : {});
     return await body(ctx);
   } catch (error) {
     const e = toLifeboatError(error);
+    const signal = interrupt?.received();
+    if (interrupt && signal) {
+      // One line, whatever the operation threw on its way out: the operator asked for this.
+      ctx?.logger.warn({ event: 'cancelled', signal, code: e.code }, `${name} cancelled`);
+      process.stderr.write(
+        `lifeboat: ${name} cancelled by ${signal}${options.cancelNote ? `: ${options.cancelNote}` : ''}\n`,
+      );
+      return interrupt.exitCode();
+    }
     ctx?.logger.error({ code: e.code }, e.message);
     (ctx?.io ?? createIO({ json: Boolean(global.json) })).error(e);
-    return failureCode;
+    return e.code === 'CONFIG_INVALID' ? (options.usageCode ?? 2) : (options.failureCode ?? 1);
   } finally {
+    interrupt?.dispose();
     await ctx?.close().catch(() => {});
   }
 }
@@ -71,7 +95,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
         'database connections at once for backup, restore and verify --deep (BACKUP_JOBS; default 2)',
       ),
     )
-    .addOption(new Option('-q, --quiet', 'no progress display'))
+    .addOption(
+      new Option(
+        '-q, --quiet',
+        'print nothing on success (failures still reach standard error); for cron',
+      ),
+    )
     .addHelpText('after', SETTINGS_HELP)
     .showHelpAfterError('(run with --help for usage)');
 
@@ -79,10 +108,20 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const action =
     <A extends unknown[]>(
       body: (ctx: CommandContext, ...args: A) => Promise<number>,
-      failureCode = 1,
+      options: RunOptions & { requireSources?: boolean } = {},
     ) =>
     async (...args: A) => {
-      setExit(await run(global(), (ctx) => body(ctx, ...args), failureCode));
+      // Commander passes the command itself last.
+      const name = (args.at(-1) as Command).name();
+      const { requireSources, ...runOptions } = options;
+      setExit(
+        await run(
+          { ...global(), ...(requireSources ? { requireSources } : {}) },
+          name,
+          (ctx) => body(ctx, ...args),
+          runOptions,
+        ),
+      );
     };
 
   program
@@ -94,9 +133,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
       'after',
       '\nExample:\n  DATABASE_URL=postgres://postgres@db/app BACKUP_DIR=/backups lifeboat backup --json',
     )
-    .action(async () => {
-      setExit(await run({ ...global(), requireSources: true }, (ctx) => backupCommand(ctx)));
-    });
+    .action(
+      action((ctx) => backupCommand(ctx), {
+        requireSources: true,
+        cancellable: true,
+        cancelNote: 'nothing was stored (partial archive and lock removed)',
+      }),
+    );
 
   program
     .command('list')
@@ -117,7 +160,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
       'after',
       '\nExamples:\n  lifeboat verify\n  lifeboat verify critical_backup_20261126_020000 --deep\n  lifeboat verify random --deep   # the monthly restore drill',
     )
-    .action(action((ctx, id: string, opts: { deep?: boolean }) => verifyCommand(ctx, id, opts)));
+    .action(
+      action((ctx, id: string, opts: { deep?: boolean }) => verifyCommand(ctx, id, opts), {
+        cancellable: true,
+      }),
+    );
 
   program
     .command('restore')
@@ -135,7 +182,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
       'after',
       '\nExamples:\n  lifeboat restore latest --target-database app_restored\n  lifeboat restore latest --tables users --as-suffix _restored\n  lifeboat restore critical_backup_20261126_020000 --only config --config-dir ./restored',
     )
-    .action(action((ctx, id: string, flags) => restoreCommand(ctx, id, flags)));
+    .action(
+      action((ctx, id: string, flags) => restoreCommand(ctx, id, flags), { cancellable: true }),
+    );
 
   program
     .command('prune')
@@ -145,7 +194,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
       'after',
       '\nExample:\n  BACKUP_RETENTION_DAYS=7 BACKUP_KEEP_MONTHLY=12 lifeboat prune --dry-run',
     )
-    .action(action((ctx, opts: { dryRun?: boolean }) => pruneCommand(ctx, opts)));
+    .action(
+      action((ctx, opts: { dryRun?: boolean }) => pruneCommand(ctx, opts), { cancellable: true }),
+    );
 
   program
     .command('status')
@@ -162,7 +213,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
       'after',
       '\nExample (cron, every 15 minutes):\n  */15 * * * * lifeboat health --alert --json > /dev/null',
     )
-    .action(action((ctx, opts: { alert?: boolean }) => healthCommand(ctx, opts), 2));
+    .action(
+      action((ctx, opts: { alert?: boolean }) => healthCommand(ctx, opts), {
+        failureCode: 2,
+        usageCode: 3,
+      }),
+    );
 
   program
     .command('report')

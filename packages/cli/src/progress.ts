@@ -11,8 +11,10 @@ export function attachProgress(
   stderr: NodeJS.WriteStream = process.stderr,
 ) {
   const started = performance.now();
+  // Sources report their cumulative bytes and their own (corrected) estimate of the whole.
+  const doneBySource = new Map<string, number>();
+  const totalBySource = new Map<string, number>();
   let bytes = 0;
-  const perSource = new Map<string, number>();
   let total: number | undefined;
   // The first update draws at once (performance.now() counts from process start, not from here).
   let lastDraw = Number.NEGATIVE_INFINITY;
@@ -29,31 +31,25 @@ export function attachProgress(
     io.note(text);
   };
   const draw = (item: string | undefined, rows?: number) => {
-    if (!io.tty) return;
+    if (!io.tty || io.quiet) return;
     const now = performance.now();
     if (now - lastDraw < 100) return;
     lastDraw = now;
-    const secs = (now - started) / 1000;
-    const rate = secs > 0 ? bytes / secs : 0;
-    const eta =
-      total && rate > 0 && total > bytes
-        ? ` ETA ${formatDuration(((total - bytes) / rate) * 1000)}`
-        : '';
-    const pct = total ? ` ${Math.min(100, Math.floor((bytes / total) * 100))}%` : '';
-    // Numbers first: a narrow terminal cuts the item name, never the throughput.
-    const text = `${formatBytes(bytes)}${pct} ${formatBytes(rate)}/s${eta}${rows !== undefined ? ` ${rows.toLocaleString('en')} rows` : ''} ${item ?? ''}`;
-    stderr.write(`\r\x1b[K${text.slice(0, (stderr.columns ?? 100) - 1)}`);
+    stderr.write(
+      `\r\x1b[K${progressLine({ bytes, total, rows, item, secs: (now - started) / 1000 }).slice(0, (stderr.columns ?? 100) - 1)}`,
+    );
     drawn = true;
   };
 
   events.on('backup:started', (e) => line(`backup ${e.file} → ${e.storage}`));
   events.on('source:progress', (p) => {
-    const key = `${p.source}:${p.item ?? ''}`;
-    const before = perSource.get(key) ?? 0;
-    // Sources report cumulative bytes per item.
-    bytes += Math.max(0, p.bytes - before);
-    perSource.set(key, Math.max(before, p.bytes));
-    if (p.totalBytes) total = p.totalBytes;
+    doneBySource.set(p.source, Math.max(doneBySource.get(p.source) ?? 0, p.bytes));
+    if (p.totalBytes) totalBySource.set(p.source, p.totalBytes);
+    bytes = sum(doneBySource.values());
+    // The whole is known only when every source that reported has an estimate.
+    total = [...doneBySource.keys()].every((s) => totalBySource.has(s))
+      ? sum(totalBySource.values())
+      : undefined;
     draw(p.item, p.rows);
   });
   events.on('table:done', (t) =>
@@ -91,10 +87,47 @@ export function attachProgress(
   events.on('restore:file', (f) =>
     line(`  restored ${f.path} → ${f.target}${f.backup ? ` (old file kept as ${f.backup})` : ''}`),
   );
-  events.on('warning', (w) => line(`warning ${w.code}: ${w.message}`));
-  events.on('notify:failed', (n) =>
-    line(`warning: notifier ${n.notifier} failed: ${n.error.message}`),
-  );
+  events.on('warning', (w) => {
+    clear();
+    io.warn(w.code, w.message);
+  });
+  events.on('notify:failed', (n) => {
+    clear();
+    io.warn('NOTIFY_FAILED', `notifier ${n.notifier} failed: ${n.error.message}`);
+  });
   events.on('prune:deleted', (p) => line(`  pruned ${p.id}`));
   return { done: clear };
+}
+
+const sum = (values: Iterable<number>) => {
+  let n = 0;
+  for (const v of values) n += v;
+  return n;
+};
+
+/**
+ * The live status line: labelled numbers first (a narrow terminal cuts the item name, never the
+ * throughput). The whole is an estimate until the end, so the share stops at 99% and the ETA
+ * goes while the work outruns it.
+ */
+export function progressLine(p: {
+  bytes: number;
+  total: number | undefined;
+  rows: number | undefined;
+  item: string | undefined;
+  secs: number;
+}): string {
+  const rate = p.secs > 0 ? p.bytes / p.secs : 0;
+  const known = p.total !== undefined && p.total > 0;
+  const pct = known ? Math.min(99, Math.floor((p.bytes / p.total!) * 100)) : undefined;
+  const parts = [
+    `copied ${formatBytes(p.bytes)}${known ? ` of ~${formatBytes(Math.max(p.total!, p.bytes))} (${pct}%)` : ''}`,
+    `rate ${formatBytes(rate)}/s`,
+    ...(known && rate > 0 && p.total! > p.bytes
+      ? [`ETA ${formatDuration(Math.round(((p.total! - p.bytes) / rate) * 1000))}`]
+      : []),
+    ...(p.rows !== undefined ? [`rows ${p.rows.toLocaleString('en')}`] : []),
+    ...(p.item ? [p.item] : []),
+  ];
+  return parts.join('  ');
 }

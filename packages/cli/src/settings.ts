@@ -151,6 +151,12 @@ export const SETTINGS = {
   healthMinFreeBytes: { env: 'HEALTH_MIN_FREE_BYTES', schema: int('HEALTH_MIN_FREE_BYTES') },
   logFile: { env: 'LOG_FILE', schema: text('LOG_FILE', '/var/log/lifeboat.log') },
   logRetentionDays: { env: 'LOG_RETENTION_DAYS', schema: int('LOG_RETENTION_DAYS') },
+  logFormat: {
+    env: 'LOG_FORMAT',
+    schema: z.enum(['plain', 'json'], {
+      error: 'LOG_FORMAT must be "plain" (readable lines) or "json" (one JSON object per line)',
+    }),
+  },
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

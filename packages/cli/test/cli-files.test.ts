@@ -93,13 +93,14 @@ describe('lifeboat CLI with config files', () => {
     const config = join(work, 'lifeboat.config.json');
     await fs.writeFile(config, JSON.stringify({ backupDir: env.BACKUP_DIR, retentionDayz: 7 }));
     const r = await runCli(['--config', config, 'list', '--json'], {});
-    expect(r.code).toBe(1);
+    // A usage error (bad setting), not a failed operation: exit 2.
+    expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).error.code).toBe('CONFIG_INVALID');
     expect(r.stderr).toContain('retentionDayz');
     expect(r.stderr).toContain('retentionDays');
 
-    const bad = await runCli(['list'], { ...env, BACKUP_RETENTION_DAYS: 'thirty' });
-    expect(bad.code).toBe(1);
+    const bad = await runCli(['backup'], { ...env, BACKUP_RETENTION_DAYS: 'thirty' });
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('BACKUP_RETENTION_DAYS');
   });
 
@@ -126,7 +127,7 @@ describe('lifeboat CLI with config files', () => {
 
   it('says what to set when nothing is configured', async () => {
     const r = await runCli(['backup'], { BACKUP_DIR: join(work, 'b') });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain('DATABASE_URL');
     expect(r.stderr).toContain('CONFIG_FILES');
   });

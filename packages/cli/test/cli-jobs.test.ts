@@ -101,7 +101,7 @@ describe('-j, --jobs and BACKUP_JOBS', () => {
     }
   });
 
-  it('refuses a number of jobs it cannot use, naming the setting (exit 1, nothing stored)', async () => {
+  it('refuses a number of jobs it cannot use, naming the setting (a usage error: exit 2, nothing stored)', async () => {
     for (const [args, extraEnv] of [
       [['--jobs', '0', 'backup'], {}],
       [['-j', 'many', 'backup'], {}],
@@ -109,7 +109,7 @@ describe('-j, --jobs and BACKUP_JOBS', () => {
     ] as const) {
       const before = await fs.readdir(env.BACKUP_DIR!);
       const result = await runCli([...args, '--json'], { ...env, ...extraEnv });
-      expect(result.code).toBe(1);
+      expect(result.code).toBe(2);
       expect(result.stdout).toMatch(/BACKUP_JOBS/);
       expect(result.stdout).toMatch(/CONFIG_INVALID/);
       expect(await fs.readdir(env.BACKUP_DIR!)).toEqual(before);

@@ -76,6 +76,7 @@ const INVALID: Record<SettingKey, { env?: string[]; file?: unknown[]; form: RegE
   healthMinFreeBytes: { env: ['1GB', '1e9'], file: [-1], form: WHOLE },
   logFile: { file: [''], form: TEXT },
   logRetentionDays: { env: ['forever'], file: [-1], form: WHOLE },
+  logFormat: { env: ['JSON', 'text'], file: [1, ''], form: /"plain" .* or "json"/ },
 };
 
 const refusal = (fn: () => unknown) => {
@@ -199,8 +200,8 @@ describe('a DATABASE_URL with a password is never echoed back', () => {
       }),
     ];
     for (const [i, r] of runs.entries()) {
-      // health exits 2 (CRITICAL) when it cannot even start.
-      expect(r.code).toBe(i === 3 ? 2 : 1);
+      // Bad settings are usage errors: exit 2, and 3 (UNKNOWN) for health, as Nagios plugins do.
+      expect(r.code).toBe(i === 3 ? 3 : 2);
       expect(r.stderr).toContain('CONFIG_INVALID');
       expect(`${r.stdout}${r.stderr}`).not.toContain(password);
     }

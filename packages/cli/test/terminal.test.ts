@@ -54,7 +54,8 @@ describe.skipIf(!hasScript)('progress display', () => {
     const out = await inTerminal(['backup']);
     expect(out).toContain('\r\x1b[K');
     expect(out).toMatch(/file-\d\.conf/);
-    expect(out).toMatch(/MiB\/s|KiB\/s|B\/s/);
+    expect(out).toMatch(/rate [\d.]+ (MiB|KiB|B)\/s/);
+    expect(out).toMatch(/copied [\d.]+ (MiB|KiB|B)/);
     expect(out).toContain('stored critical_backup_');
   });
 
@@ -64,13 +65,24 @@ describe.skipIf(!hasScript)('progress display', () => {
     // eslint-disable-next-line no-control-regex
     expect(r.stdout + r.stderr).not.toMatch(/\x1b\[|\r/);
     expect(r.stdout).toContain('stored critical_backup_');
-    // A pipe gets structured log lines on stderr, one per step.
-    const lines = r.stderr
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.event)).toEqual(
-      expect.arrayContaining(['backup:started', 'backup:succeeded']),
-    );
+    // A pipe gets plain, readable lines on stderr, one per step: no JSON unless asked.
+    expect(r.stderr).toMatch(/^backup critical_backup_\S+ → /m);
+    expect(r.stderr).toMatch(/^ {2}file config\/file-0\.conf \(2\.0 MiB\)$/m);
+    expect(r.stderr).not.toContain('{"level"');
+  });
+});
+
+describe.skipIf(!hasScript)('colour', () => {
+  it('colours status words on a terminal, not with NO_COLOR', async () => {
+    const coloured = await inTerminal(['health']);
+    expect(coloured).toMatch(/\x1b\[3[123]m(OK|WARNING|CRITICAL)\x1b\[39m/);
+    env.NO_COLOR = '1';
+    try {
+      const plain = await inTerminal(['health']);
+      expect(plain).toMatch(/(OK|WARNING|CRITICAL)/);
+      expect(plain).not.toMatch(/\x1b\[3\dm/);
+    } finally {
+      delete env.NO_COLOR;
+    }
   });
 });

@@ -103,8 +103,9 @@ export interface SourceProgress {
   /** What is being worked on: a table (`public.users`) or a file path. */
   item?: string;
   rows?: number;
+  /** Bytes the source has written so far, over all its items (cumulative, never per item). */
   bytes: number;
-  /** Estimated total bytes of the source, when known. */
+  /** Estimated total bytes of the source, when known; corrected as the source learns more. */
   totalBytes?: number;
 }
 

@@ -48,7 +48,8 @@ async function emitFile(
     size: st.size,
     mode: st.mode & 0o7777,
   });
-  ctx.progress({ item: source, bytes: st.size });
+  // Progress counts the source's bytes so far, as every source does (config files are few).
+  ctx.progress({ item: source, bytes: summary.files.reduce((n, f) => n + f.size, 0) });
 }
 
 /** Walks a folder without following any symlink; links that leave the folder are skipped. */

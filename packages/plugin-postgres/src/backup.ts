@@ -139,14 +139,17 @@ export async function backupDatabase(
     await ctx.emit({ path: POST_DATA, type: 'file', body: Buffer.from(post.sql) });
 
     const dataTables = catalog.tables.filter((t) => t.kind === 'r');
-    const totalBytes = dataTables.reduce((n, t) => n + t.sizeBytes, 0);
     const jobs = await planCopyJobs(main, catalog, dataTables, {
       split: Boolean(snapshot) && workers.length > 1,
       splitBytes: settings.splitBytes,
     });
     const results = new Map<TableObj, TableSummary>();
     const tableStates = new Map<TableObj, TableState>();
-    const state = { bytes: 0 };
+    const state: CopyState = {
+      bytes: 0,
+      total: dataTables.reduce((n, t) => n + t.sizeBytes, 0),
+      open: new Set(),
+    };
     const queue = [...jobs];
     const stateOf = (job: CopyJob) => {
       let table = tableStates.get(job.table);
@@ -176,15 +179,19 @@ export async function backupDatabase(
           }
           if (batch.length > 1) {
             const states = batch.map(stateOf);
-            await copyBatch(ctx, client, batch, states, settings.partBytes, state, totalBytes);
+            await copyBatch(ctx, client, batch, states, settings.partBytes, state);
             for (const [i, b] of batch.entries()) {
+              settleEstimate(state, states[i]!);
               results.set(b.table, finishTable(ctx, states[i]!, catalog));
             }
             continue;
           }
           const table = stateOf(job);
-          await copyRange(ctx, client, job, table, settings.partBytes, state, totalBytes);
-          if (--table.pendingRanges === 0) results.set(job.table, finishTable(ctx, table, catalog));
+          await copyRange(ctx, client, job, table, settings.partBytes, state);
+          if (--table.pendingRanges === 0) {
+            settleEstimate(state, table);
+            results.set(job.table, finishTable(ctx, table, catalog));
+          }
         }
       }),
     ).catch((error) => {
@@ -336,6 +343,31 @@ function copySql(job: CopyJob): { sql: string; columns: TableObj['columns'] } {
 /** Up to this many small tables are copied by one query. */
 const BATCH_TABLES = 64;
 
+/** CSV bytes copied so far, and the estimate of the whole: the catalog's sizes at first. */
+interface CopyState {
+  bytes: number;
+  total: number;
+  /** Tables under way: their CSV may already outgrow their catalog size. */
+  open: Set<TableState>;
+}
+
+/**
+ * The estimate grows with tables that write more CSV than the catalog said (compressed TOAST
+ * values do, many times over), so a progress display never passes 100% before the end…
+ */
+function estimate(state: CopyState, table: TableState): number {
+  state.open.add(table);
+  let over = 0;
+  for (const t of state.open) over += Math.max(0, t.bytes - t.table.sizeBytes);
+  return state.total + over;
+}
+
+/** …and a finished table's real size replaces its catalog size in it. */
+function settleEstimate(state: CopyState, table: TableState): void {
+  state.open.delete(table);
+  state.total += table.bytes - table.table.sizeBytes;
+}
+
 /** Small enough to share a query with others: the planner's size says well under one part. */
 const isSmall = (job: CopyJob, partBytes: number) =>
   job.ranges === 1 && job.table.sizeBytes <= partBytes / 8;
@@ -346,8 +378,7 @@ async function copyBatch(
   jobs: CopyJob[],
   tables: TableState[],
   partBytes: number,
-  state: { bytes: number },
-  totalBytes: number,
+  state: CopyState,
 ): Promise<void> {
   const stream = new BatchCopyTo(jobs.map((j) => copySql(j).sql).join(';\n'), partBytes);
   const emitted = new Set<number>();
@@ -372,7 +403,12 @@ async function copyBatch(
         size: piece.header.length + piece.bytes,
         body: () => Readable.from(body),
       });
-      ctx.progress({ item: table.name, rows: table.rows, bytes: state.bytes, totalBytes });
+      ctx.progress({
+        item: table.name,
+        rows: table.rows,
+        bytes: state.bytes,
+        totalBytes: estimate(state, table),
+      });
     }
     const missing = tables.findIndex((_, i) => !emitted.has(i));
     if (missing >= 0) throw new Error(`COPY batch sent nothing for ${tables[missing]!.name}`);
@@ -388,8 +424,7 @@ async function copyRange(
   job: CopyJob,
   table: TableState,
   partBytes: number,
-  state: { bytes: number },
-  totalBytes: number,
+  state: CopyState,
 ): Promise<void> {
   const { sql } = copySql(job);
   let emitted = 0;
@@ -407,7 +442,12 @@ async function copyRange(
       size: header.length + size,
       body: () => Readable.from(body),
     });
-    ctx.progress({ item: table.name, rows: table.rows, bytes: state.bytes, totalBytes });
+    ctx.progress({
+      item: table.name,
+      rows: table.rows,
+      bytes: state.bytes,
+      totalBytes: estimate(state, table),
+    });
   };
   try {
     // Chunks end at row boundaries: a part is cut at the first chunk end past partBytes.

@@ -3,7 +3,7 @@ import { formatBytes, formatDuration } from '../io.js';
 
 export async function backupCommand(ctx: CommandContext): Promise<number> {
   const engine = await ctx.engine();
-  const result = await engine.backup();
+  const result = await engine.backup({ signal: ctx.signal });
   ctx.io.result(result, () =>
     [
       `stored ${result.file} (${formatBytes(result.bytes)}) in ${formatDuration(result.durationMs)}`,
@@ -16,10 +16,11 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
         : []),
       ...(result.files ? [`  files:   ${result.files}`] : []),
       ...(result.encrypted ? ['  encrypted with age'] : []),
-      ...result.warnings.map((w) => `  warning ${w.code}: ${w.message}`),
+      ...result.warnings.map((w) => `  ${ctx.io.out.yellow(`warning ${w.code}:`)} ${w.message}`),
       ...(result.pruned.length ? [`  pruned:  ${result.pruned.join(', ')}`] : []),
       ...result.notifications.map(
-        (n) => `  notify ${n.notifier}: ${n.ok ? 'sent' : `FAILED ${n.error ?? ''}`}`,
+        (n) =>
+          `  notify ${n.notifier}: ${n.ok ? 'sent' : `${ctx.io.out.red('FAILED')} ${n.error ?? ''}`}`,
       ),
     ].join('\n'),
   );

@@ -1,3 +1,4 @@
+import { statusWord } from '../colour.js';
 import type { CommandContext } from '../context.js';
 import { table } from '../io.js';
 
@@ -12,9 +13,13 @@ export async function healthCommand(
   ctx.io.result(
     report,
     () =>
-      `${report.status}\n${table(
+      `${statusWord(ctx.io.out, report.status)}\n${table(
         ['CHECK', 'STATUS', 'MESSAGE'],
-        report.checks.map((c) => [c.name, c.status.toUpperCase(), c.message]),
+        report.checks.map((c) => [
+          c.name,
+          statusWord(ctx.io.out, c.status.toUpperCase()),
+          c.message,
+        ]),
       )}`,
   );
   return EXIT[report.status];

@@ -6,7 +6,7 @@ export async function pruneCommand(
   options: { dryRun?: boolean },
 ): Promise<number> {
   const engine = await ctx.engine();
-  const result = await engine.prune({ dryRun: Boolean(options.dryRun) });
+  const result = await engine.prune({ dryRun: Boolean(options.dryRun), signal: ctx.signal });
   ctx.io.result(result, () =>
     [
       result.remove.length === 0

@@ -33,6 +33,7 @@ export async function restoreCommand(
     .map((t) => t.trim())
     .filter(Boolean);
   const result = await engine.restore(ref, {
+    signal: ctx.signal,
     ...(flags.only ? { only: flags.only } : {}),
     ...(tables?.length ? { tables } : {}),
     ...(flags.targetDatabase ? { targetDatabase: flags.targetDatabase } : {}),

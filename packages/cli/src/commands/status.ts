@@ -28,7 +28,11 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
         s.recentRuns.map((r) => [
           r.startedAt.replace('T', ' ').slice(0, 19),
           r.kind,
-          r.ok ? 'ok' : `FAILED ${r.error?.code ?? ''}`,
+          r.ok
+            ? ctx.io.out.green('ok')
+            : r.cancelled
+              ? ctx.io.out.yellow('cancelled')
+              : ctx.io.out.red(`FAILED ${r.error?.code ?? ''}`),
           formatDuration(r.durationMs),
           r.bytes !== undefined ? formatBytes(r.bytes) : '',
           r.id ?? '',

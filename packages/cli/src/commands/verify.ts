@@ -7,12 +7,12 @@ export async function verifyCommand(
   options: { deep?: boolean },
 ): Promise<number> {
   const engine = await ctx.engine();
-  const result = await engine.verify(ref, { deep: Boolean(options.deep) });
+  const result = await engine.verify(ref, { deep: Boolean(options.deep), signal: ctx.signal });
   ctx.io.result(result, () =>
     result.ok
-      ? `OK ${result.file}: ${result.entries} entries, ${formatBytes(result.bytes)} checked${result.deep ? ', restored and compared' : ''} in ${formatDuration(result.durationMs)}`
+      ? `${ctx.io.out.green('OK')} ${result.file}: ${result.entries} entries, ${formatBytes(result.bytes)} checked${result.deep ? ', restored and compared' : ''} in ${formatDuration(result.durationMs)}`
       : [
-          `PROBLEMS in ${result.file}:`,
+          `${ctx.io.out.red('PROBLEMS')} in ${result.file}:`,
           ...result.problems.map((p) => `  ${p.code}: ${p.message}`),
         ].join('\n'),
   );

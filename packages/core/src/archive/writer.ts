@@ -109,6 +109,8 @@ export function createArchiveWriter(options: ArchiveWriterOptions = {}): Archive
     });
     done.catch(() => {});
     const sink = pack.entry(header, (err) => settle(err));
+    // A destroyed entry also emits 'error'; the failure is thrown below, so it must not crash.
+    sink.on('error', (err: Error) => settle(err));
     let written = 0;
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {

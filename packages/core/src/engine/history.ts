@@ -8,6 +8,8 @@ export const HISTORY_PREFIX = '.lifeboat/history/';
 export interface RunRecord {
   kind: 'backup' | 'verify' | 'prune';
   ok: boolean;
+  /** Stopped through its AbortSignal (Ctrl-C, SIGTERM), not failed. */
+  cancelled?: boolean;
   id?: string;
   file?: string;
   startedAt: string;

@@ -8,27 +8,37 @@ import { acquireLock, type HeldLock } from './lock.js';
 import { notifyAll } from './notify.js';
 import { prune } from './prune.js';
 
-/** Tells the notifiers and the history that a backup failed. Never throws. */
+/**
+ * Tells the notifiers and the history that a backup failed. Never throws. A run cancelled through
+ * its AbortSignal (Ctrl-C, SIGTERM) is recorded as cancelled and not mailed: whoever cancelled it
+ * knows, and waiting for a mail server would keep the lock and the process alive.
+ */
 async function reportFailure(
   ctx: EngineContext,
   failure: LifeboatError,
   startedAt: Date,
   durationMs: number,
   archiveId?: string,
+  signal?: AbortSignal,
 ): Promise<void> {
-  const notifications = await notifyAll(ctx, {
-    kind: 'backup:failed',
-    error: errorSummary(failure),
-    at: startedAt,
-    storage: ctx.storage.describe(),
-  });
+  const cancelled = signal?.aborted === true;
+  const reason = cancelled ? toLifeboatError(signal.reason) : failure;
+  const notifications = cancelled
+    ? []
+    : await notifyAll(ctx, {
+        kind: 'backup:failed',
+        error: errorSummary(failure),
+        at: startedAt,
+        storage: ctx.storage.describe(),
+      });
   await recordRun(ctx.storage, {
     kind: 'backup',
     ok: false,
+    ...(cancelled ? { cancelled: true } : {}),
     ...(archiveId ? { id: archiveId } : {}),
     startedAt: startedAt.toISOString(),
     durationMs,
-    error: { code: failure.code, message: failure.message },
+    error: { code: reason.code, message: reason.message },
     notifications,
   }).catch((error) => historyFailed(ctx, error));
 }
@@ -70,7 +80,7 @@ export async function runBackup(
     if (failure.code === 'LOCKED') throw failure;
     const durationMs = Math.round(performance.now() - began);
     ctx.events.emit('backup:failed', { error: errorSummary(failure), durationMs });
-    await reportFailure(ctx, failure, startedAt, durationMs);
+    await reportFailure(ctx, failure, startedAt, durationMs, undefined, options.signal);
     throw failure;
   }
   let result: BackupResult;
@@ -88,6 +98,7 @@ export async function runBackup(
         startedAt,
         extra.durationMs ?? Math.round(performance.now() - began),
         extra.archiveId,
+        options.signal,
       );
       throw failure;
     }
