@@ -130,22 +130,25 @@ describe.each(servers)('restore modes on $name', (server) => {
     const leftover = await sql(server, target, "SELECT to_regclass('public.leftover') AS t");
     expect(leftover[0]!.t).toBeNull();
     // A failed restore into an existing database leaves it as it was (one transaction): here a
-    // policy names a role that no longer exists when the restore runs.
-    const role = uniqueName('role');
+    // check constraint calls a function (declared immutable) changed after the rows went in,
+    // so the restored rows fail it.
     await sql(
       server,
       db,
-      `CREATE ROLE ${role}; CREATE TABLE public.guarded (x int); CREATE POLICY p ON public.guarded TO ${role} USING (true)`,
+      `CREATE FUNCTION public.lb_positive(x int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT x > 0';
+       CREATE TABLE public.guarded (x int CONSTRAINT guarded_positive CHECK (public.lb_positive(x)));
+       INSERT INTO public.guarded VALUES (1);
+       CREATE OR REPLACE FUNCTION public.lb_positive(x int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT x > 100';`,
     );
     const withRole = engineFor(server, db);
     await withRole.engine.backup();
-    await sql(server, db, `DROP TABLE public.guarded; DROP ROLE ${role}`);
+    await sql(server, db, 'DROP TABLE public.guarded; DROP FUNCTION public.lb_positive(int)');
     await sql(server, target, 'CREATE TABLE public.keep_me (x int)');
     const failed = await rejectionOf(
       withRole.engine.restore('latest', { targetDatabase: target, clean: true }),
     );
     expect(isLifeboatError(failed, 'RESTORE_FAILED')).toBe(true);
-    expect((failed as Error).message).toContain(role);
+    expect((failed as Error).message).toContain('guarded_positive');
     expect(
       (await sql(server, target, "SELECT to_regclass('public.keep_me') AS t"))[0]!.t,
     ).not.toBeNull();

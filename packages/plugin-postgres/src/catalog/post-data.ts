@@ -1,5 +1,5 @@
 import { qualified, quoteIdent, quoteLiteral } from '../connection.js';
-import { OWNER_REPORT } from './access.js';
+import { OWNER_REPORT, SCRIPT_WARNING } from './access.js';
 import { markersOf, newMarkers } from './markers.js';
 import type { Catalog, UnsupportedObj } from './model.js';
 import { orderedPreData, SCRIPT_HEADER } from './pre-data.js';
@@ -208,11 +208,11 @@ export function renderPostData(
 
   section('row level security');
   for (const p of catalog.policies) {
-    let sql = `CREATE POLICY ${quoteIdent(p.name)} ON ${rel(p.tableOid)} AS ${p.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${POLICY_COMMANDS[p.command] ?? 'ALL'}`;
-    sql += ` TO ${p.roles ? p.roles.map(quoteIdent).join(', ') : 'PUBLIC'}`;
-    if (p.using) sql += ` USING (${p.using})`;
-    if (p.withCheck) sql += ` WITH CHECK (${p.withCheck})`;
-    out.push(`${sql};\n`);
+    const head = `CREATE POLICY ${quoteIdent(p.name)} ON ${rel(p.tableOid)} AS ${p.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${POLICY_COMMANDS[p.command] ?? 'ALL'}`;
+    let tail = '';
+    if (p.using) tail += ` USING (${p.using})`;
+    if (p.withCheck) tail += ` WITH CHECK (${p.withCheck})`;
+    out.push(p.roles ? policyForRoles(head, p.roles, tail) : `${head} TO PUBLIC${tail};\n`);
   }
   for (const t of catalog.tables) {
     if (t.rowSecurity) out.push(`ALTER TABLE ${rel(t.oid)} ENABLE ROW LEVEL SECURITY;\n`);
@@ -247,6 +247,28 @@ export function renderPostData(
   return { sql: out.join(''), skipped };
 }
 
+/**
+ * A policy for named roles, as grants are given: roles the target server lacks are left out
+ * with a ROLE_MISSING warning (nobody can be a member of a role that does not exist, so the
+ * policy means the same for everyone else), and a policy none of whose roles exist is skipped.
+ */
+function policyForRoles(head: string, roles: string[], tail: string): string {
+  const what = head.slice('CREATE '.length, head.indexOf(' AS '));
+  const body = `DECLARE r text; present text[] := '{}'; missing text[] := '{}';
+BEGIN
+FOREACH r IN ARRAY ARRAY[${roles.map(quoteLiteral).join(', ')}]::text[] LOOP
+  IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r) THEN present := present || pg_catalog.quote_ident(r);
+  ELSE missing := missing || r;
+  END IF;
+END LOOP;
+IF pg_catalog.cardinality(missing) > 0 THEN
+  RAISE WARNING '%', ${quoteLiteral(`${SCRIPT_WARNING}ROLE_MISSING: role `)} || pg_catalog.array_to_string(missing, ', ') || ' does not exist on this server; ' || CASE WHEN pg_catalog.cardinality(present) = 0 THEN ${quoteLiteral(`skipped: ${what}`)} ELSE ${quoteLiteral(`${what} is created for the other roles only`)} END;
+END IF;
+IF pg_catalog.cardinality(present) = 0 THEN RETURN; END IF;
+EXECUTE ${quoteLiteral(`${head} TO `)} || pg_catalog.array_to_string(present, ', ') || ${quoteLiteral(tail)};
+END`;
+  return `DO ${quoteLiteral(body)};\n`;
+}
 function renderComments(catalog: Catalog, rel: (oid: number) => string): string[] {
   const out: string[] = [];
   const comment = (target: string, text: string | null) => {

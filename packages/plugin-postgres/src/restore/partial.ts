@@ -18,7 +18,9 @@ import {
 import { pgCode, toPgLifeboatError } from '../errors.js';
 import type { ConnectionTarget } from '../options.js';
 import type { PostgresSummary, TableSummary } from '../summary.js';
+import { checkedColumnTypes } from './column-types.js';
 import { copyPart, partIndex } from './load.js';
+import { refuseLongName } from './names.js';
 
 export interface PartialRestoreSettings {
   target: ConnectionTarget;
@@ -88,7 +90,7 @@ export async function restorePartial(
     schema: t.schema,
     table: settings.asSuffix ? `${t.table}${settings.asSuffix}` : t.table,
   });
-  await checkTargets(tables, settings, into);
+  const sideTypes = await checkTargets(tables, summary, settings, into);
 
   const parts = partIndex(tables);
   const open = new Map<TableSummary, Load>();
@@ -101,7 +103,7 @@ export async function restorePartial(
       if (!table || !wanted.has(table)) continue;
       let load = open.get(table);
       if (!load) {
-        load = await beginTable(table, settings, into(table));
+        load = await beginTable(table, settings, into(table), sideTypes.get(table) ?? []);
         open.set(table, load);
       }
       load.rows += await copyPart(load.client, table, entry.stream, into(table));
@@ -154,23 +156,64 @@ export async function restorePartial(
   }
 }
 
-/** Every live table exists (or, with a suffix, no side table is in the way) before anything changes. */
+/**
+ * Before anything changes: every name is one the server keeps as it is, every live table
+ * exists, and with a suffix every side table's name is free (or, with `clean`, a table that is
+ * not one of the backed-up database's) and its column types are checked types. Returns the
+ * side tables' column types.
+ */
 async function checkTargets(
   tables: TableSummary[],
+  summary: PostgresSummary,
   settings: PartialRestoreSettings,
   into: (t: TableSummary) => { schema: string; table: string },
-): Promise<void> {
+): Promise<Map<TableSummary, string[]>> {
+  const altered = 'Use another archive: a server never names anything longer.';
+  for (const t of tables) {
+    refuseLongName(
+      t.schema,
+      `schema name of ${t.name} in the manifest`,
+      altered,
+      'MANIFEST_INVALID',
+    );
+    refuseLongName(t.table, `table name of ${t.name} in the manifest`, altered, 'MANIFEST_INVALID');
+    for (const c of t.columns)
+      refuseLongName(
+        c.name,
+        `column name of ${t.name} in the manifest`,
+        altered,
+        'MANIFEST_INVALID',
+      );
+    if (!settings.asSuffix) continue;
+    const target = into(t);
+    const shorter = `Choose a shorter --as-suffix (the live table ${t.name} must never be the target).`;
+    refuseLongName(target.table, `side table name for ${t.name}`, shorter);
+    const live = summary.tables.find((s) => s.schema === target.schema && s.table === target.table);
+    if (live) {
+      throw new LifeboatError(
+        'CONFIG_INVALID',
+        `--as-suffix ${settings.asSuffix} would restore ${t.name} into ${live.name}, a table of the backed-up database`,
+        { hint: 'Choose another --as-suffix; --clean never replaces a table the backup holds.' },
+      );
+    }
+  }
+  const types = new Map<TableSummary, string[]>();
   await withClient(
     settings.target,
     settings.connect,
     async (client) => {
+      const version = Number(
+        (await client.query('SHOW server_version_num')).rows[0].server_version_num,
+      );
       for (const t of tables) {
         const target = into(t);
         const { rows } = await client.query(
-          'SELECT pg_catalog.to_regclass($1) IS NOT NULL AS found',
-          [qualified(target.schema, target.table)],
+          `SELECT c.relkind FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = $1 AND c.relname = $2`,
+          [target.schema, target.table],
         );
-        const found = rows[0].found as boolean;
+        const found = rows.length > 0;
+        const kind = rows[0]?.relkind as string | undefined;
         if (!settings.asSuffix && !found) {
           throw new LifeboatError(
             'TABLE_NOT_FOUND',
@@ -180,7 +223,8 @@ async function checkTargets(
             },
           );
         }
-        if (settings.asSuffix && found && !settings.clean) {
+        if (!settings.asSuffix) continue;
+        if (found && !settings.clean) {
           throw new LifeboatError(
             'TARGET_NOT_EMPTY',
             `Table ${target.schema}.${target.table} already exists`,
@@ -189,16 +233,27 @@ async function checkTargets(
             },
           );
         }
+        if (found && kind !== 'r') {
+          throw new LifeboatError(
+            'CONFIG_INVALID',
+            `${target.schema}.${target.table} exists and is not a table (relkind ${kind}): --clean replaces only a side table`,
+            { hint: 'Choose another --as-suffix.' },
+          );
+        }
+        types.set(t, await checkedColumnTypes(client, t, version));
       }
     },
     settings.signal,
   );
+  return types;
 }
 
 async function beginTable(
   table: TableSummary,
   settings: PartialRestoreSettings,
   target: { schema: string; table: string },
+  /** The side table's column types, checked by the server. */
+  types: string[],
 ): Promise<Load> {
   const client = await openClient(settings.target, settings.connect, settings.signal);
   endOnAbort(client, settings.signal);
@@ -207,7 +262,7 @@ async function beginTable(
     const name = qualified(target.schema, target.table);
     if (settings.asSuffix) {
       if (settings.clean) await client.query(`DROP TABLE IF EXISTS ${name}`);
-      const columns = table.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
+      const columns = table.columns.map((c, i) => `${quoteIdent(c.name)} ${types[i]}`).join(', ');
       await client.query(`CREATE TABLE ${name} (${columns})`);
     } else {
       // Replica mode: foreign keys and triggers do not fire, so deleting the old rows neither
