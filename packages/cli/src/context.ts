@@ -1,10 +1,20 @@
-import type { Engine } from '@lifeboat/core';
+import type { Engine, Heartbeat } from '@lifeboat/core';
 import { createIO, type IO } from './io.js';
 import { fromEnv, fromFile, resolveSettings } from './load-settings.js';
 import { createLogger, type Logger } from './logger.js';
+import { writeMetricsFile } from './metrics-file.js';
 import { attachProgress } from './progress.js';
 import type { SettingKey, Settings } from './settings.js';
-import { buildEngine } from './wiring.js';
+import { buildEngine, buildHeartbeat } from './wiring.js';
+
+/** Events that end a recorded run: METRICS_FILE is rewritten after any of them. */
+const RUN_ENDS = [
+  'backup:succeeded',
+  'backup:failed',
+  'verify:succeeded',
+  'verify:failed',
+  'prune:planned',
+] as const;
 
 export interface GlobalOptions {
   config?: string;
@@ -23,6 +33,8 @@ export interface CommandContext {
   signal: AbortSignal;
   /** Builds the engine (with progress and logging attached) on first use. */
   engine(): Promise<Engine>;
+  /** HEARTBEAT_URL's pinger, watching the engine's backups (once the engine is built). */
+  heartbeat(): Heartbeat | undefined;
   close(): Promise<void>;
 }
 
@@ -55,6 +67,8 @@ export function createContext(
     stderr: jsonLogs && !quiet,
   });
   let engine: Engine | undefined;
+  let heartbeat: Heartbeat | undefined;
+  let ran = false;
   return {
     io,
     settings,
@@ -71,9 +85,27 @@ export function createContext(
       });
       logger.attach(engine.events);
       if (!quiet && !jsonLogs) attachProgress(engine.events, io);
+      heartbeat = buildHeartbeat(settings);
+      heartbeat?.watch(engine.events);
+      for (const name of RUN_ENDS) engine.events.on(name, () => (ran = true));
       return engine;
     },
+    heartbeat: () => heartbeat,
     async close() {
+      // Pings in flight are bounded by their timeouts; a failed one is already a warning.
+      await heartbeat?.settle();
+      if (engine && ran && settings.metricsFile) {
+        // After every run, success or failure: the textfile collector shows what happened.
+        const file = settings.metricsFile;
+        await engine
+          .metrics()
+          .then((text) => writeMetricsFile(file, text))
+          .catch((error) => {
+            const message = `Could not write METRICS_FILE ${file}: ${(error as Error).message}`;
+            logger.warn({ code: 'METRICS_FILE_FAILED' }, message);
+            if (!jsonLogs) io.warn('METRICS_FILE_FAILED', message);
+          });
+      }
       await engine?.close();
       await logger.close();
     },

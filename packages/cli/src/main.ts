@@ -4,6 +4,7 @@ import { auditCommand } from './commands/audit.js';
 import { backupCommand } from './commands/backup.js';
 import { healthCommand } from './commands/health.js';
 import { listCommand } from './commands/list.js';
+import { metricsCommand } from './commands/metrics.js';
 import { notifyTestCommand } from './commands/notify-test.js';
 import { pruneCommand } from './commands/prune.js';
 import { reportCommand } from './commands/report.js';
@@ -225,6 +226,17 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--days <n>', 'how many days back', '7')
     .description('trends: duration, size and success rate per day')
     .action(action((ctx, opts: { days: string }) => reportCommand(ctx, opts)));
+
+  program
+    .command('metrics')
+    .description(
+      'the status and history in the Prometheus text format (METRICS_FILE writes the same after every run)',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  lifeboat metrics\n  METRICS_FILE=/var/lib/node_exporter/textfile/lifeboat.prom lifeboat backup',
+    )
+    .action(action((ctx) => metricsCommand(ctx)));
 
   program
     .command('audit')

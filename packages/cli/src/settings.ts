@@ -47,6 +47,25 @@ const text = (what: string, example: string) =>
 /** Text that may be empty (a password, a prefix). */
 const anyText = (what: string) => z.string({ error: `${what} must be text` });
 
+/** An http(s) URL; the message never shows the value (it may hold a token). */
+const httpUrl = (what: string, example: string) =>
+  z
+    .string({ error: `${what} must be a URL such as ${example}` })
+    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
+      message: `${what} must be an http(s) URL such as ${example}`,
+    });
+/** Which notifications a channel gets: failure, warning, success. */
+const notifyOn = (what: string) =>
+  list('failure,warning').pipe(
+    z
+      .array(
+        z.enum(['failure', 'warning', 'success'], {
+          error: `${what} takes failure, warning and success (such as failure,warning)`,
+        }),
+      )
+      .min(1, `${what} must name at least one of failure, warning, success`),
+  );
+
 /** Every setting, by its config-file key; `ENV` names the environment variable. */
 export const SETTINGS = {
   databaseUrl: {
@@ -150,6 +169,43 @@ export const SETTINGS = {
   healthMaxAgeHours: { env: 'HEALTH_MAX_AGE_HOURS', schema: positive('HEALTH_MAX_AGE_HOURS') },
   healthMinFreeBytes: { env: 'HEALTH_MIN_FREE_BYTES', schema: int('HEALTH_MIN_FREE_BYTES') },
   logFile: { env: 'LOG_FILE', schema: text('LOG_FILE', '/var/log/lifeboat.log') },
+  // Monitoring channels. URLs are secrets: their paths and queries hold the services' tokens.
+  heartbeatUrl: {
+    env: 'HEARTBEAT_URL',
+    schema: httpUrl('HEARTBEAT_URL', 'https://hc-ping.com/<uuid>'),
+    secret: true,
+  },
+  heartbeatStyle: {
+    env: 'HEARTBEAT_STYLE',
+    schema: z.enum(['healthchecks', 'uptime-kuma'], {
+      error: 'HEARTBEAT_STYLE must be healthchecks or uptime-kuma',
+    }),
+  },
+  webhookUrl: {
+    env: 'WEBHOOK_URL',
+    schema: httpUrl('WEBHOOK_URL', 'https://hooks.example.com/lifeboat'),
+    secret: true,
+  },
+  webhookSecret: {
+    env: 'WEBHOOK_SECRET',
+    schema: z
+      .string({ error: 'WEBHOOK_SECRET must be text' })
+      .min(8, 'WEBHOOK_SECRET must be at least 8 characters'),
+    secret: true,
+  },
+  webhookPreset: {
+    env: 'WEBHOOK_PRESET',
+    schema: z.enum(['json', 'slack', 'discord', 'teams', 'ntfy'], {
+      error: 'WEBHOOK_PRESET must be json, slack, discord, teams or ntfy',
+    }),
+  },
+  notifyOn: { env: 'NOTIFY_ON', schema: notifyOn('NOTIFY_ON') },
+  smtpNotifyOn: { env: 'SMTP_NOTIFY_ON', schema: notifyOn('SMTP_NOTIFY_ON') },
+  webhookNotifyOn: { env: 'WEBHOOK_NOTIFY_ON', schema: notifyOn('WEBHOOK_NOTIFY_ON') },
+  metricsFile: {
+    env: 'METRICS_FILE',
+    schema: text('METRICS_FILE', '/var/lib/node_exporter/lifeboat.prom'),
+  },
   logRetentionDays: { env: 'LOG_RETENTION_DAYS', schema: int('LOG_RETENTION_DAYS') },
   logFormat: {
     env: 'LOG_FORMAT',

@@ -4,8 +4,11 @@ import {
   ageCipher,
   createEngine,
   type Engine,
+  type Heartbeat,
+  heartbeat,
   LifeboatError,
   type Notifier,
+  notifyOn,
   parseAgeIdentityFile,
   registerSecret,
   type Source,
@@ -74,7 +77,51 @@ export async function buildStorage(s: Settings, options: WiringOptions = {}): Pr
 }
 
 export async function buildNotifiers(s: Settings): Promise<Notifier[]> {
-  if (!s.smtpHost) return [];
+  const notifiers: Notifier[] = [];
+  // NOTIFY_ON for every channel, SMTP_NOTIFY_ON / WEBHOOK_NOTIFY_ON for one.
+  const only = (notifier: Notifier, on: Settings['notifyOn']) => {
+    const categories = on ?? s.notifyOn;
+    return categories ? notifyOn(notifier, categories) : notifier;
+  };
+  if (s.smtpHost) notifiers.push(only(await buildSmtpNotifier(s, s.smtpHost), s.smtpNotifyOn));
+  if (s.webhookUrl) {
+    const { webhookNotifier } = await import('@lifeboat/notifier-webhook');
+    notifiers.push(
+      only(
+        webhookNotifier({
+          url: s.webhookUrl,
+          ...(s.webhookSecret ? { secret: s.webhookSecret } : {}),
+          ...(s.webhookPreset ? { preset: s.webhookPreset } : {}),
+        }),
+        s.webhookNotifyOn,
+      ),
+    );
+  }
+  return notifiers;
+}
+
+/** HEARTBEAT_URL: pinged at the start, success and failure of every backup. */
+export function buildHeartbeat(s: Settings): Heartbeat | undefined {
+  if (!s.heartbeatUrl) return undefined;
+  return heartbeat({
+    url: s.heartbeatUrl,
+    ...(s.heartbeatStyle ? { style: s.heartbeatStyle } : {}),
+  });
+}
+
+/** The URLs `audit` checks: a token over plain http, a webhook without a secret. */
+export function monitoringEndpoints(
+  s: Settings,
+): { name: string; url: string; signed?: boolean }[] {
+  return [
+    ...(s.heartbeatUrl ? [{ name: 'HEARTBEAT_URL', url: s.heartbeatUrl }] : []),
+    ...(s.webhookUrl
+      ? [{ name: 'WEBHOOK_URL', url: s.webhookUrl, signed: Boolean(s.webhookSecret) }]
+      : []),
+  ];
+}
+
+async function buildSmtpNotifier(s: Settings, host: string): Promise<Notifier> {
   if (!s.adminEmail?.length) {
     throw new LifeboatError(
       'CONFIG_INVALID',
@@ -82,17 +129,15 @@ export async function buildNotifiers(s: Settings): Promise<Notifier[]> {
     );
   }
   const { smtpNotifier } = await import('@lifeboat/notifier-smtp');
-  return [
-    smtpNotifier({
-      host: s.smtpHost,
-      ...(s.smtpPort !== undefined ? { port: s.smtpPort } : {}),
-      ...(s.smtpSecure !== undefined ? { secure: s.smtpSecure } : {}),
-      ...(s.smtpUser ? { user: s.smtpUser } : {}),
-      ...(s.smtpPass ? { pass: s.smtpPass } : {}),
-      from: s.smtpFrom ?? `lifeboat@${s.smtpHost}`,
-      to: s.adminEmail,
-    }),
-  ];
+  return smtpNotifier({
+    host,
+    ...(s.smtpPort !== undefined ? { port: s.smtpPort } : {}),
+    ...(s.smtpSecure !== undefined ? { secure: s.smtpSecure } : {}),
+    ...(s.smtpUser ? { user: s.smtpUser } : {}),
+    ...(s.smtpPass ? { pass: s.smtpPass } : {}),
+    from: s.smtpFrom ?? `lifeboat@${host}`,
+    to: s.adminEmail,
+  });
 }
 
 export async function buildCipher(s: Settings): Promise<ArchiveCipher | undefined> {

@@ -77,6 +77,31 @@ const INVALID: Record<SettingKey, { env?: string[]; file?: unknown[]; form: RegE
   logFile: { file: [''], form: TEXT },
   logRetentionDays: { env: ['forever'], file: [-1], form: WHOLE },
   logFormat: { env: ['JSON', 'text'], file: [1, ''], form: /"plain" .* or "json"/ },
+  heartbeatUrl: {
+    env: ['hc-ping.com/abc', 'ftp://hc.example/9f8e7d6c'],
+    file: [1, ''],
+    form: /http\(s\) URL such as|must be a URL/,
+  },
+  heartbeatStyle: { env: ['kuma', 'cronitor'], file: [1], form: /healthchecks or uptime-kuma/ },
+  webhookUrl: {
+    env: ['hooks.slack.com/services/T1/B2/x', 'mailto:ops@example.com'],
+    file: [false],
+    form: /http\(s\) URL such as|must be a URL/,
+  },
+  webhookSecret: { env: ['short'], file: [12345678], form: /at least 8 characters|must be text/ },
+  webhookPreset: {
+    env: ['teams2', 'irc'],
+    file: [true],
+    form: /json, slack, discord, teams or ntfy/,
+  },
+  notifyOn: {
+    env: ['failures', 'error,success', ','],
+    file: [3],
+    form: /takes failure, warning and success|at least one of|comma list/,
+  },
+  smtpNotifyOn: { env: ['always'], file: [[]], form: /takes failure|at least one of|comma list/ },
+  webhookNotifyOn: { env: ['fail'], file: [{}], form: /takes failure|at least one of|comma list/ },
+  metricsFile: { file: ['', 1], form: TEXT },
 };
 
 const refusal = (fn: () => unknown) => {

@@ -1,17 +1,25 @@
 import { audit } from '@lifeboat/core';
 import type { CommandContext } from '../context.js';
 import { table } from '../io.js';
+import { monitoringEndpoints } from '../wiring.js';
 
 export async function auditCommand(ctx: CommandContext): Promise<number> {
   const engine = await ctx.engine();
   const s = ctx.settings;
-  const secrets = [s.postgresPassword, s.smtpPass, s.awsSecretAccessKey, s.databaseUrl].filter(
-    (x): x is string => Boolean(x),
-  );
+  const secrets = [
+    s.postgresPassword,
+    s.smtpPass,
+    s.awsSecretAccessKey,
+    s.databaseUrl,
+    s.webhookSecret,
+    s.webhookUrl,
+    s.heartbeatUrl,
+  ].filter((x): x is string => Boolean(x));
   const findings = await audit(engine.context, {
     ...(!s.s3Bucket ? { localDir: engine.context.storage.describe() } : {}),
     ...(s.logFile ? { logFiles: [s.logFile] } : {}),
     secrets,
+    endpoints: monitoringEndpoints(s),
   });
   const count = findings.filter((f) => f.status === 'finding').length;
   ctx.io.result(

@@ -10,6 +10,14 @@ export async function healthCommand(
 ): Promise<number> {
   const engine = await ctx.engine();
   const report = await engine.health({ alert: Boolean(options.alert) });
+  // The dead-man's switch is not a notifier: its reachability is checked here. A service that
+  // cannot be reached is a warning: the backups themselves are fine.
+  const heartbeat = ctx.heartbeat();
+  if (heartbeat) {
+    report.checks.push(...(await heartbeat.health()));
+    if (report.status === 'OK' && report.checks.some((c) => c.status !== 'ok'))
+      report.status = 'WARNING';
+  }
   ctx.io.result(
     report,
     () =>
