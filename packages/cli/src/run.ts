@@ -8,12 +8,21 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+/**
+ * The answer is out: a storage call that never returns (a hung mount, an endpoint that accepts
+ * and never answers) must not keep the process alive for minutes after it. The timer does not
+ * hold an idle process, so a normal run still ends as soon as its output is flushed.
+ */
+const exitSoon = () => setTimeout(() => process.exit(), 5000).unref();
+
 main(process.argv).then(
   (code) => {
     process.exitCode = code;
+    exitSoon();
   },
   (error: unknown) => {
     process.stderr.write(`lifeboat: ${(error as Error).message}\n`);
     process.exitCode = 1;
+    exitSoon();
   },
 );

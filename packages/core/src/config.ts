@@ -49,9 +49,11 @@ export const engineConfigSchema = z
           .int()
           .nonnegative()
           .default(1024 * 1024 * 1024),
+        /** A check that has not answered after this long is CRITICAL (health always answers). */
+        checkTimeoutMs: z.number().int().positive().default(30_000),
       })
       .strict()
-      .default({ maxAgeHours: 25, minFreeBytes: 1024 * 1024 * 1024 }),
+      .default({ maxAgeHours: 25, minFreeBytes: 1024 * 1024 * 1024, checkTimeoutMs: 30_000 }),
     lock: z
       .object({
         /** Wait this long for another run's lock; 0 fails at once with LOCKED. */

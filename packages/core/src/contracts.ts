@@ -49,8 +49,12 @@ export interface Storage {
   readonly capabilities: StorageCapabilities;
   /** Where this storage is, for people: no secret in it. */
   describe(): string;
-  /** Prepares the storage (create folders, check credentials, clean leftovers of killed runs). */
-  connect(options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Prepares the storage (create folders, check credentials, clean leftovers of killed runs).
+   * `create: false` is for read-only operations (list, status, health): a folder that does not
+   * exist is then a STORAGE_NOT_FOUND error naming it, never created.
+   */
+  connect(options?: { signal?: AbortSignal; create?: boolean }): Promise<void>;
   close(): Promise<void>;
   put(
     key: string,

@@ -29,6 +29,14 @@ export const errorCodes = {
     message: 'The storage failed',
     hint: 'Check that the storage is reachable and writable.',
   },
+  STORAGE_NOT_FOUND: {
+    message: 'The storage folder does not exist',
+    hint: 'Check BACKUP_DIR (or the S3 settings); `lifeboat backup` creates the folder.',
+  },
+  STORAGE_TIMEOUT: {
+    message: 'The storage did not answer in time',
+    hint: 'Check that the storage (a network mount, the S3 endpoint) is reachable and responsive.',
+  },
   STORAGE_FULL: { message: 'The storage is full', hint: 'Free space or lower the retention.' },
   PERMISSION_DENIED: {
     message: 'Permission denied',

@@ -13,6 +13,7 @@ export * from './cipher/age.js';
 export * from './cipher.js';
 export * from './config.js';
 export * from './contracts.js';
+export { withDeadline } from './deadline.js';
 export type { ArchiveInfo } from './engine/archives.js';
 export type { BackupOptions } from './engine/backup.js';
 export {

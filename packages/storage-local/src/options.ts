@@ -14,6 +14,11 @@ export const localStorageOptionsSchema = z
       .int()
       .positive()
       .default(24 * 3600 * 1000),
+    /**
+     * Every file-system step (a folder listed, a file opened, synced or renamed) fails with
+     * STORAGE_TIMEOUT after this long, so a hung network mount fails a command instead of hanging it.
+     */
+    timeoutMs: z.number().int().positive().default(120_000),
     /** Called with a warning (a folder readable by others, leftovers cleaned). */
     onWarning: z
       .custom<(code: string, message: string) => void>((v) => typeof v === 'function')

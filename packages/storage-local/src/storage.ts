@@ -10,6 +10,7 @@ import {
   type Storage,
   type StoredObject,
 } from '@lifeboat/core';
+import { bounded, makeDirs } from './bounded.js';
 import { fsError } from './errors.js';
 import { type LocalStorageOptions, localStorageOptionsSchema } from './options.js';
 import { isAbandoned, isTempName, tempName } from './temp-files.js';
@@ -23,6 +24,8 @@ export function localStorage(input: LocalStorageOptions) {
   const options = parseOptions(localStorageOptionsSchema, input, 'local storage');
   const root = resolve(options.dir);
   const warn = options.onWarning ?? (() => {});
+  const limit = <T>(work: Promise<T>, action: string, path: string) =>
+    bounded(work, options.timeoutMs, action, path);
 
   const pathOf = (key: string) => {
     const safe = assertSafeEntryPath(key);
@@ -35,13 +38,8 @@ export function localStorage(input: LocalStorageOptions) {
     return join(root, ...safe.split('/'));
   };
 
-  const ensureDir = async (dir: string) => {
-    try {
-      await fs.mkdir(dir, { recursive: true, mode: options.dirMode });
-    } catch (error) {
-      throw fsError(error, 'create the folder', dir);
-    }
-  };
+  const ensureDir = (dir: string) =>
+    limit(makeDirs(dir, options.dirMode), 'create the folder', dir);
 
   const syncDir = async (dir: string) => {
     const handle = await fs.open(dir, 'r');
@@ -84,50 +82,94 @@ export function localStorage(input: LocalStorageOptions) {
     }
   };
 
+  /** Checks the folder (creating it when asked) and removes leftovers of killed runs. */
+  async function prepare(create: boolean): Promise<void> {
+    if (create) await ensureDir(root);
+    const st = await fs.stat(root).catch((error) => {
+      if (!create && (error as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new LifeboatError(
+          'STORAGE_NOT_FOUND',
+          `The backup folder "${root}" does not exist (nothing was created: this command only reads)`,
+          { hint: 'Check BACKUP_DIR; `lifeboat backup` creates the folder.' },
+        );
+      throw fsError(error, 'open', root);
+    });
+    if (!st.isDirectory())
+      throw new LifeboatError('CONFIG_INVALID', `BACKUP_DIR "${root}" is not a folder`);
+    if ((st.mode & 0o077) !== 0) {
+      warn(
+        'STORAGE_READABLE_BY_OTHERS',
+        `The backup folder ${root} has mode ${(st.mode & 0o777).toString(8)}: others can read it. Run: chmod 700 ${root}`,
+      );
+    }
+    try {
+      await fs.access(root, fs.constants.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM')
+        throw fsError(error, 'write to', root);
+      // A read-only folder (a mounted snapshot of the backups, a disaster) can still be listed,
+      // verified and restored from; writes fail with PERMISSION_DENIED naming the folder.
+      warn(
+        'STORAGE_READ_ONLY',
+        `The backup folder ${root} is not writable (${code === 'EROFS' ? 'read-only file system' : 'permission denied'}): archives can be read, not written`,
+      );
+      return;
+    }
+    // Leftovers of killed runs: never listed, and removed once their writer is gone.
+    const now = Date.now();
+    await walk(root, '', [], async (path, name) => {
+      try {
+        const tst = await fs.stat(path);
+        if (isAbandoned(name, tst.mtimeMs, now, options.staleTempMs)) {
+          await fs.rm(path, { force: true, recursive: true });
+          warn('TEMP_CLEANED', `Removed ${path}, left by an interrupted run`);
+        }
+      } catch {
+        // Removed by someone else meanwhile.
+      }
+    });
+  }
+
+  /** Puts a finished temporary file under its final name: never over another one unless asked. */
+  async function place(key: string, temp: string, final: string, overwrite: boolean) {
+    if (overwrite) {
+      await fs.rename(temp, final);
+    } else {
+      try {
+        await fs.link(temp, final);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST')
+          throw new LifeboatError(
+            'ALREADY_EXISTS',
+            `"${key}" exists in ${root}; archives are never overwritten`,
+          );
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error;
+        // File systems without hard links: check, then rename (a narrow race, documented).
+        if (
+          await fs.stat(final).then(
+            () => true,
+            () => false,
+          )
+        ) {
+          throw new LifeboatError(
+            'ALREADY_EXISTS',
+            `"${key}" exists in ${root}; archives are never overwritten`,
+          );
+        }
+        await fs.rename(temp, final);
+      }
+      await fs.rm(temp, { force: true });
+    }
+  }
+
   return {
     id: 'local',
     capabilities: { freeSpace: true, exclusiveCreate: true },
     describe: () => root,
-    async connect() {
-      await ensureDir(root);
-      const st = await fs.stat(root).catch((error) => {
-        throw fsError(error, 'open', root);
-      });
-      if (!st.isDirectory())
-        throw new LifeboatError('CONFIG_INVALID', `BACKUP_DIR "${root}" is not a folder`);
-      if ((st.mode & 0o077) !== 0) {
-        warn(
-          'STORAGE_READABLE_BY_OTHERS',
-          `The backup folder ${root} has mode ${(st.mode & 0o777).toString(8)}: others can read it. Run: chmod 700 ${root}`,
-        );
-      }
-      try {
-        await fs.access(root, fs.constants.W_OK);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM')
-          throw fsError(error, 'write to', root);
-        // A read-only folder (a mounted snapshot of the backups, a disaster) can still be listed,
-        // verified and restored from; writes fail with PERMISSION_DENIED naming the folder.
-        warn(
-          'STORAGE_READ_ONLY',
-          `The backup folder ${root} is not writable (${code === 'EROFS' ? 'read-only file system' : 'permission denied'}): archives can be read, not written`,
-        );
-        return;
-      }
-      // Leftovers of killed runs: never listed, and removed once their writer is gone.
-      const now = Date.now();
-      await walk(root, '', [], async (path, name) => {
-        try {
-          const tst = await fs.stat(path);
-          if (isAbandoned(name, tst.mtimeMs, now, options.staleTempMs)) {
-            await fs.rm(path, { force: true, recursive: true });
-            warn('TEMP_CLEANED', `Removed ${path}, left by an interrupted run`);
-          }
-        } catch {
-          // Removed by someone else meanwhile.
-        }
-      });
+    async connect(connectOptions = {}) {
+      await limit(prepare(connectOptions.create ?? true), 'open the backup folder', root);
     },
     async close() {},
     async put(key, body, putOptions = {}) {
@@ -137,11 +179,11 @@ export function localStorage(input: LocalStorageOptions) {
       if (!(body instanceof Uint8Array)) (body as Readable).on('error', () => {});
       const final = pathOf(key);
       const dir = dirname(final);
-      await ensureDir(dir);
       const temp = join(dir, tempName(final.slice(dir.length + 1)));
       try {
+        await ensureDir(dir);
         if (putOptions.signal?.aborted) throw putOptions.signal.reason ?? new Error('aborted');
-        const handle = await fs.open(temp, 'wx', options.fileMode);
+        const handle = await limit(fs.open(temp, 'wx', options.fileMode), 'create', temp);
         let written: Stats | undefined;
         // A stream over the FileHandle, not over its number: `createWriteStream('', { fd, autoClose:
         // false })` closes the descriptor anyway when a write fails (ENOSPC), and closing it again
@@ -150,10 +192,16 @@ export function localStorage(input: LocalStorageOptions) {
         try {
           const chunks = body instanceof Uint8Array ? [body] : (body as Readable);
           await pipeline(chunks, out, putOptions.signal ? { signal: putOptions.signal } : {});
-          await handle.chmod(options.fileMode);
-          await handle.sync();
           // Measured here, not after the rename: once in place, another process may remove it.
-          written = await handle.stat();
+          written = await limit(
+            (async () => {
+              await handle.chmod(options.fileMode);
+              await handle.sync();
+              return handle.stat();
+            })(),
+            'sync',
+            temp,
+          );
         } finally {
           // The stream holds the handle (handle.close() would wait for it): destroying the
           // stream closes the handle; the close after it is then a no-op.
@@ -164,36 +212,8 @@ export function localStorage(input: LocalStorageOptions) {
           }
           await handle.close().catch(() => {});
         }
-        if (putOptions.overwrite) {
-          await fs.rename(temp, final);
-        } else {
-          try {
-            await fs.link(temp, final);
-          } catch (error) {
-            const code = (error as NodeJS.ErrnoException).code;
-            if (code === 'EEXIST')
-              throw new LifeboatError(
-                'ALREADY_EXISTS',
-                `"${key}" exists in ${root}; archives are never overwritten`,
-              );
-            if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error;
-            // File systems without hard links: check, then rename (a narrow race, documented).
-            if (
-              await fs.stat(final).then(
-                () => true,
-                () => false,
-              )
-            ) {
-              throw new LifeboatError(
-                'ALREADY_EXISTS',
-                `"${key}" exists in ${root}; archives are never overwritten`,
-              );
-            }
-            await fs.rename(temp, final);
-          }
-          await fs.rm(temp, { force: true });
-        }
-        await syncDir(dir);
+        await limit(place(key, temp, final, Boolean(putOptions.overwrite)), 'write', final);
+        await limit(syncDir(dir), 'sync the folder', dir);
         return { key, bytes: written!.size, modifiedAt: written!.mtime };
       } catch (error) {
         if (!(body instanceof Uint8Array)) (body as Readable).destroy();
@@ -208,7 +228,7 @@ export function localStorage(input: LocalStorageOptions) {
     async get(key, getOptions = {}) {
       const path = pathOf(key);
       try {
-        const st = await fs.stat(path);
+        const st = await limit(fs.stat(path), 'read', path);
         if (!st.isFile()) throw new LifeboatError('NOT_FOUND', `"${key}" is not a file`);
       } catch (error) {
         if (error instanceof LifeboatError) throw error;
@@ -227,7 +247,7 @@ export function localStorage(input: LocalStorageOptions) {
     async stat(key) {
       const path = pathOf(key);
       try {
-        const st = await fs.stat(path);
+        const st = await limit(fs.stat(path), 'read', path);
         if (!st.isFile()) throw new LifeboatError('NOT_FOUND', `"${key}" is not a file`);
         return { key, bytes: st.size, modifiedAt: st.mtime };
       } catch (error) {
@@ -241,24 +261,26 @@ export function localStorage(input: LocalStorageOptions) {
       const base = slash >= 0 ? prefix.slice(0, slash) : '';
       const dir = base ? pathOf(base) : root;
       const out: StoredObject[] = [];
-      await walk(dir, base, out);
+      await limit(walk(dir, base, out), 'list', dir);
       return out.filter((o) => o.key.startsWith(prefix));
     },
     async delete(key) {
       const path = pathOf(key);
       try {
-        await fs.unlink(path);
-        await syncDir(dirname(path)).catch(() => {});
+        await limit(fs.unlink(path), 'delete', path);
+        await limit(syncDir(dirname(path)), 'sync the folder', dirname(path)).catch(() => {});
       } catch (error) {
+        if (error instanceof LifeboatError) throw error;
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
         throw fsError(error, 'delete', key);
       }
     },
     async freeSpace() {
       try {
-        const st = await fs.statfs(root);
+        const st = await limit(fs.statfs(root), 'measure free space of', root);
         return { freeBytes: st.bavail * st.bsize, totalBytes: st.blocks * st.bsize };
       } catch (error) {
+        if (error instanceof LifeboatError) throw error;
         throw fsError(error, 'measure free space of', root);
       }
     },

@@ -14,7 +14,7 @@ export interface ArchiveInfo {
 
 /** The archives in the storage, newest first. Temporary and foreign files are not archives. */
 export async function listArchives(ctx: EngineContext): Promise<ArchiveInfo[]> {
-  await ctx.ready();
+  await ctx.ready(undefined, { create: false });
   const objects = await ctx.storage.list('');
   const archives: ArchiveInfo[] = [];
   for (const object of objects) {

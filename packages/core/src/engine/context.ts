@@ -12,8 +12,11 @@ export interface EngineContext {
   cipher: ArchiveCipher | undefined;
   events: LifeboatEmitter;
   now: () => Date;
-  /** Connects the storage once. */
-  ready(signal?: AbortSignal): Promise<void>;
+  /**
+   * Connects the storage once. `create: false` for operations that only read (list, status,
+   * health): a storage folder that does not exist is then an error, not created.
+   */
+  ready(signal?: AbortSignal, options?: { create?: boolean }): Promise<void>;
   /** Connects a source once. */
   sourceReady(source: Source, signal?: AbortSignal): Promise<void>;
 }

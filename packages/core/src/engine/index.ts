@@ -1,7 +1,7 @@
 import type { ArchiveCipher } from '../cipher.js';
 import { type EngineConfig, engineConfigSchema, formatIssues } from '../config.js';
 import type { BackupResult, HealthReport, Source } from '../contracts.js';
-import { LifeboatError } from '../errors.js';
+import { isLifeboatError, LifeboatError } from '../errors.js';
 import { createEmitter, type LifeboatEmitter } from '../events.js';
 import { collectMetrics, formatMetrics } from '../monitoring/metrics.js';
 import { checkHealth } from '../ops/health.js';
@@ -79,12 +79,23 @@ export function createEngine(input: EngineConfig): Engine {
     cipher: config.cipher,
     events,
     now: config.now ?? (() => new Date()),
-    ready(signal) {
-      storageReady ??= config.storage.connect(signal ? { signal } : {}).catch((error) => {
-        storageReady = undefined;
+    ready(signal, options = {}) {
+      const connect = (create: boolean) => {
+        storageReady ??= config.storage
+          .connect({ ...(signal ? { signal } : {}), ...(create ? {} : { create: false }) })
+          .catch((error) => {
+            storageReady = undefined;
+            throw error;
+          });
+        return storageReady;
+      };
+      if (options.create === false) return connect(false);
+      // A read-only connect that found no folder (a health check that ran first) is no reason
+      // for a backup to fail: it connects again, creating the folder.
+      return connect(true).catch((error) => {
+        if (isLifeboatError(error, 'STORAGE_NOT_FOUND')) return connect(true);
         throw error;
       });
-      return storageReady;
     },
     sourceReady(source, signal) {
       let ready = sourcesReady.get(source);
@@ -131,15 +142,24 @@ export function createEngine(input: EngineConfig): Engine {
       });
     },
     async history() {
-      await context.ready();
+      await context.ready(undefined, { create: false });
       return readHistory(context.storage);
     },
     async close() {
       const closing: Promise<unknown>[] = [];
       for (const [source, ready] of sourcesReady)
         closing.push(ready.then(() => source.close()).catch(() => {}));
-      if (storageReady)
-        closing.push(storageReady.then(() => config.storage.close()).catch(() => {}));
+      if (storageReady) {
+        // A connect that never answers (a hung mount or endpoint) must not hang close too:
+        // after a second the storage is closed anyway (an S3 client's requests are cut).
+        const settled = storageReady.catch(() => {});
+        const late = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
+        closing.push(
+          Promise.race([settled, late])
+            .then(() => config.storage.close())
+            .catch(() => {}),
+        );
+      }
       for (const n of config.notifiers)
         closing.push(n.close?.().catch(() => {}) ?? Promise.resolve());
       await Promise.all(closing);

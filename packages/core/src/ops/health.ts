@@ -1,21 +1,35 @@
 import { randomBytes } from 'node:crypto';
 import type { HealthCheck, HealthReport } from '../contracts.js';
+import { withDeadline } from '../deadline.js';
 import { listArchives } from '../engine/archives.js';
 import type { EngineContext } from '../engine/context.js';
 import { META_PREFIX, readHistory } from '../engine/history.js';
-import { type ErrorCode, toLifeboatError } from '../errors.js';
+import { type ErrorCode, LifeboatError, toLifeboatError } from '../errors.js';
 import { redact } from '../redact.js';
 
 const hours = (ms: number) => (ms / 3600_000).toFixed(1);
 
+/** Runs one check; a check that throws, or does not answer within `timeoutMs`, is critical. */
 async function guarded(
   name: string,
   fallback: ErrorCode,
+  timeoutMs: number,
   check: () => Promise<HealthCheck[]>,
 ): Promise<HealthCheck[]> {
   try {
+    // A hung storage or server must make health answer CRITICAL, never make it hang: monitoring
+    // that waits forever never alerts.
+    const checks = await withDeadline(
+      check(),
+      timeoutMs,
+      () =>
+        new LifeboatError(
+          'STORAGE_TIMEOUT',
+          `the ${name} check did not answer within ${timeoutMs / 1000} s`,
+        ),
+    );
     // A plugin's own messages are redacted too: no check may print a password.
-    return (await check()).map((c) => ({ ...c, message: redact(c.message) }));
+    return checks.map((c) => ({ ...c, message: redact(c.message) }));
   } catch (error) {
     const e = toLifeboatError(error, fallback);
     return [{ name, status: 'critical', message: redact(`${e.code}: ${e.message}`) }];
@@ -28,12 +42,12 @@ async function guarded(
  * worst one is the whole.
  */
 export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
-  const { maxAgeHours, minFreeBytes } = ctx.config.health;
+  const { maxAgeHours, minFreeBytes, checkTimeoutMs } = ctx.config.health;
   const checks: HealthCheck[] = [];
   for (const source of ctx.sources) {
     if (source.health) {
       checks.push(
-        ...(await guarded(source.id, 'SOURCE_FAILED', async () => {
+        ...(await guarded(source.id, 'SOURCE_FAILED', checkTimeoutMs, async () => {
           await ctx.sourceReady(source);
           return source.health!();
         })),
@@ -41,8 +55,9 @@ export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
     }
   }
   checks.push(
-    ...(await guarded('storage', 'STORAGE_FAILED', async () => {
-      await ctx.ready();
+    ...(await guarded('storage', 'STORAGE_FAILED', checkTimeoutMs, async () => {
+      // Health only reads: a storage folder that does not exist is reported, never created.
+      await ctx.ready(undefined, { create: false });
       const probe = `${META_PREFIX}health-probe-${randomBytes(4).toString('hex')}`;
       await ctx.storage.put(probe, Buffer.from('ok'), { overwrite: true });
       await ctx.storage.delete(probe);
@@ -57,7 +72,7 @@ export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
   );
   if (ctx.storage.freeSpace) {
     checks.push(
-      ...(await guarded('free-space', 'STORAGE_FAILED', async () => {
+      ...(await guarded('free-space', 'STORAGE_FAILED', checkTimeoutMs, async () => {
         const { freeBytes, totalBytes } = await ctx.storage.freeSpace!();
         const status =
           freeBytes < minFreeBytes / 4 ? 'critical' : freeBytes < minFreeBytes ? 'warning' : 'ok';
@@ -73,7 +88,7 @@ export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
     );
   }
   checks.push(
-    ...(await guarded('last-backup', 'STORAGE_FAILED', async () => {
+    ...(await guarded('last-backup', 'STORAGE_FAILED', checkTimeoutMs, async () => {
       const archives = await listArchives(ctx);
       const newestArchive = archives[0];
       // The newest record of a backup run; the newest success is its archive or its record.
@@ -117,7 +132,9 @@ export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
   );
   for (const notifier of ctx.notifiers) {
     if (notifier.health) {
-      const results = await guarded(notifier.id, 'NOTIFY_FAILED', () => notifier.health!());
+      const results = await guarded(notifier.id, 'NOTIFY_FAILED', checkTimeoutMs, () =>
+        notifier.health!(),
+      );
       // A mail server that is down must not hide healthy backups: it is a warning.
       checks.push(
         ...results.map((c) => (c.status === 'critical' ? { ...c, status: 'warning' as const } : c)),

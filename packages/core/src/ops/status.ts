@@ -24,7 +24,7 @@ export interface StatusReport {
 
 export async function status(ctx: EngineContext, days = 30): Promise<StatusReport> {
   checkDays(days);
-  await ctx.ready();
+  await ctx.ready(undefined, { create: false });
   const history = await readHistory(ctx.storage);
   const archives = await listArchives(ctx);
   const now = ctx.now().getTime();
@@ -105,7 +105,7 @@ export interface DayTrend {
 /** Per-day trends of backup runs over the last `days` days, oldest first, days without runs included. */
 export async function report(ctx: EngineContext, days = 7): Promise<DayTrend[]> {
   checkDays(days);
-  await ctx.ready();
+  await ctx.ready(undefined, { create: false });
   const today = ctx.now();
   const first = new Date(
     Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - (days - 1)),
