@@ -28,6 +28,17 @@ export interface ColumnObj {
   /** '' none, 's' stored, 'v' virtual (PG 18). */
   generated: string;
   isLocal: boolean;
+  /** Inherited from a parent (a local column may be both). */
+  inherited: boolean;
+  /** attstorage and the type's typstorage: p plain, e external, m main, x extended. */
+  storage: string;
+  typeStorage: string;
+  /** '' the server's default, 'p' pglz, 'l' lz4. */
+  compression: string;
+  /** SET STATISTICS target, null when the server picks it. */
+  statistics: number | null;
+  /** attoptions: `n_distinct=10` and the like. */
+  options: string[] | null;
   default: string | null;
   collation: string | null;
   comment: string | null;
@@ -97,6 +108,14 @@ export interface TableObj {
   partitionBound: string | null;
   parents: number[];
   reloptions: string[] | null;
+  /** Of the TOAST table, written as `toast.` options. */
+  toastOptions: string[] | null;
+  /** Table access method (null for partitioned tables on servers that do not keep one). */
+  accessMethod: string | null;
+  /** A typed table's type (`CREATE TABLE … OF type`). */
+  ofType: string | null;
+  /** d default, n nothing, f full, i index (set on the index). */
+  replicaIdentity: string;
   rowSecurity: boolean;
   forceRowSecurity: boolean;
   sizeBytes: number;
@@ -112,6 +131,7 @@ export interface ViewObj {
   kind: 'v' | 'm';
   def: string;
   reloptions: string[] | null;
+  accessMethod: string | null;
   populated: boolean;
   columns: ColumnObj[];
   comment: string | null;
@@ -139,6 +159,10 @@ export interface IndexObj {
   isPartition: boolean;
   backsConstraint: boolean;
   clustered: boolean;
+  /** The table's REPLICA IDENTITY USING INDEX. */
+  replicaIdentity: boolean;
+  /** `[column number, target]` of the index columns with their own statistics target. */
+  statistics: [number, number][];
   comment: string | null;
 }
 
@@ -167,6 +191,8 @@ export interface RuleObj {
   tableOid: number;
   name: string;
   def: string;
+  /** O origin (default), D disabled, R replica, A always. */
+  enabled: string;
   comment: string | null;
 }
 

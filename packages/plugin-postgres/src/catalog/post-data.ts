@@ -3,6 +3,7 @@ import { OWNER_REPORT, SCRIPT_WARNING } from './access.js';
 import { markersOf, newMarkers } from './markers.js';
 import type { Catalog, UnsupportedObj } from './model.js';
 import { orderedPreData, SCRIPT_HEADER } from './pre-data.js';
+import { indexAlters, ruleState, triggerState } from './table-details.js';
 
 const POLICY_COMMANDS: Record<string, string> = {
   '*': 'ALL',
@@ -86,7 +87,6 @@ export function renderPostData(
     );
   };
   const constraintOids = new Set(catalog.constraints.map((c) => c.oid));
-  const triggerOids = new Set(catalog.triggers.map((t) => t.oid));
   const skipped: UnsupportedObj[] = [];
   const m = newMarkers();
   const mark = (table: string) => `${m.parallel}${JSON.stringify([table])}\n`;
@@ -189,21 +189,29 @@ export function renderPostData(
   }
   out.push(m.fkEnd);
 
-  section('clustering');
+  section('clustering, replica identity, index statistics');
   for (const i of indexes) {
     if (i.clustered) {
       out.push(`ALTER TABLE ${rel(i.tableOid)} CLUSTER ON ${quoteIdent(i.name)};\n`);
     }
+    out.push(indexAlters(i, relations.get(i.tableOid)!));
   }
 
   section('statistics objects, rules, triggers');
   for (const s of catalog.statistics) out.push(`${s.def};\n`);
-  for (const r of catalog.rules) out.push(`${r.def.trimEnd().replace(/;?$/, ';')}\n`);
+  for (const r of catalog.rules) {
+    out.push(`${r.def.trimEnd().replace(/;?$/, ';')}\n${ruleState(r, rel(r.tableOid))}`);
+  }
+  const triggersByOid = new Map(catalog.triggers.map((t) => [t.oid, t]));
+  const parentOf = (t: (typeof catalog.triggers)[number]) =>
+    t.parentOid !== 0 ? triggersByOid.get(t.parentOid) : undefined;
   for (const t of catalog.triggers) {
-    if (t.parentOid !== 0 && triggerOids.has(t.parentOid)) continue;
-    out.push(`${t.def};\n`);
-    const state = { D: 'DISABLE', R: 'ENABLE REPLICA', A: 'ENABLE ALWAYS' }[t.enabled];
-    if (state) out.push(`ALTER TABLE ${rel(t.tableOid)} ${state} TRIGGER ${quoteIdent(t.name)};\n`);
+    if (!parentOf(t)) out.push(`${t.def};\n${triggerState(t, rel(t.tableOid))}`);
+  }
+  // A partition's copy of its parent's trigger comes with the parent's; only its state may differ.
+  for (const t of catalog.triggers) {
+    const parent = parentOf(t);
+    if (parent) out.push(triggerState(t, rel(t.tableOid), parent));
   }
 
   section('row level security');

@@ -12,6 +12,7 @@ import type {
   ViewObj,
 } from './model.js';
 import { type Sortable, sortByDependencies } from './order.js';
+import { tableAlters, usingClause, viewAlters, withClause } from './table-details.js';
 
 /** Plain SQL both `psql -f` and the plugin's own restore run: no psql meta-commands. */
 export const SCRIPT_HEADER = `SET statement_timeout = 0;
@@ -23,6 +24,7 @@ SET check_function_bodies = false;
 SET client_min_messages = warning;
 SET datestyle = ISO;
 SET intervalstyle = postgres;
+SET default_table_access_method = heap;
 `;
 
 type PreObject =
@@ -31,9 +33,6 @@ type PreObject =
   | (Sortable & { kind: 'sequence'; obj: SequenceObj })
   | (Sortable & { kind: 'table'; obj: TableObj })
   | (Sortable & { kind: 'view'; obj: ViewObj });
-
-const withOptions = (reloptions: string[] | null) =>
-  reloptions && reloptions.length > 0 ? ` WITH (${reloptions.join(', ')})` : '';
 
 export function sequenceOptions(s: SequenceObj): string {
   return `AS ${s.dataType} START WITH ${s.start} INCREMENT BY ${s.increment} MINVALUE ${s.min} MAXVALUE ${s.max} CACHE ${s.cache}${s.cycle ? ' CYCLE' : ' NO CYCLE'}`;
@@ -65,10 +64,21 @@ function renderType(t: TypeObj): string {
   }
 }
 
-function renderColumn(c: ColumnObj, table: TableObj, sequences: SequenceObj[]): string {
-  let sql = `    ${quoteIdent(c.name)} ${c.type}`;
-  if (c.collation) sql += ` COLLATE ${c.collation}`;
-  if (c.generated === 's' || c.generated === 'v') {
+function renderColumn(
+  c: ColumnObj,
+  table: TableObj,
+  sequences: SequenceObj[],
+  parent: ColumnObj | undefined,
+): string {
+  // A typed table's columns come from its type: only their options are written.
+  let sql = table.ofType
+    ? `    ${quoteIdent(c.name)} WITH OPTIONS`
+    : `    ${quoteIdent(c.name)} ${c.type}`;
+  if (c.collation && !table.ofType) sql += ` COLLATE ${c.collation}`;
+  if (parent && parent.generated === c.generated && parent.default === c.default) {
+    // An inherited generated column takes its parent's expression (the server refuses a
+    // child's own copy of it).
+  } else if (c.generated === 's' || c.generated === 'v') {
     sql += ` GENERATED ALWAYS AS (${c.default}) ${c.generated === 's' ? 'STORED' : 'VIRTUAL'}`;
   } else if (c.identity === 'a' || c.identity === 'd') {
     const seq = sequences.find(
@@ -98,8 +108,22 @@ export function renderTable(
     .map((p) => included.get(p))
     .filter((p): p is TableObj => p !== undefined);
   const partitionBy = t.partitionKey ? ` PARTITION BY ${t.partitionKey}` : '';
+  const tail = `${partitionBy}${usingClause(t)}${withClause(t.reloptions, t.toastOptions)}`;
+  const parentColumn = (c: ColumnObj) => {
+    for (const p of parents) {
+      const found = p.columns.find((pc) => pc.name === c.name);
+      if (found) return found;
+    }
+    return undefined;
+  };
   if (t.partitionBound && parents[0]) {
-    return `CREATE ${unlogged}TABLE ${name} PARTITION OF ${qualified(parents[0].schema, parents[0].name)} ${t.partitionBound}${partitionBy}${withOptions(t.reloptions)};\n`;
+    return `CREATE ${unlogged}TABLE ${name} PARTITION OF ${qualified(parents[0].schema, parents[0].name)} ${t.partitionBound}${tail};\n${tableAlters(t, parentColumn, true)}`;
+  }
+  const alters = tableAlters(t, parentColumn, false);
+  if (t.ofType) {
+    const options = t.columns.filter((c) => c.default !== null || c.notNull);
+    const body = options.map((c) => renderColumn(c, t, sequences, undefined)).join(',\n');
+    return `CREATE ${unlogged}TABLE ${name} OF ${t.ofType}${body ? ` (\n${body}\n)` : ''}${tail};\n${alters}`;
   }
   // With an included parent, inherited columns come from it; otherwise the table stands alone.
   const columns = t.columns.filter((c) => parents.length === 0 || c.isLocal);
@@ -107,15 +131,18 @@ export function renderTable(
     parents.length > 0
       ? ` INHERITS (${parents.map((p) => qualified(p.schema, p.name)).join(', ')})`
       : '';
-  const body = columns.map((c) => renderColumn(c, t, sequences)).join(',\n');
-  return `CREATE ${unlogged}TABLE ${name} (\n${body}\n)${inherits}${partitionBy}${withOptions(t.reloptions)};\n`;
+  const body = columns
+    .map((c) => renderColumn(c, t, sequences, c.inherited ? parentColumn(c) : undefined))
+    .join(',\n');
+  return `CREATE ${unlogged}TABLE ${name} (\n${body}\n)${inherits}${tail};\n${alters}`;
 }
 
 function renderView(v: ViewObj): string {
   const name = qualified(v.schema, v.name);
-  if (v.kind === 'v') return `CREATE VIEW ${name}${withOptions(v.reloptions)} AS\n${v.def};\n`;
+  if (v.kind === 'v')
+    return `CREATE VIEW ${name}${withClause(v.reloptions)} AS\n${v.def};\n${viewAlters(v)}`;
   // Filled by REFRESH at the end of post-data, once its tables hold their rows.
-  return `CREATE MATERIALIZED VIEW ${name}${withOptions(v.reloptions)} AS\n${v.def}\nWITH NO DATA;\n`;
+  return `CREATE MATERIALIZED VIEW ${name}${usingClause(v)}${withClause(v.reloptions)} AS\n${v.def}\nWITH NO DATA;\n`;
 }
 
 /**

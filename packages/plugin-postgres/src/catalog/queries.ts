@@ -110,6 +110,10 @@ export const RELATIONS = `SELECT c.oid::int8 AS oid, n.nspname AS schema, c.reln
          * pg_catalog.current_setting('block_size')::int8
        ELSE pg_catalog.pg_table_size(c.oid) END AS size_bytes,
   CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS view_def,
+  (SELECT am.amname FROM pg_catalog.pg_am am WHERE am.oid = c.relam) AS access_method,
+  CASE WHEN c.reloftype <> 0 THEN pg_catalog.format_type(c.reloftype, NULL) END AS of_type,
+  (SELECT pg_catalog.to_json(tc.reloptions) FROM pg_catalog.pg_class tc WHERE tc.oid = c.reltoastrelid) AS toast_options,
+  c.relreplident AS replica_identity,
   c.relacl IS NOT NULL AS has_acl,
   pg_catalog.obj_description(c.oid, 'pg_class') AS comment
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -118,16 +122,23 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${USER_NAMESPACE('n')}
 ORDER BY n.nspname, c.relname`;
 
 export const columnsQuery = (
-  pg18: boolean,
+  versionNum: number,
 ) => `SELECT a.attrelid::int8 AS rel, a.attnum AS num, a.attname AS name,
   pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
   ${
-    pg18
+    versionNum >= 180000
       ? `(SELECT nn.conname FROM pg_catalog.pg_constraint nn WHERE nn.conrelid = a.attrelid AND nn.contype = 'n'
           AND nn.conkey[1] = a.attnum AND nn.conislocal LIMIT 1)`
       : 'NULL::name'
   } AS not_null_name,
   a.attidentity AS identity, a.attgenerated AS generated, a.attislocal AS is_local,
+  a.attinhcount > 0 AS inherited, a.attstorage AS storage, t.typstorage AS type_storage,
+  ${versionNum >= 140000 ? 'a.attcompression' : '\'\'::"char"'} AS compression,
+  NULLIF(a.attstattarget, -1)::int AS statistics,
+  -- Options the server sets by itself (pg_-prefixed, such as pg_attver) are its own, as pg_dump
+  -- leaves them out.
+  (SELECT pg_catalog.to_json(pg_catalog.array_agg(o ORDER BY i)) FROM pg_catalog.unnest(a.attoptions)
+     WITH ORDINALITY AS x(o, i) WHERE o NOT LIKE 'pg\\_%') AS options,
   pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS "default",
   ${collationOf('a.attcollation', 't.typcollation')} AS collation,
   pg_catalog.col_description(a.attrelid, a.attnum) AS comment
@@ -151,7 +162,10 @@ export const INDEXES = `SELECT i.indexrelid::int8 AS oid, i.indrelid::int8 AS ta
   pg_catalog.pg_get_indexdef(i.indexrelid) AS def, ic.relispartition AS is_partition,
   EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conindid = i.indexrelid
           AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x')) AS backs_constraint,
-  i.indisclustered AS clustered,
+  i.indisclustered AS clustered, i.indisreplident AS replica_identity,
+  (SELECT pg_catalog.json_agg(pg_catalog.json_build_array(a.attnum, a.attstattarget) ORDER BY a.attnum)
+     FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0) AS statistics,
   pg_catalog.obj_description(i.indexrelid, 'pg_class') AS comment
 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 WHERE i.indrelid = ANY($1::pg_catalog.oid[])
@@ -176,6 +190,7 @@ FROM pg_catalog.pg_policy p WHERE p.polrelid = ANY($1::pg_catalog.oid[])
 ORDER BY p.polrelid, p.polname`;
 
 export const RULES = `SELECT r.ev_class::int8 AS table_oid, r.rulename AS name, pg_catalog.pg_get_ruledef(r.oid) AS def,
+  r.ev_enabled AS enabled,
   pg_catalog.obj_description(r.oid, 'pg_rewrite') AS comment
 FROM pg_catalog.pg_rewrite r
 WHERE r.ev_class = ANY($1::pg_catalog.oid[]) AND r.rulename <> '_RETURN'

@@ -108,6 +108,10 @@ export async function readCatalog(
       partitionBound: r.partition_bound,
       parents: (r.parents ?? []).map(num),
       reloptions: r.reloptions,
+      toastOptions: r.toast_options,
+      accessMethod: r.access_method,
+      ofType: r.of_type,
+      replicaIdentity: r.replica_identity,
       rowSecurity: r.row_security,
       forceRowSecurity: r.force_row_security,
       sizeBytes: num(r.size_bytes),
@@ -124,6 +128,7 @@ export async function readCatalog(
       kind: r.kind,
       def: String(r.view_def).trim().replace(/;$/, ''),
       reloptions: r.reloptions,
+      accessMethod: r.access_method,
       populated: r.populated,
       columns: [],
       comment: r.comment,
@@ -196,7 +201,7 @@ export async function readCatalog(
   keyRows.catch(() => {});
   if (!helper) await keyRows;
   const columns = new Map<number, ColumnObj[]>();
-  for (const r of await rows(client, q.columnsQuery(versionNum >= 180000), [relOids])) {
+  for (const r of await rows(client, q.columnsQuery(versionNum), [relOids])) {
     const list = columns.get(num(r.rel)) ?? [];
     list.push({
       num: r.num,
@@ -207,6 +212,12 @@ export async function readCatalog(
       identity: r.identity,
       generated: r.generated,
       isLocal: r.is_local,
+      inherited: r.inherited,
+      storage: r.storage,
+      typeStorage: r.type_storage,
+      compression: r.compression,
+      statistics: r.statistics,
+      options: r.options,
       default: r.default,
       collation: r.collation,
       comment: r.comment,
@@ -286,6 +297,8 @@ export async function readCatalog(
     isPartition: r.is_partition,
     backsConstraint: r.backs_constraint,
     clustered: r.clustered,
+    replicaIdentity: r.replica_identity,
+    statistics: r.statistics ?? [],
     comment: r.comment,
   }));
   const triggers = (await rows(client, q.TRIGGERS, [relOids])).map((r) => ({
@@ -311,6 +324,7 @@ export async function readCatalog(
     tableOid: num(r.table_oid),
     name: r.name as string,
     def: r.def as string,
+    enabled: r.enabled as string,
     comment: r.comment as string | null,
   }));
   const statistics = (await rows(client, q.STATISTICS, [relOids])).map((r) => ({
