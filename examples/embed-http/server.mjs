@@ -1,8 +1,10 @@
 // A small HTTP backend that embeds Lifeboat: nightly backups inside the process, GET /health
-// from engine.health() (503 when CRITICAL), GET /backups, POST /backups to back up now, and
-// every engine event forwarded to the app's logger.
+// from engine.health() (503 when CRITICAL), GET /metrics for Prometheus, GET /backups, POST
+// /backups to back up now, HEARTBEAT_URL pinged around every backup, and every engine event
+// forwarded to the app's logger.
 import { createServer } from 'node:http';
-import { buildEngine, fromEnv, resolveSettings } from '@lifeboat/cli';
+import { buildEngine, buildHeartbeat, fromEnv, resolveSettings } from '@lifeboat/cli';
+import { metricsHandler } from '@lifeboat/core';
 
 const logger = {
   info: (msg, fields) =>
@@ -12,7 +14,12 @@ const logger = {
 };
 
 export async function startServer({ port = 0, env = process.env, schedule = '0 2 * * *' } = {}) {
-  const engine = await buildEngine(resolveSettings({ env: fromEnv(env) }));
+  const settings = resolveSettings({ env: fromEnv(env) });
+  const engine = await buildEngine(settings);
+  // A dead-man's switch around every scheduled or requested backup (HEARTBEAT_URL).
+  const heartbeat = buildHeartbeat(settings);
+  heartbeat?.watch(engine.events);
+  const metrics = metricsHandler(engine);
   engine.events.on('backup:succeeded', (r) =>
     logger.info('backup stored', { file: r.file, bytes: r.bytes, durationMs: r.durationMs }),
   );
@@ -35,6 +42,7 @@ export async function startServer({ port = 0, env = process.env, schedule = '0 2
         const report = await engine.health();
         return json(res, report.status === 'CRITICAL' ? 503 : 200, report);
       }
+      if (req.method === 'GET' && req.url === '/metrics') return await metrics(req, res);
       if (req.method === 'GET' && req.url === '/backups')
         return json(res, 200, await engine.list());
       if (req.method === 'POST' && req.url === '/backups')
@@ -52,6 +60,7 @@ export async function startServer({ port = 0, env = process.env, schedule = '0 2
     async close() {
       nightly.stop();
       await new Promise((resolve) => server.close(resolve));
+      await heartbeat?.settle();
       await engine.close();
     },
   };

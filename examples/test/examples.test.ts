@@ -75,7 +75,7 @@ describe('examples', () => {
     expect(p.output()).toContain('"msg":"stopping"');
   });
 
-  it('embed-http: /health reflects real backups, /backups lists them', async () => {
+  it('embed-http: /health reflects real backups, /backups lists them, /metrics counts them', async () => {
     const { startServer } = await import(here('../embed-http/server.mjs'));
     const env = { ...fileEnv, BACKUP_DIR: join(work, 'http'), HEALTH_MIN_FREE_BYTES: '1' };
     const server = await startServer({ env });
@@ -92,6 +92,13 @@ describe('examples', () => {
       const list = await (await fetch(`${base}/backups`)).json();
       expect(list).toHaveLength(1);
       expect(list[0].file).toMatch(/^critical_backup_.*\.tar\.gz$/);
+      const metrics = await fetch(`${base}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const text = await metrics.text();
+      expect(text).toContain('\nlifeboat_archives 1\n');
+      expect(text).toContain(`lifeboat_last_backup_size_bytes ${list[0].bytes}\n`);
+      expect(text).toContain('lifeboat_last_run_success{kind="backup"} 1\n');
     } finally {
       await server.close();
     }
