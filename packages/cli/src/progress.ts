@@ -5,6 +5,12 @@ import { formatBytes, formatDuration, type IO } from './io.js';
  * Renders core's progress events: on a terminal one redrawn status line (item, rows, bytes,
  * throughput, ETA); on a pipe plain lines, one per finished table or file, no control characters.
  */
+const checkedHow = {
+  ranges: 'manifest matches its index; only the entries needed are read, each hashed',
+  index: 'stored sha256 matches its index',
+  full: 'every entry read and hashed',
+} as const;
+
 export function attachProgress(
   events: LifeboatEmitter,
   io: IO,
@@ -69,9 +75,7 @@ export function attachProgress(
     draw(p.path);
   });
   events.on('restore:checked', (e) =>
-    line(
-      `checked ${e.id} in ${formatDuration(e.durationMs)} (${e.method === 'index' ? 'stored sha256 matches its index' : 'every entry read and hashed'})`,
-    ),
+    line(`checked ${e.id} in ${formatDuration(e.durationMs)} (${checkedHow[e.method]})`),
   );
   events.on('restore:started', (e) => line(`restore ${e.id}: ${e.sections.join(', ')}`));
   events.on('restore:progress', (p) => {

@@ -1,6 +1,9 @@
 import type { Readable } from 'node:stream';
+import type { EntryLocation } from './archive/entry-locator.js';
 import type { LifeboatEmitter } from './events.js';
 import type { Manifest } from './manifest.js';
+
+export type { EntryLocation };
 
 /* ------------------------------------------------------------------ storage */
 
@@ -101,6 +104,8 @@ export interface EntryRecord {
   mode?: number;
   mtime?: string;
   linkname?: string;
+  /** Where the entry starts and ends in the compressed archive (archives since issue 16). */
+  location?: EntryLocation;
 }
 
 export interface SourceProgress {
@@ -172,6 +177,11 @@ export interface Source {
   /** Writes entries through `ctx.emit`; returns the summary stored in the manifest (no secrets). */
   backup(ctx: BackupContext): Promise<Record<string, unknown>>;
   restore(ctx: RestoreContext): Promise<Record<string, unknown>>;
+  /**
+   * The entries (paths inside the section) a restore with these options reads; undefined: all
+   * of them. The engine then reads only the gzip members that hold them.
+   */
+  restoreEntries?(summary: Record<string, unknown>, options: RestoreOptions): string[] | undefined;
   /** Deep verification: restore into scratch space and compare with the summary. */
   verifyDeep?(ctx: RestoreContext): Promise<VerifyProblem[]>;
   /** Health checks of what this source reads (database reachable, files present). */

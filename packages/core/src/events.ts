@@ -26,7 +26,15 @@ export interface LifeboatEventMap {
     problems: { code: string; message: string; path?: string }[];
   };
   /** The archive was checked before anything was written: by its index, or by a full read. */
-  'restore:checked': { id: string; method: 'index' | 'full'; durationMs: number };
+  'restore:checked': {
+    id: string;
+    /**
+     * `ranges`: only the members holding the wanted entries were read (each entry hashed);
+     * `index`: the stored sha256 matched; `full`: every entry was read and hashed first.
+     */
+    method: 'ranges' | 'index' | 'full';
+    durationMs: number;
+  };
   'restore:started': { id: string; sections: string[] };
   'restore:progress': {
     source: string;

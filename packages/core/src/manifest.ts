@@ -5,6 +5,14 @@ export const ARCHIVE_FORMAT_VERSION = 1;
 export const MANIFEST_PATH = 'manifest.json';
 export const BACKUP_INFO_PATH = 'BACKUP_INFO.txt';
 
+export const entryLocationSchema = z.object({
+  offset: z.number().int().nonnegative(),
+  tarBytes: z.number().int().positive(),
+  member: z.number().int().nonnegative(),
+  inner: z.number().int().nonnegative(),
+  end: z.number().int().positive(),
+});
+
 export const entryRecordSchema = z.object({
   path: z.string().min(1),
   type: z.enum(['file', 'directory', 'symlink']),
@@ -16,6 +24,8 @@ export const entryRecordSchema = z.object({
   mode: z.number().int().nonnegative().optional(),
   mtime: z.string().optional(),
   linkname: z.string().optional(),
+  /** See EntryLocation: where a reader can start inflating to read this entry alone. */
+  location: entryLocationSchema.optional(),
 });
 
 export const manifestSchema = z.object({

@@ -8,7 +8,7 @@ import {
   resolveOptions,
   targetFromOptions,
 } from './options.js';
-import { restoreDatabase } from './restore.js';
+import { restoreDatabase, restoreEntries } from './restore.js';
 import { manualRestoreSteps } from './restore-psql.js';
 import { parseSummary } from './summary.js';
 import { verifyDatabase } from './verify.js';
@@ -46,6 +46,8 @@ export function postgresSource(options: PostgresSourceOptions) {
       }) as unknown as Promise<Record<string, unknown>>,
     restore: (ctx) =>
       restoreDatabase(ctx, { source: target, connect, parallel: resolved.parallel }),
+    // Wrapped, so the declaration bundle need not follow restore.ts's imports (pg twice).
+    restoreEntries: (summary, options) => restoreEntries(summary, options),
     verifyDeep: (ctx) =>
       verifyDatabase(ctx, { source: target, connect, parallel: resolved.parallel }),
     async health(): Promise<HealthCheck[]> {

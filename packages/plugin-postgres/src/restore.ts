@@ -1,10 +1,10 @@
-import type { RestoreContext } from '@lifeboat/core';
+import type { RestoreContext, RestoreOptions } from '@lifeboat/core';
 import { type ConnectSettings, qualified } from './connection.js';
 import type { ConnectionTarget } from './options.js';
 import { restoreFull } from './restore/full.js';
-import { restorePartial } from './restore/partial.js';
+import { resolveArchiveTables, restorePartial } from './restore/partial.js';
 import { resolveRestoreTarget } from './restore/target.js';
-import { parseSummary } from './summary.js';
+import { type PostgresSummary, parseSummary } from './summary.js';
 
 export interface RestoreSettings {
   source: ConnectionTarget;
@@ -23,16 +23,13 @@ export async function restoreDatabase(
   const summary = parseSummary(ctx.summary);
   const target = resolveRestoreTarget(ctx.options, settings.source);
   const clean = ctx.options.clean === true;
-  const tables = ctx.options.tables?.filter((t) => t.trim() !== '') ?? [];
-  const asSuffix =
-    typeof ctx.options.asSuffix === 'string' && ctx.options.asSuffix !== ''
-      ? ctx.options.asSuffix
-      : undefined;
-  if (tables.length > 0 || asSuffix) {
+  const asSuffix = suffixOf(ctx.options);
+  const tables = partialTables(summary, ctx.options);
+  if (tables) {
     const result = await restorePartial(ctx.entries, summary, {
       target,
       connect: settings.connect,
-      tables: tables.length > 0 ? tables : summary.tables.map((t) => qualified(t.schema, t.table)),
+      tables,
       asSuffix,
       clean,
       signal: ctx.signal,
@@ -50,4 +47,24 @@ export async function restoreDatabase(
     events: ctx.events,
   });
   return { mode: 'full', ...result };
+}
+
+const suffixOf = (options: RestoreOptions) =>
+  typeof options.asSuffix === 'string' && options.asSuffix !== '' ? options.asSuffix : undefined;
+
+/** The tables a partial restore loads (all of them side by side), or undefined for a full one. */
+function partialTables(summary: PostgresSummary, options: RestoreOptions): string[] | undefined {
+  const tables = options.tables?.filter((t) => t.trim() !== '') ?? [];
+  if (tables.length === 0 && !suffixOf(options)) return undefined;
+  return tables.length > 0 ? tables : summary.tables.map((t) => qualified(t.schema, t.table));
+}
+
+/** The entries a restore with these options reads: only the chosen tables' data parts. */
+export function restoreEntries(
+  summary: Record<string, unknown>,
+  options: RestoreOptions,
+): string[] | undefined {
+  const parsed = parseSummary(summary);
+  const tables = partialTables(parsed, options);
+  return tables && resolveArchiveTables(parsed, tables).flatMap((t) => t.parts);
 }

@@ -13,6 +13,21 @@ export interface ParallelGzipOptions {
   blockSize?: number;
   /** Members compressed at once on libuv's thread pool. */
   concurrency?: number;
+  /** Called for every member as it is written, in order: its input and output sizes. */
+  onMember?: (inputBytes: number, outputBytes: number) => void;
+}
+
+export type ParallelGzip = Transform & {
+  /**
+   * Ends the current member once `inputOffset` bytes have come in, and resolves when every member
+   * up to there is written (the bytes after it start a new member).
+   */
+  cut(inputOffset: number): Promise<void>;
+};
+
+interface Compressed {
+  pieces: Buffer[];
+  inputBytes: number;
 }
 
 /**
@@ -21,11 +36,11 @@ export interface ParallelGzipOptions {
  * one valid gzip file (RFC 1952), read by `gunzip`, `tar -xz` and Node's zlib alike.
  * Memory is bounded by `concurrency × blockSize` (plus the compressed copies).
  */
-export function createParallelGzip(options: ParallelGzipOptions = {}): Transform {
+export function createParallelGzip(options: ParallelGzipOptions = {}): ParallelGzip {
   const level = options.level ?? 6;
   const blockSize = options.blockSize ?? 1024 * 1024;
   const concurrency = Math.max(1, options.concurrency ?? 4);
-  const inFlight: Promise<Buffer[]>[] = [];
+  const inFlight: Promise<Compressed>[] = [];
   const pending = new ByteQueue();
   let anyOutput = false;
   // Allocation, not copying, is what costs here: every large buffer counts towards V8's next
@@ -44,7 +59,8 @@ export function createParallelGzip(options: ParallelGzipOptions = {}): Transform
     };
     // Indexed members (see gzip-members.ts) let readers inflate in parallel too.
     const crc = crc32;
-    const p: Promise<Buffer[]> = crc
+    const inputBytes = block.length;
+    const p: Promise<Compressed> = crc
       ? deflateRaw(block, { level, memLevel, chunkSize }).then((raw) => {
           const { head, tail } = indexedMemberFrame(raw.length, crc(block), block.length);
           // A member far smaller than the guess would keep the whole output buffer alive
@@ -55,11 +71,11 @@ export function createParallelGzip(options: ParallelGzipOptions = {}): Transform
             Math.max(16 * 1024, Math.ceil((raw.length * 1.1 + 1024) / 4096) * 4096),
           );
           release();
-          return [head, deflated, tail];
+          return { pieces: [head, deflated, tail], inputBytes };
         })
       : gzip(block, { level, memLevel, chunkSize: blockSize }).then((member) => {
           release();
-          return [member];
+          return { pieces: [member], inputBytes };
         });
     // Rejections are observed when the block is awaited; avoid an unhandled-rejection warning.
     p.catch(() => {});
@@ -73,33 +89,64 @@ export function createParallelGzip(options: ParallelGzipOptions = {}): Transform
     startBlock(block, copied ? into : undefined);
   };
 
-  const gzipStream: Transform = new Transform({
+  // Transforms, flush and cuts run one after another: a cut must see every byte before it.
+  let chain: Promise<void> = Promise.resolve();
+  const serial = (work: () => Promise<void>) => {
+    const next = chain.then(work);
+    chain = next.catch(() => {});
+    return next;
+  };
+  let received = 0;
+  let cutWanted: { at: number; done: () => void; failed: (e: unknown) => void } | undefined;
+  const cutIfDue = async () => {
+    const wanted = cutWanted;
+    if (!wanted || received < wanted.at) return;
+    cutWanted = undefined;
+    if (pending.length > 0) takeBlock(pending.length);
+    while (inFlight.length > 0) pushMember(await inFlight.shift()!);
+    wanted.done();
+  };
+
+  const gzipStream = new Transform({
     // Bound what the transform itself buffers: it already holds up to `concurrency` blocks.
     writableHighWaterMark: blockSize,
     readableHighWaterMark: blockSize,
     transform(chunk: Buffer, _enc, callback: TransformCallback) {
-      pending.push(chunk);
-      const work = async () => {
+      serial(async () => {
+        pending.push(chunk);
+        received += chunk.length;
         while (pending.length >= blockSize) {
           takeBlock(blockSize);
           while (inFlight.length >= concurrency) pushMember(await inFlight.shift()!);
         }
-      };
-      work().then(() => callback(), callback);
+        await cutIfDue();
+      }).then(() => callback(), callback);
     },
     flush(callback: TransformCallback) {
-      const work = async () => {
+      serial(async () => {
         if (pending.length > 0 || (!anyOutput && inFlight.length === 0)) {
           takeBlock(pending.length);
         }
         while (inFlight.length > 0) pushMember(await inFlight.shift()!);
-      };
-      work().then(() => callback(), callback);
+      }).then(() => callback(), callback);
     },
-  });
-  const pushMember = (pieces: Buffer[]) => {
+  }) as ParallelGzip;
+  gzipStream.cut = (inputOffset) =>
+    new Promise<void>((done, failed) => {
+      cutWanted = { at: inputOffset, done, failed };
+      serial(cutIfDue).catch(failed);
+    });
+  gzipStream.on('close', () =>
+    cutWanted?.failed(new Error('The compressed stream closed before the cut')),
+  );
+  const pushMember = ({ pieces, inputBytes }: Compressed) => {
     anyOutput = true;
-    for (const piece of pieces) gzipStream.push(piece);
+    let outputBytes = 0;
+    for (const piece of pieces) {
+      outputBytes += piece.length;
+      gzipStream.push(piece);
+    }
+    options.onMember?.(inputBytes, outputBytes);
   };
   return gzipStream;
 }

@@ -29,6 +29,11 @@ export interface ArchiveReaderOptions {
    * the ones written (its stored sha256 matched): then `digest` resolves to ''.
    */
   hashEntries?: boolean;
+  /**
+   * The input starts at a gzip member inside an archive: of the inflated bytes, skip `skip` and
+   * read `bytes` (whole entries), then stop as at the tar's end.
+   */
+  slice?: { skip: number; bytes: number };
   signal?: AbortSignal;
 }
 
@@ -84,6 +89,27 @@ export async function* readArchive(
     },
   });
   const gunzip = createParallelGunzip();
+  const slice = options.slice;
+  let inflated = 0;
+  // Only for a slice: the whole-archive path keeps its pipeline as short as it was.
+  const cut =
+    slice &&
+    new Transform({
+      transform(chunk: Buffer, _e, cb) {
+        const from = inflated;
+        inflated += chunk.length;
+        const start = Math.max(0, slice.skip - from);
+        const end = Math.min(chunk.length, slice.skip + slice.bytes - from);
+        cb(null, end > start ? chunk.subarray(start, end) : undefined);
+      },
+      flush(cb) {
+        cb(
+          inflated < slice.skip + slice.bytes
+            ? new LifeboatError('ARCHIVE_TRUNCATED', 'The archive ends inside the entries read')
+            : null,
+        );
+      },
+    });
   const countOut = new Transform({
     transform(chunk: Buffer, _e, cb) {
       expanded += chunk.length;
@@ -108,10 +134,10 @@ export async function* readArchive(
   input.on('error', fail);
   countIn.on('error', fail);
   gunzip.on('error', fail);
+  cut?.on('error', fail);
   countOut.on('error', fail);
-  input
-    .pipe(countIn)
-    .pipe(gunzip)
+  const inflating = input.pipe(countIn).pipe(gunzip);
+  (cut ? inflating.pipe(cut) : inflating)
     .pipe(countOut)
     .pipe(extract as unknown as NodeJS.WritableStream);
   const onAbort = () =>

@@ -7,6 +7,7 @@ type Headers = Partial<Header> & Pick<Header, 'name'>;
 
 import type { EntryInput, EntryRecord } from '../contracts.js';
 import { LifeboatError, throwIfAborted } from '../errors.js';
+import { createEntryLocator } from './entry-locator.js';
 import { createParallelGzip } from './parallel-gzip.js';
 import { assertSafeEntryPath } from './paths.js';
 
@@ -21,6 +22,11 @@ export interface ArchiveWriter {
   readonly output: Readable;
   /** Writes one entry under `path` (full archive path). Entries are written one at a time. */
   add(path: string, entry: EntryInput): Promise<EntryRecord>;
+  /**
+   * Resolves once every entry added so far is compressed, with its `location` set; the next
+   * entry starts a new gzip member. Await it before writing a manifest that lists locations.
+   */
+  sync(): Promise<void>;
   /** Ends the archive after all entries. */
   finish(): Promise<void>;
   /** Stops writing: the output stream errors with `error`. */
@@ -31,10 +37,20 @@ export interface ArchiveWriter {
 /** Streams a tar archive through parallel gzip; every entry is hashed as it passes. */
 export function createArchiveWriter(options: ArchiveWriterOptions = {}): ArchiveWriter {
   const pack = tar.pack();
+  const locator = createEntryLocator();
   const gzip = createParallelGzip({
     level: options.compressionLevel ?? 6,
     concurrency: options.compressionConcurrency ?? 4,
+    onMember: locator.member,
   });
+  // Every tar byte goes through pack.push synchronously as entries are encoded, so counting
+  // there gives each entry's tar offset the moment it begins (tar-stream has no other hook).
+  let tarBytes = 0;
+  const push = pack.push.bind(pack);
+  (pack as unknown as { push: (data: Buffer | null) => boolean }).push = (data) => {
+    if (data) tarBytes += data.byteLength;
+    return push(data);
+  };
   pack.on('error', (err: Error) => gzip.destroy(err));
   pack.pipe(gzip);
   const entries: EntryRecord[] = [];
@@ -59,6 +75,10 @@ export function createArchiveWriter(options: ArchiveWriterOptions = {}): Archive
       ...(input.mtime ? { mtime: input.mtime.toISOString() } : {}),
     };
     const header = { name: safePath, mode: record.mode, mtime: input.mtime ?? new Date() };
+    const begun = tarBytes;
+    const located = locator.begin(begun, (location) => {
+      record.location = location;
+    });
     if (input.type === 'directory') {
       await addBuffer({ ...header, type: 'directory' }, Buffer.alloc(0));
     } else if (input.type === 'symlink') {
@@ -86,6 +106,7 @@ export function createArchiveWriter(options: ArchiveWriterOptions = {}): Archive
       }
       record.sha256 = hash.digest('hex');
     }
+    located.end(tarBytes - begun);
     entries.push(record);
     return record;
   };
@@ -146,6 +167,11 @@ export function createArchiveWriter(options: ArchiveWriterOptions = {}): Archive
         failed ??= error;
       });
       return result;
+    },
+    async sync() {
+      await queue;
+      if (failed) throw failed;
+      await gzip.cut(tarBytes);
     },
     async finish() {
       await queue;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import type { EntryLocation } from '../archive/entry-locator.js';
 import { parseManifest } from '../archive/verify.js';
 import type { Manifest } from '../manifest.js';
 import type { ArchiveInfo, StoredDigest } from './archives.js';
@@ -24,6 +25,8 @@ interface IndexRecord {
   /** The manifest as the archive holds it, and its sha256 (an index damaged at rest is refused). */
   manifest: string;
   manifestSha256: string;
+  /** Where manifest.json sits in the archive: a partial read checks it against the hash above. */
+  manifestLocation?: EntryLocation;
 }
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -36,6 +39,7 @@ export async function writeArchiveIndex(
   ctx: EngineContext,
   archive: { file: string; bytes: number; sha256: string; encrypted: boolean },
   manifestBytes: Buffer,
+  manifestLocation?: EntryLocation,
 ): Promise<void> {
   const record: IndexRecord = {
     archive: archive.file,
@@ -43,6 +47,7 @@ export async function writeArchiveIndex(
     sha256: archive.sha256,
     manifest: manifestBytes.toString('utf8'),
     manifestSha256: sha256(manifestBytes),
+    ...(manifestLocation ? { manifestLocation } : {}),
   };
   const plain = Buffer.from(JSON.stringify(record));
   const body =
@@ -62,15 +67,20 @@ export interface IndexedArchive {
   stored: StoredDigest;
 }
 
-/**
- * The archive's manifest, when its index is intact and the stored bytes are exactly those the
- * index describes; otherwise undefined (and the caller reads the whole archive to check it).
- */
-export async function indexedManifest(
+/** An index that reads and holds together: its manifest parses and hashes to its sha256. */
+export interface ArchiveIndex {
+  manifest: Manifest;
+  manifestSha256: string;
+  manifestLocation?: EntryLocation;
+  stored: StoredDigest;
+}
+
+/** The archive's index as stored, or undefined when there is none or it is unusable. */
+export async function readArchiveIndex(
   ctx: EngineContext,
   archive: ArchiveInfo,
   signal?: AbortSignal,
-): Promise<IndexedArchive | undefined> {
+): Promise<ArchiveIndex | undefined> {
   let record: IndexRecord;
   try {
     const raw = await ctx.storage.get(
@@ -100,6 +110,26 @@ export async function indexedManifest(
   } catch {
     return undefined;
   }
+  return {
+    manifest,
+    manifestSha256: record.manifestSha256,
+    ...(record.manifestLocation ? { manifestLocation: record.manifestLocation } : {}),
+    stored: { sha256: record.sha256, bytes: record.bytes },
+  };
+}
+
+/**
+ * The archive's manifest, when its index is intact and the stored bytes are exactly those the
+ * index describes; otherwise undefined (and the caller reads the whole archive to check it).
+ */
+export async function indexedManifest(
+  ctx: EngineContext,
+  archive: ArchiveInfo,
+  signal?: AbortSignal,
+): Promise<IndexedArchive | undefined> {
+  const index = await readArchiveIndex(ctx, archive, signal);
+  if (!index) return undefined;
+  const record = index.stored;
   const hash = createHash('sha256');
   let bytes = 0;
   try {
@@ -112,5 +142,5 @@ export async function indexedManifest(
     return undefined;
   }
   if (bytes !== record.bytes || hash.digest('hex') !== record.sha256) return undefined;
-  return { manifest, stored: { sha256: record.sha256, bytes: record.bytes } };
+  return { manifest: index.manifest, stored: record };
 }

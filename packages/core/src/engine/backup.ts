@@ -80,6 +80,8 @@ export async function createBackup(
           summary: await backupSource(ctx, source, writer.add.bind(writer), warnings, signal),
         });
       }
+      // Every entry so far compressed and located: the manifest lists where each one starts.
+      await writer.sync();
       const completed = ctx.now();
       const manifest: Manifest = {
         format: ARCHIVE_FORMAT,
@@ -140,6 +142,7 @@ export async function createBackup(
       ctx,
       { file, bytes, sha256, encrypted: Boolean(ctx.cipher) },
       manifestBytes,
+      writer.entries.find((e) => e.path === 'manifest.json')?.location,
     ).catch((error) => {
       const warning = {
         code: 'INDEX_FAILED',

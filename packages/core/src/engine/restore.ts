@@ -3,6 +3,7 @@ import { LifeboatError, toLifeboatError } from '../errors.js';
 import { indexedManifest } from './archive-index.js';
 import { openArchive, resolveArchive } from './archives.js';
 import { type EngineContext, errorSummary } from './context.js';
+import { planPartialRead } from './partial-read.js';
 import { dispatchSections, type SectionHandler } from './sections.js';
 import { quickCheck, throwFirstProblem } from './verify.js';
 
@@ -35,9 +36,11 @@ export async function runRestore(
   const { signal, only, ...sourceOptions } = options;
   try {
     const checkBegan = performance.now();
-    const indexed = await indexedManifest(ctx, archive, signal);
-    const method = indexed ? 'index' : 'full';
-    let manifest = indexed?.manifest;
+    // A partial restore reads only the members it needs, when the archive's index allows.
+    const partial = await planPartialRead(ctx, archive, { only, options: sourceOptions }, signal);
+    const indexed = partial ? undefined : await indexedManifest(ctx, archive, signal);
+    const method = partial ? 'ranges' : indexed ? 'index' : 'full';
+    let manifest = partial?.manifest ?? indexed?.manifest;
     if (!manifest) {
       const check = await quickCheck(ctx, archive, signal);
       throwFirstProblem(check.problems, archive.id);
@@ -93,7 +96,7 @@ export async function runRestore(
     }
     ctx.events.emit('restore:started', { id: archive.id, sections: [...handlers.keys()] });
     // Trusted by its stored sha256: entries are not hashed again, the bytes read are.
-    const input = await openArchive(ctx, archive, signal, indexed?.stored);
+    const input = partial?.entries ?? (await openArchive(ctx, archive, signal, indexed?.stored));
     await dispatchSections(input, manifest, handlers, signal, { trusted: Boolean(indexed) });
     const durationMs = Math.round(performance.now() - began);
     ctx.events.emit('restore:succeeded', { id: archive.id, durationMs });

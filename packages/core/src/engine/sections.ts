@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { type ReadEntry, readArchive } from '../archive/reader.js';
 import type { ArchiveEntry } from '../contracts.js';
 import { LifeboatError } from '../errors.js';
@@ -12,7 +12,8 @@ export type SectionHandler = (entries: AsyncIterable<ArchiveEntry>) => Promise<v
  * the handler's loop, so the handler can undo what it did. Unhandled sections are skipped.
  */
 export async function dispatchSections(
-  input: Readable,
+  /** The archive's bytes, or entries already read (a partial read). */
+  input: Readable | AsyncIterable<ReadEntry>,
   manifest: Manifest,
   handlers: Map<string, SectionHandler>,
   signal?: AbortSignal,
@@ -23,10 +24,14 @@ export async function dispatchSections(
 ): Promise<void> {
   const expected = new Map(manifest.entries.map((e) => [e.path, e]));
   const trusted = options.trusted === true;
-  const iterator = readArchive(input, {
-    ...(signal ? { signal } : {}),
-    ...(trusted ? { hashEntries: false } : {}),
-  })[Symbol.asyncIterator]();
+  const entries =
+    input instanceof Readable
+      ? readArchive(input, {
+          ...(signal ? { signal } : {}),
+          ...(trusted ? { hashEntries: false } : {}),
+        })
+      : input;
+  const iterator = entries[Symbol.asyncIterator]();
   let peeked: ReadEntry | undefined;
   let exhausted = false;
   const next = async (): Promise<ReadEntry | undefined> => {

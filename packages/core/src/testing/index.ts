@@ -4,6 +4,7 @@ export {
   faultyStorage,
   type StorageOp,
 } from '../wrappers/faulty-storage.js';
+export { countingStorage, type ReadCounts } from './counting-storage.js';
 export { rejectionOf } from './rejection.js';
 export {
   randomStream,

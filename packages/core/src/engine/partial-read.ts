@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { planRuns, type Run, readRuns, runBytes } from '../archive/located-reader.js';
+import type { ReadEntry } from '../archive/reader.js';
+import type { RestoreOptions } from '../contracts.js';
+import { LifeboatError } from '../errors.js';
+import { entryLocationSchema, MANIFEST_PATH, type Manifest } from '../manifest.js';
+import { readArchiveIndex } from './archive-index.js';
+import type { ArchiveInfo } from './archives.js';
+import type { EngineContext } from './context.js';
+
+/** Reading ranges pays off only when they are a small part of the archive. */
+const MAX_SHARE = 0.5;
+
+export interface PartialRead {
+  manifest: Manifest;
+  /** The wanted entries, each hashed as read (compare with the manifest). */
+  entries: AsyncIterable<ReadEntry>;
+  /** Compressed bytes the ranges cover. */
+  bytes: number;
+}
+
+/**
+ * Plans reading only the gzip members that hold what a restore needs (`only` a section, the
+ * entries its source asks for). The manifest comes from the archive's index and is trusted only
+ * when the archive's own manifest.json, read by its range, hashes to the index's sha256; every
+ * entry is then checked against its sha256 in that manifest as it is read. Undefined when the
+ * archive cannot be read in part (no index or locations, encrypted: age is read from its start)
+ * or when the ranges would cover most of it: the caller reads it whole.
+ */
+export async function planPartialRead(
+  ctx: EngineContext,
+  archive: ArchiveInfo,
+  selection: { only?: string | undefined; options: RestoreOptions },
+  signal?: AbortSignal,
+): Promise<PartialRead | undefined> {
+  if (archive.encrypted) return undefined;
+  const index = await readArchiveIndex(ctx, archive, signal);
+  const at = entryLocationSchema.safeParse(index?.manifestLocation);
+  if (!index || !at.success || index.stored.bytes !== archive.bytes) return undefined;
+  const manifest = index.manifest;
+  const wanted = wantedEntries(ctx, manifest, selection);
+  // A restore of everything keeps the one-pass read (and its check of the stored sha256).
+  const sectionEntries = manifest.entries.filter((e) => e.path.includes('/')).length;
+  if (wanted.size === 0 || wanted.size >= sectionEntries) return undefined;
+  const runs = planRuns(manifest.entries, wanted);
+  if (!runs || runBytes(runs) > archive.bytes * MAX_SHARE) return undefined;
+
+  const get = (range: { start: number; end: number }) =>
+    ctx.storage.get(archive.file, { range, ...(signal ? { signal } : {}) });
+  const manifestRun: Run = {
+    range: { start: at.data.member, end: at.data.end },
+    skip: at.data.inner,
+    bytes: at.data.tarBytes,
+    entries: [{ path: MANIFEST_PATH, type: 'file', size: 0, location: at.data }],
+  };
+  const hash = createHash('sha256');
+  for await (const entry of readRuns(get, [manifestRun], new Set([MANIFEST_PATH]), {
+    ...(signal ? { signal } : {}),
+  })) {
+    for await (const chunk of entry.stream as AsyncIterable<Buffer>) hash.update(chunk);
+  }
+  if (hash.digest('hex') !== index.manifestSha256) {
+    throw new LifeboatError(
+      'ARCHIVE_CORRUPT',
+      `${archive.file}: its manifest.json is not the one its index holds (the archive or the index was changed)`,
+      { details: { path: MANIFEST_PATH } },
+    );
+  }
+  return {
+    manifest,
+    entries: readRuns(get, runs, wanted, signal ? { signal } : {}),
+    bytes: runBytes(runs) + (at.data.end - at.data.member),
+  };
+}
+
+/** Archive paths the selected sections' sources ask for (all of a section by default). */
+function wantedEntries(
+  ctx: EngineContext,
+  manifest: Manifest,
+  selection: { only?: string | undefined; options: RestoreOptions },
+): Set<string> {
+  const wanted = new Set<string>();
+  for (const section of manifest.sources) {
+    if (selection.only && section.section !== selection.only) continue;
+    const source = ctx.sources.find((s) => s.id === section.id && s.section === section.section);
+    if (!source) continue;
+    const asked = source.restoreEntries?.(section.summary, selection.options);
+    const prefix = `${section.section}/`;
+    if (asked) for (const path of asked) wanted.add(`${prefix}${path}`);
+    else
+      for (const entry of manifest.entries)
+        if (entry.path.startsWith(prefix)) wanted.add(entry.path);
+  }
+  return wanted;
+}
