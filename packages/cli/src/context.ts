@@ -1,6 +1,13 @@
+import { resolve } from 'node:path';
 import type { Engine, Heartbeat } from '@lifeboat/core';
 import { createIO, type IO } from './io.js';
-import { fromEnv, fromFile, resolveSettings } from './load-settings.js';
+import {
+  fromEnv,
+  fromFile,
+  resolvePaths,
+  resolveSettings,
+  type SettingLabels,
+} from './load-settings.js';
 import { createLogger, type Logger } from './logger.js';
 import { writeMetricsFile } from './metrics-file.js';
 import { attachProgress } from './progress.js';
@@ -38,8 +45,21 @@ export interface CommandContext {
   close(): Promise<void>;
 }
 
+/** Retention is for backup and prune: a bad value must not stop a restore. */
+const RETENTION: SettingKey[] = [
+  'retentionDays',
+  'keepLast',
+  'keepDaily',
+  'keepWeekly',
+  'keepMonthly',
+];
+
+/** The directory the user ran the command from: pnpm runs scripts elsewhere, passing INIT_CWD. */
+export const userDirectory = (env: NodeJS.ProcessEnv = process.env) =>
+  env.INIT_CWD || process.cwd();
+
 export function createContext(
-  global: GlobalOptions & { requireSources?: boolean },
+  global: GlobalOptions & { requireSources?: boolean; ignoreBadRetention?: boolean },
   options: {
     flags?: Partial<Record<SettingKey, unknown>>;
     env?: NodeJS.ProcessEnv;
@@ -49,15 +69,35 @@ export function createContext(
   const env = options.env ?? process.env;
   const quiet = Boolean(global.quiet);
   const io = createIO({ json: Boolean(global.json), quiet });
-  const settings = resolveSettings({
-    ...(global.config ? { file: fromFile(global.config) } : {}),
-    env: fromEnv(env),
-    flags: {
-      ...options.flags,
-      ...(global.logFile ? { logFile: global.logFile } : {}),
-      ...(global.jobs !== undefined ? { jobs: global.jobs } : {}),
-    },
-  });
+  const cwd = userDirectory(env);
+  const configPath = global.config ? resolve(cwd, global.config) : undefined;
+  const envLabels: SettingLabels = {};
+  const ignored: string[] = [];
+  const settings = resolvePaths(
+    resolveSettings(
+      {
+        ...(configPath ? { file: fromFile(configPath) } : {}),
+        env: fromEnv(env, envLabels, cwd),
+        flags: {
+          ...options.flags,
+          ...(global.logFile ? { logFile: global.logFile } : {}),
+          ...(global.jobs !== undefined ? { jobs: global.jobs } : {}),
+        },
+      },
+      {
+        labels: {
+          env: envLabels,
+          flags: { logFile: '--log-file', jobs: '--jobs' },
+          ...(global.config ? { file: global.config } : {}),
+        },
+        ...(global.ignoreBadRetention
+          ? { lenient: RETENTION, onIgnored: (m: string) => ignored.push(m) }
+          : {}),
+      },
+    ),
+    cwd,
+  );
+  for (const m of ignored) io.warn('SETTING_IGNORED', `${m}; ignored (retention is not used here)`);
   // Standard error gets readable lines (a redrawn status line on a terminal); LOG_FORMAT=json
   // makes it JSON lines instead, as LOG_FILE always has. --quiet: nothing unless it fails.
   const jsonLogs = settings.logFormat === 'json';

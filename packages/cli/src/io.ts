@@ -62,8 +62,11 @@ export function createIO(options: {
         retryable: e.retryable,
       };
       if (options.json) stdout.write(`${JSON.stringify({ ok: false, error: summary }, null, 2)}\n`);
+      // A validation error's own message is raw JSON: the summary already says it in words.
       const cause =
-        e.cause instanceof Error && !(e.cause instanceof LifeboatError)
+        e.cause instanceof Error &&
+        !(e.cause instanceof LifeboatError) &&
+        e.cause.name !== 'ZodError'
           ? ` (${redact(e.cause.message)})`
           : '';
       stderr.write(

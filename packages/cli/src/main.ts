@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { LifeboatError, TOOL_VERSION, toLifeboatError } from '@lifeboat/core';
 import { Command, Option } from 'commander';
 import { auditCommand } from './commands/audit.js';
@@ -8,10 +9,15 @@ import { metricsCommand } from './commands/metrics.js';
 import { notifyTestCommand } from './commands/notify-test.js';
 import { pruneCommand } from './commands/prune.js';
 import { reportCommand } from './commands/report.js';
-import { restoreCommand } from './commands/restore.js';
+import { type RestoreFlags, restoreCommand } from './commands/restore.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
-import { type CommandContext, createContext, type GlobalOptions } from './context.js';
+import {
+  type CommandContext,
+  createContext,
+  type GlobalOptions,
+  userDirectory,
+} from './context.js';
 import { createIO } from './io.js';
 import { SETTINGS, settingKeys } from './settings.js';
 import { onInterrupt } from './signals.js';
@@ -109,15 +115,19 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const action =
     <A extends unknown[]>(
       body: (ctx: CommandContext, ...args: A) => Promise<number>,
-      options: RunOptions & { requireSources?: boolean } = {},
+      options: RunOptions & { requireSources?: boolean; ignoreBadRetention?: boolean } = {},
     ) =>
     async (...args: A) => {
       // Commander passes the command itself last.
       const name = (args.at(-1) as Command).name();
-      const { requireSources, ...runOptions } = options;
+      const { requireSources, ignoreBadRetention, ...runOptions } = options;
       setExit(
         await run(
-          { ...global(), ...(requireSources ? { requireSources } : {}) },
+          {
+            ...global(),
+            ...(requireSources ? { requireSources } : {}),
+            ...(ignoreBadRetention ? { ignoreBadRetention } : {}),
+          },
           name,
           (ctx) => body(ctx, ...args),
           runOptions,
@@ -146,7 +156,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('list')
     .description('the archives in the storage, newest first')
     .addHelpText('after', '\nExample:\n  BACKUP_DIR=/backups lifeboat list')
-    .action(action((ctx) => listCommand(ctx)));
+    .action(action((ctx) => listCommand(ctx), { ignoreBadRetention: true }));
 
   program
     .command('verify')
@@ -164,6 +174,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(
       action((ctx, id: string, opts: { deep?: boolean }) => verifyCommand(ctx, id, opts), {
         cancellable: true,
+        ignoreBadRetention: true,
       }),
     );
 
@@ -184,7 +195,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
       '\nExamples:\n  lifeboat restore latest --target-database app_restored\n  lifeboat restore latest --tables users --as-suffix _restored\n  lifeboat restore critical_backup_20261126_020000 --only config --config-dir ./restored',
     )
     .action(
-      action((ctx, id: string, flags) => restoreCommand(ctx, id, flags), { cancellable: true }),
+      action(
+        (ctx, id: string, flags: RestoreFlags) =>
+          restoreCommand(ctx, id, {
+            ...flags,
+            // The user's folder, also under `pnpm lifeboat` (which runs elsewhere).
+            ...(flags.configDir ? { configDir: resolve(userDirectory(), flags.configDir) } : {}),
+          }),
+        { cancellable: true, ignoreBadRetention: true },
+      ),
     );
 
   program
@@ -202,7 +221,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('status')
     .description('last success and its age, recent runs, sizes, durations, success rate')
-    .action(action((ctx) => statusCommand(ctx)));
+    .action(action((ctx) => statusCommand(ctx), { ignoreBadRetention: true }));
 
   program
     .command('health')

@@ -92,7 +92,7 @@ export const SETTINGS = {
   },
   backupTables: { env: 'BACKUP_TABLES', schema: list('users,shop.orders') },
   backupExcludeTables: { env: 'BACKUP_EXCLUDE_TABLES', schema: list('audit_log,public.sessions') },
-  configFiles: { env: 'CONFIG_FILES', schema: list('.env.production,nginx.prod.conf') },
+  configFiles: { env: 'CONFIG_FILES', schema: list('.env.production,?nginx.local.conf') },
   sslDir: { env: 'SSL_DIR', schema: text('SSL_DIR', './ssl') },
   compressionLevel: {
     env: 'BACKUP_COMPRESSION_LEVEL',
@@ -119,7 +119,12 @@ export const SETTINGS = {
         .max(32, 'BACKUP_JOBS must be a number of connections from 1 to 32'),
     ),
   },
-  retentionDays: { env: 'BACKUP_RETENTION_DAYS', schema: int('BACKUP_RETENTION_DAYS') },
+  retentionDays: {
+    env: 'BACKUP_RETENTION_DAYS',
+    schema: int('BACKUP_RETENTION_DAYS').pipe(
+      z.number().min(1, 'BACKUP_RETENTION_DAYS must be 1 or more (days to keep archives)'),
+    ),
+  },
   keepLast: { env: 'BACKUP_KEEP_LAST', schema: int('BACKUP_KEEP_LAST') },
   keepDaily: { env: 'BACKUP_KEEP_DAILY', schema: int('BACKUP_KEEP_DAILY') },
   keepWeekly: { env: 'BACKUP_KEEP_WEEKLY', schema: int('BACKUP_KEEP_WEEKLY') },

@@ -26,6 +26,10 @@ export interface WiringOptions {
 export const hasDatabase = (s: Settings) => Boolean(s.databaseUrl || s.postgresDb);
 export const hasConfigFiles = (s: Settings) => Boolean(s.configFiles?.length || s.sslDir);
 
+/** `?path` (CONFIG_FILES=.env.production,?nginx.local.conf): missing is a warning, not a failure. */
+const optionalPath = (p: string) =>
+  p.startsWith('?') ? { path: p.slice(1), optional: true } : { path: p, optional: false };
+
 export async function buildSources(s: Settings): Promise<Source[]> {
   const sources: Source[] = [];
   if (hasDatabase(s)) {
@@ -48,8 +52,8 @@ export async function buildSources(s: Settings): Promise<Source[]> {
     const { configFilesSource } = await import('@lifeboat/plugin-config-files');
     sources.push(
       configFilesSource({
-        files: s.configFiles ?? [],
-        directories: s.sslDir ? [{ path: s.sslDir, name: 'ssl' }] : [],
+        files: (s.configFiles ?? []).map((f) => ({ ...optionalPath(f) })),
+        directories: s.sslDir ? [{ ...optionalPath(s.sslDir), name: 'ssl' }] : [],
       }),
     );
   }

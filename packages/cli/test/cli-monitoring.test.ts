@@ -106,8 +106,10 @@ describe('lifeboat monitoring channels', () => {
     await fs.rm(join(work, 'nginx.prod.conf'));
     const bad = await run(['backup', '--json']);
     expect(bad.code).toBe(1);
-    expect(paths(hb).slice(2)).toEqual([`/ping/${HB_TOKEN}/start`, `/ping/${HB_TOKEN}/fail`]);
-    expect(hb.requests[3]!.body).toContain('FAILED FILE_MISSING');
+    // The missing file is found before the backup starts (every source checks first): no
+    // start ping, only the failure.
+    expect(paths(hb).slice(2)).toEqual([`/ping/${HB_TOKEN}/fail`]);
+    expect(hb.requests[2]!.body).toContain('FAILED FILE_MISSING');
     expect(hook.requests.map((r) => r.headers['x-lifeboat-event'])).toEqual([
       'backup:succeeded',
       'backup:failed',

@@ -47,7 +47,11 @@ const INVALID: Record<SettingKey, { env?: string[]; file?: unknown[]; form: RegE
   configFiles: { file: [1], form: LIST },
   sslDir: { file: ['', 1], form: TEXT },
   jobs: { env: ['0', '33', 'two', '1.5'], file: [0, 40, 'x'], form: /whole number|from 1 to 32/ },
-  retentionDays: { env: ['thirty', '-3', '1.5', '7d'], file: [-1, 2.5, 'x'], form: WHOLE },
+  retentionDays: {
+    env: ['thirty', '-3', '1.5', '7d', '0'],
+    file: [-1, 2.5, 'x', 0],
+    form: /whole number|1 or more/,
+  },
   keepLast: { env: ['many'], file: [-1], form: WHOLE },
   keepDaily: { env: ['7 days'], file: [1.5], form: WHOLE },
   keepWeekly: { env: ['-1'], file: [false], form: WHOLE },
@@ -130,8 +134,8 @@ describe('every invalid setting is refused naming the variable and the expected 
         via === 'env' ? { env: fromEnv({ [name]: value as string }) } : { file: { [key]: value } },
       ),
     );
-    expect(message).toContain(name);
-    expect(message).toContain(`"${key}"`);
+    // Named as the user set it: the variable, or the key in the config file.
+    expect(message).toContain(via === 'env' ? name : `"${key}"`);
     expect(message).toMatch(INVALID[key].form);
     // Secrets are never echoed back; other values are, so the user sees what was read.
     const secret = 'secret' in SETTINGS[key];

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs/promises';
-import { type HealthCheck, parseOptions, type Source } from '@lifeboat/core';
+import { type HealthCheck, LifeboatError, parseOptions, type Source } from '@lifeboat/core';
 import { backupConfig } from './backup.js';
 import { resolveNames } from './names.js';
 import { type ConfigFilesOptions, configFilesOptionsSchema } from './options.js';
@@ -17,7 +17,28 @@ export function configFilesSource(input: ConfigFilesOptions) {
         ...configured.files.map((f) => f.path),
         ...configured.directories.map((d) => `${d.path}/`),
       ].join(', '),
-    async connect() {},
+    /** Finds every required file or folder that is missing before the backup reads anything. */
+    async connect() {
+      const missing: string[] = [];
+      for (const item of [...configured.files, ...configured.directories]) {
+        if (item.optional) continue;
+        try {
+          await fs.access(item.path, fs.constants.R_OK);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          missing.push(`${item.path} (${code === 'ENOENT' ? 'does not exist' : 'not readable'})`);
+        }
+      }
+      if (missing.length > 0) {
+        throw new LifeboatError(
+          'FILE_MISSING',
+          `Config file${missing.length > 1 ? 's' : ''} missing: ${missing.join(', ')}`,
+          {
+            hint: 'Fix CONFIG_FILES / SSL_DIR, or mark a file optional with a leading "?" (CONFIG_FILES=.env,?local.conf).',
+          },
+        );
+      }
+    },
     async close() {},
     backup: (ctx) => backupConfig(ctx, configured.files, configured.directories),
     restore: (ctx) => restoreConfig(ctx, configured),

@@ -18,6 +18,22 @@ export async function healthCommand(
     if (report.status === 'OK' && report.checks.some((c) => c.status !== 'ok'))
       report.status = 'WARNING';
   }
+  if (engine.context.sources.length === 0) {
+    // Nothing to back up is nothing to vouch for: never an OK.
+    report.checks.unshift({
+      name: 'database',
+      status: 'warning',
+      message:
+        'nothing configured to back up: set DATABASE_URL (or POSTGRES_*/PG* variables), CONFIG_FILES or SSL_DIR',
+    });
+    if (report.status === 'OK') report.status = 'WARNING';
+  }
+  if (options.alert && engine.context.notifiers.length === 0) {
+    ctx.io.warn(
+      'NO_NOTIFIER',
+      '--alert: no notifier is configured (set SMTP_HOST and ADMIN_EMAIL, or WEBHOOK_URL)',
+    );
+  }
   ctx.io.result(
     report,
     () =>

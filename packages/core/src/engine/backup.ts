@@ -37,6 +37,9 @@ export async function createBackup(
       });
     }
     await ctx.ready(signal);
+    // Every source checks its preconditions (a config file that is missing, a database that
+    // refuses) before any of them is read: a long dump must not end on a missing file.
+    for (const source of ctx.sources) await ctx.sourceReady(source, signal);
     const taken = new Set((await listArchives(ctx)).map((a) => a.id));
     id = uniqueArchiveId(ctx.config.prefix, started, taken);
     const file = `${id}${ARCHIVE_EXTENSION}${ctx.cipher?.extension ?? ''}`;
