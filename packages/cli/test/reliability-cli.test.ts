@@ -85,7 +85,11 @@ describe('backup and prune in two processes at once', () => {
     const backup = await runCli(['backup', '--json'], env);
     expect(backup.code, backup.stderr).toBe(0);
     const result = JSON.parse(backup.stdout);
-    expect(result.tables).toContainEqual({ name: 'public.big', rows: 200000 });
+    expect(result.tables).toContainEqual({
+      name: 'public.big',
+      rows: 200000,
+      bytes: expect.any(Number),
+    });
     const list = JSON.parse((await runCli(['list', '--json'], env)).stdout);
     expect(list.map((a: { file: string }) => a.file)).toEqual([result.file]);
     expect(existsSync(lock)).toBe(false);
@@ -188,7 +192,9 @@ describe('names that try SQL injection are quoted or refused, and nothing else i
     const weird = 'we"ird; DROP TABLE users; --';
     const only = await runCli(['backup', '--json'], { ...env, BACKUP_TABLES: weird });
     expect(only.code, only.stderr).toBe(0);
-    expect(JSON.parse(only.stdout).tables).toEqual([{ name: `public.${weird}`, rows: 3 }]);
+    expect(JSON.parse(only.stdout).tables).toEqual([
+      { name: `public.${weird}`, rows: 3, bytes: expect.any(Number) },
+    ]);
     const side = await runCli(
       ['restore', 'latest', '--tables', weird, '--as-suffix', '"; DROP TABLE users; --', '--json'],
       env,

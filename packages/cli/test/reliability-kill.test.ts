@@ -137,7 +137,11 @@ describe.each([
     expect(after.filter((n) => n.startsWith('.lifeboat-tmp.'))).toEqual([]);
     expect(await archivesOnDisk()).toEqual([...before, next.file].sort());
     await expect(fs.stat(join(dir, '.lifeboat', 'lock'))).rejects.toThrow();
-    expect(next.tables).toContainEqual({ name: 'public.big', rows: ROWS });
+    expect(next.tables).toContainEqual({
+      name: 'public.big',
+      rows: ROWS,
+      bytes: expect.any(Number),
+    });
     expect((await engine.verify(earlier.id)).ok).toBe(true);
     expect((await engine.verify(next.id)).ok).toBe(true);
     await engine.close();

@@ -382,7 +382,7 @@ function runChild(args: {
     stderr += c.toString('utf8');
   });
   const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
-  const waitFor = async (event: string, timeoutMs = 10_000): Promise<Line> => {
+  const waitFor = async (event: string, timeoutMs = 30_000): Promise<Line> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = lines.find((l) => l.event === event);

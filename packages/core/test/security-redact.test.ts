@@ -67,6 +67,8 @@ describe('redact', () => {
         fc.string({ unit: fc.constantFrom(...'abcdXYZ0189@:!$-_'.split('')), minLength: 1 }),
         fc.constantFrom(' ', '"', "'", ':', '\n', '(', ')'),
         (secret, around) => {
+          // A secret made of the delimiter itself cannot be told apart from it.
+          fc.pre(!secret.includes(around));
           const out = redact(`error${around}${secret}${around}end`, [secret]);
           expect(out).toBe(`error${around}***${around}end`);
         },
