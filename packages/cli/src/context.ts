@@ -42,6 +42,11 @@ export interface CommandContext {
   engine(): Promise<Engine>;
   /** HEARTBEAT_URL's pinger, watching the engine's backups (once the engine is built). */
   heartbeat(): Heartbeat | undefined;
+  /**
+   * Rewrites METRICS_FILE if a run ended since the last write (close() does it too); a
+   * long-running scheduler calls it after each run. Never throws: a failure is a warning.
+   */
+  writeMetrics(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -109,6 +114,20 @@ export function createContext(
   let engine: Engine | undefined;
   let heartbeat: Heartbeat | undefined;
   let ran = false;
+  const writeMetrics = async (): Promise<void> => {
+    if (!engine || !ran || !settings.metricsFile) return;
+    ran = false;
+    // After every run, success or failure: the textfile collector shows what happened.
+    const file = settings.metricsFile;
+    await engine
+      .metrics()
+      .then((text) => writeMetricsFile(file, text))
+      .catch((error) => {
+        const message = `Could not write METRICS_FILE ${file}: ${(error as Error).message}`;
+        logger.warn({ code: 'METRICS_FILE_FAILED' }, message);
+        if (!jsonLogs) io.warn('METRICS_FILE_FAILED', message);
+      });
+  };
   return {
     io,
     settings,
@@ -131,21 +150,11 @@ export function createContext(
       return engine;
     },
     heartbeat: () => heartbeat,
+    writeMetrics,
     async close() {
       // Pings in flight are bounded by their timeouts; a failed one is already a warning.
       await heartbeat?.settle();
-      if (engine && ran && settings.metricsFile) {
-        // After every run, success or failure: the textfile collector shows what happened.
-        const file = settings.metricsFile;
-        await engine
-          .metrics()
-          .then((text) => writeMetricsFile(file, text))
-          .catch((error) => {
-            const message = `Could not write METRICS_FILE ${file}: ${(error as Error).message}`;
-            logger.warn({ code: 'METRICS_FILE_FAILED' }, message);
-            if (!jsonLogs) io.warn('METRICS_FILE_FAILED', message);
-          });
-      }
+      await writeMetrics();
       await engine?.close();
       await logger.close();
     },

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import parse from 'parse-prometheus-text-format';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Receiver, startReceiver } from '../../core/test/http-receiver.js';
+import { startSmtpServer } from '../../notifier-smtp/test/helpers.js';
 import { type CliResult, runCli } from './run-cli.js';
 
 /**
@@ -150,6 +151,40 @@ describe('lifeboat monitoring channels', () => {
       expect(text).not.toContain(HOOK_TOKEN);
     }
     hook = await startReceiver(); // for afterEach
+  });
+
+  it('an alert e-mail about a dead webhook names it without its token', async () => {
+    const mail = await startSmtpServer();
+    try {
+      const smtp = {
+        SMTP_HOST: '127.0.0.1',
+        SMTP_PORT: String(mail.port),
+        SMTP_FROM: 'backups@example.com',
+        ADMIN_EMAIL: 'ops@example.com',
+      };
+      expect((await run(['backup'], smtp)).code).toBe(0);
+      const port = hook.port;
+      await hook.close();
+      const health = await run(['health', '--alert', '--json'], {
+        ...smtp,
+        WEBHOOK_URL: `http://127.0.0.1:${port}/services/T01/${HOOK_TOKEN}`,
+      });
+      expect(health.code).toBe(1); // WARNING: the backups are fine, one channel is not
+      const alert = mail.received.find((m) => /HEALTH/.test(m.mail.subject ?? ''));
+      expect(alert, mail.received.map((m) => m.mail.subject).join(', ')).toBeDefined();
+      const text = `${alert!.mail.text}\n${alert!.mail.html}`;
+      expect(text).toContain('webhook');
+      expect(text).toContain('ECONNREFUSED');
+      for (const m of mail.received) {
+        const all = JSON.stringify({ ...m.mail, attachments: undefined });
+        expect(all).not.toContain(HOOK_TOKEN);
+        expect(all).not.toContain(HB_TOKEN);
+      }
+      for (const text of outputs) expect(text).not.toContain(HOOK_TOKEN);
+      hook = await startReceiver(); // for afterEach
+    } finally {
+      await mail.close();
+    }
   });
 
   it('notify-test, health and audit cover the webhook and the heartbeat', async () => {
