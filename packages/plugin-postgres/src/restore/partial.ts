@@ -21,6 +21,7 @@ import type { PostgresSummary, TableSummary } from '../summary.js';
 import { checkedColumnTypes } from './column-types.js';
 import { copyPart, partIndex } from './load.js';
 import { refuseLongName } from './names.js';
+import { canHoldTriggers, cascadeError, deleteEffects, orphanedRows } from './replace-checks.js';
 
 export interface PartialRestoreSettings {
   target: ConnectionTarget;
@@ -72,6 +73,8 @@ interface Load {
   rows: number;
   parts: number;
   began: number;
+  /** Replaced with triggers held (session_replication_role = replica). */
+  held: boolean;
 }
 
 /**
@@ -90,7 +93,8 @@ export async function restorePartial(
     schema: t.schema,
     table: settings.asSuffix ? `${t.table}${settings.asSuffix}` : t.table,
   });
-  const sideTypes = await checkTargets(tables, summary, settings, into);
+  const { sideTypes, live } = await checkTargets(tables, summary, settings, into);
+  let held = false;
 
   const parts = partIndex(tables);
   const open = new Map<TableSummary, Load>();
@@ -103,7 +107,11 @@ export async function restorePartial(
       if (!table || !wanted.has(table)) continue;
       let load = open.get(table);
       if (!load) {
-        load = await beginTable(table, settings, into(table), sideTypes.get(table) ?? []);
+        load = await beginTable(table, settings, into(table), {
+          types: sideTypes.get(table) ?? [],
+          oid: live.get(table),
+        });
+        held ||= load.held;
         open.set(table, load);
       }
       load.rows += await copyPart(load.client, table, entry.stream, into(table));
@@ -136,6 +144,8 @@ export async function restorePartial(
         `The archive lacks data of ${missing.map((t) => t.name).join(', ')}`,
       );
     }
+    // With triggers held nothing checked the rows of other tables that point at these.
+    if (held) await reportOrphans(tables, live, settings);
     return { tables: done };
   } catch (error) {
     for (const load of open.values()) {
@@ -160,14 +170,14 @@ export async function restorePartial(
  * Before anything changes: every name is one the server keeps as it is, every live table
  * exists, and with a suffix every side table's name is free (or, with `clean`, a table that is
  * not one of the backed-up database's) and its column types are checked types. Returns the
- * side tables' column types.
+ * side tables' column types, and the live tables' OIDs.
  */
 async function checkTargets(
   tables: TableSummary[],
   summary: PostgresSummary,
   settings: PartialRestoreSettings,
   into: (t: TableSummary) => { schema: string; table: string },
-): Promise<Map<TableSummary, string[]>> {
+): Promise<{ sideTypes: Map<TableSummary, string[]>; live: Map<TableSummary, number> }> {
   const altered = 'Use another archive: a server never names anything longer.';
   for (const t of tables) {
     refuseLongName(
@@ -198,6 +208,7 @@ async function checkTargets(
     }
   }
   const types = new Map<TableSummary, string[]>();
+  const live = new Map<TableSummary, number>();
   await withClient(
     settings.target,
     settings.connect,
@@ -208,7 +219,7 @@ async function checkTargets(
       for (const t of tables) {
         const target = into(t);
         const { rows } = await client.query(
-          `SELECT c.relkind FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          `SELECT c.oid::int8 AS oid, c.relkind FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = $1 AND c.relname = $2`,
           [target.schema, target.table],
         );
@@ -223,7 +234,10 @@ async function checkTargets(
             },
           );
         }
-        if (!settings.asSuffix) continue;
+        if (!settings.asSuffix) {
+          live.set(t, Number(rows[0].oid));
+          continue;
+        }
         if (found && !settings.clean) {
           throw new LifeboatError(
             'TARGET_NOT_EMPTY',
@@ -242,27 +256,68 @@ async function checkTargets(
         }
         types.set(t, await checkedColumnTypes(client, t, version));
       }
+      // Deleting the old rows must not reach other tables: refused unless triggers can be held.
+      if (live.size > 0 && !(await canHoldTriggers(client))) {
+        const found: { table: string; effects: string[] }[] = [];
+        for (const [t, oid] of live) {
+          const effects = await deleteEffects(client, oid);
+          if (effects.length > 0) found.push({ table: t.name, effects });
+        }
+        if (found.length > 0) throw cascadeError(found);
+      }
     },
     settings.signal,
   );
-  return types;
+  return { sideTypes: types, live };
+}
+
+/** Warns of rows in other tables whose foreign key finds no row in a restored table. */
+async function reportOrphans(
+  tables: TableSummary[],
+  live: Map<TableSummary, number>,
+  settings: PartialRestoreSettings,
+): Promise<void> {
+  await withClient(
+    settings.target,
+    settings.connect,
+    async (client) => {
+      for (const t of tables) {
+        const oid = live.get(t);
+        if (oid === undefined) continue;
+        for (const o of await orphanedRows(client, oid, t)) {
+          settings.warn(
+            'ORPHANED_ROWS',
+            `${o.rows} ${o.rows === 1 ? 'row' : 'rows'} of ${o.child} (foreign key ${o.key}) refer to no row of ${t.name} as restored (added since the backup, or their row was not in it); foreign keys were held while rows were replaced, so nothing removed them: check them.`,
+          );
+        }
+      }
+    },
+    settings.signal,
+  );
 }
 
 async function beginTable(
   table: TableSummary,
   settings: PartialRestoreSettings,
   target: { schema: string; table: string },
-  /** The side table's column types, checked by the server. */
-  types: string[],
+  checked: {
+    /** The side table's column types, checked by the server. */
+    types: string[];
+    /** The live table's OID (when its rows are replaced). */
+    oid: number | undefined;
+  },
 ): Promise<Load> {
   const client = await openClient(settings.target, settings.connect, settings.signal);
   endOnAbort(client, settings.signal);
+  let held = false;
   try {
     await client.query('BEGIN');
     const name = qualified(target.schema, target.table);
     if (settings.asSuffix) {
       if (settings.clean) await client.query(`DROP TABLE IF EXISTS ${name}`);
-      const columns = table.columns.map((c, i) => `${quoteIdent(c.name)} ${types[i]}`).join(', ');
+      const columns = table.columns
+        .map((c, i) => `${quoteIdent(c.name)} ${checked.types[i]}`)
+        .join(', ');
       await client.query(`CREATE TABLE ${name} (${columns})`);
     } else {
       // Replica mode: foreign keys and triggers do not fire, so deleting the old rows neither
@@ -270,17 +325,23 @@ async function beginTable(
       await client.query('SAVEPOINT replica');
       try {
         await client.query('SET LOCAL session_replication_role = replica');
+        held = true;
       } catch (error) {
         if (pgCode(error) !== '42501') throw error;
         await client.query('ROLLBACK TO SAVEPOINT replica');
+        // Checked before anything began; checked again under the lock DELETE takes, which keeps
+        // new foreign keys to the table out until the commit.
+        await client.query(`LOCK TABLE ONLY ${name} IN ROW EXCLUSIVE MODE`);
+        const effects = checked.oid === undefined ? [] : await deleteEffects(client, checked.oid);
+        if (effects.length > 0) throw cascadeError([{ table: table.name, effects }]);
         settings.warn(
           'REPLICA_ROLE_DENIED',
-          `Cannot disable triggers while replacing ${table.name} (not a superuser): foreign keys and triggers stay active.`,
+          `Cannot disable triggers while replacing ${table.name} (not a superuser): foreign keys and triggers stay active (none of them reaches another table).`,
         );
       }
       await client.query(`DELETE FROM ONLY ${name}`);
     }
-    return { client, table, rows: 0, parts: 0, began: performance.now() };
+    return { client, table, rows: 0, parts: 0, began: performance.now(), held };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     await closeQuietly(client);
