@@ -46,6 +46,9 @@ async function tableDetails(server: TestServer, database: string) {
         (SELECT array_agg(a.attstattarget ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = i.indexrelid) AS stats
       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'td' ORDER BY 1`),
+    views:
+      await q(`SELECT c.oid::regclass::text AS rel, pg_get_viewdef(c.oid) AS def FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'td' AND c.relkind IN ('v', 'm') ORDER BY 1`),
     triggers:
       await q(`SELECT t.tgrelid::regclass::text AS rel, t.tgname, t.tgenabled FROM pg_trigger t
       JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -80,7 +83,7 @@ describe.each(servers)('table and column details on $name', (server) => {
     if (dumped) expect(await pgDumpPicture(server, target)).toEqual(dumped);
   };
 
-  it('restores access methods, storage parameters, replica identity, column storage, compression, statistics and options, typed tables, inherited and partition columns, rule and trigger states', async () => {
+  it('restores access methods, storage parameters, replica identity, column storage, compression, statistics and options, typed tables, inherited and partition columns, rule and trigger states, views in loops and reading themselves', async () => {
     const target = uniqueName('tabdetails_r');
     trackDatabase(server, target);
     await backup.engine.restore('latest', { targetDatabase: target });

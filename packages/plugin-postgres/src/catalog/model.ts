@@ -133,6 +133,8 @@ export interface ViewObj {
   reloptions: string[] | null;
   accessMethod: string | null;
   populated: boolean;
+  /** Reads itself (`CREATE OR REPLACE VIEW v AS SELECT … FROM v`). */
+  selfReferencing: boolean;
   columns: ColumnObj[];
   comment: string | null;
 }

@@ -5,6 +5,8 @@ export interface Sortable {
   /** Tie-breaker and cycle-breaker: types, then functions, sequences, tables, views. */
   rank: number;
   sortName: string;
+  /** Breaks a cycle among equal ranks first: the object created first in the source. */
+  oid?: number;
 }
 
 const before = (a: Sortable, b: Sortable) =>
@@ -58,7 +60,9 @@ export function sortByDependencies<T extends Sortable>(
       continue;
     }
     // A cycle: take the first remaining object in rank order.
-    const stuck = objects.filter((o) => remaining.has(o.key)).sort(before)[0]!;
+    const stuck = objects
+      .filter((o) => remaining.has(o.key))
+      .sort((a, b) => a.rank - b.rank || (a.oid ?? 0) - (b.oid ?? 0) || before(a, b))[0]!;
     take(stuck);
   }
   return out;

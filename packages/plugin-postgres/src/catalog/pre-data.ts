@@ -13,6 +13,7 @@ import type {
 } from './model.js';
 import { type Sortable, sortByDependencies } from './order.js';
 import { tableAlters, usingClause, viewAlters, withClause } from './table-details.js';
+import { placeholderView, planViewLoops } from './view-loops.js';
 
 /** Plain SQL both `psql -f` and the plugin's own restore run: no psql meta-commands. */
 export const SCRIPT_HEADER = `SET statement_timeout = 0;
@@ -137,10 +138,10 @@ export function renderTable(
   return `CREATE ${unlogged}TABLE ${name} (\n${body}\n)${inherits}${tail};\n${alters}`;
 }
 
-function renderView(v: ViewObj): string {
+function renderView(v: ViewObj, replace: boolean): string {
   const name = qualified(v.schema, v.name);
   if (v.kind === 'v')
-    return `CREATE VIEW ${name}${withClause(v.reloptions)} AS\n${v.def};\n${viewAlters(v)}`;
+    return `CREATE ${replace ? 'OR REPLACE ' : ''}VIEW ${name}${withClause(v.reloptions)} AS\n${v.def};\n${viewAlters(v)}`;
   // Filled by REFRESH at the end of post-data, once its tables hold their rows.
   return `CREATE MATERIALIZED VIEW ${name}${usingClause(v)}${withClause(v.reloptions)} AS\n${v.def}\nWITH NO DATA;\n`;
 }
@@ -186,6 +187,7 @@ export function orderedPreData(catalog: Catalog): PreObject[] {
       obj,
       key: obj.key,
       rank: 4,
+      oid: obj.oid,
       sortName: `${obj.schema}.${obj.name}`,
     })),
   ];
@@ -235,10 +237,16 @@ export function renderPreData(catalog: Catalog): string {
     );
   }
   let count = 0;
-  for (const o of orderedPreData(catalog)) {
+  const ordered = orderedPreData(catalog);
+  const loops = planViewLoops(ordered, catalog.dependencies);
+  for (const o of ordered) {
     // A restore into a new database may run each batch as its own transaction: thousands of
     // tables in one transaction exhaust the server's lock table (max_locks_per_transaction).
     if (++count % BATCH_OBJECTS === 0) out.push(`\n${m.batch}`);
+    for (const v of loops.before.get(o.key) ?? []) {
+      const name = `${v.schema}.${v.name}`.replace(/[\r\n]/g, ' ');
+      out.push(`\n-- placeholder of view: ${name}\n`, placeholderView(v));
+    }
     out.push(`\n-- ${o.kind}: ${o.sortName.replace(/[\r\n]/g, ' ')}\n`);
     switch (o.kind) {
       case 'type':
@@ -256,10 +264,18 @@ export function renderPreData(catalog: Catalog): string {
         out.push(renderTable(o.obj, included, catalog.sequences));
         break;
       case 'view':
-        out.push(renderView(o.obj));
+        out.push(
+          loops.deferred.includes(o.obj)
+            ? placeholderView(o.obj)
+            : renderView(o.obj, loops.replaced.has(o.key)),
+        );
         break;
     }
     giveOwner(o.key);
+  }
+  for (const v of loops.deferred) {
+    const name = `${v.schema}.${v.name}`.replace(/[\r\n]/g, ' ');
+    out.push(`\n-- view (in a loop): ${name}\n`, renderView(v, true));
   }
   // Anything not created above (none expected) still gets its owner.
   for (const key of [...owners.keys()]) giveOwner(key);

@@ -110,6 +110,13 @@ export const RELATIONS = `SELECT c.oid::int8 AS oid, n.nspname AS schema, c.reln
          * pg_catalog.current_setting('block_size')::int8
        ELSE pg_catalog.pg_table_size(c.oid) END AS size_bytes,
   CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS view_def,
+  -- A view that reads itself: its rule depends on its own columns (before PG 16 every view's
+  -- rule depends on the whole view, for its OLD and NEW entries).
+  c.relkind = 'v' AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+    JOIN pg_catalog.pg_rewrite rw ON rw.oid = d.objid AND rw.ev_class = c.oid
+    WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.deptype = 'n'
+      AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = c.oid
+      AND (d.refobjsubid > 0 OR pg_catalog.current_setting('server_version_num')::int >= 160000)) AS self_referencing,
   (SELECT am.amname FROM pg_catalog.pg_am am WHERE am.oid = c.relam) AS access_method,
   CASE WHEN c.reloftype <> 0 THEN pg_catalog.format_type(c.reloftype, NULL) END AS of_type,
   (SELECT pg_catalog.to_json(tc.reloptions) FROM pg_catalog.pg_class tc WHERE tc.oid = c.reltoastrelid) AS toast_options,

@@ -130,6 +130,7 @@ export async function readCatalog(
       reloptions: r.reloptions,
       accessMethod: r.access_method,
       populated: r.populated,
+      selfReferencing: r.self_referencing,
       columns: [],
       comment: r.comment,
     }));
