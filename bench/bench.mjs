@@ -4,7 +4,7 @@
 // machine and its data directory is readable), peak RSS and output size, and the ratios are
 // written as JSON.
 //
-//   pnpm bench [--scale 10] [--rounds 3] [--many-tables] [--skip-restore] [--host 127.0.0.1 --port 5432]
+//   pnpm bench [--scale 10] [--rounds 3] [--many-tables] [--skip-restore] [--one-table] [--host 127.0.0.1 --port 5432]
 import { execFileSync, spawn } from 'node:child_process';
 import {
   existsSync,
@@ -28,6 +28,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'many-tables': { type: 'boolean', default: false },
     'skip-restore': { type: 'boolean', default: false },
+    // Only the one-table restore (from one backup): the partial read against pg_restore -t.
+    'one-table': { type: 'boolean', default: false },
     host: { type: 'string', default: process.env.PGHOST ?? '127.0.0.1' },
     port: { type: 'string', default: process.env.PGPORT ?? '5432' },
     user: { type: 'string', default: process.env.PGUSER ?? 'postgres' },
@@ -253,6 +255,10 @@ async function main() {
       return { ...m, bytes: dirBytes(dir) - dirBytes(join(dir, '.lifeboat')), keep: dir };
     },
   };
+  if (args['one-table']) {
+    for (const name of Object.keys(backupCases))
+      if (name !== 'pg_dump -Fc' && name !== 'lifeboat backup') delete backupCases[name];
+  }
   const results = Object.fromEntries(Object.keys(backupCases).map((k) => [k, []]));
   let lastDump;
   let lastLifeboat;
@@ -277,7 +283,8 @@ async function main() {
       }
     }
   }
-  if (!args['skip-restore']) {
+  if (!args['many-tables']) await oneTable(results, db, url, lastDump, lastLifeboat);
+  if (!args['skip-restore'] && !args['one-table']) {
     results['pg_restore -j2'] = [];
     results['lifeboat restore'] = [];
     for (let r = 0; r < rounds; r++) {
@@ -346,6 +353,10 @@ async function main() {
     'lifeboat / pg_dump -Fd -j2': ratio(w('lifeboat backup'), w('pg_dump -Fd -j2')),
     'lifeboat / raw COPY floor': ratio(w('lifeboat backup'), w('raw COPY floor (2 conns)')),
     'lifeboat restore / pg_restore -j2': ratio(w('lifeboat restore'), w('pg_restore -j2')),
+    'one table: lifeboat / pg_restore -t': ratio(
+      w('lifeboat restore --tables (1 table)'),
+      w('pg_restore -t (1 table)'),
+    ),
     'archive bytes / pg_dump -Fc bytes': ratio(
       summary['lifeboat backup'].bytes,
       summary['pg_dump -Fc'].bytes,
@@ -390,6 +401,40 @@ async function main() {
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   say(`wrote ${out}`);
+}
+
+/**
+ * One small table back from the whole backup: `pg_restore -t` from the `pg_dump -Fc` file into a
+ * scratch database against `lifeboat restore latest --tables … --as-suffix _r` (the guide's
+ * partial recovery), which reads only the gzip members holding that table.
+ */
+async function oneTable(results, db, url, dump, archiveDir) {
+  const table = 'ai_models';
+  results['pg_restore -t (1 table)'] = [];
+  results['lifeboat restore --tables (1 table)'] = [];
+  const scratch = 'lifeboat_bench_one_table';
+  for (let r = 0; r < rounds; r++) {
+    for (const name of r % 2
+      ? ['lifeboat restore --tables (1 table)', 'pg_restore -t (1 table)']
+      : ['pg_restore -t (1 table)', 'lifeboat restore --tables (1 table)']) {
+      let m;
+      if (name.startsWith('pg_restore')) {
+        psql('postgres', `DROP DATABASE IF EXISTS ${scratch}`);
+        psql('postgres', `CREATE DATABASE ${scratch}`);
+        m = await measure('pg_restore', ['-t', table, '-d', scratch, dump]);
+      } else {
+        m = await measure(
+          process.execPath,
+          [cli, 'restore', 'latest', '--tables', table, '--as-suffix', '_r', '--clean', '--quiet'],
+          { ...pgEnv, DATABASE_URL: url, BACKUP_DIR: archiveDir },
+        );
+      }
+      results[name].push({ ...m, bytes: null });
+      say(`round ${r + 1} ${name}: ${(m.wallMs / 1000).toFixed(2)} s`);
+    }
+  }
+  psql('postgres', `DROP DATABASE IF EXISTS ${scratch}`);
+  psql(db, `DROP TABLE IF EXISTS ${table}_r`);
 }
 
 try {

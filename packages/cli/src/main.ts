@@ -155,8 +155,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('list')
     .description('the archives in the storage, newest first')
-    .addHelpText('after', '\nExample:\n  BACKUP_DIR=/backups lifeboat list')
-    .action(action((ctx) => listCommand(ctx), { ignoreBadRetention: true }));
+    .argument('[id]', 'with --entries: archive file name, or "latest"')
+    .option('--entries', "the archive's tables and files with sizes and rows, from its index")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  BACKUP_DIR=/backups lifeboat list\n  BACKUP_DIR=/backups lifeboat list latest --entries',
+    )
+    .action(
+      action(
+        (ctx, id: string | undefined, flags: { entries?: boolean }) => listCommand(ctx, id, flags),
+        { ignoreBadRetention: true },
+      ),
+    );
 
   program
     .command('verify')

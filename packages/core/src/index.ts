@@ -16,6 +16,7 @@ export * from './contracts.js';
 export { withDeadline } from './deadline.js';
 export type { ArchiveInfo } from './engine/archives.js';
 export type { BackupOptions } from './engine/backup.js';
+export type { ArchiveEntries, ListedEntry } from './engine/entries.js';
 export {
   HISTORY_PREFIX,
   META_PREFIX,

@@ -174,6 +174,21 @@ describe('partial reads: only the gzip members a restore needs', () => {
     expect(error.message).toContain('manifest.json');
   });
 
+  it('lists the entries with sizes from the index, without reading the archive', async () => {
+    const { storage, engine, result } = await setup();
+    const listed = await engine.entries(result.id);
+    expect(listed.file).toBe(result.file);
+    const small = listed.entries.find((e) => e.path === 'database/data/small.csv');
+    expect(small).toMatchObject({ type: 'file', size: TABLES['data/small.csv'].length });
+    expect(small?.storedBytes).toBeGreaterThan(0);
+    expect(listed.entries.find((e) => e.path === 'database/data/big2.csv')?.size).toBe(
+      2 * 1024 * 1024,
+    );
+    expect(storage.reads.bytes.get(result.file) ?? 0).toBe(0);
+    await storage.delete(`.lifeboat/index/${result.file}.json`);
+    expect((await rejectionOf(engine.entries(result.id))).code).toBe('NOT_FOUND');
+  });
+
   it('an archive without an index is read whole, as before', async () => {
     const { storage, engine, checks, result, db } = await setup();
     await storage.delete(`.lifeboat/index/${result.file}.json`);

@@ -8,7 +8,7 @@ import {
   type Source,
   type Storage,
 } from '@lifeboat/core';
-import { rejectionOf } from '@lifeboat/core/testing';
+import { countingStorage, rejectionOf } from '@lifeboat/core/testing';
 import { s3Storage } from '@lifeboat/storage-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_KEY, SECRET_KEY, startS3, type TestS3 } from './helpers/s3-server.js';
@@ -215,6 +215,43 @@ describe('engine round trips through S3 (s3rver)', () => {
     expect((await s3.uploads()).filter((u) => u.key.startsWith(prefix))).toEqual([]);
     const history = await engine.history();
     expect(history[0]?.ok).toBe(false);
+    await engine.close();
+  });
+});
+
+describe('partial restore through S3: ranged GETs', () => {
+  it('restoring one small table reads a small fraction of the archive', async () => {
+    const prefix = `partial/${randomUUID()}`;
+    const tables: Record<string, Buffer> = {
+      'data/big1.csv': randomBytes(4 * 1024 * 1024),
+      'data/small.csv': Buffer.from('id,name\n1,one\n'),
+      'data/big2.csv': randomBytes(4 * 1024 * 1024),
+    };
+    const restored: Record<string, Buffer> = {};
+    const database = {
+      ...filesSource(tables).source,
+      id: 'tables',
+      section: 'database',
+      restoreEntries: (_summary, options) => options.tables?.map((t) => `data/${t}.csv`),
+      async restore(ctx) {
+        for await (const entry of ctx.entries)
+          restored[entry.relativePath] = await buffer(entry.stream);
+        return {};
+      },
+    } satisfies Source;
+    const storage = countingStorage(storageAt(prefix));
+    const engine = createEngine({ sources: [database], storage });
+    const methods: string[] = [];
+    engine.events.on('restore:checked', (e) => methods.push(e.method));
+    const result = await engine.backup();
+    storage.reads.bytes.clear();
+    await engine.restore(result.id, { tables: ['small'] });
+    expect(methods).toEqual(['ranges']);
+    expect(Object.keys(restored)).toEqual(['data/small.csv']);
+    expect(restored['data/small.csv']?.equals(tables['data/small.csv']!)).toBe(true);
+    const read = storage.reads.bytes.get(result.file) ?? 0;
+    expect(read).toBeGreaterThan(0);
+    expect(read).toBeLessThan(result.bytes * 0.05);
     await engine.close();
   });
 });

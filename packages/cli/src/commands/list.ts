@@ -1,8 +1,29 @@
 import type { CommandContext } from '../context.js';
 import { formatBytes, table } from '../io.js';
 
-export async function listCommand(ctx: CommandContext): Promise<number> {
+export async function listCommand(
+  ctx: CommandContext,
+  id?: string,
+  flags: { entries?: boolean } = {},
+): Promise<number> {
   const engine = await ctx.engine();
+  if (flags.entries || id) {
+    // From the index beside the archive: the archive itself is not read.
+    const listed = await engine.entries(id ?? 'latest');
+    ctx.io.result(listed, () =>
+      table(
+        ['ENTRY', 'SIZE', 'STORED', 'TABLE', 'ROWS'],
+        listed.entries.map((e) => [
+          e.type === 'file' ? e.path : `${e.path} (${e.type})`,
+          formatBytes(e.size),
+          e.storedBytes === undefined ? '' : formatBytes(e.storedBytes),
+          e.table ?? '',
+          e.rows === undefined ? '' : String(e.rows),
+        ]),
+      ),
+    );
+    return 0;
+  }
   const archives = await engine.list();
   ctx.io.result(archives, () =>
     archives.length === 0

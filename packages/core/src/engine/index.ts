@@ -13,6 +13,7 @@ import { type DayTrend, report, type StatusReport, status } from '../ops/status.
 import { type ArchiveInfo, listArchives } from './archives.js';
 import type { BackupOptions } from './backup.js';
 import type { EngineContext } from './context.js';
+import { type ArchiveEntries, listEntries } from './entries.js';
 import { type RunRecord, readHistory } from './history.js';
 import { type EngineRestoreOptions, type RestoreResult, runRestore } from './restore.js';
 import { runVerify, type VerifyOptions, type VerifyResult } from './verify.js';
@@ -22,6 +23,8 @@ export interface Engine {
   readonly cipher: ArchiveCipher | undefined;
   backup(options?: BackupOptions): Promise<BackupResult>;
   list(): Promise<ArchiveInfo[]>;
+  /** An archive's entries (sizes, tables, rows) from its index, without reading the archive. */
+  entries(ref?: string): Promise<ArchiveEntries>;
   verify(ref?: string, options?: VerifyOptions): Promise<VerifyResult>;
   restore(ref?: string, options?: EngineRestoreOptions): Promise<RestoreResult>;
   history(): Promise<RunRecord[]>;
@@ -115,6 +118,7 @@ export function createEngine(input: EngineConfig): Engine {
     context,
     backup: (options) => runBackup(context, options),
     list: () => listArchives(context),
+    entries: (ref) => listEntries(context, ref),
     verify: (ref = 'latest', options) => runVerify(context, ref, options),
     restore: (ref = 'latest', options) => runRestore(context, ref, options),
     prune: (options) => runPrune(context, options),
