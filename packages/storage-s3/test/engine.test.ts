@@ -223,9 +223,9 @@ describe('partial restore through S3: ranged GETs', () => {
   it('restoring one small table reads a small fraction of the archive', async () => {
     const prefix = `partial/${randomUUID()}`;
     const tables: Record<string, Buffer> = {
-      'data/big1.csv': randomBytes(4 * 1024 * 1024),
+      'data/big1.csv': randomBytes(8 * 1024 * 1024),
       'data/small.csv': Buffer.from('id,name\n1,one\n'),
-      'data/big2.csv': randomBytes(4 * 1024 * 1024),
+      'data/big2.csv': randomBytes(8 * 1024 * 1024),
     };
     const restored: Record<string, Buffer> = {};
     const database = {
@@ -251,7 +251,10 @@ describe('partial restore through S3: ranged GETs', () => {
     expect(restored['data/small.csv']?.equals(tables['data/small.csv']!)).toBe(true);
     const read = storage.reads.bytes.get(result.file) ?? 0;
     expect(read).toBeGreaterThan(0);
-    expect(read).toBeLessThan(result.bytes * 0.05);
+    // The one gzip member holding it (1 MiB of input; random bytes do not compress) and the
+    // manifest's members: a small part of the archive.
+    expect(read).toBeLessThan(1.2 * 1024 * 1024);
+    expect(read).toBeLessThan(result.bytes * 0.1);
     await engine.close();
   });
 });
