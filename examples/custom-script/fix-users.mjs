@@ -23,7 +23,8 @@ engine.events.on('table:done', (t) => console.log(`  ${t.table}: ${t.rows} rows`
 try {
   const backup = await engine.backup();
   console.log(`backed up to ${dir}/${backup.file}`);
-  await engine.restore(backup.id, { tables: ['users'], asSuffix: '_restored' });
+  // Beside the live table, in the configured database: asked for by name (inPlace).
+  await engine.restore(backup.id, { inPlace: true, tables: ['users'], asSuffix: '_restored' });
   console.log('restored users side by side as users_restored; compare with:');
   console.log('  SELECT * FROM users_restored EXCEPT SELECT * FROM users;');
 } finally {

@@ -61,7 +61,12 @@ export function createIO(options: {
         hint: e.hint,
         retryable: e.retryable,
       };
-      if (options.json) stdout.write(`${JSON.stringify({ ok: false, error: summary }, null, 2)}\n`);
+      // A failed restore still says what it had written (`details.written`).
+      const written = e.details?.written;
+      if (options.json) {
+        const doc = { ok: false, error: summary, ...(written ? { written } : {}) };
+        stdout.write(`${JSON.stringify(redactDeep(doc), null, 2)}\n`);
+      }
       // A validation error's own message is raw JSON: the summary already says it in words.
       const cause =
         e.cause instanceof Error &&
@@ -72,6 +77,10 @@ export function createIO(options: {
       stderr.write(
         `${err.red(`error ${e.code}:`)} ${summary.message}${summary.message.includes(cause.slice(2, -1)) ? '' : cause}\n  → ${e.hint}\n`,
       );
+      if (Array.isArray(written)) {
+        const list = written.map((w: { section?: string }) => `${w.section}/`).join(', ');
+        stderr.write(`  written before it failed: ${list || 'nothing'}\n`);
+      }
     },
   };
 }

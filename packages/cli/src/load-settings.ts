@@ -151,6 +151,9 @@ export interface ResolveOptions {
   onIgnored?: (message: string) => void;
 }
 
+/** Connection strings: only their password is a secret, the rest names the database. */
+const URL_SETTINGS = ['databaseUrl', 'targetDatabaseUrl'] as const satisfies SettingKey[];
+
 /** Flags win over the environment, which wins over the config file. Every value is validated. */
 export function resolveSettings(
   layers: { file?: Raw; env?: Raw; flags?: Raw },
@@ -184,16 +187,25 @@ export function resolveSettings(
       continue;
     }
     settings[key] = parsed.data;
-    if (isSecretSetting(key) && typeof parsed.data === 'string') registerSecret(parsed.data);
+    // A connection string's password is registered below: the rest of it (user, host,
+    // database) is what messages must still name.
+    if (
+      isSecretSetting(key) &&
+      !(URL_SETTINGS as readonly SettingKey[]).includes(key) &&
+      typeof parsed.data === 'string'
+    )
+      registerSecret(parsed.data);
   }
   const s = settings as Settings;
-  if (s.databaseUrl) {
+  for (const key of URL_SETTINGS) {
+    const value = s[key];
+    if (!value) continue;
     try {
-      const url = new URL(s.databaseUrl);
+      const url = new URL(value);
       if (url.password) registerSecret(decodeURIComponent(url.password));
     } catch {
       problems.push(
-        `${labelOf('databaseUrl')}: not a valid URL (expected postgres://user:password@host:5432/db)`,
+        `${labelOf(key)}: not a valid URL (expected postgres://user:password@host:5432/db)`,
       );
     }
   }

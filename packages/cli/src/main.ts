@@ -31,7 +31,8 @@ Examples:
   lifeboat list --json
   lifeboat verify latest --deep
   lifeboat restore latest --target-database app_restored
-  lifeboat restore latest --tables users,organizations --as-suffix _restored
+  lifeboat restore latest --in-place
+  lifeboat restore latest --target-database app --tables users,organizations --as-suffix _restored
   lifeboat restore latest --only config --config-dir /tmp/config
 `;
 
@@ -192,9 +193,23 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('restore')
     .argument('[id]', 'archive file name, or "latest"', 'latest')
     .option('--tables <a,b>', 'only these tables, replacing their rows (one transaction per table)')
-    .option('--target-database <name>', 'restore into this database (created if absent)')
-    .option('--target-url <url>', 'restore into the database at this connection string')
-    .option('--clean', 'drop what exists in the target first')
+    .option(
+      '--target-database <name>',
+      'restore into this database (created if absent); the configured one only when named here',
+    )
+    .option(
+      '--target-url <url>',
+      'restore into the database at this connection string; TARGET_DATABASE_URL(_FILE) keeps its password out of the process list',
+    )
+    .option(
+      '--in-place',
+      'restore into the configured database itself (the emergency case: it was lost)',
+    )
+    .option(
+      '--clean',
+      'drop what exists in the target first (asks you to type the database name on a terminal)',
+    )
+    .option('-y, --yes', 'confirm --clean into a non-empty database without asking (scripts)')
     .option('--as-suffix <suffix>', 'restore tables side by side, e.g. users → users_restored')
     .option('--config-dir <dir>', 'restore config files into this folder')
     .option('--only <section>', 'only "database" or only "config"')
@@ -202,7 +217,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('full or partial restore (exit 0 done, 1 failed)')
     .addHelpText(
       'after',
-      '\nExamples:\n  lifeboat restore latest --target-database app_restored\n  lifeboat restore latest --tables users --as-suffix _restored\n  lifeboat restore critical_backup_20261126_020000 --only config --config-dir ./restored',
+      '\nA database restore writes only where it is told: --target-database, --target-url, or --in-place.\n\nExamples:\n  lifeboat restore latest --target-database app_restored\n  lifeboat restore latest --in-place          # the database was lost: restore it where it was\n  lifeboat restore latest --target-database app --tables users --as-suffix _restored\n  lifeboat restore critical_backup_20261126_020000 --only config --config-dir ./restored',
     )
     .action(
       action(

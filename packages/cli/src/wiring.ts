@@ -137,6 +137,7 @@ async function buildSmtpNotifier(s: Settings, host: string): Promise<Notifier> {
     host,
     ...(s.smtpPort !== undefined ? { port: s.smtpPort } : {}),
     ...(s.smtpSecure !== undefined ? { secure: s.smtpSecure } : {}),
+    ...(s.smtpRequireTls !== undefined ? { requireTLS: s.smtpRequireTls } : {}),
     ...(s.smtpUser ? { user: s.smtpUser } : {}),
     ...(s.smtpPass ? { pass: s.smtpPass } : {}),
     from: s.smtpFrom ?? `lifeboat@${host}`,

@@ -167,7 +167,7 @@ describe('names that try SQL injection are quoted or refused, and nothing else i
 
   it('--tables and BACKUP_TABLES with quotes and semicolons are matched as names, never run', async () => {
     const restore: CliResult = await runCli(
-      ['restore', 'latest', '--tables', 'users"; DROP TABLE users; --', '--json'],
+      ['restore', 'latest', '--in-place', '--tables', 'users"; DROP TABLE users; --', '--json'],
       env,
     );
     expect(restore.code).toBe(1);
@@ -196,7 +196,16 @@ describe('names that try SQL injection are quoted or refused, and nothing else i
       { name: `public.${weird}`, rows: 3, bytes: expect.any(Number) },
     ]);
     const side = await runCli(
-      ['restore', 'latest', '--tables', weird, '--as-suffix', '"; DROP TABLE users; --', '--json'],
+      [
+        'restore',
+        'latest',
+        '--in-place',
+        '--tables',
+        weird,
+        '--as-suffix',
+        '"; DROP TABLE users; --',
+        '--json',
+      ],
       env,
     );
     expect(side.code, side.stderr).toBe(0);

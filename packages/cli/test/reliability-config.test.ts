@@ -22,6 +22,11 @@ const INVALID: Record<SettingKey, { env?: string[]; file?: unknown[]; form: RegE
     file: ['', 5],
     form: /postgres:\/\/user:password@host:5432\/db|must be text|must not be empty/,
   },
+  targetDatabaseUrl: {
+    env: ['not a url'],
+    file: ['', 5],
+    form: /postgres:\/\/user:password@host:5432\/db|must be text|must not be empty/,
+  },
   postgresHost: { file: ['', 42], form: TEXT },
   postgresPort: {
     env: ['five', '-1', '0', '70000', '54.3'],
@@ -62,6 +67,7 @@ const INVALID: Record<SettingKey, { env?: string[]; file?: unknown[]; form: RegE
   smtpPass: { file: [5], form: TEXT },
   smtpFrom: { env: ['backups', 'a'], file: [''], form: /e-mail address|must not be empty/ },
   smtpSecure: { env: ['maybe', 'TRUE!', '2'], file: [3], form: BOOL },
+  smtpRequireTls: { env: ['maybe', 'TRUE!', '2'], file: [3], form: BOOL },
   adminEmail: { file: [7], form: LIST },
   s3Bucket: { file: [''], form: TEXT },
   s3Prefix: { file: [1], form: TEXT },

@@ -95,6 +95,8 @@ beforeAll(async () => {
     SMTP_PORT: String(mail.port),
     SMTP_USER: 'mailer',
     SMTP_PASS: SMTP_SECRET,
+    // This server offers no STARTTLS; with a user, TLS is otherwise required.
+    SMTP_REQUIRE_TLS: 'false',
     SMTP_FROM: 'backups@example.com',
     ADMIN_EMAIL: 'ops@example.com',
     AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEKEYID',
@@ -147,6 +149,7 @@ describe('no secret appears anywhere', () => {
     const restoreSide = await run([
       'restore',
       'latest',
+      '--in-place',
       '--tables',
       'users',
       '--as-suffix',
@@ -176,7 +179,7 @@ describe('no secret appears anywhere', () => {
       ['health', '--json'],
       ['health'],
       ['verify', '--deep', '--json'],
-      ['restore', 'latest', '--tables', 'users', '--json'],
+      ['restore', 'latest', '--in-place', '--tables', 'users', '--json'],
     ]) {
       const r = await run(args, dbDown);
       expect(r.code, `${args.join(' ')} with the database down`).not.toBe(0);

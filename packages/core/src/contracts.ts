@@ -144,9 +144,29 @@ export interface RestoreOptions {
   /** Target folder (file sources). */
   targetDir?: string;
   overwrite?: boolean;
+  /**
+   * Restore into the configured database itself (the emergency case). Without it, or a target
+   * named explicitly, a database source refuses: a restore writes only where it is told.
+   */
+  inPlace?: boolean;
   /** Source-specific options. */
   [key: string]: unknown;
 }
+
+/** Where a section would be restored and what that replaces; found before anything is written. */
+export interface RestoreTarget {
+  /** For people, without secrets: `postgres://app@db:5432/app`, `/etc/app (configured places)`. */
+  target: string;
+  /** The configured, live place itself. */
+  inPlace: boolean;
+  /** What the restore drops or replaces that exists now; non-empty means it must be confirmed. */
+  replaces: string[];
+  /** What a person types to confirm that (the database's name). */
+  confirmText?: string;
+}
+
+/** What `checkRestore` gets: everything but the entries, which are read only after every check. */
+export type RestoreCheckContext = Omit<RestoreContext, 'entries' | 'warn' | 'events'>;
 
 export interface RestoreContext {
   signal: AbortSignal;
@@ -182,6 +202,12 @@ export interface Source {
    * of them. The engine then reads only the gzip members that hold them.
    */
   restoreEntries?(summary: Record<string, unknown>, options: RestoreOptions): string[] | undefined;
+  /**
+   * Checks every precondition of a restore (target named, empty or `clean`, files absent or
+   * `overwrite`, tables present) without writing anything; throws when one fails. The engine
+   * calls it for every section before the first entry of any section is written.
+   */
+  checkRestore?(ctx: RestoreCheckContext): Promise<RestoreTarget>;
   /** Deep verification: restore into scratch space and compare with the summary. */
   verifyDeep?(ctx: RestoreContext): Promise<VerifyProblem[]>;
   /** Health checks of what this source reads (database reachable, files present). */

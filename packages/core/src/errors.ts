@@ -110,7 +110,15 @@ export const errorCodes = {
   },
   TARGET_NOT_EMPTY: {
     message: 'The target database is not empty',
-    hint: 'Pass --clean to replace its contents, or choose another target.',
+    hint: 'Restore into a new database (--target-database NAME). Only if this database is meant to lose everything it holds now: --clean, which asks you to confirm its name.',
+  },
+  TARGET_REQUIRED: {
+    message: 'No restore target was named',
+    hint: 'Name the target: --target-database NAME (created if absent) or --target-url; to restore into the configured database itself, --in-place.',
+  },
+  CONFIRMATION_REQUIRED: {
+    message: 'The restore would replace what the target holds and was not confirmed',
+    hint: 'Check the target named above; on a terminal, type its name when asked; elsewhere pass --yes.',
   },
   RESTORE_FAILED: {
     message: 'The restore failed',

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import type { BackupResult, EntryRecord, HealthReport, SourceProgress } from './contracts.js';
+import type { PlannedTarget } from './engine/restore.js';
 
 export interface ErrorSummary {
   code: string;
@@ -25,6 +26,8 @@ export interface LifeboatEventMap {
     deep: boolean;
     problems: { code: string; message: string; path?: string }[];
   };
+  /** Where each section will be restored: every precondition held, nothing written yet. */
+  'restore:planned': { id: string; targets: PlannedTarget[] };
   /** The archive was checked before anything was written: by its index, or by a full read. */
   'restore:checked': {
     id: string;

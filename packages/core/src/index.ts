@@ -25,7 +25,12 @@ export {
   recordRun,
 } from './engine/history.js';
 export { createEngine, type Engine } from './engine/index.js';
-export type { EngineRestoreOptions, RestoreResult } from './engine/restore.js';
+export type {
+  EngineRestoreOptions,
+  PlannedTarget,
+  RestoreResult,
+  WrittenSection,
+} from './engine/restore.js';
 export type { VerifyOptions, VerifyResult } from './engine/verify.js';
 export * from './errors.js';
 export * from './events.js';

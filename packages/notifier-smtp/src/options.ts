@@ -44,8 +44,11 @@ export const smtpNotifierOptionsSchema = z
     pass: z.string().min(1).optional(),
     from: address,
     to: recipients,
-    /** Fail unless the server upgrades with STARTTLS (never send credentials in clear). */
-    requireTLS: z.boolean().default(false),
+    /**
+     * Fail unless the connection is encrypted (SMTPS, or STARTTLS), so credentials and reports
+     * never cross the network in clear. On by default when a user is set (SMTP_REQUIRE_TLS).
+     */
+    requireTLS: z.boolean().optional(),
     /** Never upgrade, even when the server offers STARTTLS (broken servers only). */
     ignoreTLS: z.boolean().default(false),
     tls: tlsSchema.optional(),
@@ -89,7 +92,8 @@ export const smtpNotifierOptionsSchema = z
     // without a port means 465 (what every provider documents, and what nodemailer does).
     const secure = o.secure ?? o.port === 465;
     const port = o.port ?? (secure ? 465 : 587);
-    return { ...o, secure, port };
+    const requireTLS = o.requireTLS ?? (o.user !== undefined && !o.ignoreTLS);
+    return { ...o, secure, port, requireTLS };
   });
 
 export type SmtpNotifierOptions = z.input<typeof smtpNotifierOptionsSchema>;

@@ -53,7 +53,13 @@ describe('authentication', () => {
   for (const method of ['PLAIN', 'LOGIN']) {
     it(`delivers with the right credentials over AUTH ${method}`, async () => {
       const server = await authServer([method]);
-      const notifier = smtpNotifier({ ...base, port: server.port, user: 'alice', pass: PASSWORD });
+      const notifier = smtpNotifier({
+        ...base,
+        port: server.port,
+        requireTLS: false,
+        user: 'alice',
+        pass: PASSWORD,
+      });
       await notifier.notify(testEvent);
       await notifier.close();
       expect(server.authMethods).toEqual([method]);
@@ -66,6 +72,7 @@ describe('authentication', () => {
       const notifier = smtpNotifier({
         ...base,
         port: server.port,
+        requireTLS: false,
         user: 'alice',
         pass: WRONG,
         retries: 3,
@@ -107,7 +114,13 @@ describe('authentication', () => {
         },
       }),
     );
-    const notifier = smtpNotifier({ ...base, port: server.port, user: 'alice', pass: WRONG });
+    const notifier = smtpNotifier({
+      ...base,
+      port: server.port,
+      requireTLS: false,
+      user: 'alice',
+      pass: WRONG,
+    });
     const error = await rejectionOf(notifier.notify(testEvent));
     expect(error.message).toContain('535 Password *** is wrong');
     for (const view of [error.message, JSON.stringify(error), inspect(error, { depth: 5 })]) {
@@ -128,8 +141,20 @@ describe('authentication', () => {
 
   it('health() reports the login as ok, and a wrong password as a warning', async () => {
     const server = await authServer(['PLAIN']);
-    const good = smtpNotifier({ ...base, port: server.port, user: 'alice', pass: PASSWORD });
-    const bad = smtpNotifier({ ...base, port: server.port, user: 'alice', pass: WRONG });
+    const good = smtpNotifier({
+      ...base,
+      port: server.port,
+      requireTLS: false,
+      user: 'alice',
+      pass: PASSWORD,
+    });
+    const bad = smtpNotifier({
+      ...base,
+      port: server.port,
+      requireTLS: false,
+      user: 'alice',
+      pass: WRONG,
+    });
     const [ok] = await good.health();
     const [warning] = await bad.health();
     await Promise.all([good.close(), bad.close()]);
@@ -159,6 +184,48 @@ describe('TLS', () => {
     await notifier.notify(testEvent);
     expect(server.received).toHaveLength(1);
     expect(server.received[0]!.secure).toBe(true);
+  });
+
+  it('with a user, requires TLS by default: a server without STARTTLS never sees the password', async () => {
+    let offered: string | null | undefined;
+    const plain = await started(
+      startSmtpServer({
+        authOptional: false,
+        allowInsecureAuth: true,
+        onAuth(auth: SMTPServerAuthentication, _session, callback) {
+          offered = auth.password;
+          callback(null, { user: 'alice' });
+        },
+      }),
+    );
+    const notifier = smtpNotifier({ ...base, port: plain.port, user: 'alice', pass: PASSWORD });
+    const error = await rejectionOf(notifier.notify(testEvent));
+    expect(error.code).toBe('NOTIFY_FAILED');
+    expect(error.retryable).toBe(false);
+    expect(offered).toBeUndefined();
+    expect(plain.received).toHaveLength(0);
+
+    const withTls = await started(
+      startSmtpServer({
+        key: tls.key,
+        cert: tls.cert,
+        authOptional: false,
+        onAuth(auth: SMTPServerAuthentication, _session, callback) {
+          offered = auth.password;
+          callback(null, { user: 'alice' });
+        },
+      }),
+    );
+    const upgraded = smtpNotifier({
+      ...base,
+      port: withTls.port,
+      user: 'alice',
+      pass: PASSWORD,
+      tls: { ca: tls.cert },
+    });
+    await upgraded.notify(testEvent);
+    expect(offered).toBe(PASSWORD);
+    expect(withTls.received[0]?.secure).toBe(true);
   });
 
   it('verifies the certificate against a private CA (tls.ca)', async () => {

@@ -3,7 +3,7 @@ import { type HealthCheck, LifeboatError, parseOptions, type Source } from '@lif
 import { backupConfig } from './backup.js';
 import { resolveNames } from './names.js';
 import { type ConfigFilesOptions, configFilesOptionsSchema } from './options.js';
-import { restoreConfig } from './restore.js';
+import { checkConfigRestore, restoreConfig } from './restore.js';
 
 /** Config files and folders (`.env.production`, `nginx.prod.conf`, `ssl/`), archived under `config/`. */
 export function configFilesSource(input: ConfigFilesOptions) {
@@ -41,6 +41,7 @@ export function configFilesSource(input: ConfigFilesOptions) {
     },
     async close() {},
     backup: (ctx) => backupConfig(ctx, configured.files, configured.directories),
+    checkRestore: (ctx) => checkConfigRestore(ctx, configured),
     restore: (ctx) => restoreConfig(ctx, configured),
     async health() {
       const checks: HealthCheck[] = [];

@@ -8,6 +8,7 @@ import {
   resolveOptions,
   targetFromOptions,
 } from './options.js';
+import { checkDatabaseRestore } from './restore/check.js';
 import { restoreDatabase, restoreEntries } from './restore.js';
 import { manualRestoreSteps } from './restore-psql.js';
 import { parseSummary } from './summary.js';
@@ -44,6 +45,7 @@ export function postgresSource(options: PostgresSourceOptions) {
         partBytes: resolved.partBytes,
         splitBytes: resolved.splitBytes,
       }) as unknown as Promise<Record<string, unknown>>,
+    checkRestore: (ctx) => checkDatabaseRestore(ctx, { source: target, connect }),
     restore: (ctx) =>
       restoreDatabase(ctx, { source: target, connect, parallel: resolved.parallel }),
     // Wrapped, so the declaration bundle need not follow restore.ts's imports (pg twice).

@@ -14,7 +14,8 @@ export interface RestoreSettings {
 
 /**
  * Restores the database section: the whole database, or only `options.tables` (replacing their
- * rows, or next to them with `asSuffix`). Without a target, the configured database is used.
+ * rows, or next to them with `asSuffix`), into the target named (or the configured database when
+ * `inPlace`).
  */
 export async function restoreDatabase(
   ctx: RestoreContext,
@@ -49,11 +50,14 @@ export async function restoreDatabase(
   return { mode: 'full', ...result };
 }
 
-const suffixOf = (options: RestoreOptions) =>
+export const suffixOf = (options: RestoreOptions) =>
   typeof options.asSuffix === 'string' && options.asSuffix !== '' ? options.asSuffix : undefined;
 
 /** The tables a partial restore loads (all of them side by side), or undefined for a full one. */
-function partialTables(summary: PostgresSummary, options: RestoreOptions): string[] | undefined {
+export function partialTables(
+  summary: PostgresSummary,
+  options: RestoreOptions,
+): string[] | undefined {
   const tables = options.tables?.filter((t) => t.trim() !== '') ?? [];
   if (tables.length === 0 && !suffixOf(options)) return undefined;
   return tables.length > 0 ? tables : summary.tables.map((t) => qualified(t.schema, t.table));

@@ -82,7 +82,9 @@ describe.each(servers)('restore faults on $name', (server) => {
     };
     backup.engine.events.on('restore:progress', onProgress);
     try {
-      const error = await rejectionOf(backup.engine.restore('latest', { tables: ['big'] }));
+      const error = await rejectionOf(
+        backup.engine.restore('latest', { inPlace: true, tables: ['big'] }),
+      );
       // Killed mid-COPY it is RESTORE_FAILED; killed between two statements, the next one
       // finds the connection gone. Either way: retryable, and the table as it was.
       expect(['RESTORE_FAILED', 'DATABASE_UNREACHABLE']).toContain(error.code);
@@ -152,7 +154,7 @@ describe.each(servers)('restore faults on $name', (server) => {
     const notesBefore = await digest(server, db, 'z_notes');
     try {
       const error = await rejectionOf(
-        backup.engine.restore('latest', { tables: ['a_ok', 'z_notes'] }),
+        backup.engine.restore('latest', { inPlace: true, tables: ['a_ok', 'z_notes'] }),
       );
       expect(error.code).toBe('RESTORE_FAILED');
       expect(error.message).toMatch(/null value|not-null|violates/i);

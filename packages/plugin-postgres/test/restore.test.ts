@@ -47,7 +47,10 @@ describe.each(servers)('restore modes on $name', (server) => {
     const auditBefore = await count(server, db, 'public.audit');
     const tables: string[] = [];
     backup.engine.events.on('restore:table', (e) => tables.push(e.table));
-    const result = await backup.engine.restore('latest', { tables: ['shop.orders', 'customers'] });
+    const result = await backup.engine.restore('latest', {
+      inPlace: true,
+      tables: ['shop.orders', 'customers'],
+    });
     expect(result.sections[0]!.summary.mode).toBe('tables');
     expect(await count(server, db, 'shop.orders')).toBe(1000);
     expect(await count(server, db, "shop.customers WHERE name = 'changed'")).toBe(0);
@@ -63,13 +66,17 @@ describe.each(servers)('restore modes on $name', (server) => {
     expect(Number(next!.id)).toBeGreaterThan(1000);
     // "orders" alone means public.orders.
     await sql(server, db, 'DELETE FROM public.orders');
-    await backup.engine.restore('latest', { tables: ['orders'] });
+    await backup.engine.restore('latest', { inPlace: true, tables: ['orders'] });
     expect(await count(server, db, 'public.orders')).toBe(10);
   });
 
   it('loads side by side with --as-suffix and leaves the originals alone', async () => {
     await sql(server, db, 'DELETE FROM shop.orders WHERE id <= 10');
-    await backup.engine.restore('latest', { tables: ['shop.orders'], asSuffix: '_restored' });
+    await backup.engine.restore('latest', {
+      inPlace: true,
+      tables: ['shop.orders'],
+      asSuffix: '_restored',
+    });
     expect(await count(server, db, 'shop.orders_restored')).toBe(1000);
     expect(await count(server, db, 'shop.orders')).toBe(990);
     const missing = await sql(
@@ -80,19 +87,27 @@ describe.each(servers)('restore modes on $name', (server) => {
     expect(missing).toHaveLength(10);
     // A second time the side table is in the way, unless --clean.
     const error = await rejectionOf(
-      backup.engine.restore('latest', { tables: ['shop.orders'], asSuffix: '_restored' }),
+      backup.engine.restore('latest', {
+        inPlace: true,
+        tables: ['shop.orders'],
+        asSuffix: '_restored',
+      }),
     );
     expect(isLifeboatError(error, 'TARGET_NOT_EMPTY')).toBe(true);
     await backup.engine.restore('latest', {
+      inPlace: true,
       tables: ['shop.orders'],
       asSuffix: '_restored',
       clean: true,
+      confirm: true,
     });
     expect(await count(server, db, 'shop.orders_restored')).toBe(1000);
   });
 
   it('names a table that is not in the archive', async () => {
-    const error = await rejectionOf(backup.engine.restore('latest', { tables: ['shop.nope'] }));
+    const error = await rejectionOf(
+      backup.engine.restore('latest', { inPlace: true, tables: ['shop.nope'] }),
+    );
     expect(isLifeboatError(error, 'TABLE_NOT_FOUND')).toBe(true);
     expect((error as Error).message).toContain('shop.nope');
   });
@@ -106,7 +121,7 @@ describe.each(servers)('restore modes on $name', (server) => {
     try {
       const before = await count(server, db, 'shop.customers');
       const error = await rejectionOf(
-        backup.engine.restore('latest', { tables: ['shop.customers'] }),
+        backup.engine.restore('latest', { inPlace: true, tables: ['shop.customers'] }),
       );
       expect(isLifeboatError(error, 'RESTORE_FAILED')).toBe(true);
       expect(await count(server, db, 'shop.customers')).toBe(before);
@@ -125,7 +140,7 @@ describe.each(servers)('restore modes on $name', (server) => {
     const error = await rejectionOf(backup.engine.restore('latest', { targetDatabase: target }));
     expect(isLifeboatError(error, 'TARGET_NOT_EMPTY')).toBe(true);
     expect((error as Error).message).toContain('public.leftover');
-    await backup.engine.restore('latest', { targetDatabase: target, clean: true });
+    await backup.engine.restore('latest', { targetDatabase: target, clean: true, confirm: true });
     expect(await count(server, target, 'shop.orders')).toBe(1000);
     const leftover = await sql(server, target, "SELECT to_regclass('public.leftover') AS t");
     expect(leftover[0]!.t).toBeNull();
@@ -145,7 +160,7 @@ describe.each(servers)('restore modes on $name', (server) => {
     await sql(server, db, 'DROP TABLE public.guarded; DROP FUNCTION public.lb_positive(int)');
     await sql(server, target, 'CREATE TABLE public.keep_me (x int)');
     const failed = await rejectionOf(
-      withRole.engine.restore('latest', { targetDatabase: target, clean: true }),
+      withRole.engine.restore('latest', { targetDatabase: target, clean: true, confirm: true }),
     );
     expect(isLifeboatError(failed, 'RESTORE_FAILED')).toBe(true);
     expect((failed as Error).message).toContain('guarded_positive');

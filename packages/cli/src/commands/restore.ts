@@ -1,4 +1,5 @@
-import { LifeboatError } from '@lifeboat/core';
+import { createInterface } from 'node:readline/promises';
+import { LifeboatError, type PlannedTarget } from '@lifeboat/core';
 import type { CommandContext } from '../context.js';
 import { formatDuration } from '../io.js';
 
@@ -6,11 +7,44 @@ export interface RestoreFlags {
   tables?: string;
   targetDatabase?: string;
   targetUrl?: string;
+  inPlace?: boolean;
   clean?: boolean;
+  yes?: boolean;
   asSuffix?: string;
   configDir?: string;
   only?: string;
   overwrite?: boolean;
+}
+
+/** One line naming where each section goes (never a password: targets are described without). */
+export function describeTargets(id: string, targets: PlannedTarget[]): string {
+  const parts = targets.map((t) => {
+    const notes = [
+      ...(t.inPlace && t.section === 'database' ? ['in place: the configured database'] : []),
+      ...(t.replaces.length > 0 ? [`replacing what it holds: ${t.replaces.join(', ')}…`] : []),
+    ];
+    return `${t.section} → ${t.target}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
+  });
+  return `restore ${id} into: ${parts.join('; ') || 'nothing'}`;
+}
+
+/** On a terminal, the person types the name of each target that would lose what it holds. */
+async function askOnTerminal(ctx: CommandContext, targets: PlannedTarget[]): Promise<boolean> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    for (const t of targets.filter((x) => x.replaces.length > 0)) {
+      const expected = t.confirmText ?? t.target;
+      ctx.io.note(
+        `This replaces everything ${t.target} holds now (${t.replaces.join(', ')}…); it cannot be undone.`,
+      );
+      const answer = await rl.question(`Type "${expected}" to go on: `);
+      if (answer.trim() !== expected) return false;
+    }
+    return true;
+  } finally {
+    rl.close();
+  }
 }
 
 export async function restoreCommand(
@@ -24,24 +58,41 @@ export async function restoreCommand(
       `--only must be "database" or "config", not "${flags.only}"`,
     );
   }
-  if (flags.targetDatabase && flags.targetUrl) {
-    throw new LifeboatError('CONFIG_INVALID', 'Give --target-database or --target-url, not both');
+  if ([flags.targetDatabase, flags.targetUrl, flags.inPlace].filter(Boolean).length > 1) {
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      'Give one of --target-database, --target-url and --in-place, not several',
+    );
   }
+  if (flags.targetUrl && /^[^:/]+:\/\/[^/@]*:[^/@]*@/.test(flags.targetUrl)) {
+    ctx.io.warn(
+      'ARGV_SECRET',
+      '--target-url holds a password, which any user of this machine can read in the process list; set TARGET_DATABASE_URL or TARGET_DATABASE_URL_FILE instead',
+    );
+  }
+  // Flags win over the environment: TARGET_DATABASE_URL counts only when no flag names a target.
+  const targetUrl =
+    flags.targetUrl ??
+    (flags.targetDatabase || flags.inPlace ? undefined : ctx.settings.targetDatabaseUrl);
   const engine = await ctx.engine();
   const tables = flags.tables
     ?.split(',')
     .map((t) => t.trim())
     .filter(Boolean);
+  // The first line says where the restore writes, before it writes anything.
+  engine.events.on('restore:planned', (p) => ctx.io.note(describeTargets(p.id, p.targets)));
   const result = await engine.restore(ref, {
     signal: ctx.signal,
     ...(flags.only ? { only: flags.only } : {}),
     ...(tables?.length ? { tables } : {}),
     ...(flags.targetDatabase ? { targetDatabase: flags.targetDatabase } : {}),
-    ...(flags.targetUrl ? { targetUrl: flags.targetUrl } : {}),
+    ...(targetUrl ? { targetUrl } : {}),
+    ...(flags.inPlace ? { inPlace: true } : {}),
     ...(flags.clean ? { clean: true } : {}),
     ...(flags.asSuffix ? { asSuffix: flags.asSuffix } : {}),
     ...(flags.configDir ? { targetDir: flags.configDir } : {}),
     ...(flags.overwrite ? { overwrite: true } : {}),
+    confirm: flags.yes ? true : (targets) => askOnTerminal(ctx, targets),
   });
   ctx.io.result({ ok: true, ...result }, () =>
     [

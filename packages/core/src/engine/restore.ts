@@ -1,5 +1,12 @@
-import type { ArchiveEntry, RestoreOptions } from '../contracts.js';
+import type {
+  ArchiveEntry,
+  RestoreContext,
+  RestoreOptions,
+  RestoreTarget,
+  Source,
+} from '../contracts.js';
 import { LifeboatError, toLifeboatError } from '../errors.js';
+import type { Manifest } from '../manifest.js';
 import { indexedManifest } from './archive-index.js';
 import { openArchive, resolveArchive } from './archives.js';
 import { type EngineContext, errorSummary } from './context.js';
@@ -7,24 +14,138 @@ import { planPartialRead } from './partial-read.js';
 import { dispatchSections, type SectionHandler } from './sections.js';
 import { quickCheck, throwFirstProblem } from './verify.js';
 
+/** Where one section goes, as its source found it before anything was written. */
+export interface PlannedTarget extends RestoreTarget {
+  section: string;
+  source: string;
+}
+
 export interface EngineRestoreOptions extends RestoreOptions {
-  /** Restore only this section: `database` or `config`. */
+  /** Restore only this section: `database` or `config`. `tables`/`asSuffix` imply `database`. */
   only?: string;
+  /**
+   * Consent to replace what a target holds now (`clean` into a non-empty database): `true`, or a
+   * function shown the targets that returns whether to go on. Without it such a restore refuses.
+   */
+  confirm?: boolean | ((targets: PlannedTarget[]) => boolean | Promise<boolean>);
   signal?: AbortSignal;
+}
+
+export interface WrittenSection {
+  section: string;
+  source: string;
+  summary: Record<string, unknown>;
 }
 
 export interface RestoreResult {
   id: string;
   durationMs: number;
-  sections: { section: string; source: string; summary: Record<string, unknown> }[];
+  /** Every section's target, checked before anything was written. */
+  targets: PlannedTarget[];
+  /** What was written (a failed restore's error lists it too, in `details.written`). */
+  sections: WrittenSection[];
+}
+
+/** `--tables` and `--as-suffix` are about the database only: config files are not touched. */
+function sectionWanted(options: EngineRestoreOptions): string | undefined {
+  const partial = (options.tables?.length ?? 0) > 0 || Boolean(options.asSuffix);
+  if (partial && options.only && options.only !== 'database') {
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      `--tables and --as-suffix restore database tables; they cannot go with --only ${options.only}`,
+    );
+  }
+  return options.only ?? (partial ? 'database' : undefined);
+}
+
+function sourcesFor(
+  ctx: EngineContext,
+  manifest: Manifest,
+  archiveId: string,
+  only: string | undefined,
+) {
+  const wanted = manifest.sources.filter((s) => !only || s.section === only);
+  if (wanted.length === 0) {
+    throw new LifeboatError('NOT_FOUND', `Archive ${archiveId} has no "${only}" section`, {
+      hint: `It holds: ${manifest.sources.map((s) => s.section).join(', ') || 'nothing'}.`,
+    });
+  }
+  const found: { section: Manifest['sources'][number]; source: Source }[] = [];
+  const skipped: string[] = [];
+  for (const section of wanted) {
+    const source = ctx.sources.find((s) => s.id === section.id && s.section === section.section);
+    if (source) {
+      found.push({ section, source });
+      continue;
+    }
+    if (only) {
+      throw new LifeboatError(
+        'CONFIG_INVALID',
+        `No ${section.id} source is configured to restore "${section.section}/"`,
+        {
+          hint:
+            section.id === 'postgres'
+              ? 'Configure the database (DATABASE_URL or POSTGRES_*).'
+              : 'Configure the source.',
+        },
+      );
+    }
+    skipped.push(`"${section.section}/" is not restored: no ${section.id} source is configured`);
+  }
+  return { found, skipped };
+}
+
+async function confirmed(options: EngineRestoreOptions, targets: PlannedTarget[]) {
+  const replacing = targets.filter((t) => t.replaces.length > 0);
+  if (replacing.length === 0) return;
+  const consent =
+    typeof options.confirm === 'function' ? await options.confirm(targets) : options.confirm;
+  if (consent === true) return;
+  throw new LifeboatError(
+    'CONFIRMATION_REQUIRED',
+    `Not confirmed: the restore would replace what ${replacing.map((t) => t.target).join(' and ')} holds now (${replacing
+      .flatMap((t) => t.replaces)
+      .slice(0, 5)
+      .join(', ')}…)`,
+    { details: { targets: replacing } },
+  );
+}
+
+/** Runs one section's restore; what it wrote before failing (`details.written`) is recorded. */
+async function restoreSection(
+  source: Source,
+  written: WrittenSection[],
+  section: string,
+  context: RestoreContext,
+): Promise<Record<string, unknown>> {
+  try {
+    return await source.restore(context);
+  } catch (error) {
+    const partly = (error as LifeboatError).details?.written;
+    if (Array.isArray(partly) && partly.length > 0) {
+      written.push({ section, source: source.id, summary: { failed: true, written: partly } });
+    }
+    throw error;
+  }
+}
+
+/** The error of a failed restore, with what had been written before it failed. */
+function withWritten(error: LifeboatError, written: WrittenSection[]): LifeboatError {
+  return new LifeboatError(error.code, error.message, {
+    cause: error.cause ?? error,
+    hint: error.hint,
+    retryable: error.retryable,
+    details: { ...error.details, written },
+  });
 }
 
 /**
  * Restores an archive. The archive is checked first, so a damaged or hostile archive is refused
  * before anything is written: by its stored sha256 when its index is intact (one cheap pass over
- * the raw bytes), else by reading and hashing every entry. Then each section goes to the source
- * that wrote it, every entry checked against the manifest again as it streams (by name only
- * when the stored sha256 matched).
+ * the raw bytes), else by reading and hashing every entry. Then every section's preconditions are
+ * checked (`checkRestore`) and what would be replaced is confirmed, still before anything is
+ * written. Then each section goes to the source that wrote it, every entry checked against the
+ * manifest again as it streams (by name only when the stored sha256 matched).
  */
 export async function runRestore(
   ctx: EngineContext,
@@ -33,8 +154,10 @@ export async function runRestore(
 ): Promise<RestoreResult> {
   const began = performance.now();
   const archive = await resolveArchive(ctx, ref);
-  const { signal, only, ...sourceOptions } = options;
+  const { signal, only: _only, confirm: _confirm, ...sourceOptions } = options;
+  const sections: WrittenSection[] = [];
   try {
+    const only = sectionWanted(options);
     const checkBegan = performance.now();
     // A partial restore reads only the members it needs, when the archive's index allows.
     const partial = await planPartialRead(ctx, archive, { only, options: sourceOptions }, signal);
@@ -46,42 +169,33 @@ export async function runRestore(
       throwFirstProblem(check.problems, archive.id);
       manifest = check.manifest!;
     }
+    const { found: restoring, skipped } = sourcesFor(ctx, manifest, archive.id, only);
+    const targets: PlannedTarget[] = [];
+    for (const { section, source } of restoring) {
+      const context = {
+        signal: signal ?? new AbortController().signal,
+        summary: section.summary,
+        manifest,
+        options: sourceOptions,
+      };
+      const target: RestoreTarget = source.checkRestore
+        ? await source.checkRestore(context)
+        : { target: source.describe(), inPlace: true, replaces: [] };
+      targets.push({ section: section.section, source: source.id, ...target });
+    }
+    ctx.events.emit('restore:planned', { id: archive.id, targets });
+    for (const message of skipped) ctx.events.emit('warning', { code: 'SECTION_SKIPPED', message });
     ctx.events.emit('restore:checked', {
       id: archive.id,
       method,
       durationMs: Math.round(performance.now() - checkBegan),
     });
-    const wanted = manifest.sources.filter((s) => !only || s.section === only);
-    if (wanted.length === 0) {
-      throw new LifeboatError('NOT_FOUND', `Archive ${archive.id} has no "${only}" section`, {
-        hint: `It holds: ${manifest.sources.map((s) => s.section).join(', ') || 'nothing'}.`,
-      });
-    }
+    await confirmed(options, targets);
+
     const handlers = new Map<string, SectionHandler>();
-    const sections: RestoreResult['sections'] = [];
-    for (const section of wanted) {
-      const source = ctx.sources.find((s) => s.id === section.id && s.section === section.section);
-      if (!source) {
-        if (only) {
-          throw new LifeboatError(
-            'CONFIG_INVALID',
-            `No ${section.id} source is configured to restore "${section.section}/"`,
-            {
-              hint:
-                section.id === 'postgres'
-                  ? 'Configure the database (DATABASE_URL or POSTGRES_*).'
-                  : 'Configure the source.',
-            },
-          );
-        }
-        ctx.events.emit('warning', {
-          code: 'SECTION_SKIPPED',
-          message: `"${section.section}/" is not restored: no ${section.id} source is configured`,
-        });
-        continue;
-      }
+    for (const { section, source } of restoring) {
       handlers.set(section.section, async (entries: AsyncIterable<ArchiveEntry>) => {
-        const summary = await source.restore({
+        const summary = await restoreSection(source, sections, section.section, {
           signal: signal ?? new AbortController().signal,
           events: ctx.events,
           summary: section.summary,
@@ -100,9 +214,9 @@ export async function runRestore(
     await dispatchSections(input, manifest, handlers, signal, { trusted: Boolean(indexed) });
     const durationMs = Math.round(performance.now() - began);
     ctx.events.emit('restore:succeeded', { id: archive.id, durationMs });
-    return { id: archive.id, durationMs, sections };
+    return { id: archive.id, durationMs, targets, sections };
   } catch (error) {
-    const failure = toLifeboatError(error, 'RESTORE_FAILED');
+    const failure = withWritten(toLifeboatError(error, 'RESTORE_FAILED'), sections);
     ctx.events.emit('restore:failed', { id: archive.id, error: errorSummary(failure) });
     throw failure;
   }

@@ -161,6 +161,7 @@ export async function restorePartial(
       {
         cause: error,
         retryable: e.retryable,
+        details: { written: done },
       },
     );
   }
@@ -172,10 +173,10 @@ export async function restorePartial(
  * not one of the backed-up database's) and its column types are checked types. Returns the
  * side tables' column types, and the live tables' OIDs.
  */
-async function checkTargets(
+export async function checkTargets(
   tables: TableSummary[],
   summary: PostgresSummary,
-  settings: PartialRestoreSettings,
+  settings: Pick<PartialRestoreSettings, 'target' | 'connect' | 'asSuffix' | 'clean' | 'signal'>,
   into: (t: TableSummary) => { schema: string; table: string },
 ): Promise<{ sideTypes: Map<TableSummary, string[]>; live: Map<TableSummary, number> }> {
   const altered = 'Use another archive: a server never names anything longer.';

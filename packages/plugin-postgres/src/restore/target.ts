@@ -4,7 +4,10 @@ import { type ConnectSettings, type PgClient, quoteIdent, withClient } from '../
 import { pgCode, toPgLifeboatError } from '../errors.js';
 import { type ConnectionTarget, describeTarget, targetFromUrl } from '../options.js';
 
-/** `--target-url` wins, then `--target-database` on the configured server, then the configured database. */
+/**
+ * `--target-url` wins, then `--target-database` on the configured server; the configured database
+ * itself only when asked for (`inPlace`): a restore never writes where nobody named.
+ */
 export function resolveRestoreTarget(
   options: RestoreOptions,
   source: ConnectionTarget,
@@ -14,8 +17,19 @@ export function resolveRestoreTarget(
   if (typeof options.targetDatabase === 'string' && options.targetDatabase !== '') {
     return { ...source, database: options.targetDatabase };
   }
-  return source;
+  if (options.inPlace === true) return source;
+  throw new LifeboatError(
+    'TARGET_REQUIRED',
+    `No restore target was named; the configured database is ${describeTarget(source)}, which is not written unless asked for by name`,
+    {
+      hint: `Restore into a new database: --target-database NAME (or --target-url). To restore into ${source.database} itself (it was lost, or you mean to replace it): --in-place, or --target-database ${source.database}.`,
+    },
+  );
 }
+
+/** The same server and database as the configured one. */
+export const isSameDatabase = (a: ConnectionTarget, b: ConnectionTarget): boolean =>
+  a.database === b.database && a.port === b.port && a.host === b.host;
 
 /** The same server, another database: for CREATE and DROP DATABASE. */
 const maintenance = (target: ConnectionTarget, database: string): ConnectionTarget => ({
@@ -34,6 +48,19 @@ async function withMaintenance<T>(
     if (!(error instanceof LifeboatError) || !/does not exist/.test(error.message)) throw error;
     return withClient(maintenance(target, 'template1'), settings, fn);
   }
+}
+
+/** Whether the target database exists (asked on the server's maintenance database). */
+export async function databaseExists(
+  target: ConnectionTarget,
+  settings: ConnectSettings,
+): Promise<boolean> {
+  return withMaintenance(target, settings, async (c) => {
+    const { rows } = await c.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [
+      target.database,
+    ]);
+    return rows.length > 0;
+  });
 }
 
 /** Creates the target database when it does not exist; returns whether it did. */
@@ -86,7 +113,7 @@ export async function userObjects(client: PgClient): Promise<string[]> {
     UNION ALL
     SELECT 'type', n.nspname || '.' || t.typname FROM pg_catalog.pg_type t
       JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-      WHERE t.typtype IN ('e', 'd', 'r', 'b') AND ${USER_NAMESPACE('n')} AND ${NOT_EXTENSION_MEMBER('pg_type', 't.oid')}
+      WHERE t.typtype IN ('e', 'd', 'r', 'b') AND t.typcategory <> 'A' AND ${USER_NAMESPACE('n')} AND ${NOT_EXTENSION_MEMBER('pg_type', 't.oid')}
   ) o ORDER BY 1 LIMIT 5`);
   return rows.map((r) => r.what as string);
 }
@@ -95,7 +122,10 @@ export function notEmptyError(target: ConnectionTarget, objects: string[]): Life
   return new LifeboatError(
     'TARGET_NOT_EMPTY',
     `The target database ${describeTarget(target)} is not empty (it holds ${objects.join(', ')}…)`,
-    { details: { objects } },
+    {
+      hint: `Restore into a new database instead: --target-database NAME. Only if everything ${target.database} holds now is meant to go: --clean (it asks you to type the database's name).`,
+      details: { objects },
+    },
   );
 }
 
