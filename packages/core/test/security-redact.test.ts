@@ -65,7 +65,7 @@ describe('redact', () => {
     fc.assert(
       fc.property(
         fc.string({ unit: fc.constantFrom(...'abcdXYZ0189@:!$-_'.split('')), minLength: 1 }),
-        fc.constantFrom(' ', '"', "'", ':', '\n', '(', ')'),
+        fc.constantFrom(' ', '"', "'", '\n', '(', ')'),
         (secret, around) => {
           // A secret made of the delimiter itself cannot be told apart from it.
           fc.pre(!secret.includes(around));
