@@ -1,4 +1,6 @@
+import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import type { ArchiveCipher } from '../cipher.js';
 import type { Storage } from '../contracts.js';
 
 export const META_PREFIX = '.lifeboat/';
@@ -29,11 +31,62 @@ export interface RunRecord {
 
 const stamp = (iso: string) => iso.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 
-export async function recordRun(storage: Storage, record: RunRecord): Promise<void> {
+/**
+ * What an encrypted setup's record shows without the identity: enough for `health` and `status`
+ * on a host that only encrypts. Table names and rows, messages (which may quote data), problems
+ * and notifications are sealed with the archive's cipher, like the archive index.
+ */
+const OPEN_FIELDS = [
+  'kind',
+  'ok',
+  'cancelled',
+  'id',
+  'file',
+  'startedAt',
+  'durationMs',
+  'bytes',
+  'encrypted',
+  'files',
+  'deep',
+  'lockWaitMs',
+] as const satisfies (keyof RunRecord)[];
+
+/** A record as stored by an encrypted setup: the open fields, and the whole record sealed. */
+interface SealedRecord extends Partial<RunRecord> {
+  sealed: string;
+}
+
+async function seal(record: RunRecord, cipher: ArchiveCipher): Promise<SealedRecord> {
+  const open: Record<string, unknown> = {};
+  for (const field of OPEN_FIELDS) if (record[field] !== undefined) open[field] = record[field];
+  if (record.error) open.error = { code: record.error.code, message: 'sealed (encrypted)' };
+  const sealed = await buffer(cipher.encrypt(Readable.from([Buffer.from(JSON.stringify(record))])));
+  return { ...(open as Partial<RunRecord>), sealed: sealed.toString('base64') };
+}
+
+/** The whole record when the identity is at hand, else what was stored in the open. */
+async function unseal(stored: SealedRecord, cipher?: ArchiveCipher): Promise<RunRecord> {
+  const { sealed, ...open } = stored;
+  if (!cipher) return open as RunRecord;
+  try {
+    const plain = await buffer(cipher.decrypt(Readable.from([Buffer.from(sealed, 'base64')])));
+    return JSON.parse(plain.toString('utf8')) as RunRecord;
+  } catch {
+    return open as RunRecord;
+  }
+}
+
+/** Stores one run record; with a cipher (an encrypted setup) its details are sealed. */
+export async function recordRun(
+  storage: Storage,
+  record: RunRecord,
+  cipher?: ArchiveCipher,
+): Promise<void> {
   const key = `${HISTORY_PREFIX}${stamp(record.startedAt)}_${record.kind}_${record.id ?? 'run'}_${Math.random()
     .toString(36)
     .slice(2, 8)}.json`;
-  await storage.put(key, Buffer.from(JSON.stringify(record, null, 2)), { overwrite: true });
+  const body = cipher ? await seal(record, cipher) : record;
+  await storage.put(key, Buffer.from(JSON.stringify(body, null, 2)), { overwrite: true });
 }
 
 export interface HistoryQuery {
@@ -55,6 +108,8 @@ const KEY = /^(\d{8}T\d{6}Z)_(backup|verify|prune)_/;
 export async function readHistory(
   storage: Storage,
   query: HistoryQuery = {},
+  /** Opens sealed records when it holds the identity. */
+  cipher?: ArchiveCipher,
 ): Promise<RunRecord[]> {
   const since = query.since ? stamp(query.since.toISOString()) : undefined;
   const keys = (await storage.list(HISTORY_PREFIX))
@@ -72,7 +127,9 @@ export async function readHistory(
   const records: RunRecord[] = [];
   const want = query.limit ?? Number.POSITIVE_INFINITY;
   for (let i = 0; i < keys.length && records.length < want; i += 8) {
-    const batch = await Promise.all(keys.slice(i, i + 8).map((key) => readRecord(storage, key)));
+    const batch = await Promise.all(
+      keys.slice(i, i + 8).map((key) => readRecord(storage, key, cipher)),
+    );
     for (const record of batch) {
       if (!record) continue;
       if (query.since && record.startedAt < query.since.toISOString()) continue;
@@ -85,9 +142,19 @@ export async function readHistory(
     .slice(0, Number.isFinite(want) ? want : undefined);
 }
 
-async function readRecord(storage: Storage, key: string): Promise<RunRecord | undefined> {
+async function readRecord(
+  storage: Storage,
+  key: string,
+  cipher?: ArchiveCipher,
+): Promise<RunRecord | undefined> {
   try {
-    const record = JSON.parse((await buffer(await storage.get(key))).toString('utf8')) as RunRecord;
+    const stored = JSON.parse((await buffer(await storage.get(key))).toString('utf8')) as
+      | RunRecord
+      | SealedRecord;
+    const record =
+      stored && typeof (stored as SealedRecord).sealed === 'string'
+        ? await unseal(stored as SealedRecord, cipher)
+        : (stored as RunRecord);
     return record && typeof record.startedAt === 'string' && typeof record.kind === 'string'
       ? record
       : undefined;

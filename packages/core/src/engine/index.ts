@@ -147,7 +147,7 @@ export function createEngine(input: EngineConfig): Engine {
     },
     async history() {
       await context.ready(undefined, { create: false });
-      return readHistory(context.storage);
+      return readHistory(context.storage, {}, context.cipher);
     },
     async close() {
       const closing: Promise<unknown>[] = [];

@@ -76,16 +76,20 @@ export async function runVerify(
   if (result.ok)
     ctx.events.emit('verify:succeeded', { id: archive.id, deep, durationMs: result.durationMs });
   else ctx.events.emit('verify:failed', { id: archive.id, deep, problems });
-  await recordRun(ctx.storage, {
-    kind: 'verify',
-    ok: result.ok,
-    id: archive.id,
-    file: archive.file,
-    startedAt,
-    durationMs: result.durationMs,
-    deep,
-    problems: problems.map((p) => ({ code: p.code, message: p.message })),
-  }).catch(() => {});
+  await recordRun(
+    ctx.storage,
+    {
+      kind: 'verify',
+      ok: result.ok,
+      id: archive.id,
+      file: archive.file,
+      startedAt,
+      durationMs: result.durationMs,
+      deep,
+      problems: problems.map((p) => ({ code: p.code, message: p.message })),
+    },
+    ctx.cipher,
+  ).catch(() => {});
   return result;
 }
 

@@ -26,7 +26,7 @@ export const runKind = (r: RunRecord): RunKind =>
 /** Reads what the metrics need from the storage: the status, the history, the free space. */
 export async function collectMetrics(ctx: EngineContext): Promise<MetricsSnapshot> {
   const report = await status(ctx);
-  const history = await readHistory(ctx.storage);
+  const history = await readHistory(ctx.storage, {}, ctx.cipher);
   const space = ctx.storage.freeSpace
     ? await ctx.storage.freeSpace().catch(() => undefined)
     : undefined;

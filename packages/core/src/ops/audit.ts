@@ -128,7 +128,7 @@ export async function audit(
     );
   }
   const archives = await listArchives(ctx);
-  const history = await readHistory(ctx.storage);
+  const history = await readHistory(ctx.storage, {}, ctx.cipher);
   const secretSources = ctx.sources.some((s) => s.section === 'config');
   const plain = archives.filter((a) => !a.encrypted);
   const plainWithSecrets = plain.filter((a) => {

@@ -92,7 +92,9 @@ export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
       const archives = await listArchives(ctx);
       const newestArchive = archives[0];
       // The newest record of a backup run; the newest success is its archive or its record.
-      const lastRun = (await readHistory(ctx.storage, { kinds: ['backup'], limit: 1 }))[0];
+      const lastRun = (
+        await readHistory(ctx.storage, { kinds: ['backup'], limit: 1 }, ctx.cipher)
+      )[0];
       if (!newestArchive) {
         return [
           {

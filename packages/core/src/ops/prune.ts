@@ -34,13 +34,17 @@ export async function prune(
       ctx.events.emit('prune:deleted', { id: item.id });
     }
     if (deleted.length > 0) {
-      await recordRun(ctx.storage, {
-        kind: 'prune',
-        ok: true,
-        startedAt: started.toISOString(),
-        durationMs: Math.round(performance.now() - began),
-        deleted,
-      }).catch(() => {});
+      await recordRun(
+        ctx.storage,
+        {
+          kind: 'prune',
+          ok: true,
+          startedAt: started.toISOString(),
+          durationMs: Math.round(performance.now() - began),
+          deleted,
+        },
+        ctx.cipher,
+      ).catch(() => {});
     }
   }
   let historyDeleted = 0;

@@ -31,16 +31,20 @@ async function reportFailure(
         at: startedAt,
         storage: ctx.storage.describe(),
       });
-  await recordRun(ctx.storage, {
-    kind: 'backup',
-    ok: false,
-    ...(cancelled ? { cancelled: true } : {}),
-    ...(archiveId ? { id: archiveId } : {}),
-    startedAt: startedAt.toISOString(),
-    durationMs,
-    error: { code: reason.code, message: reason.message },
-    notifications,
-  }).catch((error) => historyFailed(ctx, error));
+  await recordRun(
+    ctx.storage,
+    {
+      kind: 'backup',
+      ok: false,
+      ...(cancelled ? { cancelled: true } : {}),
+      ...(archiveId ? { id: archiveId } : {}),
+      startedAt: startedAt.toISOString(),
+      durationMs,
+      error: { code: reason.code, message: reason.message },
+      notifications,
+    },
+    ctx.cipher,
+  ).catch((error) => historyFailed(ctx, error));
 }
 
 const historyFailed = (ctx: EngineContext, error: unknown) =>
@@ -131,21 +135,25 @@ export async function runBackup(
       result,
       attachment: () => ctx.storage.get(file),
     });
-    await recordRun(ctx.storage, {
-      kind: 'backup',
-      ok: true,
-      id: result.id,
-      file: result.file,
-      startedAt: result.createdAt,
-      durationMs: result.durationMs,
-      bytes: result.bytes,
-      encrypted: result.encrypted,
-      tables: result.tables,
-      files: result.files,
-      notifications: result.notifications,
-      lockWaitMs,
-      ...(result.warnings.length ? { problems: result.warnings } : {}),
-    }).catch((error) => historyFailed(ctx, error));
+    await recordRun(
+      ctx.storage,
+      {
+        kind: 'backup',
+        ok: true,
+        id: result.id,
+        file: result.file,
+        startedAt: result.createdAt,
+        durationMs: result.durationMs,
+        bytes: result.bytes,
+        encrypted: result.encrypted,
+        tables: result.tables,
+        files: result.files,
+        notifications: result.notifications,
+        lockWaitMs,
+        ...(result.warnings.length ? { problems: result.warnings } : {}),
+      },
+      ctx.cipher,
+    ).catch((error) => historyFailed(ctx, error));
     ctx.events.emit('backup:succeeded', result);
     return result;
   } finally {

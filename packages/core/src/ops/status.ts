@@ -25,7 +25,7 @@ export interface StatusReport {
 export async function status(ctx: EngineContext, days = 30): Promise<StatusReport> {
   checkDays(days);
   await ctx.ready(undefined, { create: false });
-  const history = await readHistory(ctx.storage);
+  const history = await readHistory(ctx.storage, {}, ctx.cipher);
   const archives = await listArchives(ctx);
   const now = ctx.now().getTime();
   const backups = history.filter((r) => r.kind === 'backup');
@@ -110,7 +110,7 @@ export async function report(ctx: EngineContext, days = 7): Promise<DayTrend[]> 
   const first = new Date(
     Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - (days - 1)),
   );
-  const history = await readHistory(ctx.storage, { since: first, kinds: ['backup'] });
+  const history = await readHistory(ctx.storage, { since: first, kinds: ['backup'] }, ctx.cipher);
   const out: DayTrend[] = [];
   for (let i = days - 1; i >= 0; i--) {
     const d = new Date(
