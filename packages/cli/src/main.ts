@@ -18,6 +18,7 @@ import {
   type GlobalOptions,
   userDirectory,
 } from './context.js';
+import { addCommandHelp } from './help.js';
 import { createIO } from './io.js';
 import { SETTINGS, settingKeys } from './settings.js';
 import { onInterrupt } from './signals.js';
@@ -110,7 +111,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
       ),
     )
     .addHelpText('after', SETTINGS_HELP)
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // Set before the commands are added: they inherit both.
+    .configureHelp({ showGlobalOptions: true })
+    .exitOverride();
 
   const global = () => program.opts<GlobalOptions>();
   const action =
@@ -141,10 +145,6 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description(
       'one backup of every configured source to the storage, then prune, then notify (exit 0 stored, 1 failed)',
     )
-    .addHelpText(
-      'after',
-      '\nExample:\n  DATABASE_URL=postgres://postgres@db/app BACKUP_DIR=/backups lifeboat backup --json',
-    )
     .action(
       action((ctx) => backupCommand(ctx), {
         requireSources: true,
@@ -158,10 +158,6 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('the archives in the storage, newest first')
     .argument('[id]', 'with --entries: archive file name, or "latest"')
     .option('--entries', "the archive's tables and files with sizes and rows, from its index")
-    .addHelpText(
-      'after',
-      '\nExamples:\n  BACKUP_DIR=/backups lifeboat list\n  BACKUP_DIR=/backups lifeboat list latest --entries',
-    )
     .action(
       action(
         (ctx, id: string | undefined, flags: { entries?: boolean }) => listCommand(ctx, id, flags),
@@ -178,10 +174,6 @@ export function buildProgram(setExit: (code: number) => void): Command {
     )
     .option('--deep', 'restore into a scratch database and compare with the manifest')
     .description('checks an archive against its manifest (exit 0 ok, 1 problems found)')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  lifeboat verify\n  lifeboat verify critical_backup_20261126_020000 --deep\n  lifeboat verify random --deep   # the monthly restore drill',
-    )
     .action(
       action((ctx, id: string, opts: { deep?: boolean }) => verifyCommand(ctx, id, opts), {
         cancellable: true,
@@ -215,10 +207,6 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--only <section>', 'only "database" or only "config"')
     .option('--overwrite', 'replace existing config files (each old file is kept as NAME.bak)')
     .description('full or partial restore (exit 0 done, 1 failed)')
-    .addHelpText(
-      'after',
-      '\nA database restore writes only where it is told: --target-database, --target-url, or --in-place.\n\nExamples:\n  lifeboat restore latest --target-database app_restored\n  lifeboat restore latest --in-place          # the database was lost: restore it where it was\n  lifeboat restore latest --target-database app --tables users --as-suffix _restored\n  lifeboat restore critical_backup_20261126_020000 --only config --config-dir ./restored',
-    )
     .action(
       action(
         (ctx, id: string, flags: RestoreFlags) =>
@@ -235,10 +223,6 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('prune')
     .option('--dry-run', 'list what would be deleted, and why, without deleting')
     .description('applies retention (BACKUP_RETENTION_DAYS, BACKUP_KEEP_*)')
-    .addHelpText(
-      'after',
-      '\nExample:\n  BACKUP_RETENTION_DAYS=7 BACKUP_KEEP_MONTHLY=12 lifeboat prune --dry-run',
-    )
     .action(
       action((ctx, opts: { dryRun?: boolean }) => pruneCommand(ctx, opts), { cancellable: true }),
     );
@@ -253,10 +237,6 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--alert', 'send an alert e-mail when the result is not OK')
     .description(
       'database, storage, free space, age of last success, mail server (exit 0 OK, 1 WARNING, 2 CRITICAL)',
-    )
-    .addHelpText(
-      'after',
-      '\nExample (cron, every 15 minutes):\n  */15 * * * * lifeboat health --alert --json > /dev/null',
     )
     .action(
       action((ctx, opts: { alert?: boolean }) => healthCommand(ctx, opts), {
@@ -276,10 +256,6 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description(
       'the status and history in the Prometheus text format (METRICS_FILE writes the same after every run)',
     )
-    .addHelpText(
-      'after',
-      '\nExamples:\n  lifeboat metrics\n  METRICS_FILE=/var/lib/node_exporter/textfile/lifeboat.prom lifeboat backup',
-    )
     .action(action((ctx) => metricsCommand(ctx)));
 
   program
@@ -296,15 +272,27 @@ export function buildProgram(setExit: (code: number) => void): Command {
     )
     .action(action((ctx) => notifyTestCommand(ctx)));
 
+  addCommandHelp(program);
   return program;
 }
+
+/** Usage errors exit 2; `health` exits 3 (UNKNOWN), as Nagios plugins do. */
+const USAGE_EXIT: Record<string, number> = { health: 3 };
 
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const program = buildProgram((c) => {
     code = c;
   });
-  program.exitOverride();
+  // `lifeboat` alone: the help, on standard output, as a question answered (exit 0).
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return 0;
+  }
+  let command: string | undefined;
+  program.hook('preSubcommand', (_, sub) => {
+    command = sub.name();
+  });
   try {
     await program.parseAsync(argv);
   } catch (error) {
@@ -315,7 +303,8 @@ export async function main(argv: string[]): Promise<number> {
       e.code === 'commander.help'
     )
       return 0;
-    if (typeof e.exitCode === 'number') return e.exitCode === 0 ? 0 : 2;
+    if (typeof e.exitCode === 'number')
+      return e.exitCode === 0 ? 0 : (USAGE_EXIT[command ?? ''] ?? 2);
     throw new LifeboatError('INTERNAL', String(error), { cause: error });
   }
   return code;

@@ -1,0 +1,127 @@
+import type { Command } from 'commander';
+
+const DATABASE =
+  'DATABASE_URL, or POSTGRES_HOST POSTGRES_PORT POSTGRES_USER POSTGRES_PASSWORD POSTGRES_DB\n    (unset: PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE PGSSLMODE PGPASSFILE)';
+const STORAGE =
+  'BACKUP_DIR, or S3_BUCKET S3_PREFIX S3_REGION S3_ENDPOINT S3_FORCE_PATH_STYLE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY';
+const FILES = 'CONFIG_FILES (?name: optional), SSL_DIR';
+const NOTIFY =
+  'SMTP_HOST SMTP_PORT SMTP_USER SMTP_PASS SMTP_FROM SMTP_SECURE ADMIN_EMAIL, WEBHOOK_URL WEBHOOK_SECRET, NOTIFY_ON';
+const RETENTION = 'BACKUP_RETENTION_DAYS, BACKUP_KEEP_LAST/_DAILY/_WEEKLY/_MONTHLY';
+const KEYS = 'BACKUP_ENCRYPTION_RECIPIENTS, BACKUP_ENCRYPTION_IDENTITY_FILE';
+const LOGS = 'LOG_FILE LOG_RETENTION_DAYS LOG_FORMAT';
+
+/** Per command: the environment variables that apply and two examples. */
+const COMMANDS: Record<string, { note?: string; env: string[]; examples: string[] }> = {
+  backup: {
+    env: [
+      DATABASE,
+      'BACKUP_TABLES BACKUP_EXCLUDE_TABLES BACKUP_JOBS BACKUP_PREFIX BACKUP_COMPRESSION_LEVEL',
+      FILES,
+      STORAGE,
+      KEYS,
+      RETENTION,
+      NOTIFY,
+      'HEARTBEAT_URL METRICS_FILE',
+      LOGS,
+    ],
+    examples: [
+      'DATABASE_URL=postgres://postgres@db/app BACKUP_DIR=/backups lifeboat backup --json',
+      '0 2 * * * cd /srv/app && lifeboat --quiet backup   # cron: mail only on failure',
+    ],
+  },
+  list: {
+    env: [STORAGE],
+    examples: [
+      'BACKUP_DIR=/backups lifeboat list',
+      'BACKUP_DIR=/backups lifeboat list latest --entries',
+    ],
+  },
+  verify: {
+    env: [STORAGE, `${DATABASE}   (--deep)`, KEYS, LOGS],
+    examples: [
+      'lifeboat verify critical_backup_20261126_020000',
+      'lifeboat verify random --deep   # the monthly restore drill',
+    ],
+  },
+  restore: {
+    note: 'A database restore writes only where it is told: --target-database, --target-url, or --in-place.',
+    env: [STORAGE, DATABASE, FILES, KEYS, 'BACKUP_JOBS', LOGS],
+    examples: [
+      'lifeboat restore latest --target-database app_restored',
+      'lifeboat restore latest --in-place          # the database was lost: restore it where it was',
+      'lifeboat restore latest --target-database app --tables users --as-suffix _restored',
+      'lifeboat restore critical_backup_20261126_020000 --only config --config-dir ./restored',
+    ],
+  },
+  prune: {
+    env: [STORAGE, RETENTION, LOGS],
+    examples: [
+      'BACKUP_RETENTION_DAYS=7 BACKUP_KEEP_MONTHLY=12 lifeboat prune --dry-run',
+      'lifeboat prune --json',
+    ],
+  },
+  status: {
+    env: [STORAGE],
+    examples: ['lifeboat status', 'lifeboat status --json | jq .lastSuccess'],
+  },
+  health: {
+    env: [
+      DATABASE,
+      FILES,
+      STORAGE,
+      'HEALTH_MAX_AGE_HOURS HEALTH_MIN_FREE_BYTES',
+      NOTIFY,
+      'HEARTBEAT_URL',
+    ],
+    examples: [
+      'lifeboat health   # exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (usage error)',
+      '*/15 * * * * lifeboat health --alert --json > /dev/null',
+    ],
+  },
+  report: {
+    env: [STORAGE],
+    examples: ['lifeboat report', 'lifeboat report --days 30 --json'],
+  },
+  metrics: {
+    env: [STORAGE, 'METRICS_FILE'],
+    examples: [
+      'lifeboat metrics',
+      'METRICS_FILE=/var/lib/node_exporter/textfile/lifeboat.prom lifeboat backup',
+    ],
+  },
+  audit: {
+    env: [STORAGE, LOGS, KEYS, RETENTION],
+    examples: ['lifeboat audit', 'lifeboat audit --json'],
+  },
+  'notify-test': {
+    env: [NOTIFY, 'HEARTBEAT_URL'],
+    examples: [
+      'SMTP_HOST=smtp.example.com ADMIN_EMAIL=ops@example.com lifeboat notify-test',
+      'WEBHOOK_URL=https://hooks.slack.com/… WEBHOOK_PRESET=slack lifeboat notify-test',
+    ],
+  },
+};
+
+/**
+ * `lifeboat <command> --help`: the command's options, the global options, the environment
+ * variables that apply and two examples. Call after every command is added.
+ */
+export function addCommandHelp(program: Command): void {
+  for (const command of program.commands) {
+    const help = COMMANDS[command.name()];
+    if (!help) continue;
+    command.addHelpText(
+      'after',
+      [
+        ...(help.note ? ['', help.note] : []),
+        '',
+        'Environment (any variable may be NAME_FILE; `lifeboat --help` lists them all):',
+        ...help.env.map((e) => `  ${e}`),
+        '',
+        'Examples:',
+        ...help.examples.map((e) => `  ${e}`),
+      ].join('\n'),
+    );
+  }
+}
