@@ -15,7 +15,7 @@ const SKIPPED = 'lifeboat.owners_skipped';
  * security-restricted mode, never as the restoring superuser. What cannot be given is noted in
  * the session and reported once per role at the end of post-data (`OWNER_REPORT`).
  */
-export const OWNER_HELPER = `CREATE OR REPLACE FUNCTION pg_temp.lifeboat_owner(target text, owner text) RETURNS void
+export const OWNER_HELPER = `CREATE OR REPLACE FUNCTION pg_temp.lifeboat_owner(target text, owner text, runs_as_owner boolean DEFAULT false) RETURNS void
 LANGUAGE plpgsql AS $lifeboat$
 DECLARE note text;
 BEGIN
@@ -32,15 +32,23 @@ BEGIN
       note := 'OWNER_NOT_SET: ' || target || ' stays owned by ' || current_user || ': ' || SQLERRM;
     END;
   END IF;
+  -- A SECURITY DEFINER function or a view left with the restoring user runs with its rights.
+  IF runs_as_owner THEN
+    note := note || E'\\nRUNS_AS_RESTORER: ' || target || ' runs with the rights of ' || current_user || ' instead of ' || owner || ' (its owner could not be set)';
+  END IF;
   PERFORM pg_catalog.set_config('${SKIPPED}',
     COALESCE(pg_catalog.current_setting('${SKIPPED}', true), '') || note || E'\\n', false);
 END
 $lifeboat$;
 `;
 
-/** The statement that gives one object to its owner (see OWNER_HELPER). */
-export const ownerStatement = (o: OwnerObj) =>
-  `SELECT pg_temp.lifeboat_owner(${quoteLiteral(o.target)}, ${quoteLiteral(o.owner)});\n`;
+/**
+ * The statement that gives one object to its owner (see OWNER_HELPER). `runsAsOwner`: a
+ * SECURITY DEFINER function or a view (it runs with its owner's rights), reported by name when
+ * its owner cannot be set.
+ */
+export const ownerStatement = (o: OwnerObj, runsAsOwner = false) =>
+  `SELECT pg_temp.lifeboat_owner(${quoteLiteral(o.target)}, ${quoteLiteral(o.owner)}${runsAsOwner ? ', true' : ''});\n`;
 
 /** Reports the owners pre-data could not give, counted per message, then forgets them. */
 export const OWNER_REPORT = `DO ${quoteLiteral(`DECLARE m record;

@@ -221,11 +221,20 @@ export function renderPreData(catalog: Catalog): string {
   // Each object gets its owner right after its CREATE (pg_restore's order), before anything
   // of the owner's can run on it.
   const owners = new Map(catalog.owners.map((o) => [o.key, o]));
+  // What runs with its owner's rights: SECURITY DEFINER functions, views (not security_invoker).
+  const runsAsOwner = new Set<ObjectKey>([
+    ...catalog.functions.filter((f) => /\bSECURITY DEFINER\b/.test(f.def)).map((f) => f.key),
+    ...catalog.views
+      .filter(
+        (v) => !(v.reloptions ?? []).some((o) => /^security_invoker=(true|on|1|yes)$/i.test(o)),
+      )
+      .map((v) => v.key),
+  ]);
   const giveOwner = (key: ObjectKey) => {
     const owner = owners.get(key);
     if (!owner) return;
     owners.delete(key);
-    out.push(ownerStatement(owner));
+    out.push(ownerStatement(owner, runsAsOwner.has(key)));
   };
   for (const s of catalog.schemas) {
     out.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s.name)};\n`);

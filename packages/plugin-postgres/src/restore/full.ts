@@ -42,6 +42,11 @@ export interface FullRestoreResult {
   database: string;
   created: boolean;
   tables: { name: string; rows: number }[];
+  /**
+   * SECURITY DEFINER functions and views whose owner could not be set: they run with the
+   * restoring user's rights (each also a RUNS_AS_RESTORER warning).
+   */
+  runsAsRestorer: string[];
 }
 
 /** Counts rows per table as parts load, and reports progress and finished tables. */
@@ -95,6 +100,12 @@ export async function restoreFull(
   settings: FullRestoreSettings,
 ): Promise<FullRestoreResult> {
   const created = await ensureDatabase(settings.target, settings.connect);
+  const runsAsRestorer: string[] = [];
+  const onWarning = (w: { code: string; message: string }) => {
+    if (w.code === 'RUNS_AS_RESTORER')
+      runsAsRestorer.push(w.message.replace(/ runs with .*$/s, ''));
+  };
+  settings.events.on('warning', onWarning);
   try {
     const progress = tracker(summary, settings.events);
     if (created) await loadParallel(entries, summary, settings, progress);
@@ -106,10 +117,13 @@ export async function restoreFull(
         name: t.name,
         rows: progress.loaded.get(t)?.rows ?? 0,
       })),
+      runsAsRestorer,
     };
   } catch (error) {
     if (created) await dropDatabase(settings.target, settings.connect).catch(() => {});
     throw error;
+  } finally {
+    settings.events.off('warning', onWarning);
   }
 }
 
