@@ -40,7 +40,9 @@ function runClosed(args: string[], close: ('stdout' | 'stderr')[], env: Record<s
 
 describe('output to a reader that went away', () => {
   it('help and a list end normally, without a stack trace', async () => {
+    // An existing, empty folder: a missing one is an error for read-only commands.
     const env = { BACKUP_DIR: join(work, 'empty') };
+    await fs.mkdir(env.BACKUP_DIR, { recursive: true });
     for (const args of [['--help'], ['list'], ['list', '--json']]) {
       const result = await runClosed(args, ['stdout'], env);
       expect(result.code, args.join(' ')).toBe(0);

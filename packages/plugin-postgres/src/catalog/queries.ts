@@ -210,8 +210,9 @@ ORDER BY s.stxrelid, s.stxname`;
 /**
  * Every selected schema ($1), relation ($2: tables, views, sequences), function ($3) and type
  * ($4), with its ACL and owner, and every column that has its own ACL. `target` is how GRANT
- * names the object, `alter_target` how ALTER … OWNER TO does (null for a column, and for a
- * sequence that belongs to a table column: it follows its table).
+ * names the object, `alter_target` how ALTER … OWNER TO does (null for a column, and for an
+ * identity sequence: it follows its table). A serial's sequence (OWNED BY, deptype 'a') gets its
+ * owner itself, as pg_dump writes it: OWNED BY needs both owners equal by then.
  */
 const ACCESS_OBJECTS = `SELECT 'schema' AS kind, pg_catalog.format('SCHEMA %I', n.nspname) AS target,
   pg_catalog.format('SCHEMA %I', n.nspname) AS alter_target, NULL::text AS col, n.nspacl AS acl, n.nspowner AS owner,
@@ -220,7 +221,7 @@ FROM pg_catalog.pg_namespace n WHERE n.oid = ANY($1::oid[])
 UNION ALL
 SELECT 'relation', pg_catalog.format('%s %I.%I', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, n.nspname, c.relname),
   CASE WHEN c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass
-    AND d.objid = c.oid AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')) THEN NULL
+    AND d.objid = c.oid AND d.refobjsubid > 0 AND d.deptype = 'i') THEN NULL
   ELSE pg_catalog.format('%s %I.%I', CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
     WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, n.nspname, c.relname) END,
   NULL, c.relacl, c.relowner, 'c:' || c.oid
