@@ -72,15 +72,8 @@ END`)};\n`;
 export function renderPrivileges(privileges: PrivilegeObj[]): string[] {
   const out: string[] = [];
   const revoked = new Set<string>();
-  const guarded = (statement: string, role: string | null) => {
-    const missing = `${SCRIPT_WARNING}ROLE_MISSING: role ${role} does not exist on this server; skipped: ${statement}`;
-    const check =
-      role === null
-        ? ''
-        : `IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(role)}) THEN RAISE WARNING '%', ${quoteLiteral(missing)}; RETURN; END IF; `;
-    const body = `BEGIN ${check}${statement}; EXCEPTION WHEN OTHERS THEN RAISE WARNING '%', ${quoteLiteral(`${SCRIPT_WARNING}GRANT_FAILED: ${statement}: `)} || SQLERRM; END`;
-    return `DO ${quoteLiteral(body)};\n`;
-  };
+  const guarded = (statement: string, role: string | null) =>
+    guardedStatement(statement, role === null ? [] : [role], 'GRANT_FAILED');
   for (const p of privileges) {
     if (p.kind !== 'column' && !revoked.has(p.target)) {
       revoked.add(p.target);
@@ -93,4 +86,17 @@ export function renderPrivileges(privileges: PrivilegeObj[]): string[] {
     out.push(guarded(grant, p.grantee));
   }
   return out;
+}
+
+/**
+ * One statement as its own block: skipped with a ROLE_MISSING warning when one of `roles` does
+ * not exist on the target server, and with a `failCode` warning when the server refuses it.
+ */
+export function guardedStatement(statement: string, roles: string[], failCode: string): string {
+  const checks = [...new Set(roles)].map((role) => {
+    const missing = `${SCRIPT_WARNING}ROLE_MISSING: role ${role} does not exist on this server; skipped: ${statement}`;
+    return `IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(role)}) THEN RAISE WARNING '%', ${quoteLiteral(missing)}; RETURN; END IF; `;
+  });
+  const body = `BEGIN ${checks.join('')}${statement}; EXCEPTION WHEN OTHERS THEN RAISE WARNING '%', ${quoteLiteral(`${SCRIPT_WARNING}${failCode}: ${statement}: `)} || SQLERRM; END`;
+  return `DO ${quoteLiteral(body)};\n`;
 }

@@ -199,8 +199,69 @@ export interface RuleObj {
 }
 
 export interface StatisticsObj {
+  oid: number;
   tableOid: number;
+  schema: string;
+  name: string;
   def: string;
+  /** ALTER STATISTICS … SET STATISTICS; null: the server's default. */
+  target: number | null;
+  owner: string;
+  comment: string | null;
+}
+
+export interface EventTriggerObj {
+  name: string;
+  event: string;
+  tags: string[] | null;
+  /** Schema-qualified, as regproc prints it with an empty search path. */
+  function: string;
+  /** O origin (default), D disabled, R replica, A always. */
+  enabled: string;
+  owner: string;
+  comment: string | null;
+}
+
+export interface PublicationObj {
+  name: string;
+  allTables: boolean;
+  /** The `publish` option: insert, update, delete, truncate. */
+  publish: string[];
+  viaRoot: boolean;
+  /** PG 18's publish_generated_columns: 'n' none, 's' stored; null before 18. */
+  generatedColumns: string | null;
+  tables: { tableOid: number; columns: string[] | null; where: string | null }[];
+  schemas: string[];
+  owner: string;
+  comment: string | null;
+}
+
+export interface SubscriptionObj {
+  name: string;
+  conninfo: string;
+  publications: string[];
+  slotName: string | null;
+  /** `WITH` options besides connect and slot_name, as `name = value`. */
+  options: string[];
+  owner: string;
+  comment: string | null;
+}
+
+/** One ALTER DEFAULT PRIVILEGES entry: a role's (in one schema, or everywhere) for one kind. */
+export interface DefaultPrivilegeObj {
+  role: string;
+  schema: string | null;
+  /** r tables, S sequences, f functions, T types, n schemas, L large objects. */
+  type: string;
+  granted: AclItem[];
+  /** The built-in defaults a role-wide entry replaces; null for a schema's entry. */
+  defaults: AclItem[] | null;
+}
+
+export interface AclItem {
+  grantee: string | null;
+  privilege: string;
+  grantable: boolean;
 }
 
 export interface UnsupportedObj {
@@ -249,6 +310,10 @@ export interface Catalog {
   policies: PolicyObj[];
   rules: RuleObj[];
   statistics: StatisticsObj[];
+  eventTriggers: EventTriggerObj[];
+  publications: PublicationObj[];
+  subscriptions: SubscriptionObj[];
+  defaultPrivileges: DefaultPrivilegeObj[];
   privileges: PrivilegeObj[];
   owners: OwnerObj[];
   /** `[dependent, referenced]`: the referenced object must exist first. */

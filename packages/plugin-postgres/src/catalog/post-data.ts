@@ -2,6 +2,13 @@ import { qualified, quoteIdent, quoteLiteral } from '../connection.js';
 import { OWNER_REPORT, SCRIPT_WARNING } from './access.js';
 import { markersOf, newMarkers } from './markers.js';
 import type { Catalog, UnsupportedObj } from './model.js';
+import {
+  renderDefaultPrivileges,
+  renderEventTrigger,
+  renderPublication,
+  renderStatistics,
+  renderSubscription,
+} from './post-kinds.js';
 import { orderedPreData, SCRIPT_HEADER } from './pre-data.js';
 import { indexAlters, ruleState, triggerState } from './table-details.js';
 
@@ -198,7 +205,7 @@ export function renderPostData(
   }
 
   section('statistics objects, rules, triggers');
-  for (const s of catalog.statistics) out.push(`${s.def};\n`);
+  for (const s of catalog.statistics) out.push(renderStatistics(s));
   for (const r of catalog.rules) {
     out.push(`${r.def.trimEnd().replace(/;?$/, ';')}\n${ruleState(r, rel(r.tableOid))}`);
   }
@@ -248,6 +255,17 @@ export function renderPostData(
       out.push(`REFRESH MATERIALIZED VIEW ${qualified(o.obj.schema, o.obj.name)};\n`);
     }
   }
+
+  // Last, as pg_dump orders them: publications and subscriptions once their tables exist,
+  // event triggers once nothing else is left to run (none fires during the restore), default
+  // privileges once no object is created any more (none gets them from the restore).
+  section('publications, subscriptions');
+  for (const p of catalog.publications) out.push(renderPublication(p, rel));
+  for (const s of catalog.subscriptions) out.push(renderSubscription(s));
+  section('event triggers');
+  for (const e of catalog.eventTriggers) out.push(renderEventTrigger(e));
+  section('default privileges');
+  for (const d of catalog.defaultPrivileges) out.push(renderDefaultPrivileges(d));
 
   // Owners and privileges were given in pre-data; what could not be given is reported now.
   section('owners pre-data could not give');

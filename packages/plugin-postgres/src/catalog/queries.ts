@@ -203,10 +203,6 @@ FROM pg_catalog.pg_rewrite r
 WHERE r.ev_class = ANY($1::pg_catalog.oid[]) AND r.rulename <> '_RETURN'
 ORDER BY r.ev_class, r.rulename`;
 
-export const STATISTICS = `SELECT s.stxrelid::int8 AS table_oid, pg_catalog.pg_get_statisticsobjdef(s.oid) AS def
-FROM pg_catalog.pg_statistic_ext s WHERE s.stxrelid = ANY($1::pg_catalog.oid[])
-ORDER BY s.stxrelid, s.stxname`;
-
 /**
  * Every selected schema ($1), relation ($2: tables, views, sequences), function ($3) and type
  * ($4), with its ACL and owner, and every column that has its own ACL. `target` is how GRANT
@@ -412,20 +408,6 @@ export const UNSUPPORTED = [
     "o.relkind = 'f'",
   ),
   unsupportedKind(
-    'event trigger',
-    'event triggers are not recreated',
-    'pg_event_trigger',
-    'o.evtname',
-    'pg_catalog.pg_event_trigger o',
-  ),
-  unsupportedKind(
-    'publication',
-    'publications are not recreated',
-    'pg_publication',
-    'o.pubname',
-    'pg_catalog.pg_publication o',
-  ),
-  unsupportedKind(
     'base type',
     'user-defined base types are not recreated',
     'pg_type',
@@ -454,13 +436,6 @@ export const UNSUPPORTED = [
     'pg_language',
     'o.lanname',
     'pg_catalog.pg_language o',
-  ),
-  unsupportedKind(
-    'default privileges',
-    'ALTER DEFAULT PRIVILEGES is not recreated',
-    'pg_default_acl',
-    "'default privileges'",
-    'pg_catalog.pg_default_acl o',
   ),
   `SELECT 'large objects' AS kind, pg_catalog.count(*)::text || ' large object(s)' AS name, 'large objects are not backed up' AS reason
    FROM pg_catalog.pg_largeobject_metadata HAVING pg_catalog.count(*) > 0`,

@@ -16,6 +16,7 @@ import type {
   ViewObj,
 } from './model.js';
 import * as q from './queries.js';
+import { readPostKinds } from './read-post-kinds.js';
 import { selectTables } from './select.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: rows straight from the catalog
@@ -328,15 +329,19 @@ export async function readCatalog(
     enabled: r.enabled as string,
     comment: r.comment as string | null,
   }));
-  const statistics = (await rows(client, q.STATISTICS, [relOids])).map((r) => ({
-    tableOid: num(r.table_oid),
-    def: r.def as string,
-  }));
+  const post = await readPostKinds(
+    client,
+    versionNum,
+    relOids,
+    new Map(tables.map((t) => [t.oid, qualified(t.schema, t.name)])),
+  );
+  skipped.push(...post.skipped);
   const unsupported: UnsupportedObj[] = (await rows(client, q.UNSUPPORTED)).map((r) => ({
     kind: r.kind,
     name: r.name,
     reason: r.reason,
   }));
+  unsupported.push(...post.unsupported);
   for (const t of types) {
     if (t.kind === 'r' && !t.rangeSubtype)
       unsupported.push({ kind: 'range type', name: `${t.schema}.${t.name}`, reason: 'unreadable' });
@@ -360,7 +365,11 @@ export async function readCatalog(
       triggers,
       policies,
       rules,
-      statistics,
+      statistics: post.statistics,
+      eventTriggers: post.eventTriggers,
+      publications: post.publications,
+      subscriptions: post.subscriptions,
+      defaultPrivileges: post.defaultPrivileges,
       privileges,
       owners,
       dependencies,

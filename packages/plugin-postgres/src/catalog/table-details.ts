@@ -10,7 +10,7 @@ import type { ColumnObj, IndexObj, RuleObj, TableObj, TriggerObj, ViewObj } from
 
 const STORAGE: Record<string, string> = { p: 'PLAIN', e: 'EXTERNAL', m: 'MAIN', x: 'EXTENDED' };
 const COMPRESSION: Record<string, string> = { p: 'pglz', l: 'lz4' };
-const ENABLE_STATE: Record<string, string> = {
+export const ENABLE_STATE: Record<string, string> = {
   O: 'ENABLE',
   D: 'DISABLE',
   R: 'ENABLE REPLICA',

@@ -89,6 +89,8 @@ export async function dropDatabase(
   target: ConnectionTarget,
   settings: ConnectSettings,
 ): Promise<void> {
+  // The server refuses to drop a database that holds subscriptions.
+  await withClient(target, settings, dropSubscriptions).catch(() => {});
   await withMaintenance(target, settings, async (c) => {
     const version = Number((await c.query('SHOW server_version_num')).rows[0].server_version_num);
     await c.query(
@@ -97,7 +99,10 @@ export async function dropDatabase(
   });
 }
 
-/** What makes a database "not empty": any schema, relation, type or function a user made. */
+/**
+ * What makes a database "not empty": any schema, relation, type, function, publication, event
+ * trigger or subscription a user made.
+ */
 export async function userObjects(client: PgClient): Promise<string[]> {
   const { rows } = await client.query(`SELECT kind || ' ' || name AS what FROM (
     SELECT 'schema' AS kind, n.nspname::text AS name FROM pg_catalog.pg_namespace n
@@ -110,6 +115,14 @@ export async function userObjects(client: PgClient): Promise<string[]> {
     SELECT 'function', n.nspname || '.' || p.proname FROM pg_catalog.pg_proc p
       JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
       WHERE ${USER_NAMESPACE('n')} AND ${NOT_EXTENSION_MEMBER('pg_proc', 'p.oid')}
+    UNION ALL
+    SELECT 'publication', p.pubname::text FROM pg_catalog.pg_publication p
+    UNION ALL
+    SELECT 'event trigger', et.evtname::text FROM pg_catalog.pg_event_trigger et
+      WHERE ${NOT_EXTENSION_MEMBER('pg_event_trigger', 'et.oid')}
+    UNION ALL
+    SELECT 'subscription', s.subname::text FROM pg_catalog.pg_subscription s
+      WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
     UNION ALL
     SELECT 'type', n.nspname || '.' || t.typname FROM pg_catalog.pg_type t
       JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
@@ -130,13 +143,39 @@ export function notEmptyError(target: ConnectionTarget, objects: string[]): Life
 }
 
 /**
- * `--clean`: drops every user schema (with what is in it) and extension, then recreates an
+ * Drops this database's subscriptions. Their replication slots on the publishers are left alone
+ * (slot_name = NONE first): a restore must not reach into another server.
+ */
+async function dropSubscriptions(client: PgClient): Promise<void> {
+  const { rows } = await client.query(`SELECT s.subname FROM pg_catalog.pg_subscription s
+    WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())`);
+  for (const s of rows) {
+    const name = quoteIdent(s.subname);
+    await client.query(`ALTER SUBSCRIPTION ${name} DISABLE`);
+    await client.query(`ALTER SUBSCRIPTION ${name} SET (slot_name = NONE)`);
+    await client.query(`DROP SUBSCRIPTION ${name}`);
+  }
+}
+
+/**
+ * `--clean`: drops every event trigger, publication and subscription, every user schema (with
+ * what is in it) and extension, then recreates an
  * empty public schema as a new database has it. Runs inside the restore's transaction.
  */
 export async function cleanDatabase(client: PgClient): Promise<void> {
   const version = Number(
     (await client.query('SHOW server_version_num')).rows[0].server_version_num,
   );
+  // Event triggers first: they would fire on every DROP below.
+  const { rows: triggers } =
+    await client.query(`SELECT et.evtname FROM pg_catalog.pg_event_trigger et
+    WHERE ${NOT_EXTENSION_MEMBER('pg_event_trigger', 'et.oid')}`);
+  for (const t of triggers) await client.query(`DROP EVENT TRIGGER ${quoteIdent(t.evtname)}`);
+  const { rows: publications } = await client.query(
+    'SELECT pubname FROM pg_catalog.pg_publication',
+  );
+  for (const p of publications) await client.query(`DROP PUBLICATION ${quoteIdent(p.pubname)}`);
+  await dropSubscriptions(client);
   const { rows: schemas } = await client.query(`SELECT n.nspname FROM pg_catalog.pg_namespace n
     WHERE ${USER_NAMESPACE('n')} AND ${NOT_EXTENSION_MEMBER('pg_namespace', 'n.oid')}`);
   for (const s of schemas)

@@ -152,6 +152,16 @@ export function trackDatabase(server: TestServer, name: string) {
 
 afterAll(async () => {
   for (const { server, name } of created.splice(0)) {
+    // The server refuses to drop a database that holds subscriptions.
+    await sql(
+      server,
+      name,
+      `DO $$DECLARE s text; BEGIN FOR s IN SELECT subname FROM pg_subscription
+         WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database()) LOOP
+         EXECUTE format('ALTER SUBSCRIPTION %I DISABLE', s);
+         EXECUTE format('ALTER SUBSCRIPTION %I SET (slot_name = NONE)', s);
+         EXECUTE format('DROP SUBSCRIPTION %I', s); END LOOP; END$$`,
+    ).catch(() => {});
     await sql(server, 'postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
   }
 });
