@@ -1,5 +1,8 @@
-// A small HTTP backend that embeds Lifeboat: nightly backups inside the process, GET /health
-// from engine.health() (503 when CRITICAL), GET /metrics for Prometheus, GET /backups, POST
+// A small HTTP backend that embeds Lifeboat: nightly backups inside the process, GET /healthz for
+// a liveness probe (200 while the process and its schedule are alive, even before the first
+// backup: a probe that follows backup health restart-loops a fresh pod), GET /health from
+// engine.health() (backup health, 503 when CRITICAL: alert on it, do not restart on it), GET
+// /metrics for Prometheus, GET /backups, POST
 // /backups to back up now, HEARTBEAT_URL pinged around every backup, and every engine event
 // forwarded to the app's logger.
 import { createServer } from 'node:http';
@@ -38,6 +41,14 @@ export async function startServer({ port = 0, env = process.env, schedule = '0 2
   };
   const server = createServer(async (req, res) => {
     try {
+      if (req.method === 'GET' && req.url === '/healthz') {
+        const next = nightly.nextRun();
+        return json(res, next ? 200 : 503, {
+          alive: next !== null,
+          nextRun: next?.toISOString() ?? null,
+          running: nightly.isBusy(),
+        });
+      }
       if (req.method === 'GET' && req.url === '/health') {
         const report = await engine.health();
         return json(res, report.status === 'CRITICAL' ? 503 : 200, report);

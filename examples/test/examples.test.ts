@@ -16,6 +16,7 @@ function run(
   args: string[],
   env: Record<string, string>,
   until?: (out: string) => boolean,
+  watch: 'stdout' | 'stderr' = 'stdout',
 ) {
   const child = spawn(process.execPath, [script, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
@@ -32,15 +33,17 @@ function run(
   const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
   const seen = until
     ? new Promise<void>((resolve, reject) => {
+        const watched = () => (watch === 'stdout' ? out : err);
         const timer = setInterval(() => {
-          if (until(out)) {
+          if (until(watched())) {
             clearInterval(timer);
             resolve();
           }
         }, 50);
         exited.then(() => {
           clearInterval(timer);
-          if (!until(out)) reject(new Error(`exited before expected output:\n${out}\n${err}`));
+          if (!until(watched()))
+            reject(new Error(`exited before expected output:\n${out}\n${err}`));
         });
       })
     : Promise.resolve();
@@ -59,28 +62,39 @@ afterAll(async () => {
 });
 
 describe('examples', () => {
-  it('standalone: runs on its cron schedule from environment variables and stops on SIGTERM', async () => {
+  it('standalone: `lifeboat run` on its cron schedule from environment variables, stops on SIGTERM', async () => {
     const dir = join(work, 'standalone');
     const p = run(
       here('../standalone/runner.mjs'),
       [],
-      { ...fileEnv, BACKUP_DIR: dir, BACKUP_SCHEDULE: '* * * * * *', BACKUP_KEEP_LAST: '50' },
-      (out) => out.split('backup:succeeded').length > 2,
+      {
+        ...fileEnv,
+        BACKUP_DIR: dir,
+        SCHEDULE: '* * * * * *',
+        BACKUP_KEEP_LAST: '50',
+        LOG_FORMAT: 'json',
+      },
+      (out) => out.split('"event":"backup:succeeded"').length > 2,
+      'stderr',
     );
     await p.seen;
     p.child.kill('SIGTERM');
-    expect(await p.exited).toBe(0);
+    expect(await p.exited).toBe(143);
     const archives = (await fs.readdir(dir)).filter((n) => n.endsWith('.tar.gz'));
     expect(archives.length).toBeGreaterThanOrEqual(2);
-    expect(p.output()).toContain('"msg":"stopping"');
+    expect(p.output()).toContain('lifeboat: run cancelled by SIGTERM: the schedule stopped');
   });
 
-  it('embed-http: /health reflects real backups, /backups lists them, /metrics counts them', async () => {
+  it('embed-http: /healthz is alive from the start, /health reflects real backups, /backups lists them, /metrics counts them', async () => {
     const { startServer } = await import(here('../embed-http/server.mjs'));
     const env = { ...fileEnv, BACKUP_DIR: join(work, 'http'), HEALTH_MIN_FREE_BYTES: '1' };
     const server = await startServer({ env });
     try {
       const base = `http://127.0.0.1:${server.port}`;
+      // A liveness probe must pass on a fresh start: no backup yet is not a dead process.
+      const live = await fetch(`${base}/healthz`);
+      expect(live.status).toBe(200);
+      expect((await live.json()).alive).toBe(true);
       const before = await fetch(`${base}/health`);
       expect(before.status).toBe(503);
       expect((await before.json()).status).toBe('CRITICAL');

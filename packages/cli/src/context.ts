@@ -92,7 +92,13 @@ export function createContext(
       {
         labels: {
           env: envLabels,
-          flags: { logFile: '--log-file', jobs: '--jobs' },
+          flags: {
+            logFile: '--log-file',
+            jobs: '--jobs',
+            schedule: '--schedule',
+            healthPort: '--health-port',
+            healthHost: '--health-host',
+          },
           ...(global.config ? { file: global.config } : {}),
         },
         ...(global.ignoreBadRetention

@@ -11,23 +11,37 @@ const RETENTION = 'BACKUP_RETENTION_DAYS, BACKUP_KEEP_LAST/_DAILY/_WEEKLY/_MONTH
 const KEYS = 'BACKUP_ENCRYPTION_RECIPIENTS, BACKUP_ENCRYPTION_IDENTITY_FILE';
 const LOGS = 'LOG_FILE LOG_RETENTION_DAYS LOG_FORMAT';
 
+/** What the backup job reads: `backup`, and `run` on its schedule. */
+const BACKUP_JOB = [
+  DATABASE,
+  'BACKUP_TABLES BACKUP_EXCLUDE_TABLES BACKUP_JOBS BACKUP_PREFIX BACKUP_COMPRESSION_LEVEL',
+  FILES,
+  STORAGE,
+  KEYS,
+  RETENTION,
+  NOTIFY,
+  'HEARTBEAT_URL METRICS_FILE',
+  LOGS,
+];
+
 /** Per command: the environment variables that apply and two examples. */
 const COMMANDS: Record<string, { note?: string; env: string[]; examples: string[] }> = {
   backup: {
-    env: [
-      DATABASE,
-      'BACKUP_TABLES BACKUP_EXCLUDE_TABLES BACKUP_JOBS BACKUP_PREFIX BACKUP_COMPRESSION_LEVEL',
-      FILES,
-      STORAGE,
-      KEYS,
-      RETENTION,
-      NOTIFY,
-      'HEARTBEAT_URL METRICS_FILE',
-      LOGS,
-    ],
+    env: BACKUP_JOB,
     examples: [
       'DATABASE_URL=postgres://postgres@db/app BACKUP_DIR=/backups lifeboat backup --json',
       '0 2 * * * cd /srv/app && lifeboat --quiet backup   # cron: mail only on failure',
+    ],
+  },
+  run: {
+    note: 'SIGTERM or Ctrl-C cancels a backup under way (nothing half-written is kept) and exits 143/130.',
+    env: [
+      'SCHEDULE HEALTH_PORT HEALTH_HOST (/health: HEALTH_MAX_AGE_HOURS HEALTH_MIN_FREE_BYTES)',
+      ...BACKUP_JOB,
+    ],
+    examples: [
+      'lifeboat run --schedule "0 2 * * *"   # 02:00 UTC every day, in the foreground',
+      'SCHEDULE="0 */6 * * *" HEALTH_PORT=8080 lifeboat run   # liveness probe: GET :8080/healthz',
     ],
   },
   list: {

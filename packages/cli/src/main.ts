@@ -10,6 +10,7 @@ import { notifyTestCommand } from './commands/notify-test.js';
 import { pruneCommand } from './commands/prune.js';
 import { reportCommand } from './commands/report.js';
 import { type RestoreFlags, restoreCommand } from './commands/restore.js';
+import { type RunFlags, runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
 import {
@@ -20,7 +21,7 @@ import {
 } from './context.js';
 import { addCommandHelp } from './help.js';
 import { createIO } from './io.js';
-import { SETTINGS, settingKeys } from './settings.js';
+import { SETTINGS, type SettingKey, settingKeys } from './settings.js';
 import { onInterrupt } from './signals.js';
 
 const SETTINGS_HELP = `
@@ -44,13 +45,17 @@ interface RunOptions {
   usageCode?: number;
   /** Ctrl-C and SIGTERM abort the operation through its AbortSignal instead of killing it. */
   cancellable?: boolean;
-  /** What the one line printed on cancellation says was undone. */
-  cancelNote?: string;
+  /** What the one line printed on cancellation says was undone (given what the command threw). */
+  cancelNote?: string | ((thrown: LifeboatError) => string);
 }
 
 /** Runs a command with its context; maps errors to the exit codes of CLI.md. */
 async function run(
-  global: GlobalOptions & { requireSources?: boolean },
+  global: GlobalOptions & {
+    requireSources?: boolean;
+    /** Settings given as this command's flags. */
+    flags?: Partial<Record<SettingKey, unknown>>;
+  },
   name: string,
   body: (ctx: CommandContext) => Promise<number>,
   options: RunOptions = {},
@@ -58,17 +63,20 @@ async function run(
   let ctx: CommandContext | undefined;
   const interrupt = options.cancellable ? onInterrupt() : undefined;
   try {
-    ctx = createContext(global, interrupt ? { signal: interrupt.signal } : {});
+    ctx = createContext(global, {
+      ...(interrupt ? { signal: interrupt.signal } : {}),
+      ...(global.flags ? { flags: global.flags } : {}),
+    });
     return await body(ctx);
   } catch (error) {
     const e = toLifeboatError(error);
     const signal = interrupt?.received();
     if (interrupt && signal) {
       // One line, whatever the operation threw on its way out: the operator asked for this.
+      const note =
+        typeof options.cancelNote === 'function' ? options.cancelNote(e) : options.cancelNote;
       ctx?.logger.warn({ event: 'cancelled', signal, code: e.code }, `${name} cancelled`);
-      process.stderr.write(
-        `lifeboat: ${name} cancelled by ${signal}${options.cancelNote ? `: ${options.cancelNote}` : ''}\n`,
-      );
+      process.stderr.write(`lifeboat: ${name} cancelled by ${signal}${note ? `: ${note}` : ''}\n`);
       return interrupt.exitCode();
     }
     ctx?.logger.error({ code: e.code }, e.message);
@@ -152,6 +160,42 @@ export function buildProgram(setExit: (code: number) => void): Command {
         cancelNote: 'nothing was stored (partial archive and lock removed)',
       }),
     );
+
+  program
+    .command('run')
+    .description(
+      'stays running: the backup job on a cron schedule (UTC), never overlapping, optional health endpoints (exit 143/130 on SIGTERM/Ctrl-C)',
+    )
+    .option('--schedule <cron>', 'when to back up, such as "0 2 * * *" (SCHEDULE)')
+    .option(
+      '--health-port <n>',
+      'serve /healthz (liveness), /health (backup health) and /metrics on this port (HEALTH_PORT; 0: any free port)',
+    )
+    .option(
+      '--health-host <address>',
+      'address the health port listens on (HEALTH_HOST; default 0.0.0.0)',
+    )
+    .action(async (flags: RunFlags) => {
+      setExit(
+        await run(
+          {
+            ...global(),
+            requireSources: true,
+            flags: {
+              ...(flags.schedule !== undefined ? { schedule: flags.schedule } : {}),
+              ...(flags.healthPort !== undefined ? { healthPort: flags.healthPort } : {}),
+              ...(flags.healthHost !== undefined ? { healthHost: flags.healthHost } : {}),
+            },
+          },
+          'run',
+          (ctx) => runCommand(ctx),
+          {
+            cancellable: true,
+            cancelNote: (thrown) => `the schedule stopped; ${thrown.message}`,
+          },
+        ),
+      );
+    });
 
   program
     .command('list')

@@ -16,7 +16,7 @@ export function attachProgress(
   io: IO,
   stderr: NodeJS.WriteStream = process.stderr,
 ) {
-  const started = performance.now();
+  let started = performance.now();
   // Sources report their cumulative bytes and their own (corrected) estimate of the whole.
   const doneBySource = new Map<string, number>();
   const totalBySource = new Map<string, number>();
@@ -47,7 +47,15 @@ export function attachProgress(
     drawn = true;
   };
 
-  events.on('backup:started', (e) => line(`backup ${e.file} → ${e.storage}`));
+  events.on('backup:started', (e) => {
+    // `run` backs up again and again in one process: each backup counts from zero.
+    started = performance.now();
+    doneBySource.clear();
+    totalBySource.clear();
+    bytes = 0;
+    total = undefined;
+    line(`backup ${e.file} → ${e.storage}`);
+  });
   events.on('source:progress', (p) => {
     doneBySource.set(p.source, Math.max(doneBySource.get(p.source) ?? 0, p.bytes));
     if (p.totalBytes) totalBySource.set(p.source, p.totalBytes);

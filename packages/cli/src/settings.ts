@@ -1,3 +1,4 @@
+import { Cron } from 'croner';
 import { z } from 'zod';
 
 /** Comma lists come from the environment as strings and from a config file as arrays or strings. */
@@ -54,6 +55,22 @@ const httpUrl = (what: string, example: string) =>
     .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
       message: `${what} must be an http(s) URL such as ${example}`,
     });
+/** A cron expression croner accepts: five fields, or six with seconds first. */
+const cron = (what: string) =>
+  text(what, '"0 2 * * *"').refine(
+    (v) => {
+      try {
+        new Cron(v, { paused: true }).stop();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    {
+      message: `${what} must be a cron expression such as "0 2 * * *" (minute hour day month weekday; a sixth field first for seconds)`,
+    },
+  );
+
 /** Which notifications a channel gets: failure, warning, success. */
 const notifyOn = (what: string) =>
   list('failure,warning').pipe(
@@ -217,6 +234,15 @@ export const SETTINGS = {
     env: 'METRICS_FILE',
     schema: text('METRICS_FILE', '/var/lib/node_exporter/lifeboat.prom'),
   },
+  schedule: { env: 'SCHEDULE', schema: cron('SCHEDULE') },
+  // 0: any free port (the one chosen is logged); tests and side-cars use it.
+  healthPort: {
+    env: 'HEALTH_PORT',
+    schema: int('HEALTH_PORT').pipe(
+      z.number().max(65535, 'HEALTH_PORT must be a port number from 0 to 65535'),
+    ),
+  },
+  healthHost: { env: 'HEALTH_HOST', schema: text('HEALTH_HOST', '0.0.0.0') },
   logRetentionDays: { env: 'LOG_RETENTION_DAYS', schema: int('LOG_RETENTION_DAYS') },
   logFormat: {
     env: 'LOG_FORMAT',

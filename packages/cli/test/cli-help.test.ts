@@ -24,6 +24,7 @@ describe('help', () => {
     'metrics',
     'audit',
     'notify-test',
+    'run',
   ])(
     '`lifeboat %s --help`: its options, the global options, its variables, two examples',
     async (command) => {
@@ -37,6 +38,13 @@ describe('help', () => {
       expect(examples.filter((l) => l.startsWith('  ')).length).toBeGreaterThanOrEqual(2);
     },
   );
+
+  it('run --help lists the schedule and health options and their variables', async () => {
+    const r = await runCli(['run', '--help']);
+    for (const word of ['--schedule', '--health-port', '--health-host', 'SCHEDULE', 'HEALTH_PORT'])
+      expect(r.stdout).toContain(word);
+    expect(r.stdout).toContain('143');
+  });
 
   it('restore --help lists its own options and the database variables', async () => {
     const r = await runCli(['restore', '--help']);

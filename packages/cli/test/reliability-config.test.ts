@@ -112,6 +112,13 @@ const INVALID: Record<SettingKey, { env?: string[]; file?: unknown[]; form: RegE
   smtpNotifyOn: { env: ['always'], file: [[]], form: /takes failure|at least one of|comma list/ },
   webhookNotifyOn: { env: ['fail'], file: [{}], form: /takes failure|at least one of|comma list/ },
   metricsFile: { file: ['', 1], form: TEXT },
+  schedule: {
+    env: ['daily', '61 * * * *', '* * * *'],
+    file: [2, ''],
+    form: /cron expression such as "0 2 \* \* \*"|must be text|must not be empty/,
+  },
+  healthPort: { env: ['http', '70000', '-1'], file: [1.5], form: /whole number|from 0 to 65535/ },
+  healthHost: { file: ['', 1], form: TEXT },
 };
 
 const refusal = (fn: () => unknown) => {

@@ -24,7 +24,7 @@ export {
   readHistory,
   recordRun,
 } from './engine/history.js';
-export { createEngine, type Engine } from './engine/index.js';
+export { createEngine, type Engine, type ScheduleOptions } from './engine/index.js';
 export type {
   EngineRestoreOptions,
   PlannedTarget,

@@ -73,6 +73,52 @@ describe('engine.schedule', () => {
     expect(stats.maxRunning).toBe(1);
   });
 
+  it('a signal stops the schedule and cancels the backup under way; afterRun follows each run', async () => {
+    let started = 0;
+    const source: Source = {
+      ...fileSource({}).source,
+      id: 'waits',
+      async backup(ctx) {
+        started++;
+        // Runs until cancelled: only the schedule's signal can end it.
+        await new Promise((_, reject) =>
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true }),
+        );
+        return { files: 0 };
+      },
+    };
+    const storage = memoryStorage();
+    const engine = createEngine({ sources: [source], storage });
+    const controller = new AbortController();
+    const errors: unknown[] = [];
+    let after = 0;
+    const s = engine.schedule('* * * * * *', {
+      signal: controller.signal,
+      onError: (e) => errors.push(e),
+      afterRun: () => {
+        after++;
+      },
+    });
+    for (let i = 0; i < 40 && !s.isBusy(); i++) await sleep(100);
+    expect(s.isBusy()).toBe(true);
+    controller.abort(new LifeboatError('ABORTED', 'Cancelled by SIGTERM'));
+    await s.stop();
+    expect(s.isBusy()).toBe(false);
+    expect(started).toBe(1);
+    expect(after).toBe(1);
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as LifeboatError).code).toBe('ABORTED');
+    expect(s.nextRun()).toBeNull();
+    const history = await engine.history();
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ kind: 'backup', ok: false, cancelled: true });
+    expect((await storage.list('')).map((o) => o.key)).not.toContain('.lifeboat/lock');
+    // Only the history record: no partial archive was left.
+    expect((await storage.list('')).filter((o) => !o.key.startsWith('.lifeboat/'))).toEqual([]);
+    await sleep(1300);
+    expect(started).toBe(1);
+  });
+
   it('hands a failed run to onError and keeps the schedule going', async () => {
     let calls = 0;
     const errors: unknown[] = [];

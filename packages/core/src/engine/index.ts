@@ -18,6 +18,18 @@ import { type RunRecord, readHistory } from './history.js';
 import { type EngineRestoreOptions, type RestoreResult, runRestore } from './restore.js';
 import { runVerify, type VerifyOptions, type VerifyResult } from './verify.js';
 
+export interface ScheduleOptions {
+  timezone?: string;
+  onError?: (error: unknown) => void;
+  /**
+   * Aborting it stops the schedule and cancels the backup under way through its own signal
+   * (partial archive and lock removed, the run recorded as cancelled).
+   */
+  signal?: AbortSignal;
+  /** Awaited after every run, success or failure (a METRICS_FILE writer); its errors are ignored. */
+  afterRun?: () => unknown;
+}
+
 export interface Engine {
   readonly events: LifeboatEmitter;
   readonly cipher: ArchiveCipher | undefined;
@@ -38,10 +50,7 @@ export interface Engine {
   /** Sends a test message through every notifier. */
   notifyTest(): Promise<NotifyOutcome[]>;
   /** Runs `backup()` on a cron schedule inside this process, never overlapping. */
-  schedule(
-    cron: string,
-    options?: { timezone?: string; onError?: (error: unknown) => void },
-  ): Schedule;
+  schedule(cron: string, options?: ScheduleOptions): Schedule;
   /** Closes every plugin the engine connected. */
   close(): Promise<void>;
   /** Internal context, for the operations modules. */
@@ -135,7 +144,19 @@ export function createEngine(input: EngineConfig): Engine {
     metrics: async () => formatMetrics(await collectMetrics(context)),
     notifyTest: () => notifyAll(context, { kind: 'test', at: context.now() }),
     schedule(cron, options = {}) {
-      return schedule(cron, () => runBackup(context), {
+      const { signal, afterRun } = options;
+      const job = async () => {
+        try {
+          return await runBackup(context, signal ? { signal } : {});
+        } finally {
+          try {
+            await afterRun?.();
+          } catch {
+            // A hook that fails must not turn a stored backup into a failed run.
+          }
+        }
+      };
+      const scheduled = schedule(cron, job, {
         ...(options.timezone ? { timezone: options.timezone } : {}),
         onError: options.onError ?? (() => {}),
         onSkip: () =>
@@ -144,6 +165,9 @@ export function createEngine(input: EngineConfig): Engine {
             message: 'A scheduled backup was skipped: the previous one is still running',
           }),
       });
+      if (signal?.aborted) void scheduled.stop();
+      else signal?.addEventListener('abort', () => void scheduled.stop(), { once: true });
+      return scheduled;
     },
     async history() {
       await context.ready(undefined, { create: false });
