@@ -154,19 +154,48 @@ describe('lifeboat CLI with config files', () => {
 
   it('prune --dry-run lists, prune deletes, never the newest', async () => {
     const dir = env.BACKUP_DIR!;
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    for (const d of ['20200101', '20200102'])
-      await fs.writeFile(join(dir, `critical_backup_${d}_000000.tar.gz`), 'x', { mode: 0o600 });
+    await fs.mkdir(join(dir, '.lifeboat', 'index'), { recursive: true, mode: 0o700 });
+    for (const d of ['20200101', '20200102']) {
+      const file = `critical_backup_${d}_000000.tar.gz`;
+      await fs.writeFile(join(dir, file), 'x', { mode: 0o600 });
+      // The index record a backup leaves beside its archive: without it a file does not count.
+      await fs.writeFile(join(dir, '.lifeboat', 'index', `${file}.json`), '{}', { mode: 0o600 });
+    }
+    // Another tool's file named in 2099: never the newest, never deleted (issue 14 item 8).
+    const future = 'critical_backup_20990101_000000.tar.gz';
+    await fs.writeFile(join(dir, future), 'x', { mode: 0o600 });
+    const listed = await runCli(['list', '--json'], env);
+    expect(listed.stderr).toContain('ARCHIVE_IN_FUTURE');
+    expect(
+      JSON.parse(listed.stdout).map((a: { id: string; untrusted?: { code: string } }) => [
+        a.id,
+        a.untrusted?.code ?? 'counted',
+      ]),
+    ).toEqual([
+      ['critical_backup_20990101_000000', 'ARCHIVE_IN_FUTURE'],
+      ['critical_backup_20200102_000000', 'counted'],
+      ['critical_backup_20200101_000000', 'counted'],
+    ]);
+    expect((await runCli(['list'], env)).stdout).toMatch(
+      /critical_backup_20990101_000000 .* no: named in the future/,
+    );
     const dry = await runCli(['prune', '--dry-run', '--json'], env);
     expect(dry.code).toBe(0);
     const plan = JSON.parse(dry.stdout);
     expect(plan.remove.map((r: { id: string }) => r.id)).toEqual([
       'critical_backup_20200101_000000',
     ]);
+    expect(plan.keep[0].id).toBe('critical_backup_20200102_000000');
     expect(plan.keep[0].reasons[0]).toContain('newest');
-    expect((await fs.readdir(dir)).filter((n) => n.endsWith('.tar.gz'))).toHaveLength(2);
+    expect(plan.untrusted.map((u: { file: string }) => u.file)).toEqual([future]);
+    expect((await fs.readdir(dir)).filter((n) => n.endsWith('.tar.gz'))).toHaveLength(3);
     const real = await runCli(['prune', '--json'], env);
     expect(JSON.parse(real.stdout).deleted).toEqual(['critical_backup_20200101_000000.tar.gz']);
+    expect((await fs.readdir(dir)).filter((n) => n.endsWith('.tar.gz')).sort()).toEqual([
+      'critical_backup_20200102_000000.tar.gz',
+      future,
+    ]);
+    await fs.rm(join(dir, future));
   });
 
   it('never shows a secret in any output or log', async () => {

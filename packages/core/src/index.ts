@@ -14,6 +14,8 @@ export * from './cipher.js';
 export * from './config.js';
 export * from './contracts.js';
 export { withDeadline } from './deadline.js';
+export { INDEX_PREFIX } from './engine/archive-index.js';
+export { ARCHIVE_CLOCK_SKEW_MS, type ArchiveTrust } from './engine/archive-trust.js';
 export type { ArchiveInfo } from './engine/archives.js';
 export type { BackupOptions } from './engine/backup.js';
 export type { ArchiveEntries, ListedEntry } from './engine/entries.js';

@@ -15,6 +15,7 @@ import {
   type Source,
   type Storage,
 } from '@lifeboat/core';
+import { putIndexedArchive } from '@lifeboat/core/testing';
 import { localStorage } from '@lifeboat/storage-local';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fileSource } from './helpers.js';
@@ -334,7 +335,7 @@ describe('health', () => {
       startedAt: '2026-03-08T10:00:00.000Z',
       durationMs: 5,
     });
-    await storage.put('critical_backup_20260310_010000.tar.gz', Buffer.from('x'));
+    await putIndexedArchive(storage, 'critical_backup_20260310_010000.tar.gz');
     clock.advance(0);
     const report = await engine.health();
     expect(check(report, 'last-backup')).toMatchObject({

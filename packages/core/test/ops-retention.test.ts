@@ -14,6 +14,7 @@ import {
   type Source,
   type Storage,
 } from '@lifeboat/core';
+import { putIndexedArchive } from '@lifeboat/core/testing';
 import { localStorage } from '@lifeboat/storage-local';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -270,7 +271,9 @@ const FOREIGN = [
 
 async function fill(storage: Storage, names: string[]) {
   await storage.connect();
-  for (const name of [...names, ...FOREIGN]) await storage.put(name, Buffer.from(`x ${name}`));
+  // Each archive with the index record its backup would have written beside it.
+  for (const name of names) await putIndexedArchive(storage, name, `x ${name}`);
+  for (const name of FOREIGN) await storage.put(name, Buffer.from(`x ${name}`));
   // An old history record, as a backup a year ago left it.
   await recordRun(storage, {
     kind: 'backup',

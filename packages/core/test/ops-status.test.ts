@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import {
   createEngine,
   type Engine,
@@ -12,6 +11,7 @@ import {
   type Notifier,
   type Source,
 } from '@lifeboat/core';
+import { putIndexedArchive } from '@lifeboat/core/testing';
 import { localStorage } from '@lifeboat/storage-local';
 import { afterAll, describe, expect, it } from 'vitest';
 import { notifyAll } from '../src/ops/notify.js';
@@ -95,7 +95,7 @@ describe('status and report', () => {
     const empty = await engine.status();
     expect(empty.lastSuccess).toBeUndefined();
     expect(empty.successRate).toEqual({ days: 30, runs: 0, succeeded: 0, rate: null });
-    expect(empty.archives).toEqual({ count: 0, totalBytes: 0 });
+    expect(empty.archives).toEqual({ count: 0, totalBytes: 0, untrusted: [] });
 
     state.size = 100;
     const first = await engine.backup();
@@ -139,6 +139,7 @@ describe('status and report', () => {
       totalBytes: list.reduce((n, a) => n + a.bytes, 0),
       newest: last.id,
       oldest: first.id,
+      untrusted: [],
     });
     expect(s.successRate).toEqual({ days: 30, runs: 5, succeeded: 3, rate: 0.6 });
     // Newest first; the verify is among the recent runs.
@@ -400,7 +401,7 @@ describe('low free space after a backup', () => {
       const d = new Date(Date.parse('2026-03-01T02:00:00Z') - i * 86400_000);
       const name = `critical_backup_${d.toISOString().slice(0, 10).replaceAll('-', '')}_020000.tar.gz`;
       names.push(name);
-      await storage.put(name, Readable.from([Buffer.alloc(1000)]));
+      await putIndexedArchive(storage, name, Buffer.alloc(1000));
     }
     const { engine } = setup({ storage, health: { maxAgeHours: 25, minFreeBytes: 1024 ** 3 } });
     const warnings: { code: string }[] = [];

@@ -87,7 +87,10 @@ describe('engine round trips through S3 (s3rver)', () => {
     expect(result.file).toMatch(/^critical_backup_\d{8}_\d{6}\.tar\.gz$/);
     expect(result.storage).toBe(`s3://${s3.bucket}/${prefix} (${s3.endpoint})`);
     expect(s3.requests.some((r) => r.includes('uploadId=') && r.startsWith('POST'))).toBe(true);
-    expect((await engine.list()).map((a) => a.file)).toEqual([result.file]);
+    // Its index record, listed under the prefix, makes it count as a backup (issue 14 item 8).
+    expect((await engine.list()).map((a) => [a.file, a.indexed, a.untrusted])).toEqual([
+      [result.file, true, undefined],
+    ]);
     const verify = await engine.verify('latest');
     expect(verify.problems).toEqual([]);
     expect(verify.ok).toBe(true);
@@ -124,7 +127,10 @@ describe('engine round trips through S3 (s3rver)', () => {
     const stored = await buffer(await storage.get(result.file));
     expect(stored.subarray(0, 22).toString()).toBe('age-encryption.org/v1\n');
     expect(stored.includes(files['.env.production'].subarray(0, 20))).toBe(false);
-    expect((await engine.list()).map((a) => [a.file, a.encrypted])).toEqual([[result.file, true]]);
+    expect((await engine.list()).map((a) => [a.file, a.encrypted, a.untrusted])).toEqual([
+      [result.file, true, undefined],
+    ]);
+    expect((await engine.verify('latest')).id).toBe(result.id);
     expect((await engine.verify(result.id)).ok).toBe(true);
 
     const restoring = filesSource({});

@@ -25,16 +25,27 @@ export async function listCommand(
     return 0;
   }
   const archives = await engine.list();
+  // A name in the future is a clock jump or another tool's file: said on standard error too.
+  for (const a of archives)
+    if (a.untrusted?.code === 'ARCHIVE_IN_FUTURE')
+      ctx.io.warn(a.untrusted.code, a.untrusted.message);
   ctx.io.result(archives, () =>
     archives.length === 0
       ? `no archives in ${engine.context.storage.describe()}`
       : table(
-          ['ID', 'CREATED (UTC)', 'SIZE', 'ENCRYPTED'],
+          ['ID', 'CREATED (UTC)', 'SIZE', 'ENCRYPTED', 'COUNTED'],
           archives.map((a) => [
             a.id,
             a.createdAt.replace('T', ' ').slice(0, 19),
             formatBytes(a.bytes),
             a.encrypted ? 'yes' : 'no',
+            a.untrusted
+              ? ctx.io.out.yellow(
+                  a.untrusted.code === 'ARCHIVE_IN_FUTURE'
+                    ? 'no: named in the future'
+                    : 'no: no Lifeboat index',
+                )
+              : 'yes',
           ]),
         ),
   );

@@ -20,6 +20,15 @@ export async function pruneCommand(
         ['KEPT', 'BECAUSE'],
         result.keep.map((k) => [k.id, k.reasons.join('; ')]),
       ),
+      ...(result.untrusted.length > 0
+        ? [
+            '',
+            table(
+              ['LEFT ALONE (NOT COUNTED)', 'WHY'],
+              result.untrusted.map((u) => [u.file, u.code]),
+            ),
+          ]
+        : []),
       ...(result.historyDeleted > 0
         ? ['', `forgot ${result.historyDeleted} run record(s) older than every kept archive`]
         : []),

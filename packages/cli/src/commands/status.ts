@@ -4,6 +4,8 @@ import { formatBytes, formatDuration, table } from '../io.js';
 export async function statusCommand(ctx: CommandContext): Promise<number> {
   const engine = await ctx.engine();
   const s = await engine.status();
+  for (const u of s.archives.untrusted)
+    if (u.code === 'ARCHIVE_IN_FUTURE') ctx.io.warn(u.code, u.message);
   ctx.io.result(s, () => {
     const lines = [
       s.lastSuccess
@@ -16,6 +18,7 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
         ? `last verify:  ${s.lastVerify.id ?? ''} at ${s.lastVerify.at}: ${s.lastVerify.ok ? 'OK' : 'PROBLEMS'}${s.lastVerify.deep ? ' (deep)' : ''}`
         : 'last verify:  never (run `lifeboat verify random --deep`)',
       `archives:     ${s.archives.count}, ${formatBytes(s.archives.totalBytes)}`,
+      ...s.archives.untrusted.map((u) => `not counted:  ${u.file} ${u.code}`),
       `success rate: ${s.successRate.rate === null ? 'no runs' : `${Math.round(s.successRate.rate * 100)}% of ${s.successRate.runs} run(s)`} in ${s.successRate.days} days`,
       ...(s.notificationFailures.length
         ? [

@@ -2,6 +2,8 @@ import { pipeline, type Readable } from 'node:stream';
 import { normalizeArchiveId, parseArchiveName } from '../archive/naming.js';
 import { LifeboatError } from '../errors.js';
 import { digestTap, type StreamDigest } from '../streams/digest-tap.js';
+import { INDEX_PREFIX } from './archive-index.js';
+import { type ArchiveTrust, archiveTrust, isCounted } from './archive-trust.js';
 import type { EngineContext } from './context.js';
 
 export interface ArchiveInfo {
@@ -10,23 +12,46 @@ export interface ArchiveInfo {
   bytes: number;
   createdAt: string;
   encrypted: boolean;
+  /** A Lifeboat index record lies beside it (the backup that made it wrote one). */
+  indexed: boolean;
+  /** Why it does not count as a backup (for `latest`, health, status, retention); absent when it does. */
+  untrusted?: ArchiveTrust;
 }
 
-/** The archives in the storage, newest first. Temporary and foreign files are not archives. */
+/** The archive files an index record names: `x.tar.gz` for `.lifeboat/index/x.tar.gz.json[.age]`. */
+function indexedFiles(keys: string[]): Set<string> {
+  const files = new Set<string>();
+  for (const key of keys)
+    if (key.startsWith(INDEX_PREFIX))
+      files.add(key.slice(INDEX_PREFIX.length).replace(/\.json(?:\.[A-Za-z0-9]+)?$/, ''));
+  return files;
+}
+
+/**
+ * The archives in the storage, newest first. Temporary and foreign files are not archives.
+ * Each says whether it counts as a backup: only files with an index record, and no name later
+ * than the clock allows, do (a name is only a claim: another tool or a clock jump makes any).
+ */
 export async function listArchives(ctx: EngineContext): Promise<ArchiveInfo[]> {
   await ctx.ready(undefined, { create: false });
   const objects = await ctx.storage.list('');
+  const indexed = indexedFiles(objects.map((o) => o.key));
+  const now = ctx.now();
   const archives: ArchiveInfo[] = [];
   for (const object of objects) {
     if (object.key.includes('/')) continue;
     const parsed = parseArchiveName(object.key);
     if (!parsed || parsed.prefix !== ctx.config.prefix) continue;
+    const hasIndex = indexed.has(object.key);
+    const untrusted = archiveTrust(object.key, parsed.createdAt, hasIndex, now);
     archives.push({
       id: parsed.id,
       file: object.key,
       bytes: object.bytes,
       createdAt: parsed.createdAt.toISOString(),
       encrypted: parsed.encrypted,
+      indexed: hasIndex,
+      ...(untrusted ? { untrusted } : {}),
     });
   }
   return archives.sort(
@@ -35,16 +60,28 @@ export async function listArchives(ctx: EngineContext): Promise<ArchiveInfo[]> {
   );
 }
 
-/** Finds an archive by id (with or without extensions), `latest` or `random` (among the last 30 days). */
+/**
+ * Finds an archive by id (with or without extensions), `latest` or `random` (among the last 30
+ * days). `latest` and `random` pick only archives that count as backups; an id names any file.
+ */
 export async function resolveArchive(ctx: EngineContext, ref = 'latest'): Promise<ArchiveInfo> {
   const archives = await listArchives(ctx);
   if (archives.length === 0)
     throw new LifeboatError('NO_ARCHIVES', `No archive in ${ctx.storage.describe()}`);
-  if (ref === 'latest') return archives[0]!;
-  if (ref === 'random') {
+  if (ref === 'latest' || ref === 'random') {
+    const counted = archives.filter(isCounted);
+    if (counted.length === 0) {
+      const skipped = archives.slice(0, 3).map((a) => `${a.file} (${a.untrusted!.code})`);
+      throw new LifeboatError(
+        'NO_ARCHIVES',
+        `No archive in ${ctx.storage.describe()} counts as a backup for "${ref}": ${archives.length} file(s) are not trusted: ${skipped.join(', ')}${archives.length > 3 ? ', …' : ''}`,
+        { hint: 'A file you know to be good can be named by its id (see `lifeboat list`).' },
+      );
+    }
+    if (ref === 'latest') return counted[0]!;
     const since = ctx.now().getTime() - 30 * 86400_000;
-    const recent = archives.filter((a) => Date.parse(a.createdAt) >= since);
-    const pool = recent.length > 0 ? recent : archives;
+    const recent = counted.filter((a) => Date.parse(a.createdAt) >= since);
+    const pool = recent.length > 0 ? recent : counted;
     return pool[Math.floor(Math.random() * pool.length)]!;
   }
   const id = normalizeArchiveId(ref);
@@ -54,6 +91,8 @@ export async function resolveArchive(ctx: EngineContext, ref = 'latest'): Promis
       hint: 'List the archives with `lifeboat list`.',
     });
   }
+  // Named by the user: used, but not silently.
+  if (found.untrusted) ctx.events.emit('warning', found.untrusted);
   return found;
 }
 

@@ -149,7 +149,7 @@ export async function createBackup(
     ).catch((error) => {
       const warning = {
         code: 'INDEX_FAILED',
-        message: `Could not write the index of ${file}: ${(error as Error).message}`,
+        message: `Could not write the index of ${file}: ${(error as Error).message}; without it the archive does not count as a backup (latest, health, retention) and is restored only by its id`,
       };
       warnings.push(warning);
       ctx.events.emit('warning', warning);

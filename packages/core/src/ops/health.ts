@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { HealthCheck, HealthReport } from '../contracts.js';
 import { withDeadline } from '../deadline.js';
-import { listArchives } from '../engine/archives.js';
+import { ARCHIVE_CLOCK_SKEW_MS, isCounted } from '../engine/archive-trust.js';
+import { type ArchiveInfo, listArchives } from '../engine/archives.js';
 import type { EngineContext } from '../engine/context.js';
-import { META_PREFIX, readHistory } from '../engine/history.js';
+import { META_PREFIX, type RunRecord, readHistory } from '../engine/history.js';
 import { type ErrorCode, LifeboatError, toLifeboatError } from '../errors.js';
 import { redact } from '../redact.js';
 
@@ -42,7 +43,7 @@ async function guarded(
  * worst one is the whole.
  */
 export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
-  const { maxAgeHours, minFreeBytes, checkTimeoutMs } = ctx.config.health;
+  const { minFreeBytes, checkTimeoutMs } = ctx.config.health;
   const checks: HealthCheck[] = [];
   for (const source of ctx.sources) {
     if (source.health) {
@@ -90,45 +91,9 @@ export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
   checks.push(
     ...(await guarded('last-backup', 'STORAGE_FAILED', checkTimeoutMs, async () => {
       const archives = await listArchives(ctx);
-      const newestArchive = archives[0];
-      // The newest record of a backup run; the newest success is its archive or its record.
-      const lastRun = (
-        await readHistory(ctx.storage, { kinds: ['backup'], limit: 1 }, ctx.cipher)
-      )[0];
-      if (!newestArchive) {
-        return [
-          {
-            name: 'last-backup',
-            status: 'critical',
-            message: lastRun
-              ? `No archive in ${ctx.storage.describe()}, although backups ran (the last at ${lastRun.startedAt}${lastRun.ok ? '' : `, failed: ${lastRun.error?.code ?? 'unknown error'}`}): no backup can be restored`
-              : `No successful backup exists in ${ctx.storage.describe()}`,
-          },
-        ];
-      }
-      const newest =
-        lastRun?.ok && lastRun.startedAt > newestArchive.createdAt
-          ? lastRun.startedAt
-          : newestArchive.createdAt;
-      const age = ctx.now().getTime() - Date.parse(newest);
-      const failed = lastRun && !lastRun.ok && lastRun.startedAt >= newest ? lastRun : undefined;
-      const failedSince = failed
-        ? `; the last run (${failed.startedAt}) failed: ${failed.error?.code ?? 'unknown error'}`
-        : '';
       return [
-        {
-          name: 'last-backup',
-          status: age > maxAgeHours * 3600_000 ? 'critical' : failed ? 'warning' : 'ok',
-          message: `Last success ${hours(age)} h ago (limit ${maxAgeHours} h)${failedSince}`,
-          details: {
-            lastSuccessAt: newest,
-            ageHours: Number(hours(age)),
-            maxAgeHours,
-            ...(failed
-              ? { lastFailureAt: failed.startedAt, lastFailureCode: failed.error?.code }
-              : {}),
-          },
-        },
+        ...lastBackupChecks(ctx, archives, await lastBackupRun(ctx)),
+        ...nameChecks(archives),
       ];
     })),
   );
@@ -149,4 +114,76 @@ export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
       ? 'WARNING'
       : 'OK';
   return { status, checkedAt: ctx.now().toISOString(), checks };
+}
+
+/** The newest record of a backup run, ignoring records dated later than the clock allows. */
+async function lastBackupRun(ctx: EngineContext): Promise<RunRecord | undefined> {
+  const limit = new Date(ctx.now().getTime() + ARCHIVE_CLOCK_SKEW_MS).toISOString();
+  const runs = await readHistory(ctx.storage, { kinds: ['backup'], limit: 5 }, ctx.cipher);
+  return runs.find((r) => r.startedAt <= limit);
+}
+
+/**
+ * The age of the newest archive that counts as a backup (indexed, not named in the future):
+ * a file's name alone never makes the backups look fresh.
+ */
+function lastBackupChecks(
+  ctx: EngineContext,
+  archives: ArchiveInfo[],
+  lastRun: RunRecord | undefined,
+): HealthCheck[] {
+  const { maxAgeHours } = ctx.config.health;
+  const newestArchive = archives.find(isCounted);
+  const ignored = archives.filter((a) => a.untrusted).length;
+  const ignoredNote = ignored
+    ? ` (${ignored} file(s) named like archives do not count: see \`lifeboat list\`)`
+    : '';
+  if (!newestArchive) {
+    return [
+      {
+        name: 'last-backup',
+        status: 'critical',
+        message: lastRun
+          ? `No archive in ${ctx.storage.describe()}, although backups ran (the last at ${lastRun.startedAt}${lastRun.ok ? '' : `, failed: ${lastRun.error?.code ?? 'unknown error'}`}): no backup can be restored${ignoredNote}`
+          : `No successful backup exists in ${ctx.storage.describe()}${ignoredNote}`,
+      },
+    ];
+  }
+  const newest = newestArchive.createdAt;
+  const age = ctx.now().getTime() - Date.parse(newest);
+  const failed = lastRun && !lastRun.ok && lastRun.startedAt >= newest ? lastRun : undefined;
+  const failedSince = failed
+    ? `; the last run (${failed.startedAt}) failed: ${failed.error?.code ?? 'unknown error'}`
+    : '';
+  return [
+    {
+      name: 'last-backup',
+      status: age > maxAgeHours * 3600_000 ? 'critical' : failed ? 'warning' : 'ok',
+      message: `Last success ${hours(age)} h ago (limit ${maxAgeHours} h)${failedSince}${ignoredNote}`,
+      details: {
+        lastSuccessAt: newest,
+        lastSuccessId: newestArchive.id,
+        ageHours: Number(hours(age)),
+        maxAgeHours,
+        ...(failed ? { lastFailureAt: failed.startedAt, lastFailureCode: failed.error?.code } : {}),
+      },
+    },
+  ];
+}
+
+/** Archive names later than the clock allows: a clock jump or another tool's files, never trusted. */
+function nameChecks(archives: ArchiveInfo[]): HealthCheck[] {
+  const future = archives.filter((a) => a.untrusted?.code === 'ARCHIVE_IN_FUTURE');
+  if (future.length === 0) return [];
+  return [
+    {
+      name: 'archive-names',
+      status: 'warning',
+      message: `ARCHIVE_IN_FUTURE: ${future.length} file(s) named later than now, not counted as backups: ${future
+        .slice(0, 3)
+        .map((a) => a.file)
+        .join(', ')}${future.length > 3 ? ', …' : ''}`,
+      details: { code: 'ARCHIVE_IN_FUTURE', files: future.map((a) => a.file) },
+    },
+  ];
 }

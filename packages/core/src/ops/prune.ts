@@ -1,4 +1,5 @@
 import { deleteArchiveIndex } from '../engine/archive-index.js';
+import { type ArchiveTrust, isCounted } from '../engine/archive-trust.js';
 import { listArchives } from '../engine/archives.js';
 import type { EngineContext } from '../engine/context.js';
 import { pruneHistory, recordRun } from '../engine/history.js';
@@ -9,6 +10,8 @@ export interface PruneResult extends RetentionPlan {
   deleted: string[];
   /** Run records deleted from the history (older than every kept archive and 90 days). */
   historyDeleted: number;
+  /** Files named like archives that do not count as backups: never planned, never deleted. */
+  untrusted: ({ id: string; file: string } & ArchiveTrust)[];
 }
 
 /** Applies the retention policy. The caller holds the lock. */
@@ -18,7 +21,16 @@ export async function prune(
 ): Promise<PruneResult> {
   const started = ctx.now();
   const began = performance.now();
-  const archives = await listArchives(ctx);
+  const listed = await listArchives(ctx);
+  // Only archives that count as backups take part: a foreign or future-named file never makes
+  // real archives "older", and is not ours to delete.
+  const archives = listed.filter(isCounted);
+  const untrusted = listed.flatMap((a) =>
+    a.untrusted ? [{ id: a.id, file: a.file, ...a.untrusted }] : [],
+  );
+  for (const item of untrusted)
+    if (item.code === 'ARCHIVE_IN_FUTURE')
+      ctx.events.emit('warning', { code: item.code, message: item.message });
   const plan = planRetention(archives, ctx.config.retention, ctx.now());
   ctx.events.emit('prune:planned', plan);
   const deleted: string[] = [];
@@ -58,5 +70,5 @@ export async function prune(
       ctx.now(),
     ).catch(() => 0);
   }
-  return { ...plan, dryRun: Boolean(options.dryRun), deleted, historyDeleted };
+  return { ...plan, dryRun: Boolean(options.dryRun), deleted, historyDeleted, untrusted };
 }

@@ -1,3 +1,4 @@
+import type { ArchiveTrust } from '../engine/archive-trust.js';
 import { listArchives } from '../engine/archives.js';
 import type { EngineContext } from '../engine/context.js';
 import { type RunRecord, readHistory } from '../engine/history.js';
@@ -16,7 +17,15 @@ export interface StatusReport {
   lastSuccess?: { id?: string; at: string; ageHours: number; bytes?: number; durationMs: number };
   lastFailure?: { at: string; code?: string; message?: string };
   lastVerify?: { id?: string; at: string; ok: boolean; deep: boolean };
-  archives: { count: number; totalBytes: number; newest?: string; oldest?: string };
+  /** The archives that count as backups (indexed, not named in the future). */
+  archives: {
+    count: number;
+    totalBytes: number;
+    newest?: string;
+    oldest?: string;
+    /** Files named like archives that do not count, and why (ARCHIVE_IN_FUTURE, ARCHIVE_NOT_INDEXED). */
+    untrusted: ({ id: string; file: string } & ArchiveTrust)[];
+  };
   recentRuns: RunRecord[];
   successRate: { days: number; runs: number; succeeded: number; rate: number | null };
   notificationFailures: { at: string; notifier: string; error?: string }[];
@@ -26,7 +35,8 @@ export async function status(ctx: EngineContext, days = 30): Promise<StatusRepor
   checkDays(days);
   await ctx.ready(undefined, { create: false });
   const history = await readHistory(ctx.storage, {}, ctx.cipher);
-  const archives = await listArchives(ctx);
+  const listed = await listArchives(ctx);
+  const archives = listed.filter((a) => !a.untrusted);
   const now = ctx.now().getTime();
   const backups = history.filter((r) => r.kind === 'backup');
   const ok = backups.find((r) => r.ok);
@@ -70,6 +80,9 @@ export async function status(ctx: EngineContext, days = 30): Promise<StatusRepor
       totalBytes: archives.reduce((n, a) => n + a.bytes, 0),
       ...(archives[0] ? { newest: archives[0].id } : {}),
       ...(archives.at(-1) ? { oldest: archives.at(-1)!.id } : {}),
+      untrusted: listed.flatMap((a) =>
+        a.untrusted ? [{ id: a.id, file: a.file, ...a.untrusted }] : [],
+      ),
     },
     recentRuns: history.slice(0, 10),
     successRate: {

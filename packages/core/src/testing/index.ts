@@ -5,6 +5,7 @@ export {
   type StorageOp,
 } from '../wrappers/faulty-storage.js';
 export { countingStorage, type ReadCounts } from './counting-storage.js';
+export { putIndexedArchive } from './indexed-archive.js';
 export { rejectionOf } from './rejection.js';
 export {
   randomStream,
