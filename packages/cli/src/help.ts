@@ -84,7 +84,7 @@ const COMMANDS: Record<string, { note?: string; env: string[]; examples: string[
       DATABASE,
       FILES,
       STORAGE,
-      'HEALTH_MAX_AGE_HOURS HEALTH_MIN_FREE_BYTES',
+      'HEALTH_MAX_AGE_HOURS HEALTH_MIN_FREE_BYTES HEALTH_MAX_DRILL_AGE_DAYS',
       NOTIFY,
       'HEARTBEAT_URL',
     ],

@@ -196,6 +196,10 @@ export const SETTINGS = {
   },
   healthMaxAgeHours: { env: 'HEALTH_MAX_AGE_HOURS', schema: positive('HEALTH_MAX_AGE_HOURS') },
   healthMinFreeBytes: { env: 'HEALTH_MIN_FREE_BYTES', schema: int('HEALTH_MIN_FREE_BYTES') },
+  healthMaxDrillAgeDays: {
+    env: 'HEALTH_MAX_DRILL_AGE_DAYS',
+    schema: positive('HEALTH_MAX_DRILL_AGE_DAYS'),
+  },
   logFile: { env: 'LOG_FILE', schema: text('LOG_FILE', '/var/log/lifeboat.log') },
   // Monitoring channels. URLs are secrets: their paths and queries hold the services' tokens.
   heartbeatUrl: {

@@ -198,6 +198,7 @@ export async function buildEngine(s: Settings, options: WiringOptions = {}): Pro
     health: {
       maxAgeHours: s.healthMaxAgeHours ?? 25,
       minFreeBytes: s.healthMinFreeBytes ?? 1024 * 1024 * 1024,
+      maxDrillAgeDays: s.healthMaxDrillAgeDays ?? 35,
     },
   });
 }

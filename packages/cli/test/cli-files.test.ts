@@ -89,6 +89,26 @@ describe('lifeboat CLI with config files', () => {
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
   });
 
+  it('a failed restore drill makes health CRITICAL and status say so (issue 14 item 14)', async () => {
+    const b = JSON.parse((await runCli(['backup', '--json'], env)).stdout);
+    const quiet = { ...env, HEALTH_MIN_FREE_BYTES: '1' };
+    expect((await runCli(['health', '--json'], quiet)).code).toBe(0);
+    const path = join(env.BACKUP_DIR!, b.file);
+    const bytes = await fs.readFile(path);
+    await fs.writeFile(path, bytes.subarray(0, bytes.length - 200));
+    expect((await runCli(['verify', 'latest', '--deep', '--json'], env)).code).toBe(1);
+    const health = await runCli(['health', '--json'], quiet);
+    expect(health.code).toBe(2);
+    expect(
+      JSON.parse(health.stdout).checks.find((c: { name: string }) => c.name === 'restore-drill'),
+    ).toMatchObject({ status: 'critical', details: { code: 'DRILL_FAILED' } });
+    expect((await runCli(['status'], env)).stdout).toMatch(/drill: +DRILL_FAILED/);
+    // The drill age limit is a setting like the others.
+    const bad = await runCli(['health'], { ...quiet, HEALTH_MAX_DRILL_AGE_DAYS: 'a month' });
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain('HEALTH_MAX_DRILL_AGE_DAYS');
+  });
+
   it('rejects an unknown config-file key by name, and a bad value by setting', async () => {
     const config = join(work, 'lifeboat.config.json');
     await fs.writeFile(config, JSON.stringify({ backupDir: env.BACKUP_DIR, retentionDayz: 7 }));

@@ -84,6 +84,7 @@ const INVALID: Record<SettingKey, { env?: string[]; file?: unknown[]; form: RegE
   encryptionIdentityFile: { file: [''], form: TEXT },
   healthMaxAgeHours: { env: ['a day', '0', '-1'], file: [0], form: /number/ },
   healthMinFreeBytes: { env: ['1GB', '1e9'], file: [-1], form: WHOLE },
+  healthMaxDrillAgeDays: { env: ['a month', '0', '-1'], file: [0], form: /number/ },
   logFile: { file: [''], form: TEXT },
   logRetentionDays: { env: ['forever'], file: [-1], form: WHOLE },
   logFormat: { env: ['JSON', 'text'], file: [1, ''], form: /"plain" .* or "json"/ },

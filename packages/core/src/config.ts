@@ -51,9 +51,16 @@ export const engineConfigSchema = z
           .default(1024 * 1024 * 1024),
         /** A check that has not answered after this long is CRITICAL (health always answers). */
         checkTimeoutMs: z.number().int().positive().default(30_000),
+        /** A restore drill (verify --deep) older than this is a WARNING: the guide's monthly test. */
+        maxDrillAgeDays: z.number().positive().default(35),
       })
       .strict()
-      .default({ maxAgeHours: 25, minFreeBytes: 1024 * 1024 * 1024, checkTimeoutMs: 30_000 }),
+      .default({
+        maxAgeHours: 25,
+        minFreeBytes: 1024 * 1024 * 1024,
+        checkTimeoutMs: 30_000,
+        maxDrillAgeDays: 35,
+      }),
     lock: z
       .object({
         /** Wait this long for another run's lock; 0 fails at once with LOCKED. */

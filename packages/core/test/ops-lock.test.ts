@@ -550,7 +550,7 @@ describe('backup and prune exclude each other', () => {
     const pruneError = await lockedError(b.prune());
     expect(pruneError.message).toContain('Another backup');
     await lockedError(c.backup());
-    // A run that found the lock taken is not a failed backup: not notified, not recorded.
+    // One run that found the lock taken is not mailed (the other run is doing the job).
     expect(sent).toEqual([]);
     // A dry run only reads: it works during the backup.
     await expect(b.prune({ dryRun: true })).resolves.toMatchObject({ dryRun: true });
@@ -560,7 +560,9 @@ describe('backup and prune exclude each other', () => {
     await expect(b.prune()).resolves.toMatchObject({ deleted: [] });
     await expect(c.backup()).resolves.toMatchObject({ storage: dir });
     expect(sent).toEqual(['backup:succeeded']);
-    expect((await c.history()).filter((r) => !r.ok)).toEqual([]);
+    // It is recorded as refused for the lock, and nothing else failed.
+    expect((await c.history()).filter((r) => !r.ok).map((r) => r.error?.code)).toEqual(['LOCKED']);
+    expect((await c.status()).lockedInARow).toBe(0);
   });
 
   it('a backup during a prune fails with LOCKED', async () => {

@@ -30,15 +30,33 @@ describe.each(servers)('advisory lock on $name', (server: TestServer) => {
     await holder.connect();
     await holder.query(LOCK);
     const storage = memoryStorage();
-    const replica = createEngine({ sources: [sourceFor(server, db)], storage });
+    let t = Date.now();
+    const replica = createEngine({
+      sources: [sourceFor(server, db)],
+      storage,
+      now: () => new Date(t),
+    });
     try {
       const error = (await replica.backup().catch((e) => e)) as LifeboatError;
       expect(error.code).toBe('LOCKED');
       expect(error.retryable).toBe(true);
       expect(error.message).toContain(db);
       expect((await storage.list('')).filter((o) => o.key.endsWith('.tar.gz'))).toEqual([]);
-      // Turn-taking is not a failure: nothing is recorded.
-      expect(await replica.history()).toEqual([]);
+      // A refusal is recorded as one, not as a failed backup.
+      expect((await replica.history()).map((r) => r.error?.code)).toEqual(['LOCKED']);
+      expect((await replica.status()).lastFailure).toBeUndefined();
+      // A lock anyone who can connect may hold: three attempts in a row refused are a WARNING
+      // (issue 14 item 14), never silence.
+      for (let i = 0; i < 2; i++) {
+        t += 15 * 60_000;
+        await expect(replica.backup()).rejects.toMatchObject({ code: 'LOCKED' });
+      }
+      expect((await replica.status()).lockedInARow).toBe(3);
+      const health = await replica.health();
+      expect(health.checks.find((c) => c.name === 'backup-lock')).toMatchObject({
+        status: 'warning',
+        details: { code: 'LOCKED_RUNS', lockedInARow: 3 },
+      });
     } finally {
       await holder.end();
     }
@@ -47,5 +65,6 @@ describe.each(servers)('advisory lock on $name', (server: TestServer) => {
     expect(result.tables).toEqual([{ name: 'public.t', rows: 100, bytes: expect.any(Number) }]);
     // Released after the run: a second backup takes it again.
     expect((await replica.backup()).tables[0]!.rows).toBe(100);
+    expect((await replica.status()).lockedInARow).toBe(0);
   });
 });

@@ -17,6 +17,12 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
       s.lastVerify
         ? `last verify:  ${s.lastVerify.id ?? ''} at ${s.lastVerify.at}: ${s.lastVerify.ok ? 'OK' : 'PROBLEMS'}${s.lastVerify.deep ? ' (deep)' : ''}`
         : 'last verify:  never (run `lifeboat verify random --deep`)',
+      `drill:        ${s.drill.status === 'ok' ? s.drill.message : s.drill.status === 'critical' ? ctx.io.out.red(s.drill.message) : ctx.io.out.yellow(s.drill.message)}`,
+      ...(s.lockedInARow > 0
+        ? [
+            `lock:         ${s.lockedInARow} backup(s) in a row refused because the lock is held${s.lockedInARow >= 3 ? ' (LOCKED_RUNS: no backup is being made)' : ''}`,
+          ]
+        : []),
       `archives:     ${s.archives.count}, ${formatBytes(s.archives.totalBytes)}`,
       ...s.archives.untrusted.map((u) => `not counted:  ${u.file} ${u.code}`),
       `success rate: ${s.successRate.rate === null ? 'no runs' : `${Math.round(s.successRate.rate * 100)}% of ${s.successRate.runs} run(s)`} in ${s.successRate.days} days`,

@@ -164,6 +164,24 @@ async function readRecord(
   }
 }
 
+/**
+ * When the oldest recorded run of a kind started, from the record keys alone (one list, no
+ * record read); undefined when there is none.
+ */
+export async function oldestRunAt(
+  storage: Storage,
+  kind: RunRecord['kind'],
+): Promise<string | undefined> {
+  let oldest: string | undefined;
+  for (const { key } of await storage.list(HISTORY_PREFIX)) {
+    const m = KEY.exec(key.slice(HISTORY_PREFIX.length));
+    if (m && m[2] === kind && (!oldest || m[1]! < oldest)) oldest = m[1]!;
+  }
+  return oldest
+    ? `${oldest.slice(0, 4)}-${oldest.slice(4, 6)}-${oldest.slice(6, 8)}T${oldest.slice(9, 11)}:${oldest.slice(11, 13)}:${oldest.slice(13, 15)}.000Z`
+    : undefined;
+}
+
 /** Records kept whatever their age: enough for `status` and for a look back after an incident. */
 export const HISTORY_KEEP_NEWEST = 100;
 /** Records younger than this many days are kept. */

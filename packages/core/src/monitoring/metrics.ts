@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EngineContext } from '../engine/context.js';
 import { type RunRecord, readHistory } from '../engine/history.js';
 import { toLifeboatError } from '../errors.js';
+import { isLockRefusal } from '../ops/locked-runs.js';
 import { type StatusReport, status } from '../ops/status.js';
 import { redact } from '../redact.js';
 import { TOOL_VERSION } from '../version.js';
@@ -26,7 +27,9 @@ export const runKind = (r: RunRecord): RunKind =>
 /** Reads what the metrics need from the storage: the status, the history, the free space. */
 export async function collectMetrics(ctx: EngineContext): Promise<MetricsSnapshot> {
   const report = await status(ctx);
-  const history = await readHistory(ctx.storage, {}, ctx.cipher);
+  // Refusals for the lock are not runs' outcomes (most are replicas meeting the run that did the
+  // job); a stuck lock shows in status (lockedInARow) and health.
+  const history = (await readHistory(ctx.storage, {}, ctx.cipher)).filter((r) => !isLockRefusal(r));
   const space = ctx.storage.freeSpace
     ? await ctx.storage.freeSpace().catch(() => undefined)
     : undefined;

@@ -4,9 +4,11 @@ import { withDeadline } from '../deadline.js';
 import { ARCHIVE_CLOCK_SKEW_MS, isCounted } from '../engine/archive-trust.js';
 import { type ArchiveInfo, listArchives } from '../engine/archives.js';
 import type { EngineContext } from '../engine/context.js';
-import { META_PREFIX, type RunRecord, readHistory } from '../engine/history.js';
+import { META_PREFIX, oldestRunAt, type RunRecord, readHistory } from '../engine/history.js';
 import { type ErrorCode, LifeboatError, toLifeboatError } from '../errors.js';
 import { redact } from '../redact.js';
+import { drillCheck, drillState, lockedCheck } from './health-runs.js';
+import { isLockRefusal } from './locked-runs.js';
 
 const hours = (ms: number) => (ms / 3600_000).toFixed(1);
 
@@ -91,9 +93,24 @@ export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
   checks.push(
     ...(await guarded('last-backup', 'STORAGE_FAILED', checkTimeoutMs, async () => {
       const archives = await listArchives(ctx);
+      const backups = await recentRuns(ctx, 'backup', 20);
+      const verifies = await recentRuns(ctx, 'verify', 50);
       return [
-        ...lastBackupChecks(ctx, archives, await lastBackupRun(ctx)),
+        // A refusal for the lock is not the last run's outcome: the lock check says it.
+        ...lastBackupChecks(
+          ctx,
+          archives,
+          backups.find((r) => !isLockRefusal(r)),
+        ),
         ...nameChecks(archives),
+        ...lockedCheck(backups),
+        drillCheck(
+          drillState(verifies, ctx.now()),
+          archives,
+          ctx.config.health.maxDrillAgeDays,
+          ctx.now(),
+          await oldestRunAt(ctx.storage, 'backup'),
+        ),
       ];
     })),
   );
@@ -116,11 +133,15 @@ export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
   return { status, checkedAt: ctx.now().toISOString(), checks };
 }
 
-/** The newest record of a backup run, ignoring records dated later than the clock allows. */
-async function lastBackupRun(ctx: EngineContext): Promise<RunRecord | undefined> {
-  const limit = new Date(ctx.now().getTime() + ARCHIVE_CLOCK_SKEW_MS).toISOString();
-  const runs = await readHistory(ctx.storage, { kinds: ['backup'], limit: 5 }, ctx.cipher);
-  return runs.find((r) => r.startedAt <= limit);
+/** The newest records of one kind of run, ignoring records dated later than the clock allows. */
+async function recentRuns(
+  ctx: EngineContext,
+  kind: RunRecord['kind'],
+  limit: number,
+): Promise<RunRecord[]> {
+  const latest = new Date(ctx.now().getTime() + ARCHIVE_CLOCK_SKEW_MS).toISOString();
+  const runs = await readHistory(ctx.storage, { kinds: [kind], limit }, ctx.cipher);
+  return runs.filter((r) => r.startedAt <= latest);
 }
 
 /**

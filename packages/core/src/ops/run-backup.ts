@@ -2,9 +2,10 @@ import type { BackupResult } from '../contracts.js';
 import { type BackupOptions, createBackup } from '../engine/backup.js';
 import type { EngineContext } from '../engine/context.js';
 import { errorSummary } from '../engine/context.js';
-import { recordRun } from '../engine/history.js';
+import { type RunRecord, readHistory, recordRun } from '../engine/history.js';
 import { LifeboatError, toLifeboatError } from '../errors.js';
 import { acquireLock, type HeldLock } from './lock.js';
+import { LOCKED_RUNS_ALERT, lockedInARow } from './locked-runs.js';
 import { notifyAll } from './notify.js';
 import { prune } from './prune.js';
 
@@ -54,10 +55,52 @@ const historyFailed = (ctx: EngineContext, error: unknown) =>
   });
 
 /**
+ * Records a backup refused for the lock. One refusal is not mailed: another run is usually doing
+ * the job (replicas of a host backend all schedule it). LOCKED_RUNS_ALERT refusals in a row, with
+ * no backup between them, mean the lock is stuck (anyone who can connect can hold PostgreSQL's
+ * advisory lock): that is a failure to back up, mailed like one. Never throws.
+ */
+async function reportLocked(
+  ctx: EngineContext,
+  failure: LifeboatError,
+  startedAt: Date,
+  durationMs: number,
+): Promise<void> {
+  const record: RunRecord = {
+    kind: 'backup',
+    ok: false,
+    startedAt: startedAt.toISOString(),
+    durationMs,
+    error: { code: failure.code, message: failure.message },
+  };
+  const before = await readHistory(ctx.storage, { kinds: ['backup'], limit: 20 }, ctx.cipher).catch(
+    () => [],
+  );
+  const inARow = lockedInARow([record, ...before]);
+  if (inARow >= LOCKED_RUNS_ALERT) {
+    const stuck = new LifeboatError(
+      'LOCKED',
+      `${inARow} backups in a row were refused because the lock is held: ${failure.message}`,
+      {
+        hint: 'No backup is being made. Find who holds the lock (see `lifeboat status`) and end it.',
+      },
+    );
+    ctx.events.emit('warning', { code: 'LOCKED_RUNS', message: stuck.message });
+    record.notifications = await notifyAll(ctx, {
+      kind: 'backup:failed',
+      error: errorSummary(stuck),
+      at: startedAt,
+      storage: ctx.storage.describe(),
+    });
+  }
+  await recordRun(ctx.storage, record, ctx.cipher).catch((error) => historyFailed(ctx, error));
+}
+
+/**
  * The whole nightly job: lock, back up, prune (only after a success), warn on low space,
  * record the run, notify. A notifier failure never fails the backup; it is recorded.
- * A run that finds another run holding the lock fails with LOCKED and is neither notified nor
- * recorded: the other run is doing the job (replicas of a host backend all schedule it).
+ * A run that finds another run holding the lock fails with LOCKED; it is recorded, and mailed
+ * only when it is the LOCKED_RUNS_ALERT-th in a row (see reportLocked).
  */
 export async function runBackup(
   ctx: EngineContext,
@@ -81,8 +124,11 @@ export async function runBackup(
     // The storage cannot be reached or the lock cannot be written: no backup was made, and
     // whoever waits for the nightly mail must hear about it.
     const failure = toLifeboatError(error, 'STORAGE_FAILED');
-    if (failure.code === 'LOCKED') throw failure;
     const durationMs = Math.round(performance.now() - began);
+    if (failure.code === 'LOCKED') {
+      await reportLocked(ctx, failure, startedAt, durationMs);
+      throw failure;
+    }
     ctx.events.emit('backup:failed', { error: errorSummary(failure), durationMs });
     await reportFailure(ctx, failure, startedAt, durationMs, undefined, options.signal);
     throw failure;
@@ -94,8 +140,12 @@ export async function runBackup(
     } catch (error) {
       const failure = toLifeboatError(error, 'SOURCE_FAILED');
       const extra = failure as LifeboatError & { archiveId?: string; durationMs?: number };
-      // Another run holds a lock (a source's, such as PostgreSQL's advisory lock): not a failure.
-      if (failure.code === 'LOCKED') throw failure;
+      // Another run holds a lock (a source's, such as PostgreSQL's advisory lock): recorded,
+      // mailed only when it keeps happening.
+      if (failure.code === 'LOCKED') {
+        await reportLocked(ctx, failure, startedAt, Math.round(performance.now() - began));
+        throw failure;
+      }
       await reportFailure(
         ctx,
         failure,

@@ -1,8 +1,11 @@
+import type { HealthCheck } from '../contracts.js';
 import type { ArchiveTrust } from '../engine/archive-trust.js';
 import { listArchives } from '../engine/archives.js';
 import type { EngineContext } from '../engine/context.js';
 import { type RunRecord, readHistory } from '../engine/history.js';
 import { LifeboatError } from '../errors.js';
+import { drillCheck, drillState } from './health-runs.js';
+import { isLockRefusal, lockedInARow } from './locked-runs.js';
 
 function checkDays(days: number): void {
   if (!Number.isInteger(days) || days < 1 || days > 3660) {
@@ -27,6 +30,15 @@ export interface StatusReport {
     untrusted: ({ id: string; file: string } & ArchiveTrust)[];
   };
   recentRuns: RunRecord[];
+  /** The restore drill (verify --deep) as health judges it: ok, failed (critical) or overdue (warning). */
+  drill: {
+    status: HealthCheck['status'];
+    message: string;
+    lastGoodAt?: string;
+    lastFailedAt?: string;
+  };
+  /** Backup attempts refused for the lock in a row (3 or more: a stuck lock, health WARNING). */
+  lockedInARow: number;
   successRate: { days: number; runs: number; succeeded: number; rate: number | null };
   notificationFailures: { at: string; notifier: string; error?: string }[];
 }
@@ -38,7 +50,16 @@ export async function status(ctx: EngineContext, days = 30): Promise<StatusRepor
   const listed = await listArchives(ctx);
   const archives = listed.filter((a) => !a.untrusted);
   const now = ctx.now().getTime();
-  const backups = history.filter((r) => r.kind === 'backup');
+  const drill = drillCheck(
+    drillState(history, ctx.now()),
+    listed,
+    ctx.config.health.maxDrillAgeDays,
+    ctx.now(),
+    history.filter((r) => r.kind === 'backup').at(-1)?.startedAt,
+  );
+  const lockedRuns = lockedInARow(history.filter((r) => r.kind === 'backup'));
+  // A refusal for the lock is counted apart: most are replicas meeting the run that did the job.
+  const backups = history.filter((r) => r.kind === 'backup' && !isLockRefusal(r));
   const ok = backups.find((r) => r.ok);
   const failed = backups.find((r) => !r.ok);
   const verify = history.find((r) => r.kind === 'verify');
@@ -85,6 +106,15 @@ export async function status(ctx: EngineContext, days = 30): Promise<StatusRepor
       ),
     },
     recentRuns: history.slice(0, 10),
+    drill: {
+      status: drill.status,
+      message: drill.message,
+      ...(drill.details?.lastGoodAt ? { lastGoodAt: drill.details.lastGoodAt as string } : {}),
+      ...(drill.details?.lastFailedAt
+        ? { lastFailedAt: drill.details.lastFailedAt as string }
+        : {}),
+    },
+    lockedInARow: lockedRuns,
     successRate: {
       days,
       runs: window.length,
@@ -123,7 +153,9 @@ export async function report(ctx: EngineContext, days = 7): Promise<DayTrend[]> 
   const first = new Date(
     Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - (days - 1)),
   );
-  const history = await readHistory(ctx.storage, { since: first, kinds: ['backup'] }, ctx.cipher);
+  const history = (
+    await readHistory(ctx.storage, { since: first, kinds: ['backup'] }, ctx.cipher)
+  ).filter((r) => !isLockRefusal(r));
   const out: DayTrend[] = [];
   for (let i = days - 1; i >= 0; i--) {
     const d = new Date(
