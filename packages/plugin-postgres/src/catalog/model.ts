@@ -264,6 +264,29 @@ export interface AclItem {
   grantable: boolean;
 }
 
+/**
+ * An object of a kind written by one DDL text built from the catalog (see catalog/kinds/):
+ * aggregates, operators, collations, text search objects, foreign data wrappers…
+ */
+export interface GenericObj {
+  key: ObjectKey;
+  /** What it is, as the script's comment line and warnings name it: `collation`, `operator`… */
+  kind: string;
+  oid: number;
+  /** Tie-breaker among objects free to go: pg_dump_sort.c's order of object types. */
+  rank: number;
+  sortName: string;
+  /** CREATE (and ALTER … ADD) statements, with the comment. */
+  ddl: string;
+  /** Objects it must follow beyond pg_depend's normal dependencies. */
+  needs: ObjectKey[];
+  /**
+   * A shell created first (`CREATE TYPE t;`) for a type and its functions that refer to each
+   * other; dependencies of `shellFor` on this object go to the shell instead.
+   */
+  shell: { ddl: string; for: ObjectKey[] } | null;
+}
+
 export interface UnsupportedObj {
   kind: string;
   name: string;
@@ -272,8 +295,11 @@ export interface UnsupportedObj {
 
 /** One privilege of one grantee (null: PUBLIC) on a schema, relation, column or function. */
 export interface PrivilegeObj {
-  kind: 'schema' | 'type' | 'relation' | 'column' | 'function';
-  /** As GRANT names it: `TABLE "s"."t"`, `SEQUENCE …`, `SCHEMA …`, `FUNCTION "s"."f"(integer)`. */
+  kind: 'schema' | 'type' | 'relation' | 'column' | 'function' | 'object';
+  /**
+   * As GRANT names it: `TABLE "s"."t"`, `SEQUENCE …`, `SCHEMA …`, `FUNCTION "s"."f"(integer)`,
+   * `FOREIGN SERVER s`, `LANGUAGE l`…
+   */
   target: string;
   column: string | null;
   /** Null when the object has no privilege left at all (an empty ACL). */
@@ -304,6 +330,8 @@ export interface Catalog {
   sequences: SequenceObj[];
   tables: TableObj[];
   views: ViewObj[];
+  /** Everything else pre-data creates (see GenericObj). */
+  objects: GenericObj[];
   constraints: ConstraintObj[];
   indexes: IndexObj[];
   triggers: TriggerObj[];

@@ -5,6 +5,7 @@ import type {
   Catalog,
   ColumnObj,
   FunctionObj,
+  GenericObj,
   ObjectKey,
   SequenceObj,
   TableObj,
@@ -33,7 +34,9 @@ type PreObject =
   | (Sortable & { kind: 'function'; obj: FunctionObj })
   | (Sortable & { kind: 'sequence'; obj: SequenceObj })
   | (Sortable & { kind: 'table'; obj: TableObj })
-  | (Sortable & { kind: 'view'; obj: ViewObj });
+  | (Sortable & { kind: 'view'; obj: ViewObj })
+  | (Sortable & { kind: 'object'; obj: GenericObj })
+  | (Sortable & { kind: 'shell'; obj: GenericObj });
 
 export function sequenceOptions(s: SequenceObj): string {
   return `AS ${s.dataType} START WITH ${s.start} INCREMENT BY ${s.increment} MINVALUE ${s.min} MAXVALUE ${s.max} CACHE ${s.cache}${s.cycle ? ' CYCLE' : ' NO CYCLE'}`;
@@ -146,6 +149,8 @@ function renderView(v: ViewObj, replace: boolean): string {
   return `CREATE MATERIALIZED VIEW ${name}${usingClause(v)}${withClause(v.reloptions)} AS\n${v.def}\nWITH NO DATA;\n`;
 }
 
+const shellKey = (key: ObjectKey) => `shell:${key}`;
+
 /**
  * Types, functions, sequences, tables, views and materialized views in dependency order, so a
  * default or check that calls a function, or a function over a table's row type, just works.
@@ -190,12 +195,40 @@ export function orderedPreData(catalog: Catalog): PreObject[] {
       oid: obj.oid,
       sortName: `${obj.schema}.${obj.name}`,
     })),
+    ...catalog.objects.map((obj) => ({
+      kind: 'object' as const,
+      obj,
+      key: obj.key,
+      rank: obj.rank,
+      oid: obj.oid,
+      sortName: obj.sortName,
+    })),
+    ...catalog.objects
+      .filter((obj) => obj.shell)
+      .map((obj) => ({
+        kind: 'shell' as const,
+        obj,
+        key: shellKey(obj.key),
+        rank: obj.rank,
+        oid: obj.oid,
+        sortName: obj.sortName,
+      })),
   ];
   // Inheritance and partitions are not "normal" dependencies in pg_depend.
-  const extra: [ObjectKey, ObjectKey][] = catalog.tables.flatMap((t) =>
-    t.parents.map((p) => [t.key, `c:${p}`] as [ObjectKey, ObjectKey]),
+  const extra: [ObjectKey, ObjectKey][] = [
+    ...catalog.tables.flatMap((t) =>
+      t.parents.map((p) => [t.key, `c:${p}`] as [ObjectKey, ObjectKey]),
+    ),
+    ...catalog.objects.flatMap((o) => o.needs.map((n) => [o.key, n] as [ObjectKey, ObjectKey])),
+  ];
+  // A type and its functions refer to each other: the functions need only its shell.
+  const shellOf = new Map<ObjectKey, ObjectKey>();
+  for (const o of catalog.objects)
+    for (const f of o.shell?.for ?? []) shellOf.set(`${f} ${o.key}`, shellKey(o.key));
+  const dependencies = [...catalog.dependencies, ...extra].map(
+    ([src, ref]): [ObjectKey, ObjectKey] => [src, shellOf.get(`${src} ${ref}`) ?? ref],
   );
-  return sortByDependencies(objects, [...catalog.dependencies, ...extra]);
+  return sortByDependencies(objects, dependencies);
 }
 
 const BATCH_OBJECTS = 200;
@@ -256,7 +289,9 @@ export function renderPreData(catalog: Catalog): string {
       const name = `${v.schema}.${v.name}`.replace(/[\r\n]/g, ' ');
       out.push(`\n-- placeholder of view: ${name}\n`, placeholderView(v));
     }
-    out.push(`\n-- ${o.kind}: ${o.sortName.replace(/[\r\n]/g, ' ')}\n`);
+    const kind =
+      o.kind === 'object' ? o.obj.kind : o.kind === 'shell' ? `shell of ${o.obj.kind}` : o.kind;
+    out.push(`\n-- ${kind}: ${o.sortName.replace(/[\r\n]/g, ' ')}\n`);
     switch (o.kind) {
       case 'type':
         out.push(renderType(o.obj));
@@ -271,6 +306,12 @@ export function renderPreData(catalog: Catalog): string {
         break;
       case 'table':
         out.push(renderTable(o.obj, included, catalog.sequences));
+        break;
+      case 'object':
+        out.push(o.obj.ddl);
+        break;
+      case 'shell':
+        out.push(`${o.obj.shell!.ddl}\n`);
         break;
       case 'view':
         out.push(

@@ -259,6 +259,11 @@ export const OWNERS = `WITH objs AS (${ACCESS_OBJECTS})
 SELECT o.key, o.alter_target AS target, pg_catalog.pg_get_userbyid(o.owner) AS owner
 FROM objs o WHERE o.alter_target IS NOT NULL ORDER BY 2`;
 
+/** Catalogs whose objects are keyed `<catalog>:<oid>` (see kinds/sql.ts keyOf). */
+const GENERIC_CATALOGS = `ARRAY['pg_operator', 'pg_opclass', 'pg_opfamily', 'pg_cast', 'pg_collation',
+  'pg_conversion', 'pg_ts_parser', 'pg_ts_template', 'pg_ts_dict', 'pg_ts_config', 'pg_foreign_data_wrapper',
+  'pg_foreign_server', 'pg_user_mapping', 'pg_am', 'pg_language', 'pg_transform']::pg_catalog.name[]`;
+
 /**
  * Normal dependencies between user objects, each side mapped to the object that is created as
  * one statement: a column default or a view's rule to its relation, an array type to its
@@ -290,13 +295,17 @@ export const DEPENDENCIES = `WITH type_key AS (
       WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN 'c:' || ad.adrelid
       WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN CASE WHEN co.contypid <> 0 THEN 't:' || co.contypid END
       WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN 'c:' || rw.ev_class
+      ELSE CASE WHEN cl.relname = ANY (${GENERIC_CATALOGS}) THEN cl.relname || ':' || d.objid END
     END AS src,
     CASE d.refclassid
       WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN rrk.key
       WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN rtk.key
       WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'p:' || d.refobjid
+      ELSE CASE WHEN rcl.relname = ANY (${GENERIC_CATALOGS}) THEN rcl.relname || ':' || d.refobjid END
     END AS ref
   FROM pg_catalog.pg_depend d
+    JOIN pg_catalog.pg_class cl ON cl.oid = d.classid
+    JOIN pg_catalog.pg_class rcl ON rcl.oid = d.refclassid
     LEFT JOIN rel_key rk ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND rk.oid = d.objid
     LEFT JOIN type_key tk ON d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND tk.oid = d.objid
     LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND ad.oid = d.objid
@@ -351,55 +360,6 @@ export const UNSUPPORTED = [
     'pg_catalog.pg_opfamily o',
   ),
   unsupportedKind(
-    'cast',
-    'casts are not recreated',
-    'pg_cast',
-    "pg_catalog.format_type(o.castsource, NULL) || ' AS ' || pg_catalog.format_type(o.casttarget, NULL)",
-    'pg_catalog.pg_cast o',
-  ),
-  unsupportedKind(
-    'collation',
-    'collations are not recreated',
-    'pg_collation',
-    'o.collname',
-    'pg_catalog.pg_collation o',
-  ),
-  unsupportedKind(
-    'conversion',
-    'conversions are not recreated',
-    'pg_conversion',
-    'o.conname',
-    'pg_catalog.pg_conversion o',
-  ),
-  unsupportedKind(
-    'text search configuration',
-    'text search objects are not recreated',
-    'pg_ts_config',
-    'o.cfgname',
-    'pg_catalog.pg_ts_config o',
-  ),
-  unsupportedKind(
-    'text search dictionary',
-    'text search objects are not recreated',
-    'pg_ts_dict',
-    'o.dictname',
-    'pg_catalog.pg_ts_dict o',
-  ),
-  unsupportedKind(
-    'foreign data wrapper',
-    'foreign data wrappers are not recreated',
-    'pg_foreign_data_wrapper',
-    'o.fdwname',
-    'pg_catalog.pg_foreign_data_wrapper o',
-  ),
-  unsupportedKind(
-    'foreign server',
-    'foreign servers are not recreated',
-    'pg_foreign_server',
-    'o.srvname',
-    'pg_catalog.pg_foreign_server o',
-  ),
-  unsupportedKind(
     'foreign table',
     'foreign tables are not recreated and their data is not copied',
     'pg_class',
@@ -422,20 +382,6 @@ export const UNSUPPORTED = [
     'o.oid::pg_catalog.regtype::text',
     'pg_catalog.pg_type o JOIN pg_catalog.pg_range r ON r.rngtypid = o.oid',
     'r.rngcanonical <> 0',
-  ),
-  unsupportedKind(
-    'access method',
-    'access methods are not recreated',
-    'pg_am',
-    'o.amname',
-    'pg_catalog.pg_am o',
-  ),
-  unsupportedKind(
-    'procedural language',
-    'procedural languages outside extensions are not recreated',
-    'pg_language',
-    'o.lanname',
-    'pg_catalog.pg_language o',
   ),
   `SELECT 'large objects' AS kind, pg_catalog.count(*)::text || ' large object(s)' AS name, 'large objects are not backed up' AS reason
    FROM pg_catalog.pg_largeobject_metadata HAVING pg_catalog.count(*) > 0`,

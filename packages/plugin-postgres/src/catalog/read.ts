@@ -1,5 +1,7 @@
 import type { PgClient } from '../connection.js';
 import { qualified } from '../connection.js';
+import { PRE_DATA_KINDS } from './kinds/index.js';
+import { readKinds } from './kinds/read-kinds.js';
 import type {
   Catalog,
   ColumnObj,
@@ -278,6 +280,10 @@ export async function readCatalog(
     owner: r.owner,
   }));
 
+  const kinds = await readKinds(client, PRE_DATA_KINDS, versionNum);
+  privileges.push(...kinds.privileges);
+  owners.push(...kinds.owners);
+
   const [constraintRows, indexRows] = await keyRows;
   const constraints: ConstraintObj[] = constraintRows.map((r) => ({
     oid: num(r.oid),
@@ -360,6 +366,7 @@ export async function readCatalog(
       sequences,
       tables,
       views,
+      objects: kinds.objects,
       constraints,
       indexes,
       triggers,
