@@ -88,6 +88,9 @@ async function run(
   }
 }
 
+/** Collects a repeatable option's values. */
+const repeat = (value: string, previous: string[]) => [...previous, value];
+
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('lifeboat')
     .description(
@@ -250,6 +253,31 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--config-dir <dir>', 'restore config files into this folder')
     .option('--only <section>', 'only "database" or only "config"')
     .option('--overwrite', 'replace existing config files (each old file is kept as NAME.bak)')
+    // What a full restore leaves out, as pg_restore's options of the same names.
+    .option('--no-owner', 'objects stay owned by the restoring user (no ALTER … OWNER)')
+    .option('--no-privileges', 'no GRANT/REVOKE (also --no-acl)')
+    .option('--no-acl', 'same as --no-privileges')
+    .option('--no-policies', 'no row-level security policies, and row security stays off')
+    .option('--no-comments', 'no COMMENT ON')
+    .option('--no-publications', 'no publications (none are in archives yet)')
+    .option('--no-subscriptions', 'no subscriptions (none are in archives yet)')
+    .option(
+      '--schema <pattern>',
+      'only objects in this schema (repeatable; pg_dump patterns)',
+      repeat,
+      [],
+    )
+    .option('--exclude-schema <pattern>', 'no objects in this schema (repeatable)', repeat, [])
+    .option(
+      '--exclude-table-data <pattern>',
+      'create the table, load none of its rows (repeatable; schema.table patterns)',
+      repeat,
+      [],
+    )
+    .option(
+      '--filter <file>',
+      "pg_dump's --filter file: include|exclude schema, exclude table_data",
+    )
     .description('full or partial restore (exit 0 done, 1 failed)')
     .action(
       action(
@@ -258,6 +286,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
             ...flags,
             // The user's folder, also under `pnpm lifeboat` (which runs elsewhere).
             ...(flags.configDir ? { configDir: resolve(userDirectory(), flags.configDir) } : {}),
+            ...(flags.filter ? { filter: resolve(userDirectory(), flags.filter) } : {}),
           }),
         { cancellable: true, ignoreBadRetention: true },
       ),

@@ -231,3 +231,56 @@ describe('every precondition is checked before anything is written', () => {
     expect(await fs.readFile(join(work, 'app.env.bak'), 'utf8')).toBe('LIVE=1\n');
   });
 });
+
+describe('restore-time choices from the command line', () => {
+  it('--no-owner, --no-acl and a filter file shape the restored database; a bad filter file exits before writing', async () => {
+    const target = uniqueName('clichoice');
+    trackDatabase(server, target);
+    await fs.writeFile(
+      join(work, 'choices.filter'),
+      '# structure only\nexclude table_data public.users\n',
+    );
+    const r = await runCli(
+      [
+        'restore',
+        'latest',
+        '--only',
+        'database',
+        '--target-database',
+        target,
+        '--no-owner',
+        '--no-acl',
+        '--filter',
+        join(work, 'choices.filter'),
+        '--json',
+      ],
+      env,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    // The table is there, without its rows (a full restore would bring 20).
+    expect(await emails(target)).toEqual([]);
+
+    const missing = uniqueName('clichoice_bad');
+    await fs.writeFile(join(work, 'bad.filter'), 'include everything\n');
+    const bad = await runCli(
+      [
+        'restore',
+        'latest',
+        '--only',
+        'database',
+        '--target-database',
+        missing,
+        '--filter',
+        join(work, 'bad.filter'),
+        '--json',
+      ],
+      env,
+    );
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout).error).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('line 1'),
+    });
+    expect(await databaseExists(missing)).toBe(false);
+  }, 120_000);
+});

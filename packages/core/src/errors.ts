@@ -124,6 +124,10 @@ export const errorCodes = {
     message: 'The restore failed',
     hint: 'The target was left as it was; see the cause.',
   },
+  RESTORE_UNSUPPORTED: {
+    message: 'The restore cannot do what was asked with this archive',
+    hint: 'Restore without the option named in the message.',
+  },
   VERIFY_FAILED: { message: 'Verification found problems', hint: 'See the listed problems.' },
   NOTIFY_FAILED: {
     message: 'A notification could not be delivered',

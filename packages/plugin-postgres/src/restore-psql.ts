@@ -1,3 +1,4 @@
+import { NO_OWNER, NO_PRIVILEGES } from './catalog/access.js';
 import { qualified, quoteIdent } from './connection.js';
 import {
   POST_DATA,
@@ -42,10 +43,18 @@ export function renderRestorePsql(summary: PostgresSummary): string {
   const lines = [
     '-- Lifeboat: restore this database with psql alone. From the folder the archive was extracted into:',
     `--   psql -v ON_ERROR_STOP=1 -d TARGET -f ${SECTION}/${RESTORE_PSQL}`,
+    '-- Add -v no_owner=1 (objects stay with the restoring user) and/or -v no_privileges=1 (no grants).',
     `-- Source: PostgreSQL ${summary.serverVersion}, ${summary.tables.length} tables. TARGET should be an empty database.`,
     '\\set ON_ERROR_STOP on',
     '\\encoding UTF8',
     'BEGIN;',
+    // As pg_restore's --no-owner / --no-privileges: psql -v no_owner=1 -v no_privileges=1.
+    '\\if :{?no_owner}',
+    `SET ${NO_OWNER} = on;`,
+    '\\endif',
+    '\\if :{?no_privileges}',
+    `SET ${NO_PRIVILEGES} = on;`,
+    '\\endif',
     `\\i ${SECTION}/${PRE_DATA}`,
   ];
   summary.tables.forEach((t, i) => {
@@ -65,6 +74,7 @@ export function manualRestoreSteps(summary: PostgresSummary): string[] {
     `    createdb TARGET && psql -v ON_ERROR_STOP=1 -d TARGET -f ${SECTION}/${RESTORE_PSQL}`,
     `The script runs ${PRE_DATA}, loads every CSV with \\copy, then runs ${POST_DATA} (keys, indexes,`,
     'constraints, triggers, sequence values), all in one transaction.',
+    'psql -v no_owner=1 leaves owners out, -v no_privileges=1 grants (as pg_restore --no-owner, -x).',
   ];
   if (summary.unsupported.length > 0) {
     steps.push(

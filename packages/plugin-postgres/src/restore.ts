@@ -1,6 +1,7 @@
-import type { RestoreContext, RestoreOptions } from '@lifeboat/core';
+import { LifeboatError, type RestoreContext, type RestoreOptions } from '@lifeboat/core';
 import { type ConnectSettings, qualified } from './connection.js';
 import type { ConnectionTarget } from './options.js';
+import { anyChoice, choicesOf, dataWanted } from './restore/choices.js';
 import { restoreFull } from './restore/full.js';
 import { resolveArchiveTables, restorePartial } from './restore/partial.js';
 import { resolveRestoreTarget } from './restore/target.js';
@@ -26,6 +27,7 @@ export async function restoreDatabase(
   const clean = ctx.options.clean === true;
   const asSuffix = suffixOf(ctx.options);
   const tables = partialTables(summary, ctx.options);
+  const choices = checkedChoices(ctx.options, tables !== undefined);
   if (tables) {
     const result = await restorePartial(ctx.entries, summary, {
       target,
@@ -39,11 +41,14 @@ export async function restoreDatabase(
     });
     return { mode: asSuffix ? 'side-by-side' : 'tables', database: target.database, ...result };
   }
-  const result = await restoreFull(ctx.entries, summary, {
+  // Tables whose rows are left out are created empty: the restore neither waits for nor counts them.
+  const loaded = { ...summary, tables: summary.tables.filter((t) => dataWanted(choices, t)) };
+  const result = await restoreFull(ctx.entries, loaded, {
     target,
     connect: settings.connect,
     parallel: settings.parallel,
     clean,
+    choices,
     signal: ctx.signal,
     events: ctx.events,
   });
@@ -71,4 +76,16 @@ export function restoreEntries(
   const parsed = parseSummary(summary);
   const tables = partialTables(parsed, options);
   return tables && resolveArchiveTables(parsed, tables).flatMap((t) => t.parts);
+}
+
+/** The restore-time choices; they shape a full restore (a partial one loads rows only). */
+export function checkedChoices(options: RestoreOptions, partial: boolean) {
+  const choices = choicesOf(options);
+  if (partial && anyChoice(choices)) {
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      'Restore-time choices (--no-owner, --schema, --exclude-table-data, a filter file…) apply to full restores, not with --tables or --as-suffix',
+    );
+  }
+  return choices;
 }

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { LifeboatError, type PlannedTarget } from '@lifeboat/core';
 import type { CommandContext } from '../context.js';
@@ -14,6 +15,43 @@ export interface RestoreFlags {
   configDir?: string;
   only?: string;
   overwrite?: boolean;
+  /** Commander's `--no-…` flags: false when given. */
+  owner?: boolean;
+  privileges?: boolean;
+  acl?: boolean;
+  policies?: boolean;
+  comments?: boolean;
+  publications?: boolean;
+  subscriptions?: boolean;
+  schema?: string[];
+  excludeSchema?: string[];
+  excludeTableData?: string[];
+  filter?: string;
+}
+
+/** The restore-time choices the flags make (engine options of the postgres source). */
+export async function restoreChoices(flags: RestoreFlags): Promise<Record<string, unknown>> {
+  const choices: Record<string, unknown> = {};
+  if (flags.owner === false) choices.noOwner = true;
+  if (flags.privileges === false || flags.acl === false) choices.noPrivileges = true;
+  if (flags.policies === false) choices.noPolicies = true;
+  if (flags.comments === false) choices.noComments = true;
+  if (flags.publications === false) choices.noPublications = true;
+  if (flags.subscriptions === false) choices.noSubscriptions = true;
+  if (flags.schema?.length) choices.schemas = flags.schema;
+  if (flags.excludeSchema?.length) choices.excludeSchemas = flags.excludeSchema;
+  if (flags.excludeTableData?.length) choices.excludeTableData = flags.excludeTableData;
+  if (flags.filter) {
+    try {
+      choices.filter = { name: flags.filter, text: await readFile(flags.filter, 'utf8') };
+    } catch (error) {
+      throw new LifeboatError('CONFIG_INVALID', `--filter: cannot read ${flags.filter}`, {
+        cause: error,
+        hint: 'name a filter file that exists and is readable',
+      });
+    }
+  }
+  return choices;
 }
 
 /** One line naming where each section goes (never a password: targets are described without). */
@@ -74,6 +112,7 @@ export async function restoreCommand(
   const targetUrl =
     flags.targetUrl ??
     (flags.targetDatabase || flags.inPlace ? undefined : ctx.settings.targetDatabaseUrl);
+  const choices = await restoreChoices(flags);
   const engine = await ctx.engine();
   const tables = flags.tables
     ?.split(',')
@@ -92,6 +131,7 @@ export async function restoreCommand(
     ...(flags.asSuffix ? { asSuffix: flags.asSuffix } : {}),
     ...(flags.configDir ? { targetDir: flags.configDir } : {}),
     ...(flags.overwrite ? { overwrite: true } : {}),
+    ...choices,
     confirm: flags.yes ? true : (targets) => askOnTerminal(ctx, targets),
   });
   ctx.io.result({ ok: true, ...result }, () =>

@@ -4,6 +4,13 @@ import type { OwnerObj, PrivilegeObj } from './model.js';
 /** Starts a warning the script raises on purpose, then `CODE: `; a restore reports it. */
 export const SCRIPT_WARNING = 'lifeboat: ';
 
+/**
+ * Session settings that leave owners or grants out when psql runs the scripts alone
+ * (restore.psql sets them from `psql -v no_owner=1` / `-v no_privileges=1`).
+ */
+export const NO_OWNER = 'lifeboat.no_owner';
+export const NO_PRIVILEGES = 'lifeboat.no_privileges';
+
 /** Session setting that collects, one per line, the owners a restore could not give. */
 const SKIPPED = 'lifeboat.owners_skipped';
 
@@ -19,7 +26,7 @@ export const OWNER_HELPER = `CREATE OR REPLACE FUNCTION pg_temp.lifeboat_owner(t
 LANGUAGE plpgsql AS $lifeboat$
 DECLARE note text;
 BEGIN
-  IF owner = current_user THEN RETURN; END IF;
+  IF owner = current_user OR pg_catalog.current_setting('${NO_OWNER}', true) = 'on' THEN RETURN; END IF;
   IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = owner) THEN
     note := 'ROLE_MISSING: owner role ' || owner || ' does not exist on this server; its objects stay owned by ' || current_user;
   ELSE
@@ -73,7 +80,7 @@ export function renderPrivileges(privileges: PrivilegeObj[]): string[] {
   const out: string[] = [];
   const revoked = new Set<string>();
   const guarded = (statement: string, role: string | null) =>
-    guardedStatement(statement, role === null ? [] : [role], 'GRANT_FAILED');
+    guardedStatement(statement, role === null ? [] : [role], 'GRANT_FAILED', NO_PRIVILEGES);
   for (const p of privileges) {
     if (p.kind !== 'column' && !revoked.has(p.target)) {
       revoked.add(p.target);
@@ -92,11 +99,20 @@ export function renderPrivileges(privileges: PrivilegeObj[]): string[] {
  * One statement as its own block: skipped with a ROLE_MISSING warning when one of `roles` does
  * not exist on the target server, and with a `failCode` warning when the server refuses it.
  */
-export function guardedStatement(statement: string, roles: string[], failCode: string): string {
+export function guardedStatement(
+  statement: string,
+  roles: string[],
+  failCode: string,
+  /** A session setting that, when on, skips the statement (psql -v no_privileges=1). */
+  skipWhen?: string,
+): string {
   const checks = [...new Set(roles)].map((role) => {
     const missing = `${SCRIPT_WARNING}ROLE_MISSING: role ${role} does not exist on this server; skipped: ${statement}`;
     return `IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(role)}) THEN RAISE WARNING '%', ${quoteLiteral(missing)}; RETURN; END IF; `;
   });
-  const body = `BEGIN ${checks.join('')}${statement}; EXCEPTION WHEN OTHERS THEN RAISE WARNING '%', ${quoteLiteral(`${SCRIPT_WARNING}${failCode}: ${statement}: `)} || SQLERRM; END`;
+  const skip = skipWhen
+    ? `IF pg_catalog.current_setting('${skipWhen}', true) = 'on' THEN RETURN; END IF; `
+    : '';
+  const body = `BEGIN ${skip}${checks.join('')}${statement}; EXCEPTION WHEN OTHERS THEN RAISE WARNING '%', ${quoteLiteral(`${SCRIPT_WARNING}${failCode}: ${statement}: `)} || SQLERRM; END`;
   return `DO ${quoteLiteral(body)};\n`;
 }

@@ -1,7 +1,7 @@
 import { LifeboatError, type RestoreCheckContext, type RestoreTarget } from '@lifeboat/core';
 import { type ConnectSettings, qualified, withClient } from '../connection.js';
 import { type ConnectionTarget, describeTarget } from '../options.js';
-import { partialTables, suffixOf } from '../restore.js';
+import { checkedChoices, partialTables, suffixOf } from '../restore.js';
 import { parseSummary } from '../summary.js';
 import { checkTargets, resolveArchiveTables } from './partial.js';
 import {
@@ -24,6 +24,7 @@ export async function checkDatabaseRestore(
   const summary = parseSummary(ctx.summary);
   const target = resolveRestoreTarget(ctx.options, settings.source);
   const chosen = partialTables(summary, ctx.options);
+  checkedChoices(ctx.options, chosen !== undefined);
   const mode = {
     partial: chosen !== undefined,
     tables: chosen ?? [],

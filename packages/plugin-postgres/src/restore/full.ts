@@ -20,6 +20,7 @@ import {
 import { toPgLifeboatError } from '../errors.js';
 import type { ConnectionTarget } from '../options.js';
 import { POST_DATA, type PostgresSummary, PRE_DATA, type TableSummary } from '../summary.js';
+import { applyChoices, type RestoreChoices } from './choices.js';
 import { copyPart, partIndex, readChunks, runScript, withScriptWarnings } from './load.js';
 import {
   cleanDatabase,
@@ -34,6 +35,8 @@ export interface FullRestoreSettings {
   connect: ConnectSettings;
   parallel: number;
   clean: boolean;
+  /** What the restore leaves out (owners, grants, schemas…). */
+  choices?: RestoreChoices;
   signal: AbortSignal;
   events: LifeboatEmitter;
 }
@@ -147,10 +150,20 @@ async function loadInOneTransaction(
     for await (const entry of entries) {
       throwIfAborted(settings.signal);
       if (entry.relativePath === PRE_DATA) {
-        const pre = (await buffer(entry.stream)).toString();
+        const pre = applyChoices(
+          (await buffer(entry.stream)).toString(),
+          settings.choices,
+          PRE_DATA,
+        );
         await withScriptWarnings(client, settings.events, () => runScript(client, pre, PRE_DATA));
-      } else if (entry.relativePath === POST_DATA) post = (await buffer(entry.stream)).toString();
-      else {
+      } else if (entry.relativePath === POST_DATA) {
+        post = applyChoices(
+          (await buffer(entry.stream)).toString(),
+          settings.choices,
+          POST_DATA,
+          summary,
+        );
+      } else {
         const table = parts.get(entry.relativePath);
         if (table) progress.done(table, await copyPart(client, table, entry.stream), entry.size);
       }
@@ -267,7 +280,8 @@ async function loadParallel(
       if (entry.relativePath === PRE_DATA) {
         // Batch by batch: the database is new (dropped on failure), and one transaction for
         // thousands of tables would run out of lock slots.
-        const batches = splitBatches((await buffer(entry.stream)).toString());
+        const pre = (await buffer(entry.stream)).toString();
+        const batches = splitBatches(applyChoices(pre, settings.choices, PRE_DATA, summary));
         await withScriptWarnings(main, settings.events, async () => {
           for (const batch of batches) await runScript(main, batch, PRE_DATA);
         });
@@ -284,7 +298,12 @@ async function loadParallel(
           });
         }
       } else if (entry.relativePath === POST_DATA) {
-        post = (await buffer(entry.stream)).toString();
+        post = applyChoices(
+          (await buffer(entry.stream)).toString(),
+          settings.choices,
+          POST_DATA,
+          summary,
+        );
         plan = splitPostData(post);
         for (const statement of plan.parallel) {
           for (const t of statement.tables) {

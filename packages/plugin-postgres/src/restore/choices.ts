@@ -1,0 +1,183 @@
+import { LifeboatError, type RestoreOptions } from '@lifeboat/core';
+import { z } from 'zod';
+import { type FilterRule, parseFilterFile } from '../filter-file.js';
+import {
+  type NamePattern,
+  parseNamePattern,
+  schemaMatches,
+  tableMatches,
+} from '../name-pattern.js';
+import type { PostgresSummary, TableSummary } from '../summary.js';
+import { placeStatement, type StatementPlace } from './statement-place.js';
+import { splitStatements } from './statements.js';
+
+/**
+ * What a full restore leaves out, as pg_restore's options do: owners (`--no-owner`), grants
+ * (`--no-privileges`), policies and row security (`--no-policies`), comments, publications,
+ * subscriptions, whole schemas (`--schema`/`--exclude-schema`) and the rows of some tables
+ * (`--exclude-table-data`, as pg_dump's). A filter file adds its schema and table_data lines.
+ */
+export interface RestoreChoices {
+  noOwner: boolean;
+  noPrivileges: boolean;
+  noPolicies: boolean;
+  noComments: boolean;
+  noPublications: boolean;
+  noSubscriptions: boolean;
+  schemas: NamePattern[];
+  excludeSchemas: NamePattern[];
+  excludeTableData: NamePattern[];
+}
+
+const optionsSchema = z.object({
+  noOwner: z.boolean().optional(),
+  noPrivileges: z.boolean().optional(),
+  noPolicies: z.boolean().optional(),
+  noComments: z.boolean().optional(),
+  noPublications: z.boolean().optional(),
+  noSubscriptions: z.boolean().optional(),
+  schemas: z.array(z.string().min(1)).optional(),
+  excludeSchemas: z.array(z.string().min(1)).optional(),
+  excludeTableData: z.array(z.string().min(1)).optional(),
+  /** A filter file's text, in pg_dump's `--filter` syntax. */
+  filter: z.object({ text: z.string(), name: z.string() }).optional(),
+});
+
+/** The choices in restore options; a bad pattern or filter line is CONFIG_INVALID. */
+export function choicesOf(options: RestoreOptions): RestoreChoices {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      `Invalid restore choices: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+    );
+  }
+  const o = parsed.data;
+  const rules: FilterRule[] = o.filter ? parseFilterFile(o.filter.text, o.filter.name) : [];
+  const tableRules = rules.filter((r) => r.object === 'table');
+  if (tableRules.length > 0) {
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      `The filter file ${o.filter!.name} has table lines (${tableRules.map((r) => `${r.action} table ${r.pattern}`).join('; ')}): a restore chooses by schema and table_data`,
+      {
+        hint: 'choose tables at backup time (BACKUP_TABLES/BACKUP_EXCLUDE_TABLES), or restore some tables with --tables',
+      },
+    );
+  }
+  const from = (object: FilterRule['object'], action: FilterRule['action']) =>
+    rules.filter((r) => r.object === object && r.action === action).map((r) => r.pattern);
+  const schema = (p: string) => parseNamePattern(p, 1);
+  return {
+    noOwner: o.noOwner === true,
+    noPrivileges: o.noPrivileges === true,
+    noPolicies: o.noPolicies === true,
+    noComments: o.noComments === true,
+    noPublications: o.noPublications === true,
+    noSubscriptions: o.noSubscriptions === true,
+    schemas: [...(o.schemas ?? []), ...from('schema', 'include')].map(schema),
+    excludeSchemas: [...(o.excludeSchemas ?? []), ...from('schema', 'exclude')].map(schema),
+    excludeTableData: [...(o.excludeTableData ?? []), ...from('table_data', 'exclude')].map((p) =>
+      parseNamePattern(p),
+    ),
+  };
+}
+
+/** Whether any choice leaves something out. */
+export const anyChoice = (c: RestoreChoices) =>
+  c.noOwner ||
+  c.noPrivileges ||
+  c.noPolicies ||
+  c.noComments ||
+  c.noPublications ||
+  c.noSubscriptions ||
+  c.schemas.length > 0 ||
+  c.excludeSchemas.length > 0 ||
+  c.excludeTableData.length > 0;
+
+const filtersSchemas = (c: RestoreChoices) => c.schemas.length > 0 || c.excludeSchemas.length > 0;
+
+/** Whether objects of this schema (null: outside any schema) are restored. */
+function schemaKept(c: RestoreChoices, schema: string | null): boolean {
+  // pg_restore --schema restores only what lies in the schemas named.
+  if (c.schemas.length > 0 && (schema === null || !schemaMatches(schema, c.schemas))) return false;
+  return schema === null || !schemaMatches(schema, c.excludeSchemas);
+}
+
+function kept(
+  c: RestoreChoices,
+  place: StatementPlace,
+  statement: string,
+  what: string,
+  skipped: Set<string>,
+): boolean {
+  switch (place.kind) {
+    case 'setting':
+      return true;
+    case 'owner':
+      if (c.noOwner) return false;
+      break;
+    case 'privilege':
+      if (c.noPrivileges) return false;
+      break;
+    case 'policy':
+    case 'row-security':
+      if (c.noPolicies) return false;
+      break;
+    case 'comment':
+      if (c.noComments || (place.onPolicy && c.noPolicies)) return false;
+      break;
+    case 'sequence-value':
+      // pg_dump leaves out the value of a sequence owned by a table whose rows it leaves out.
+      if (skipped.has(`${place.schema}.${place.relation}`)) return false;
+      break;
+    case 'publication':
+      if (c.noPublications) return false;
+      break;
+    case 'subscription':
+      if (c.noSubscriptions) return false;
+      break;
+    default:
+      break;
+  }
+  if (!filtersSchemas(c) || place.schema === 'pg_temp') return true;
+  if (place.schema === undefined) {
+    throw new LifeboatError(
+      'RESTORE_UNSUPPORTED',
+      `--schema/--exclude-schema cannot tell which schema this statement of ${what} belongs to: ${statement.slice(0, 120).replace(/\s+/g, ' ')}`,
+      { hint: 'restore without a schema filter, then drop what you do not need' },
+    );
+  }
+  return schemaKept(c, place.schema);
+}
+
+/** The script without the statements the choices leave out (comments and markers stay). */
+export function applyChoices(
+  sql: string,
+  c: RestoreChoices | undefined,
+  what: string,
+  summary: PostgresSummary,
+): string {
+  if (!c || !anyChoice(c)) return sql;
+  const { statements, tail } = splitStatements(sql);
+  const skipped = sequencesWithoutValue(c, summary);
+  const out: string[] = [];
+  for (const s of statements) {
+    out.push(s.lead);
+    if (kept(c, placeStatement(s.body), s.body, what, skipped)) out.push(s.body);
+  }
+  out.push(tail);
+  return out.join('');
+}
+
+/** Whether a table's rows are loaded. */
+export const dataWanted = (c: RestoreChoices, t: Pick<TableSummary, 'schema' | 'table'>) =>
+  schemaKept(c, t.schema) && !tableMatches(t, c.excludeTableData);
+
+/** `schema.sequence` of the sequences owned by tables whose rows are left out. */
+function sequencesWithoutValue(c: RestoreChoices, summary: PostgresSummary): Set<string> {
+  const out = new Set<string>();
+  for (const s of summary.sequences) {
+    if (s.ownedBy && !dataWanted(c, s.ownedBy)) out.add(`${s.schema}.${s.sequence}`);
+  }
+  return out;
+}

@@ -1,0 +1,219 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RestoreOptions } from '@lifeboat/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engineFor, extractArchive } from './support/engine.js';
+import { pgDumpPicture } from './support/pgdump.js';
+import {
+  createDatabase,
+  psql,
+  servers,
+  sql,
+  type TestServer,
+  trackDatabase,
+  uniqueName,
+} from './support/servers.js';
+
+const role = `lb_choice_${randomBytes(3).toString('hex')}`;
+
+/** Owners, grants, comments, policies and three schemas, each worth leaving out. */
+const fixture = `
+CREATE SCHEMA app AUTHORIZATION ${role};
+CREATE SCHEMA audit;
+COMMENT ON SCHEMA app IS 'the app';
+CREATE TABLE app.users (id int PRIMARY KEY, name text NOT NULL, boss int REFERENCES app.users);
+ALTER TABLE app.users OWNER TO ${role};
+COMMENT ON TABLE app.users IS 'people';
+COMMENT ON COLUMN app.users.name IS 'full name';
+CREATE INDEX users_name ON app.users (name);
+COMMENT ON INDEX app.users_name IS 'by name';
+ALTER TABLE app.users ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own ON app.users FOR SELECT TO ${role} USING (id > 0);
+CREATE POLICY everyone ON app.users USING (true);
+COMMENT ON POLICY everyone ON app.users IS 'all rows';
+CREATE VIEW app.names AS SELECT name FROM app.users;
+GRANT SELECT ON app.names TO PUBLIC;
+CREATE TABLE public.orgs (id int PRIMARY KEY, title text);
+CREATE TABLE public.members (org int REFERENCES public.orgs, who text);
+ALTER TABLE public.members OWNER TO ${role};
+CREATE TABLE audit.log (id bigserial PRIMARY KEY, what text);
+GRANT USAGE ON SCHEMA audit TO ${role};
+GRANT INSERT ON audit.log TO PUBLIC;
+GRANT SELECT (what) ON audit.log TO ${role};
+CREATE FUNCTION audit.note(t text) RETURNS void LANGUAGE sql AS $$ INSERT INTO audit.log(what) VALUES (t) $$;
+COMMENT ON FUNCTION audit.note(text) IS 'log it; really';
+REVOKE EXECUTE ON FUNCTION audit.note(text) FROM PUBLIC;
+INSERT INTO public.orgs VALUES (1, 'one'), (2, 'two');
+INSERT INTO public.members VALUES (1, 'ann');
+INSERT INTO app.users VALUES (1, 'ann', NULL), (2, 'bob', 1);
+INSERT INTO audit.log (what) VALUES ('x'), ('y');
+`;
+
+const run = (command: string, args: string[], server: TestServer) => {
+  const result = spawnSync(
+    command,
+    ['-h', server.host, '-p', String(server.port), '-U', server.user, ...args],
+    { env: { ...process.env, PGPASSWORD: server.password ?? '' }, encoding: 'utf8' },
+  );
+  if (result.status !== 0)
+    throw new Error(`${command} failed (${result.status}): ${result.stderr}`);
+  return result.stdout;
+};
+
+// pg_dump and pg_restore here are 15: they judge on the local PostgreSQL 15.
+const local = servers.filter((s) => s.name.includes('15'));
+
+describe.each(local)('restore-time choices on $name, judged by pg_restore', (server) => {
+  let source: string;
+  let backup: ReturnType<typeof engineFor>;
+  let work: string;
+
+  beforeAll(async () => {
+    await server.start();
+    await sql(server, 'postgres', `CREATE ROLE ${role} NOLOGIN`);
+    source = await createDatabase(server, 'choices');
+    await sql(server, source, fixture);
+    backup = engineFor(server, source);
+    const result = await backup.engine.backup();
+    expect(result.warnings).toEqual([]);
+    work = await mkdtemp(join(tmpdir(), 'lifeboat-choices-'));
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const db of await sql<{ datname: string }>(
+      server,
+      'postgres',
+      `SELECT datname FROM pg_database WHERE datname LIKE 'lb\\_choice%'`,
+    ))
+      await sql(server, 'postgres', `DROP DATABASE ${db.datname} WITH (FORCE)`);
+    await sql(server, 'postgres', `DROP ROLE IF EXISTS ${role}`);
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  /**
+   * pg_dump -Fc with `dumpFlags`, then pg_restore with `restoreFlags` into a new database; an
+   * optional TOC filter stands in for a pg_restore option this version lacks.
+   */
+  const pgRestored = (
+    dumpFlags: string[],
+    restoreFlags: string[],
+    toc?: (line: string) => boolean,
+  ) => {
+    const file = join(work, `${randomBytes(4).toString('hex')}.dump`);
+    run('pg_dump', ['-Fc', '-f', file, ...dumpFlags, source], server);
+    const target = uniqueName('choice_pg');
+    trackDatabase(server, target);
+    run('createdb', ['-T', 'template0', target], server);
+    const args = [...restoreFlags];
+    if (toc) {
+      const list = join(work, `${randomBytes(4).toString('hex')}.list`);
+      const lines = run('pg_restore', ['-l', file], server).split('\n').filter(toc);
+      spawnSync('sh', ['-c', 'cat > "$0"', list], { input: lines.join('\n') });
+      args.push('-L', list);
+    }
+    run('pg_restore', ['-d', target, '--exit-on-error', ...args, file], server);
+    return target;
+  };
+
+  const lifeboatRestored = async (options: RestoreOptions) => {
+    const target = uniqueName('choice_lb');
+    trackDatabase(server, target);
+    await backup.engine.restore('latest', { targetDatabase: target, ...options });
+    return target;
+  };
+
+  const cases: {
+    name: string;
+    options: RestoreOptions;
+    dump?: string[];
+    restore?: string[];
+    toc?: (line: string) => boolean;
+  }[] = [
+    { name: '--no-owner', options: { noOwner: true }, restore: ['--no-owner'] },
+    { name: '--no-privileges', options: { noPrivileges: true }, restore: ['--no-privileges'] },
+    { name: '--no-comments', options: { noComments: true }, restore: ['--no-comments'] },
+    {
+      // pg_restore 18's --no-policies leaves out POLICY and ROW SECURITY entries (and their
+      // comments); pg_restore 15 is given the same list by hand.
+      name: '--no-policies',
+      options: { noPolicies: true },
+      toc: (l) => !/ (POLICY|ROW SECURITY) /.test(l),
+    },
+    { name: '--schema app', options: { schemas: ['app'] }, dump: ['-n', 'app'] },
+    {
+      name: '--exclude-schema app,audit',
+      options: { excludeSchemas: ['APP', 'aud*'] },
+      dump: ['-N', 'app', '-N', 'aud*'],
+    },
+    {
+      name: '--exclude-table-data',
+      options: { excludeTableData: ['app.users', 'audit.*'] },
+      dump: ['--exclude-table-data', 'app.users', '--exclude-table-data', 'audit.*'],
+    },
+    {
+      name: 'a filter file',
+      options: {
+        filter: {
+          name: 'choices.filter',
+          text: '# the app only\ninclude schema "app"  # quoted\nexclude table_data app.us?rs\n\n',
+        },
+        noOwner: true,
+      },
+      dump: ['-n', 'app', '--exclude-table-data', 'app.users'],
+      restore: ['--no-owner'],
+    },
+  ];
+
+  for (const c of cases) {
+    it(`${c.name}: pg_dump of the copy equals that of pg_restore's`, async () => {
+      const ours = await lifeboatRestored(c.options);
+      const theirs = pgRestored(c.dump ?? [], c.restore ?? [], c.toc);
+      const [a, b, original] = await Promise.all([
+        pgDumpPicture(server, ours),
+        pgDumpPicture(server, theirs),
+        pgDumpPicture(server, source),
+      ]);
+      expect(a).toEqual(b);
+      // The choice left something out: the copy is not the original.
+      expect(a).not.toEqual(original);
+    }, 120_000);
+  }
+
+  it('psql alone: restore.psql -v no_owner=1 -v no_privileges=1 equals pg_restore --no-owner --no-privileges', async () => {
+    const folder = await extractArchive(backup.storage);
+    const ours = await createDatabase(server, 'choice_psql');
+    psql(
+      server,
+      ours,
+      ['-v', 'no_owner=1', '-v', 'no_privileges=1', '-f', 'database/restore.psql'],
+      folder,
+    );
+    const theirs = pgRestored([], ['--no-owner', '--no-privileges']);
+    const [a, b] = await Promise.all([pgDumpPicture(server, ours), pgDumpPicture(server, theirs)]);
+    expect(a).toEqual(b);
+    // Without the variables, owners and grants come back as in the original.
+    const full = await createDatabase(server, 'choice_psql_full');
+    psql(server, full, ['-f', 'database/restore.psql'], folder);
+    expect(await pgDumpPicture(server, full)).toEqual(await pgDumpPicture(server, source));
+  }, 120_000);
+
+  it('a choice with --tables is a usage error, before anything is written', async () => {
+    const target = await createDatabase(server, 'choice_partial');
+    await expect(
+      backup.engine.restore('latest', {
+        targetDatabase: target,
+        tables: ['public.orgs'],
+        noOwner: true,
+      }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(
+      backup.engine.restore('latest', {
+        targetDatabase: uniqueName('choice_bad'),
+        filter: { name: 'f', text: 'include table app.users\nexclude functions x\n' },
+      }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/line 2/) });
+  });
+});
