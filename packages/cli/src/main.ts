@@ -259,8 +259,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--no-acl', 'same as --no-privileges')
     .option('--no-policies', 'no row-level security policies, and row security stays off')
     .option('--no-comments', 'no COMMENT ON')
-    .option('--no-publications', 'no publications (none are in archives yet)')
-    .option('--no-subscriptions', 'no subscriptions (none are in archives yet)')
+    .option('--no-publications', 'no publications')
+    .option('--no-subscriptions', 'no subscriptions')
     .option(
       '--schema <pattern>',
       'only objects in this schema (repeatable; pg_dump patterns)',

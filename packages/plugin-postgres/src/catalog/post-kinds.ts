@@ -1,5 +1,5 @@
 import { qualified, quoteIdent, quoteLiteral } from '../connection.js';
-import { guardedStatement, ownerStatement } from './access.js';
+import { guardedStatement, NO_PRIVILEGES, ownerStatement } from './access.js';
 import type {
   AclItem,
   DefaultPrivilegeObj,
@@ -112,7 +112,7 @@ export function renderDefaultPrivileges(d: DefaultPrivilegeObj): string {
       const to = g.grantee === null ? 'PUBLIC' : quoteIdent(g.grantee);
       const statement = `${head} ${verb(g.privileges.join(', '), to)}${key.endsWith('true') ? ' WITH GRANT OPTION' : ''}`;
       const roles = g.grantee === null ? [d.role] : [d.role, g.grantee];
-      out.push(guardedStatement(statement, roles, 'DEFAULT_PRIVILEGES_FAILED'));
+      out.push(guardedStatement(statement, roles, 'DEFAULT_PRIVILEGES_FAILED', NO_PRIVILEGES));
     }
   };
   statements(

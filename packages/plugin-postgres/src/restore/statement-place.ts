@@ -112,6 +112,12 @@ function doBlockPlace(body: string): StatementPlace | undefined {
     const rest = statement[1]!.slice(statement[1]!.search(/ ON /) + 4);
     return { kind: 'privilege', ...targetPlace(rest) };
   }
+  if (body.includes('DEFAULT_PRIVILEGES_FAILED: ')) {
+    const inSchema =
+      /ALTER DEFAULT PRIVILEGES [^;]*? IN SCHEMA ("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)/.exec(body);
+    const schema = inSchema ? (tokenize(inSchema[1]!)[0]?.text ?? null) : null;
+    return { kind: 'privilege', schema };
+  }
   const policy = /EXECUTE '(CREATE POLICY (?:[^']|'')*)'/.exec(body);
   if (policy) {
     const tokens = tokenize(policy[1]!.replaceAll("''", "'"));
