@@ -154,6 +154,7 @@ async function loadInOneTransaction(
           (await buffer(entry.stream)).toString(),
           settings.choices,
           PRE_DATA,
+          summary,
         );
         await withScriptWarnings(client, settings.events, () => runScript(client, pre, PRE_DATA));
       } else if (entry.relativePath === POST_DATA) {
