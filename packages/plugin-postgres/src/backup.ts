@@ -133,7 +133,8 @@ export async function backupDatabase(
       ...catalog.sequences.map((s) => s.oid),
     ]);
     counts.functions = catalog.functions.length;
-    counts.types = catalog.types.length;
+    counts.types =
+      catalog.types.length + catalog.objects.filter((o) => o.kind === 'range type').length;
 
     await ctx.emit({ path: PRE_DATA, type: 'file', body: Buffer.from(renderPreData(catalog)) });
     await ctx.emit({ path: POST_DATA, type: 'file', body: Buffer.from(post.sql) });

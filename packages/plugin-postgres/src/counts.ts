@@ -40,7 +40,7 @@ export async function catalogCounts(
   };
 }
 
-/** Functions and types as the backup recreates them (aggregates and canonical ranges excluded). */
+/** Functions and types as the backup counts them (aggregates and base types excluded). */
 export async function countFunctionsAndTypes(
   client: PgClient,
 ): Promise<{ functions: number; types: number }> {
@@ -50,8 +50,7 @@ export async function countFunctionsAndTypes(
          AND ${NOT_INTERNAL('pg_proc', 'p.oid')}) AS functions,
     (SELECT pg_catalog.count(*) FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
        WHERE ${USER_NAMESPACE('n')} AND ${NOT_EXTENSION_MEMBER('pg_type', 't.oid')}
-         AND (t.typtype IN ('e', 'd')
-           OR (t.typtype = 'r' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid AND r.rngcanonical <> 0))
+         AND (t.typtype IN ('e', 'd', 'r')
            OR (t.typtype = 'c' AND (SELECT rc.relkind FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid) = 'c'))) AS types`);
   const r = rows[0] as Record<string, string>;
   return { functions: Number(r.functions), types: Number(r.types) };

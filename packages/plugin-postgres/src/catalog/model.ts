@@ -49,17 +49,15 @@ export interface TypeObj {
   oid: number;
   schema: string;
   name: string;
-  /** e enum, d domain, c composite, r range. */
-  kind: 'e' | 'd' | 'c' | 'r';
+  /** e enum, d domain, c composite (base and range types are GenericObj, kinds/types.ts). */
+  kind: 'e' | 'd' | 'c';
   labels: string[];
   baseType: string | null;
   notNull: boolean;
   default: string | null;
   collation: string | null;
-  attributes: { name: string; type: string; collation: string | null }[];
+  attributes: { name: string; type: string; collation: string | null; comment: string | null }[];
   constraints: { name: string; def: string; comment: string | null }[];
-  rangeSubtype: string | null;
-  rangeSubtypeDiff: string | null;
   comment: string | null;
 }
 

@@ -306,6 +306,7 @@ function renderComments(catalog: Catalog, rel: (oid: number) => string): string[
     comment(`${t.kind === 'd' ? 'DOMAIN' : 'TYPE'} ${name}`, t.comment);
     for (const c of t.constraints)
       comment(`CONSTRAINT ${quoteIdent(c.name)} ON DOMAIN ${name}`, c.comment);
+    for (const a of t.attributes) comment(`COLUMN ${name}.${quoteIdent(a.name)}`, a.comment);
   }
   for (const f of catalog.functions) {
     comment(

@@ -53,8 +53,6 @@ function renderType(t: TypeObj): string {
       );
       return `CREATE TYPE ${name} AS (\n${attrs.join(',\n')}\n);\n`;
     }
-    case 'r':
-      return `CREATE TYPE ${name} AS RANGE (subtype = ${t.rangeSubtype}${t.rangeSubtypeDiff ? `, subtype_diff = ${t.rangeSubtypeDiff}` : ''});\n`;
     case 'd': {
       let sql = `CREATE DOMAIN ${name} AS ${t.baseType}`;
       if (t.collation) sql += ` COLLATE ${t.collation}`;

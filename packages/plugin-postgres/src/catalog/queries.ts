@@ -43,7 +43,10 @@ FROM pg_catalog.pg_namespace n
 WHERE ${USER_NAMESPACE('n')} AND ${NOT_EXTENSION_MEMBER('pg_namespace', 'n.oid')}
 ORDER BY n.nspname`;
 
-/** Enums, domains, standalone composites and ranges (arrays and table row types are implicit). */
+/**
+ * Enums, domains and standalone composites (arrays and table row types are implicit; base and
+ * range types are kinds of their own, see kinds/types.ts).
+ */
 export const TYPES = `SELECT t.oid::int8 AS oid, n.nspname AS schema, t.typname AS name, t.typtype AS kind,
   CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END AS base_type,
   t.typnotnull AS not_null, t.typdefault AS "default",
@@ -52,21 +55,18 @@ export const TYPES = `SELECT t.oid::int8 AS oid, n.nspname AS schema, t.typname 
      FROM pg_catalog.pg_enum l WHERE l.enumtypid = t.oid) AS labels,
   (SELECT pg_catalog.json_agg(pg_catalog.json_build_object('name', a.attname,
        'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
-       'collation', ${collationOf('a.attcollation', '(SELECT at.typcollation FROM pg_catalog.pg_type at WHERE at.oid = a.atttypid)')}) ORDER BY a.attnum)
+       'collation', ${collationOf('a.attcollation', '(SELECT at.typcollation FROM pg_catalog.pg_type at WHERE at.oid = a.atttypid)')},
+       'comment', pg_catalog.col_description(t.typrelid, a.attnum)) ORDER BY a.attnum)
      FROM pg_catalog.pg_attribute a
      WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) AS attributes,
   (SELECT pg_catalog.json_agg(pg_catalog.json_build_object('name', c.conname,
        'def', pg_catalog.pg_get_constraintdef(c.oid),
        'comment', pg_catalog.obj_description(c.oid, 'pg_constraint')) ORDER BY c.conname)
      FROM pg_catalog.pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') AS constraints,
-  (SELECT pg_catalog.format_type(r.rngsubtype, NULL) FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid) AS range_subtype,
-  (SELECT CASE WHEN r.rngsubdiff <> 0 THEN r.rngsubdiff::pg_catalog.regproc::text END
-     FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid) AS range_subdiff,
-  (SELECT r.rngcanonical <> 0 FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid) AS range_canonical,
   pg_catalog.obj_description(t.oid, 'pg_type') AS comment
 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
 WHERE ${USER_NAMESPACE('n')} AND ${NOT_EXTENSION_MEMBER('pg_type', 't.oid')}
-  AND (t.typtype IN ('e', 'd', 'r')
+  AND (t.typtype IN ('e', 'd')
     OR (t.typtype = 'c' AND (SELECT rc.relkind FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid) = 'c'))
 ORDER BY n.nspname, t.typname`;
 
@@ -275,11 +275,14 @@ export const DEPENDENCIES = `WITH type_key AS (
          WHEN t.typtype = 'c' THEN 't:' || t.oid
          WHEN et.oid IS NOT NULL THEN
            CASE WHEN et.typtype = 'c' AND erc.relkind <> 'c' THEN 'c:' || et.typrelid ELSE 't:' || et.oid END
+         -- A multirange type is made along with its range.
+         WHEN mr.rngtypid IS NOT NULL THEN 't:' || mr.rngtypid
          ELSE 't:' || t.oid END AS key
   FROM pg_catalog.pg_type t
     LEFT JOIN pg_catalog.pg_class rc ON rc.oid = t.typrelid
     LEFT JOIN pg_catalog.pg_type et ON et.oid = t.typelem AND et.typarray = t.oid
     LEFT JOIN pg_catalog.pg_class erc ON erc.oid = et.typrelid
+    LEFT JOIN pg_catalog.pg_range mr ON mr.rngmultitypid = t.oid
   WHERE t.oid >= 16384
 ), rel_key AS (
   -- A standalone composite type's pg_class row stands for the type.
@@ -331,14 +334,6 @@ const unsupportedKind = (
 /** Object kinds the plugin does not recreate: reported, never silently dropped. */
 export const UNSUPPORTED = [
   unsupportedKind(
-    'aggregate',
-    'aggregates are not recreated',
-    'pg_proc',
-    'o.oid::pg_catalog.regprocedure::text',
-    'pg_catalog.pg_proc o',
-    "o.prokind = 'a'",
-  ),
-  unsupportedKind(
     'operator',
     'operators are not recreated',
     'pg_operator',
@@ -366,22 +361,6 @@ export const UNSUPPORTED = [
     'o.oid::pg_catalog.regclass::text',
     'pg_catalog.pg_class o',
     "o.relkind = 'f'",
-  ),
-  unsupportedKind(
-    'base type',
-    'user-defined base types are not recreated',
-    'pg_type',
-    'o.oid::pg_catalog.regtype::text',
-    'pg_catalog.pg_type o',
-    "o.typtype = 'b' AND NOT (o.typelem <> 0 AND o.typlen = -1)",
-  ),
-  unsupportedKind(
-    'range type',
-    'range types with a canonical function are not recreated',
-    'pg_type',
-    'o.oid::pg_catalog.regtype::text',
-    'pg_catalog.pg_type o JOIN pg_catalog.pg_range r ON r.rngtypid = o.oid',
-    'r.rngcanonical <> 0',
   ),
   `SELECT 'large objects' AS kind, pg_catalog.count(*)::text || ' large object(s)' AS name, 'large objects are not backed up' AS reason
    FROM pg_catalog.pg_largeobject_metadata HAVING pg_catalog.count(*) > 0`,

@@ -66,25 +66,21 @@ export async function readCatalog(
     name: r.name as string,
     comment: r.comment as string | null,
   }));
-  const types: TypeObj[] = (await rows(client, q.TYPES))
-    .filter((r) => !(r.kind === 'r' && r.range_canonical))
-    .map((r) => ({
-      key: `t:${r.oid}`,
-      oid: num(r.oid),
-      schema: r.schema,
-      name: r.name,
-      kind: r.kind,
-      labels: r.labels ?? [],
-      baseType: r.base_type,
-      notNull: r.not_null,
-      default: r.default,
-      collation: r.collation,
-      attributes: r.attributes ?? [],
-      constraints: r.constraints ?? [],
-      rangeSubtype: r.range_subtype,
-      rangeSubtypeDiff: r.range_subdiff,
-      comment: r.comment,
-    }));
+  const types: TypeObj[] = (await rows(client, q.TYPES)).map((r) => ({
+    key: `t:${r.oid}`,
+    oid: num(r.oid),
+    schema: r.schema,
+    name: r.name,
+    kind: r.kind,
+    labels: r.labels ?? [],
+    baseType: r.base_type,
+    notNull: r.not_null,
+    default: r.default,
+    collation: r.collation,
+    attributes: r.attributes ?? [],
+    constraints: r.constraints ?? [],
+    comment: r.comment,
+  }));
   let functions: FunctionObj[] = (await rows(client, q.FUNCTIONS))
     .filter((r) => r.kind !== 'a')
     .map((r) => ({
@@ -348,10 +344,6 @@ export async function readCatalog(
     reason: r.reason,
   }));
   unsupported.push(...post.unsupported);
-  for (const t of types) {
-    if (t.kind === 'r' && !t.rangeSubtype)
-      unsupported.push({ kind: 'range type', name: `${t.schema}.${t.name}`, reason: 'unreadable' });
-  }
 
   return {
     catalog: {

@@ -1,10 +1,12 @@
 import { accessMethods } from './access-methods.js';
+import { aggregates } from './aggregates.js';
 import { casts } from './casts.js';
 import { collations, conversions } from './collations.js';
 import { foreignDataWrappers, foreignServers, userMappings } from './foreign.js';
 import { languages, transforms } from './languages.js';
 import type { KindSpec } from './read-kinds.js';
 import { tsConfigurations, tsDictionaries, tsParsers, tsTemplates } from './text-search.js';
+import { baseTypes, rangeTypes } from './types.js';
 
 /**
  * Every kind pre-data writes through the generic object (see GenericObj). Ranks follow
@@ -14,7 +16,10 @@ export const PRE_DATA_KINDS: readonly KindSpec[] = [
   languages,
   collations,
   transforms,
+  baseTypes,
+  rangeTypes,
   casts,
+  aggregates,
   accessMethods,
   conversions,
   tsParsers,

@@ -1,0 +1,59 @@
+import { adminClient, type TestServer } from './servers.js';
+
+/** User objects of a catalog: past the bootstrap OIDs, no extension's, none made along another. */
+const USER = (catalog: string, alias: string) => `${alias}.oid >= 16384 AND NOT EXISTS (
+  SELECT 1 FROM pg_depend e WHERE e.classid = '${catalog}'::regclass AND e.objid = ${alias}.oid AND e.deptype IN ('e', 'i'))`;
+const COMMENT = (catalog: string, alias: string) =>
+  `obj_description(${alias}.oid, '${catalog}') AS comment`;
+/** ACL items in a fixed order: their order carries no meaning. */
+const ACL = (column: string) =>
+  `(SELECT array_agg(x::text ORDER BY x::text) FROM unnest(${column}) x)::text AS acl`;
+
+/**
+ * The object kinds of kinds/types.ts, aggregates.ts, operators.ts and foreign-tables.ts as the
+ * catalog holds them (definition, owner, ACL, comment), every OID printed as a name: for
+ * servers the installed pg_dump cannot read.
+ */
+export async function kindsPictureB(server: TestServer, database: string) {
+  const client = adminClient(server, database);
+  await client.connect();
+  const run = async (text: string) => (await client.query(text)).rows;
+  try {
+    await client.query("SET search_path = ''");
+    const [{ v }] = await run("SELECT current_setting('server_version_num')::int AS v");
+    return {
+      baseTypes:
+        await run(`SELECT t.oid::regtype::text AS type, t.typtype, t.typisdefined, t.typlen, t.typbyval, t.typalign,
+          t.typstorage, t.typcategory, t.typispreferred, t.typdelim, t.typcollation <> 0 AS collatable, t.typdefault,
+          t.typinput::text, t.typoutput::text, t.typreceive::text, t.typsend::text, t.typmodin::text,
+          t.typmodout::text, t.typanalyze::text, ${v >= 140000 ? 't.typsubscript::text' : 'NULL'} AS subscript,
+          t.typelem::regtype::text AS element, pg_get_userbyid(t.typowner) AS owner, ${ACL('t.typacl')},
+          ${COMMENT('pg_type', 't')}
+        FROM pg_type t WHERE t.typtype IN ('b', 'p') AND ${USER('pg_type', 't')} ORDER BY 1`),
+      ranges:
+        await run(`SELECT r.rngtypid::regtype::text AS type, r.rngsubtype::regtype::text AS subtype,
+          ${v >= 140000 ? 'r.rngmultitypid::regtype::text' : 'NULL'} AS multirange,
+          (SELECT collname FROM pg_collation WHERE oid = r.rngcollation) AS collation,
+          (SELECT opcname FROM pg_opclass WHERE oid = r.rngsubopc) AS opclass,
+          r.rngcanonical::text AS canonical, r.rngsubdiff::text AS subdiff,
+          pg_get_userbyid(t.typowner) AS owner, ${ACL('t.typacl')}, ${COMMENT('pg_type', 't')}
+        FROM pg_range r JOIN pg_type t ON t.oid = r.rngtypid WHERE ${USER('pg_type', 't')} ORDER BY 1`),
+      typeColumnComments:
+        await run(`SELECT t.oid::regtype::text AS type, a.attname, col_description(t.typrelid, a.attnum) AS comment
+        FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+        WHERE ${USER('pg_type', 't')} ORDER BY 1, 2`),
+      aggregates:
+        await run(`SELECT a.aggfnoid::regprocedure::text AS aggregate, a.aggkind, a.aggnumdirectargs,
+          a.aggtransfn::text, a.aggfinalfn::text, a.aggcombinefn::text, a.aggserialfn::text, a.aggdeserialfn::text,
+          a.aggmtransfn::text, a.aggminvtransfn::text, a.aggmfinalfn::text, a.aggfinalextra, a.aggmfinalextra,
+          a.aggfinalmodify, a.aggmfinalmodify, a.aggsortop::regoperator::text AS sortop,
+          a.aggtranstype::regtype::text AS transtype, a.aggtransspace, a.aggmtranstype::regtype::text AS mtranstype,
+          a.aggmtransspace, a.agginitval, a.aggminitval, p.proparallel, pg_get_function_arguments(p.oid) AS args,
+          pg_get_userbyid(p.proowner) AS owner, ${ACL('p.proacl')}, ${COMMENT('pg_proc', 'p')}
+        FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid WHERE ${USER('pg_proc', 'p')} ORDER BY 1`),
+    };
+  } finally {
+    await client.end();
+  }
+}
