@@ -95,6 +95,7 @@ export function createContext(
           flags: {
             logFile: '--log-file',
             jobs: '--jobs',
+            allowIncomplete: '--allow-incomplete',
             schedule: '--schedule',
             healthPort: '--health-port',
             healthHost: '--health-host',

@@ -156,13 +156,27 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description(
       'one backup of every configured source to the storage, then prune, then notify (exit 0 stored, 1 failed)',
     )
-    .action(
-      action((ctx) => backupCommand(ctx), {
-        requireSources: true,
-        cancellable: true,
-        cancelNote: 'nothing was stored (partial archive and lock removed)',
-      }),
-    );
+    .option(
+      '--allow-incomplete',
+      'store the archive even when some objects cannot be backed up faithfully; they are named, the archive is marked incomplete and health warns (BACKUP_ALLOW_INCOMPLETE)',
+    )
+    .action(async (flags: { allowIncomplete?: boolean }) => {
+      setExit(
+        await run(
+          {
+            ...global(),
+            requireSources: true,
+            flags: flags.allowIncomplete ? { allowIncomplete: true } : {},
+          },
+          'backup',
+          (ctx) => backupCommand(ctx),
+          {
+            cancellable: true,
+            cancelNote: 'nothing was stored (partial archive and lock removed)',
+          },
+        ),
+      );
+    });
 
   program
     .command('run')

@@ -141,6 +141,7 @@ export const SETTINGS = {
         .max(32, 'BACKUP_JOBS must be a number of connections from 1 to 32'),
     ),
   },
+  allowIncomplete: { env: 'BACKUP_ALLOW_INCOMPLETE', schema: bool('BACKUP_ALLOW_INCOMPLETE') },
   retentionDays: {
     env: 'BACKUP_RETENTION_DAYS',
     schema: int('BACKUP_RETENTION_DAYS').pipe(

@@ -187,6 +187,7 @@ export async function buildEngine(s: Settings, options: WiringOptions = {}): Pro
     notifiers: await buildNotifiers(s),
     ...(s.backupPrefix ? { prefix: s.backupPrefix } : {}),
     ...(s.compressionLevel ? { compressionLevel: s.compressionLevel } : {}),
+    ...(s.allowIncomplete ? { allowIncomplete: true } : {}),
     ...(cipher ? { cipher } : {}),
     retention: {
       days: s.retentionDays ?? 30,

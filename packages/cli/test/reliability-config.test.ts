@@ -68,6 +68,7 @@ const INVALID: Record<SettingKey, { env?: string[]; file?: unknown[]; form: RegE
   smtpFrom: { env: ['backups', 'a'], file: [''], form: /e-mail address|must not be empty/ },
   smtpSecure: { env: ['maybe', 'TRUE!', '2'], file: [3], form: BOOL },
   smtpRequireTls: { env: ['maybe', 'TRUE!', '2'], file: [3], form: BOOL },
+  allowIncomplete: { env: ['maybe', 'sometimes'], file: ['y', 2], form: BOOL },
   adminEmail: { file: [7], form: LIST },
   s3Bucket: { file: [''], form: TEXT },
   s3Prefix: { file: [1], form: TEXT },

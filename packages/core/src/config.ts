@@ -41,6 +41,11 @@ export const engineConfigSchema = z
     retention: retentionSchema.default({ days: 30 }),
     /** Prune after every successful backup. */
     pruneAfterBackup: z.boolean().default(true),
+    /**
+     * A source that cannot keep some objects fails the backup (BACKUP_INCOMPLETE) unless this is
+     * set; then the archive is marked incomplete and health warns.
+     */
+    allowIncomplete: z.boolean().default(false),
     health: z
       .object({
         maxAgeHours: z.number().positive().default(25),

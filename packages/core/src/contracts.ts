@@ -125,6 +125,20 @@ export interface BackupContext {
   emit(entry: EntryInput): Promise<EntryRecord>;
   progress(progress: SourceProgress): void;
   warn(code: string, message: string, details?: Record<string, unknown>): void;
+  /**
+   * Whether the setup allows an incomplete backup. Without it a source that cannot keep an
+   * object throws `incompleteError` (BACKUP_INCOMPLETE) before it copies anything.
+   */
+  allowIncomplete: boolean;
+  /** Records objects the archive does not hold (allowed only with `allowIncomplete`). */
+  leaveOut(objects: LeftOutObject[]): void;
+}
+
+/** An object a source could not keep: named in the manifest, the result, history and e-mails. */
+export interface LeftOutObject {
+  kind: string;
+  name: string;
+  reason: string;
 }
 
 /** An entry read back from an archive: consume `stream` fully (or call `skip`) before the next. */
@@ -263,6 +277,8 @@ export interface BackupResult {
   tables: { name: string; rows: number; bytes?: number }[];
   files: number;
   warnings: { code: string; message: string }[];
+  /** What the archive lacks (a backup allowed to be incomplete); empty for a complete one. */
+  incomplete: (LeftOutObject & { source: string })[];
   pruned: string[];
   notifications: { notifier: string; ok: boolean; error?: string }[];
 }

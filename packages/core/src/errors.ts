@@ -8,6 +8,10 @@ export const errorCodes = {
     hint: 'Fix the setting named in the message.',
   },
   SOURCE_FAILED: { message: 'A source failed', hint: 'See the cause for the source that failed.' },
+  BACKUP_INCOMPLETE: {
+    message: 'Some objects cannot be backed up faithfully',
+    hint: 'Set BACKUP_ALLOW_INCOMPLETE=true (--allow-incomplete, "allowIncomplete" in the config file) to back up the rest; the archive is then marked incomplete.',
+  },
   FILE_MISSING: {
     message: 'A configured file does not exist',
     hint: 'Create it, fix the path, or mark it optional.',

@@ -26,6 +26,7 @@ export {
   readHistory,
   recordRun,
 } from './engine/history.js';
+export { describeLeftOut, incompleteError } from './engine/incomplete.js';
 export { createEngine, type Engine, type ScheduleOptions } from './engine/index.js';
 export type {
   EngineRestoreOptions,

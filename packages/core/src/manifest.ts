@@ -45,6 +45,10 @@ export const manifestSchema = z.object({
   ),
   entries: z.array(entryRecordSchema),
   warnings: z.array(z.object({ code: z.string(), message: z.string() })).default([]),
+  /** Objects a source left out (BACKUP_ALLOW_INCOMPLETE): absent or empty in a complete archive. */
+  incomplete: z
+    .array(z.object({ source: z.string(), kind: z.string(), name: z.string(), reason: z.string() }))
+    .optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;

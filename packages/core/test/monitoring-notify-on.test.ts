@@ -71,6 +71,7 @@ describe('NOTIFY_ON (notifyOn wrapper)', () => {
       encrypted: false,
       tables: [],
       files: 0,
+      incomplete: [],
       pruned: [],
       notifications: [],
     };

@@ -219,6 +219,13 @@ function successDoc(result: BackupResult, attachment: AttachmentPlan): Doc {
       items: verification.problems.map((p) => `${p.code}: ${p.message}`),
     });
   }
+  if (result.incomplete?.length) {
+    blocks.push({
+      kind: 'list',
+      title: 'Not in this backup (BACKUP_ALLOW_INCOMPLETE is set)',
+      items: result.incomplete.map((o) => `${o.kind} ${o.name}: ${o.reason}`),
+    });
+  }
   if (result.warnings.length > 0) {
     blocks.push({
       kind: 'list',
@@ -231,7 +238,7 @@ function successDoc(result: BackupResult, attachment: AttachmentPlan): Doc {
 
   const failedCheck = verification && !verification.ok;
   return {
-    subject: `SUCCESS: backup ${result.file} (${formatBytes(result.bytes)})${failedCheck ? ', verification FAILED' : ''}`,
+    subject: `SUCCESS: backup ${result.file} (${formatBytes(result.bytes)})${result.incomplete?.length ? `, INCOMPLETE: ${result.incomplete.length} object(s) left out` : ''}${failedCheck ? ', verification FAILED' : ''}`,
     heading: 'Backup succeeded',
     tone: failedCheck || result.warnings.length > 0 ? 'warning' : 'ok',
     blocks,

@@ -209,6 +209,7 @@ export function backupResult(overrides: Partial<BackupResult> = {}): BackupResul
     ],
     files: 4,
     warnings: [{ code: 'TABLE_EMPTY', message: 'public.audit has no rows' }],
+    incomplete: [],
     pruned: [],
     notifications: [],
     ...overrides,

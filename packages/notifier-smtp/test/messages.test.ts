@@ -33,6 +33,37 @@ const only = () => {
 };
 
 describe('backup:succeeded', () => {
+  it('of an incomplete backup says so in the subject and lists what is missing', async () => {
+    const notifier = notifierFor();
+    await notifier.notify({
+      kind: 'backup:succeeded',
+      result: backupResult({
+        incomplete: [
+          {
+            source: 'postgres',
+            kind: 'object',
+            name: 'sprocket (oid 20011)',
+            reason: 'unknown kind',
+          },
+          {
+            source: 'postgres',
+            kind: 'view',
+            name: 'public.needs_it',
+            reason: 'depends on object sprocket',
+          },
+        ],
+      }),
+    });
+    await notifier.close();
+    const { mail } = only();
+    expect(mail.subject).toContain('INCOMPLETE: 2 object(s) left out');
+    for (const body of [mail.text ?? '', mail.html || '']) {
+      expect(body).toContain('BACKUP_ALLOW_INCOMPLETE');
+      expect(body).toContain('sprocket (oid 20011)');
+      expect(body).toContain('public.needs_it');
+    }
+  });
+
   it('arrives with subject, recipients, and the summary in text and HTML', async () => {
     const notifier = notifierFor();
     await notifier.notify({

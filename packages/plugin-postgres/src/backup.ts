@@ -1,11 +1,19 @@
 import { Readable } from 'node:stream';
-import { type BackupContext, isLifeboatError, LifeboatError, throwIfAborted } from '@lifeboat/core';
+import {
+  type BackupContext,
+  incompleteError,
+  isLifeboatError,
+  LifeboatError,
+  throwIfAborted,
+} from '@lifeboat/core';
 import type { Submittable } from 'pg';
 import { lockTables, refuseRowSecurity } from './backup-checks.js';
-import type { Catalog, TableObj } from './catalog/model.js';
+import { leaveOutDependents } from './catalog/left-out.js';
+import type { Catalog, TableObj, UnsupportedObj } from './catalog/model.js';
 import { renderPostData } from './catalog/post-data.js';
 import { renderPreData } from './catalog/pre-data.js';
 import { readCatalog } from './catalog/read.js';
+import { findUnknownKinds } from './catalog/unknown-kinds.js';
 import {
   type ConnectSettings,
   connectionGroup,
@@ -41,6 +49,28 @@ export interface BackupSettings {
 }
 
 const BEGIN_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+
+/**
+ * Fail closed: objects the archive cannot hold fail the backup before any row is copied, unless
+ * the setup allows an incomplete archive; then they, and everything that needs them (pg_depend),
+ * are left out and named, so the archive never holds DDL that fails on what is missing.
+ */
+async function leaveOutWhatCannotBeKept(
+  ctx: BackupContext,
+  client: PgClient,
+  read: Awaited<ReturnType<typeof readCatalog>>,
+): Promise<{ catalog: Catalog; notSelected: UnsupportedObj[]; leftOut: UnsupportedObj[] }> {
+  const missing = [...read.catalog.unsupported, ...(await findUnknownKinds(client))];
+  if (missing.length === 0)
+    return { catalog: read.catalog, notSelected: read.skipped, leftOut: [] };
+  const plain = (list: UnsupportedObj[]) =>
+    list.map(({ kind, name, reason }) => ({ kind, name, reason }));
+  if (!ctx.allowIncomplete) throw incompleteError('postgres', plain(missing));
+  const { catalog, dependents } = await leaveOutDependents(client, read.catalog, missing);
+  const leftOut = [...plain(missing), ...dependents];
+  ctx.leaveOut(leftOut);
+  return { catalog, notSelected: read.skipped, leftOut };
+}
 
 /**
  * One consistent backup: a REPEATABLE READ transaction exports its snapshot, every worker
@@ -107,7 +137,7 @@ export async function backupDatabase(
       );
     }
 
-    const { catalog, skipped } = await readCatalog(
+    const read = await readCatalog(
       main,
       {
         tables: settings.tables,
@@ -120,10 +150,11 @@ export async function backupDatabase(
       },
       workers[1],
     );
+    const { catalog, notSelected, leftOut } = await leaveOutWhatCannotBeKept(ctx, main, read);
     const post = renderPostData(catalog, { attachKeysFromBytes: settings.partBytes });
-    const unsupported = [...catalog.unsupported, ...skipped, ...post.skipped];
-    for (const u of unsupported) {
-      ctx.warn('POSTGRES_UNSUPPORTED', `Not backed up: ${u.kind} ${u.name} (${u.reason})`, {
+    // Left out because the backup was told to take only some tables, as pg_dump -t does.
+    for (const u of [...notSelected, ...post.skipped]) {
+      ctx.warn('POSTGRES_NOT_SELECTED', `Not backed up: ${u.kind} ${u.name} (${u.reason})`, {
         ...u,
       });
     }
@@ -214,7 +245,7 @@ export async function backupDatabase(
       tables: catalog.tables.filter((t) => results.has(t)).map((t) => results.get(t)!),
       sequences: sequenceSummaries(catalog),
       catalog: counts,
-      unsupported,
+      unsupported: leftOut,
     };
     await ctx.emit({
       path: RESTORE_PSQL,

@@ -91,25 +91,6 @@ describe.each(servers)('faults on $name', (server) => {
     expect(left).toEqual([]);
   });
 
-  it('reports objects it cannot recreate instead of dropping them silently', async () => {
-    const other = await createDatabase(server, 'unsupported');
-    await sql(
-      server,
-      other,
-      `CREATE TABLE t (x int);
-      CREATE AGGREGATE my_sum (int) (sfunc = int4pl, stype = int);
-      CREATE FUNCTION f_eq(int, int) RETURNS boolean LANGUAGE sql AS 'SELECT $1 = $2';
-      CREATE OPERATOR === (leftarg = int, rightarg = int, function = f_eq);`,
-    );
-    const { engine } = engineFor(server, other);
-    const result = await engine.backup();
-    const messages = result.warnings
-      .filter((w) => w.code === 'POSTGRES_UNSUPPORTED')
-      .map((w) => w.message);
-    expect(messages.some((m) => m.includes('aggregate') && m.includes('my_sum'))).toBe(true);
-    expect(messages.some((m) => m.includes('operator') && m.includes('==='))).toBe(true);
-  });
-
   it('describes and checks health without a password', async () => {
     const source = sourceFor(server, db);
     expect(source.describe()).toBe(`postgres://postgres@127.0.0.1:${server.port}/${db}`);

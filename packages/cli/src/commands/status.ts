@@ -11,6 +11,13 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
       s.lastSuccess
         ? `last success: ${s.lastSuccess.id ?? ''} at ${s.lastSuccess.at} (${s.lastSuccess.ageHours} h ago, ${formatBytes(s.lastSuccess.bytes ?? 0)}, ${formatDuration(s.lastSuccess.durationMs)})`
         : 'last success: never',
+      ...(s.lastSuccess?.incomplete
+        ? [
+            ctx.io.out.yellow(
+              `incomplete:   BACKUP_INCOMPLETE, ${s.lastSuccess.incomplete} object(s) left out${s.lastSuccess.leftOut ? `: ${s.lastSuccess.leftOut.join(', ')}` : ''}`,
+            ),
+          ]
+        : []),
       s.lastFailure
         ? `last failure: ${s.lastFailure.at} ${s.lastFailure.code ?? ''} ${s.lastFailure.message ?? ''}`
         : 'last failure: none',

@@ -9,6 +9,7 @@ import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { writeArchiveIndex } from './archive-index.js';
 import { listArchives } from './archives.js';
 import { type EngineContext, errorSummary } from './context.js';
+import { describeLeftOut, incompleteError } from './incomplete.js';
 
 export interface BackupOptions {
   signal?: AbortSignal;
@@ -72,6 +73,7 @@ export async function createBackup(
     });
 
     const warnings: { code: string; message: string }[] = [];
+    const incomplete: BackupResult['incomplete'] = [];
     let manifestBytes = Buffer.alloc(0);
     const summaries: Manifest['sources'] = [];
     try {
@@ -80,7 +82,13 @@ export async function createBackup(
         summaries.push({
           id: source.id,
           section: source.section,
-          summary: await backupSource(ctx, source, writer.add.bind(writer), warnings, signal),
+          summary: await backupSource(
+            ctx,
+            source,
+            writer.add.bind(writer),
+            { warnings, incomplete },
+            signal,
+          ),
         });
       }
       // Every entry so far compressed and located: the manifest lists where each one starts.
@@ -97,6 +105,7 @@ export async function createBackup(
         sources: summaries,
         entries: [...writer.entries],
         warnings,
+        ...(incomplete.length ? { incomplete } : {}),
       };
       manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
       await writer.add('manifest.json', {
@@ -179,6 +188,7 @@ export async function createBackup(
         (e: EntryRecord) => e.path.startsWith('config/') && e.type === 'file',
       ).length,
       warnings,
+      incomplete,
       pruned: [],
       notifications: [],
     };
@@ -202,9 +212,10 @@ async function backupSource(
     path: string,
     entry: Parameters<ReturnType<typeof createArchiveWriter>['add']>[1],
   ) => Promise<EntryRecord>,
-  warnings: { code: string; message: string }[],
+  found: { warnings: BackupResult['warnings']; incomplete: BackupResult['incomplete'] },
   signal: AbortSignal,
 ): Promise<Record<string, unknown>> {
+  const { warnings, incomplete } = found;
   const began = performance.now();
   ctx.events.emit('source:started', { source: source.id });
   await ctx.sourceReady(source, signal);
@@ -220,6 +231,17 @@ async function backupSource(
     warn: (code, message, details) => {
       warnings.push({ code, message });
       ctx.events.emit('warning', { code, message, ...(details ? { details } : {}) });
+    },
+    allowIncomplete: ctx.config.allowIncomplete,
+    leaveOut: (objects) => {
+      // A source that forgot to ask: the setting still decides, before the archive is finished.
+      if (!ctx.config.allowIncomplete) throw incompleteError(source.id, objects);
+      for (const o of objects) {
+        incomplete.push({ source: source.id, ...o });
+        const warning = { code: 'BACKUP_INCOMPLETE', message: `Left out: ${describeLeftOut(o)}` };
+        warnings.push(warning);
+        ctx.events.emit('warning', { ...warning, details: { source: source.id, ...o } });
+      }
     },
   });
   ctx.events.emit('source:done', {

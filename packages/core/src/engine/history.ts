@@ -27,6 +27,10 @@ export interface RunRecord {
   deleted?: string[];
   /** How long the run waited for another run's lock. */
   lockWaitMs?: number;
+  /** How many objects the archive lacks (BACKUP_ALLOW_INCOMPLETE); absent when complete. */
+  incomplete?: number;
+  /** Which ones (sealed with the details in an encrypted setup). */
+  leftOut?: { source: string; kind: string; name: string; reason: string }[];
 }
 
 const stamp = (iso: string) => iso.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -49,6 +53,7 @@ const OPEN_FIELDS = [
   'files',
   'deep',
   'lockWaitMs',
+  'incomplete',
 ] as const satisfies (keyof RunRecord)[];
 
 /** A record as stored by an encrypted setup: the open fields, and the whole record sealed. */

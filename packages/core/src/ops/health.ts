@@ -103,6 +103,7 @@ export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
           backups.find((r) => !isLockRefusal(r)),
         ),
         ...nameChecks(archives),
+        ...incompleteCheck(archives, backups),
         ...lockedCheck(backups),
         drillCheck(
           drillState(verifies, ctx.now()),
@@ -188,6 +189,25 @@ function lastBackupChecks(
         maxAgeHours,
         ...(failed ? { lastFailureAt: failed.startedAt, lastFailureCode: failed.error?.code } : {}),
       },
+    },
+  ];
+}
+
+/**
+ * The newest backup lacks objects (BACKUP_ALLOW_INCOMPLETE): a WARNING for as long as it is the
+ * newest, so an allowed gap is never forgotten.
+ */
+function incompleteCheck(archives: ArchiveInfo[], backups: RunRecord[]): HealthCheck[] {
+  const newest = archives.find(isCounted);
+  const run = newest && backups.find((r) => r.ok && r.id === newest.id);
+  if (!newest || !run?.incomplete) return [];
+  const named = run.leftOut?.map((o) => `${o.kind} ${o.name}`) ?? [];
+  return [
+    {
+      name: 'backup-complete',
+      status: 'warning',
+      message: `BACKUP_INCOMPLETE: the newest backup ${newest.id} lacks ${run.incomplete} object(s)${named.length ? `: ${named.slice(0, 5).join(', ')}${named.length > 5 ? ', …' : ''}` : ''}; it will not restore the database whole`,
+      details: { code: 'BACKUP_INCOMPLETE', id: newest.id, count: run.incomplete },
     },
   ];
 }

@@ -200,6 +200,9 @@ export async function runBackup(
         files: result.files,
         notifications: result.notifications,
         lockWaitMs,
+        ...(result.incomplete.length
+          ? { incomplete: result.incomplete.length, leftOut: result.incomplete }
+          : {}),
         ...(result.warnings.length ? { problems: result.warnings } : {}),
       },
       ctx.cipher,

@@ -17,7 +17,16 @@ function checkDays(days: number): void {
 }
 
 export interface StatusReport {
-  lastSuccess?: { id?: string; at: string; ageHours: number; bytes?: number; durationMs: number };
+  lastSuccess?: {
+    id?: string;
+    at: string;
+    ageHours: number;
+    bytes?: number;
+    durationMs: number;
+    /** Objects the archive lacks (BACKUP_ALLOW_INCOMPLETE): a health WARNING while it is the newest. */
+    incomplete?: number;
+    leftOut?: string[];
+  };
   lastFailure?: { at: string; code?: string; message?: string };
   lastVerify?: { id?: string; at: string; ok: boolean; deep: boolean };
   /** The archives that count as backups (indexed, not named in the future). */
@@ -75,6 +84,12 @@ export async function status(ctx: EngineContext, days = 30): Promise<StatusRepor
             ageHours: Math.round(((now - Date.parse(ok.startedAt)) / 3600_000) * 10) / 10,
             ...(ok.bytes !== undefined ? { bytes: ok.bytes } : {}),
             durationMs: ok.durationMs,
+            ...(ok.incomplete
+              ? {
+                  incomplete: ok.incomplete,
+                  ...(ok.leftOut ? { leftOut: ok.leftOut.map((o) => `${o.kind} ${o.name}`) } : {}),
+                }
+              : {}),
           },
         }
       : {}),

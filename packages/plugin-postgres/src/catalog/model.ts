@@ -289,11 +289,15 @@ export interface UnsupportedObj {
   kind: string;
   name: string;
   reason: string;
+  /** Its key when other objects can depend on it (see left-out.ts). */
+  key?: ObjectKey | null;
 }
 
 /** One privilege of one grantee (null: PUBLIC) on a schema, relation, column or function. */
 export interface PrivilegeObj {
   kind: 'schema' | 'type' | 'relation' | 'column' | 'function' | 'object';
+  /** The object's key (see OwnerObj). */
+  key?: ObjectKey;
   /**
    * As GRANT names it: `TABLE "s"."t"`, `SEQUENCE …`, `SCHEMA …`, `FUNCTION "s"."f"(integer)`,
    * `FOREIGN SERVER s`, `LANGUAGE l`…

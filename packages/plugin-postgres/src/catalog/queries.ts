@@ -49,7 +49,10 @@ ORDER BY n.nspname`;
  */
 export const TYPES = `SELECT t.oid::int8 AS oid, n.nspname AS schema, t.typname AS name, t.typtype AS kind,
   CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END AS base_type,
-  t.typnotnull AS not_null, t.typdefault AS "default",
+  t.typnotnull AS not_null,
+  -- The expression, not typdefault's text: a default that casts to another user type (DEFAULT 'ok'::mood)
+  -- must name that type's schema, as pg_dump writes it.
+  CASE WHEN t.typdefaultbin IS NOT NULL THEN pg_catalog.pg_get_expr(t.typdefaultbin, 0) ELSE t.typdefault END AS "default",
   CASE WHEN t.typtype = 'd' THEN ${collationOf('t.typcollation', '(SELECT bt.typcollation FROM pg_catalog.pg_type bt WHERE bt.oid = t.typbasetype)')} END AS collation,
   (SELECT pg_catalog.to_json(pg_catalog.array_agg(l.enumlabel ORDER BY l.enumsortorder))
      FROM pg_catalog.pg_enum l WHERE l.enumtypid = t.oid) AS labels,
@@ -246,13 +249,13 @@ WHERE t.oid = ANY($4::oid[])`;
  * has a row without a privilege.
  */
 export const PRIVILEGES = `WITH objs AS (${ACCESS_OBJECTS})
-SELECT o.kind, o.target, o.col, e.privilege_type AS privilege, e.is_grantable AS grantable,
+SELECT o.kind, o.key, o.target, o.col, e.privilege_type AS privilege, e.is_grantable AS grantable,
   CASE WHEN e.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(e.grantee) END AS grantee,
   e.grantee = o.owner AS to_owner
 FROM objs o LEFT JOIN LATERAL pg_catalog.aclexplode(o.acl) e ON true
 WHERE o.acl IS NOT NULL
 ORDER BY CASE o.kind WHEN 'schema' THEN 0 WHEN 'type' THEN 1 WHEN 'function' THEN 2
-  WHEN 'relation' THEN 3 ELSE 4 END, 2, 3, 6 NULLS FIRST, 4`;
+  WHEN 'relation' THEN 3 ELSE 4 END, 3, 4, 7 NULLS FIRST, 5`;
 
 /** The owner of every object of ACCESS_OBJECTS that has one of its own. */
 export const OWNERS = `WITH objs AS (${ACCESS_OBJECTS})
@@ -269,7 +272,8 @@ const GENERIC_CATALOGS = `ARRAY['pg_operator', 'pg_opclass', 'pg_opfamily', 'pg_
  * one statement: a column default or a view's rule to its relation, an array type to its
  * element, a table's row type to the table.
  */
-export const DEPENDENCIES = `WITH type_key AS (
+/** Each object's key as ordering uses it: a table's row type is the table (see DEPENDENCIES). */
+export const KEY_CTES = `type_key AS (
   SELECT t.oid,
     CASE WHEN t.typtype = 'c' AND rc.relkind <> 'c' THEN 'c:' || t.typrelid
          WHEN t.typtype = 'c' THEN 't:' || t.oid
@@ -288,7 +292,30 @@ export const DEPENDENCIES = `WITH type_key AS (
   -- A standalone composite type's pg_class row stands for the type.
   SELECT c.oid, CASE WHEN c.relkind = 'c' THEN 't:' || c.reltype ELSE 'c:' || c.oid END AS key
   FROM pg_catalog.pg_class c WHERE c.oid >= 16384
-), deps AS (
+)`;
+
+/** The key of a dependency's referenced object (needs KEY_CTES and the joins of DEPENDENCIES). */
+export const REF_KEY = `    CASE d.refclassid
+      WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN rrk.key
+      WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN rtk.key
+      WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'p:' || d.refobjid
+      ELSE CASE WHEN rcl.relname = ANY (${GENERIC_CATALOGS}) THEN rcl.relname || ':' || d.refobjid END
+    END`;
+
+/** The joins that give a pg_depend row `d` its keys (as src, cl.relname, and REF_KEY). */
+export const DEPEND_JOINS = `  FROM pg_catalog.pg_depend d
+    JOIN pg_catalog.pg_class cl ON cl.oid = d.classid
+    JOIN pg_catalog.pg_class rcl ON rcl.oid = d.refclassid
+    LEFT JOIN rel_key rk ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND rk.oid = d.objid
+    LEFT JOIN type_key tk ON d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND tk.oid = d.objid
+    LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND ad.oid = d.objid
+    LEFT JOIN pg_catalog.pg_constraint co ON d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND co.oid = d.objid
+    LEFT JOIN pg_catalog.pg_rewrite rw ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND rw.oid = d.objid
+    LEFT JOIN rel_key rrk ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND rrk.oid = d.refobjid
+    LEFT JOIN type_key rtk ON d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND rtk.oid = d.refobjid
+`;
+
+export const DEPENDENCIES = `WITH ${KEY_CTES}, deps AS (
   -- Joins, not a subquery per row: thousands of tables made that quadratic.
   SELECT
     CASE d.classid
@@ -300,23 +327,8 @@ export const DEPENDENCIES = `WITH type_key AS (
       WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN 'c:' || rw.ev_class
       ELSE CASE WHEN cl.relname = ANY (${GENERIC_CATALOGS}) THEN cl.relname || ':' || d.objid END
     END AS src,
-    CASE d.refclassid
-      WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN rrk.key
-      WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN rtk.key
-      WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'p:' || d.refobjid
-      ELSE CASE WHEN rcl.relname = ANY (${GENERIC_CATALOGS}) THEN rcl.relname || ':' || d.refobjid END
-    END AS ref
-  FROM pg_catalog.pg_depend d
-    JOIN pg_catalog.pg_class cl ON cl.oid = d.classid
-    JOIN pg_catalog.pg_class rcl ON rcl.oid = d.refclassid
-    LEFT JOIN rel_key rk ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND rk.oid = d.objid
-    LEFT JOIN type_key tk ON d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND tk.oid = d.objid
-    LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND ad.oid = d.objid
-    LEFT JOIN pg_catalog.pg_constraint co ON d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND co.oid = d.objid
-    LEFT JOIN pg_catalog.pg_rewrite rw ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND rw.oid = d.objid
-    LEFT JOIN rel_key rrk ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND rrk.oid = d.refobjid
-    LEFT JOIN type_key rtk ON d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND rtk.oid = d.refobjid
-  WHERE d.deptype = 'n' AND d.objid >= 16384 AND d.refobjid >= 16384
+    ${REF_KEY} AS ref
+${DEPEND_JOINS}  WHERE d.deptype = 'n' AND d.objid >= 16384 AND d.refobjid >= 16384
 )
 SELECT DISTINCT src, ref FROM deps WHERE src IS NOT NULL AND ref IS NOT NULL AND src <> ref`;
 
@@ -328,8 +340,16 @@ const unsupportedKind = (
   from: string,
   where = 'TRUE',
 ) =>
-  `SELECT '${kind}' AS kind, (${nameExpr})::text AS name, '${reason}' AS reason FROM ${from}
+  `SELECT '${kind}' AS kind, (${nameExpr})::text AS name, '${reason}' AS reason,
+     ${UNSUPPORTED_KEY[catalog] ?? `'${catalog}:'`} || o.oid AS key FROM ${from}
    WHERE o.oid >= 16384 AND ${where} AND ${NOT_EXTENSION_MEMBER(catalog, 'o.oid')} AND ${NOT_INTERNAL(catalog, 'o.oid')}`;
+
+/** How the ordering keys objects of a catalog (see DEPENDENCIES); others are `<catalog>:<oid>`. */
+const UNSUPPORTED_KEY: Record<string, string> = {
+  pg_proc: "'p:'",
+  pg_class: "'c:'",
+  pg_type: "'t:'",
+};
 
 /** Object kinds the plugin does not recreate: reported, never silently dropped. */
 export const UNSUPPORTED = [
@@ -362,8 +382,8 @@ export const UNSUPPORTED = [
     'pg_catalog.pg_class o',
     "o.relkind = 'f'",
   ),
-  `SELECT 'large objects' AS kind, pg_catalog.count(*)::text || ' large object(s)' AS name, 'large objects are not backed up' AS reason
+  `SELECT 'large objects' AS kind, pg_catalog.count(*)::text || ' large object(s)' AS name, 'large objects are not backed up' AS reason, NULL AS key
    FROM pg_catalog.pg_largeobject_metadata HAVING pg_catalog.count(*) > 0`,
-  `SELECT 'extension configuration' AS kind, e.extname::text AS name, 'rows in extension configuration tables are not backed up' AS reason
+  `SELECT 'extension configuration' AS kind, e.extname::text AS name, 'rows in extension configuration tables are not backed up' AS reason, NULL AS key
    FROM pg_catalog.pg_extension e WHERE e.extconfig IS NOT NULL`,
 ].join('\nUNION ALL\n');

@@ -263,6 +263,7 @@ export async function readCatalog(
   ];
   const privileges: PrivilegeObj[] = (await rows(client, q.PRIVILEGES, accessOids)).map((r) => ({
     kind: r.kind,
+    key: r.key,
     target: r.target,
     column: r.col,
     privilege: r.privilege,
@@ -342,6 +343,7 @@ export async function readCatalog(
     kind: r.kind,
     name: r.name,
     reason: r.reason,
+    key: r.key,
   }));
   unsupported.push(...post.unsupported);
 
