@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { RestoreContext, VerifyProblem } from '@lifeboat/core';
+import { STEP_SKIPPED } from './catalog/step-guard.js';
 import { type ConnectSettings, qualified, withClient } from './connection.js';
 import { catalogCounts, countFunctionsAndTypes } from './counts.js';
 import { toPgLifeboatError } from './errors.js';
@@ -29,7 +30,7 @@ export async function verifyDatabase(
   };
   const problems: VerifyProblem[] = [];
   try {
-    await restoreFull(ctx.entries, summary, {
+    const restored = await restoreFull(ctx.entries, summary, {
       target: scratch,
       connect: settings.connect,
       parallel: settings.parallel,
@@ -72,6 +73,13 @@ export async function verifyDatabase(
       },
       ctx.signal,
     );
+    // A drill that could not rebuild the database as it was is not a passing drill.
+    for (const step of restored.skippedSteps) {
+      problems.push({
+        code: STEP_SKIPPED,
+        message: `The restore did not run the ${step}: it would have run functions of the source's roles as ${settings.source.user} (their owner could not be set); run the drill as a superuser with the source's roles present`,
+      });
+    }
   } catch (error) {
     const e = toPgLifeboatError(error, 'restoring into a scratch database', 'RESTORE_FAILED');
     problems.push({ code: e.code, message: e.message });

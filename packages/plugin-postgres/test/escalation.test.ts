@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { engineFor, extractArchive } from './support/engine.js';
+import { plantFunctions } from './support/plant.js';
 import {
   createDatabase,
   psql,
@@ -28,18 +29,7 @@ describe.each(servers)('no source code runs as the restoring superuser on $name'
       await sql(
         server,
         db,
-        `CREATE SCHEMA plant; GRANT CREATE, USAGE ON SCHEMA plant TO ${evil};
-         SET ROLE ${evil};
-         CREATE TABLE plant.seen (who text);
-         -- Volatile: tries to become superuser and writes down who it ran as.
-         CREATE FUNCTION plant.grab() RETURNS int LANGUAGE plpgsql AS $$
-         BEGIN
-           BEGIN EXECUTE 'ALTER ROLE ${evil} SUPERUSER'; EXCEPTION WHEN OTHERS THEN NULL; END;
-           INSERT INTO plant.seen VALUES (current_user);
-           RETURN 1;
-         END $$;
-         CREATE FUNCTION plant.key(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
-         BEGIN PERFORM plant.grab(); RETURN i; END $$;
+        `${plantFunctions(evil)}
          CREATE TABLE plant.t (id int);
          INSERT INTO plant.t VALUES (1), (2);
          CREATE INDEX t_key ON plant.t (plant.key(id));

@@ -349,4 +349,6 @@ export interface Catalog {
   /** `[dependent, referenced]`: the referenced object must exist first. */
   dependencies: [ObjectKey, ObjectKey][];
   unsupported: UnsupportedObj[];
+  /** Owners of the functions each index, constraint and materialized view runs (code-owners.ts). */
+  codeOwners?: Map<string, string[]>;
 }

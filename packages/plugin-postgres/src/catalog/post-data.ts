@@ -10,6 +10,7 @@ import {
   renderSubscription,
 } from './post-kinds.js';
 import { orderedPreData, SCRIPT_HEADER } from './pre-data.js';
+import { constraintPresent, guardStep, ifPresent, indexPresent, stepsOf } from './step-guard.js';
 import { indexAlters, ruleState, triggerState } from './table-details.js';
 
 const POLICY_COMMANDS: Record<string, string> = {
@@ -118,10 +119,28 @@ export function renderPostData(
     }
     return true;
   });
-  const addConstraint = (c: (typeof emitted)[number], parallel = false) =>
+  // Steps that call the source roles' functions run only where that is safe (step-guard.ts).
+  const steps = stepsOf(catalog);
+  const guarded = new Set<number>();
+  const addConstraint = (c: (typeof emitted)[number], parallel = false) => {
+    const sql = `ALTER TABLE ${c.type === 'c' ? '' : only(c.tableOid)}${rel(c.tableOid)} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.def}`;
+    const step = steps.constraint(c);
+    if (step) guarded.add(c.oid);
+    // A check or foreign key not validated is still there (and holds for new rows).
+    const fallback = c.type === 'c' || c.type === 'f' ? `${sql} NOT VALID` : undefined;
     out.push(
-      `${parallel ? mark(rel(c.tableOid)) : ''}ALTER TABLE ${c.type === 'c' ? '' : only(c.tableOid)}${rel(c.tableOid)} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.def};\n`,
+      `${parallel ? mark(rel(c.tableOid)) : ''}${step ? guardStep(sql, step, fallback) : `${sql};\n`}`,
     );
+  };
+  const addIndex = (i: (typeof catalog.indexes)[number], def: string) => {
+    const step = steps.index(i);
+    if (step) guarded.add(i.oid);
+    out.push(`${mark(rel(i.tableOid))}${step ? guardStep(def, step) : `${def};\n`}`);
+  };
+  /** A statement about an index or constraint a guard may have skipped runs only if it is there. */
+  const about = (oid: number, sql: string, present: () => string) =>
+    guarded.has(oid) ? ifPresent(sql.replace(/;\n$/, ''), present()) : sql;
+  const schemaOf = (oid: number) => relations.get(oid)!.schema;
 
   // Keys and indexes depend on nothing but their own table: a restore may build them in
   // parallel. Each such statement follows a marker line; psql reads the markers as comments.
@@ -158,7 +177,7 @@ export function renderPostData(
   for (const c of emitted) {
     if (c.type !== 'p' && c.type !== 'u' && c.type !== 'x') continue;
     const index = indexFirst(c);
-    if (index) out.push(`${mark(rel(c.tableOid))}${index.def};\n`);
+    if (index) addIndex(index, index.def);
     else addConstraint(c, true);
   }
 
@@ -171,7 +190,7 @@ export function renderPostData(
       const prefix = `${head}${i.quotedName} ON ONLY `;
       if (def.startsWith(prefix)) def = `${head}${i.quotedName} ON ${def.slice(prefix.length)}`;
     }
-    out.push(`${mark(rel(i.tableOid))}${def};\n`);
+    addIndex(i, def);
   }
 
   section('check constraints');
@@ -185,8 +204,13 @@ export function renderPostData(
   // restore runs each once its table's indexes are built, before keys that point at it).
   for (const c of attached) {
     out.push(`${m.fk}${JSON.stringify([rel(c.tableOid)])}\n`);
+    const index = indexFirst(c)!;
     out.push(
-      `ALTER TABLE ONLY ${rel(c.tableOid)} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${quoteIdent(c.name)};\n`,
+      about(
+        index.oid,
+        `ALTER TABLE ONLY ${rel(c.tableOid)} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${quoteIdent(c.name)};\n`,
+        () => indexPresent(schemaOf(c.tableOid), index.name),
+      ),
     );
   }
   for (const c of emitted) {
@@ -198,10 +222,14 @@ export function renderPostData(
 
   section('clustering, replica identity, index statistics');
   for (const i of indexes) {
+    const present = () => indexPresent(schemaOf(i.tableOid), i.name);
     if (i.clustered) {
-      out.push(`ALTER TABLE ${rel(i.tableOid)} CLUSTER ON ${quoteIdent(i.name)};\n`);
+      out.push(
+        about(i.oid, `ALTER TABLE ${rel(i.tableOid)} CLUSTER ON ${quoteIdent(i.name)};\n`, present),
+      );
     }
-    out.push(indexAlters(i, relations.get(i.tableOid)!));
+    for (const alter of indexAlters(i, relations.get(i.tableOid)!).split(/(?<=;\n)/))
+      if (alter) out.push(about(i.oid, alter, present));
   }
 
   section('statistics objects, rules, triggers');
@@ -247,12 +275,18 @@ export function renderPostData(
   }
 
   section('comments');
-  out.push(...renderComments({ ...catalog, constraints: emitted, indexes }, rel));
+  out.push(
+    ...renderComments({ ...catalog, constraints: emitted, indexes }, rel, (oid, sql, present) =>
+      about(oid, sql, present),
+    ),
+  );
 
   section('materialized views');
   for (const o of orderedPreData(catalog)) {
     if (o.kind === 'view' && o.obj.kind === 'm' && o.obj.populated) {
-      out.push(`REFRESH MATERIALIZED VIEW ${qualified(o.obj.schema, o.obj.name)};\n`);
+      const sql = `REFRESH MATERIALIZED VIEW ${qualified(o.obj.schema, o.obj.name)}`;
+      const step = steps.matview(o.obj);
+      out.push(step ? guardStep(sql, step) : `${sql};\n`);
     }
   }
 
@@ -295,10 +329,16 @@ EXECUTE ${quoteLiteral(`${head} TO `)} || pg_catalog.array_to_string(present, ',
 END`;
   return `DO ${quoteLiteral(body)};\n`;
 }
-function renderComments(catalog: Catalog, rel: (oid: number) => string): string[] {
+function renderComments(
+  catalog: Catalog,
+  rel: (oid: number) => string,
+  about: (oid: number, sql: string, present: () => string) => string,
+): string[] {
   const out: string[] = [];
-  const comment = (target: string, text: string | null) => {
-    if (text !== null) out.push(`COMMENT ON ${target} IS ${quoteLiteral(text)};\n`);
+  const comment = (target: string, text: string | null, guard?: [number, () => string]) => {
+    if (text === null) return;
+    const sql = `COMMENT ON ${target} IS ${quoteLiteral(text)};\n`;
+    out.push(guard ? about(guard[0], sql, guard[1]) : sql);
   };
   for (const s of catalog.schemas) comment(`SCHEMA ${quoteIdent(s.name)}`, s.comment);
   for (const t of catalog.types) {
@@ -325,9 +365,15 @@ function renderComments(catalog: Catalog, rel: (oid: number) => string): string[
   }
   const tableSchema = new Map([...catalog.tables, ...catalog.views].map((t) => [t.oid, t.schema]));
   for (const c of catalog.constraints)
-    comment(`CONSTRAINT ${quoteIdent(c.name)} ON ${rel(c.tableOid)}`, c.comment);
+    comment(`CONSTRAINT ${quoteIdent(c.name)} ON ${rel(c.tableOid)}`, c.comment, [
+      c.oid,
+      () => constraintPresent(rel(c.tableOid), c.name),
+    ]);
   for (const i of catalog.indexes)
-    comment(`INDEX ${qualified(tableSchema.get(i.tableOid)!, i.name)}`, i.comment);
+    comment(`INDEX ${qualified(tableSchema.get(i.tableOid)!, i.name)}`, i.comment, [
+      i.oid,
+      () => indexPresent(tableSchema.get(i.tableOid)!, i.name),
+    ]);
   for (const t of catalog.triggers)
     comment(`TRIGGER ${quoteIdent(t.name)} ON ${rel(t.tableOid)}`, t.comment);
   for (const p of catalog.policies)

@@ -1,5 +1,6 @@
 import type { PgClient } from '../connection.js';
 import { qualified } from '../connection.js';
+import { readCodeOwners } from './code-owners.js';
 import { PRE_DATA_KINDS } from './kinds/index.js';
 import { readKinds } from './kinds/read-kinds.js';
 import type {
@@ -375,6 +376,7 @@ export async function readCatalog(
       owners,
       dependencies,
       unsupported,
+      codeOwners: await readCodeOwners(client, relOids),
     },
     skipped,
   };

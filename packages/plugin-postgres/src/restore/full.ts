@@ -7,6 +7,7 @@ import {
 } from '@lifeboat/core';
 import { type PostDataPlan, splitPostData } from '../catalog/post-data.js';
 import { splitBatches } from '../catalog/pre-data.js';
+import { STEP_SKIPPED } from '../catalog/step-guard.js';
 import {
   type ConnectSettings,
   closeQuietly,
@@ -50,6 +51,11 @@ export interface FullRestoreResult {
    * restoring user's rights (each also a RUNS_AS_RESTORER warning).
    */
   runsAsRestorer: string[];
+  /**
+   * Post-data steps not run because they would have run functions of the source's roles as the
+   * restoring user (each also a RESTORE_STEP_SKIPPED warning saying how to run it).
+   */
+  skippedSteps: string[];
 }
 
 /** Counts rows per table as parts load, and reports progress and finished tables. */
@@ -104,9 +110,11 @@ export async function restoreFull(
 ): Promise<FullRestoreResult> {
   const created = await ensureDatabase(settings.target, settings.connect);
   const runsAsRestorer: string[] = [];
+  const skippedSteps: string[] = [];
   const onWarning = (w: { code: string; message: string }) => {
     if (w.code === 'RUNS_AS_RESTORER')
       runsAsRestorer.push(w.message.replace(/ runs with .*$/s, ''));
+    if (w.code === STEP_SKIPPED) skippedSteps.push(w.message.replace(/ not run: .*$/s, ''));
   };
   settings.events.on('warning', onWarning);
   try {
@@ -121,6 +129,7 @@ export async function restoreFull(
         rows: progress.loaded.get(t)?.rows ?? 0,
       })),
       runsAsRestorer,
+      skippedSteps,
     };
   } catch (error) {
     if (created) await dropDatabase(settings.target, settings.connect).catch(() => {});
@@ -229,6 +238,9 @@ async function loadParallel(
       running.add(job);
       return hasConnection;
     };
+    // A post-data step on a worker: its warnings (a step skipped) are reported too.
+    const postStep = (client: PgClient, sql: string) =>
+      withScriptWarnings(client, settings.events, () => runScript(client, sql, POST_DATA));
     const parts = partIndex(summary.tables);
     let plan: PostDataPlan | undefined;
     let post: string | undefined;
@@ -253,7 +265,7 @@ async function loadParallel(
         pendingKeys = pendingKeys.filter((j) => j !== job);
         void start(async (client) => {
           try {
-            await runScript(client, job.sql, POST_DATA);
+            await postStep(client, job.sql);
           } finally {
             for (const t of job.tables) keyBusy.delete(t);
           }
@@ -267,7 +279,7 @@ async function loadParallel(
       for (const statement of byTable.get(name) ?? []) {
         built.add(statement);
         void start(async (client) => {
-          await runScript(client, statement.sql, POST_DATA);
+          await postStep(client, statement.sql);
           for (const t of statement.tables) unbuilt.set(t, (unbuilt.get(t) ?? 1) - 1);
           startForeignKeys();
         });
@@ -340,13 +352,12 @@ async function loadParallel(
       throw new LifeboatError('ENTRY_MISSING', `The archive has no database/${POST_DATA}`);
     // What no loaded table triggered (partitioned parents, older archives) runs now.
     for (const statement of plan.parallel) {
-      if (!built.has(statement))
-        void start((client) => runScript(client, statement.sql, POST_DATA));
+      if (!built.has(statement)) void start((client) => postStep(client, statement.sql));
     }
     while (running.size > 0) await Promise.all(running);
     if (failure) throw failure;
     // Keys on tables without data of their own (partitioned parents), or left for the end.
-    await runWithoutSharedTables(clients, pendingKeys, signal);
+    await runWithoutSharedTables(clients, pendingKeys, signal, postStep);
     // The new database is dropped on failure: pieces may commit on their own.
     const pieces = plan.restPieces;
     await withScriptWarnings(main, settings.events, async () => {
@@ -382,6 +393,7 @@ async function runWithoutSharedTables(
   clients: PgClient[],
   jobs: { sql: string; tables: string[] }[],
   signal: AbortSignal,
+  run: (client: PgClient, sql: string) => Promise<void>,
 ): Promise<void> {
   const pending = [...jobs];
   const busy = new Set<string>();
@@ -405,7 +417,7 @@ async function runWithoutSharedTables(
         const [job] = pending.splice(index, 1);
         for (const t of job!.tables) busy.add(t);
         try {
-          await runScript(client, job!.sql, POST_DATA);
+          await run(client, job!.sql);
         } finally {
           for (const t of job!.tables) busy.delete(t);
           const w = wake;

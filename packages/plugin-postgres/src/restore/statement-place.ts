@@ -1,3 +1,4 @@
+import { GUARD_MARK } from '../catalog/step-guard.js';
 import { type Token, tokenize } from './statements.js';
 
 /**
@@ -99,6 +100,13 @@ function targetPlace(text: string): {
 
 /** A privilege block (`DO '… GRANT … ON TABLE s.t …'`) or a policy block, by its body. */
 function doBlockPlace(body: string): StatementPlace | undefined {
+  // A post-data step run only where safe (step-guard.ts): it goes where its statement goes.
+  if (body.startsWith(GUARD_MARK)) {
+    const tokens = tokenize(body);
+    const at = tokens.findLastIndex((t) => word(t, 'EXECUTE'));
+    const statement = tokens[at + 1];
+    if (at >= 0 && statement?.type === 'string') return placeStatement(statement.text);
+  }
   // The report of owners pre-data could not give (OWNER_REPORT).
   if (body.includes('lifeboat.owners_skipped')) return { kind: 'setting' };
   if (body.includes('GRANT_FAILED: ')) {

@@ -168,6 +168,18 @@ afterAll(async () => {
 
 /** Runs psql (the local 15 client works against both servers). */
 export function psql(server: TestServer, database: string, args: string[], cwd?: string) {
+  return psqlAs(server, { name: server.user, password: server.password ?? '' }, database, args, cwd)
+    .stdout;
+}
+
+/** Runs psql as `user`; its standard error holds what the scripts raised as warnings. */
+export function psqlAs(
+  server: TestServer,
+  user: { name: string; password: string },
+  database: string,
+  args: string[],
+  cwd?: string,
+) {
   const result = spawnSync(
     'psql',
     [
@@ -178,20 +190,20 @@ export function psql(server: TestServer, database: string, args: string[], cwd?:
       '-p',
       String(server.port),
       '-U',
-      server.user,
+      user.name,
       '-d',
       database,
       ...args,
     ],
     {
       cwd,
-      env: { ...process.env, PGPASSWORD: server.password ?? '' },
+      env: { ...process.env, PGPASSWORD: user.password },
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     },
   );
   if (result.status !== 0) throw new Error(`psql failed (${result.status}): ${result.stderr}`);
-  return result.stdout;
+  return { stdout: result.stdout, stderr: result.stderr };
 }
 
 export function sourceFor(
