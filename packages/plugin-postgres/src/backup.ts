@@ -25,6 +25,7 @@ import {
 import { BatchCopyTo, type BatchPiece, RowAlignedCopyTo } from './copy-out.js';
 import { catalogCounts } from './counts.js';
 import { isConnectionLoss, toPgLifeboatError } from './errors.js';
+import { backupLargeObjects } from './large-objects.js';
 import type { ConnectionTarget } from './options.js';
 import { renderRestorePsql } from './restore-psql.js';
 import {
@@ -231,6 +232,8 @@ export async function backupDatabase(
       internal.abort(error);
       throw error;
     });
+    // As pg_dump: a backup of chosen tables leaves large objects out.
+    const large = settings.tables ? undefined : await backupLargeObjects(ctx, main);
     for (const client of workers) await client.query('COMMIT');
 
     const summary: PostgresSummary = {
@@ -246,11 +249,12 @@ export async function backupDatabase(
       sequences: sequenceSummaries(catalog),
       catalog: counts,
       unsupported: leftOut,
+      ...(large && large.summary.count > 0 ? { largeObjects: large.summary } : {}),
     };
     await ctx.emit({
       path: RESTORE_PSQL,
       type: 'file',
-      body: Buffer.from(renderRestorePsql(summary)),
+      body: Buffer.from(renderRestorePsql(summary, large?.oids)),
     });
     return summary;
   } catch (error) {

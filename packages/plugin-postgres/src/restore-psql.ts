@@ -1,5 +1,6 @@
 import { NO_OWNER, NO_PRIVILEGES } from './catalog/access.js';
 import { qualified, quoteIdent } from './connection.js';
+import { largeObjectPsqlLines } from './large-objects.js';
 import {
   POST_DATA,
   type PostgresSummary,
@@ -39,7 +40,7 @@ function copyLines(t: TableSummary, index: number): string[] {
  * `database/restore.psql`: restores the whole database with psql alone, in one transaction,
  * from the folder the archive was extracted into (paths are relative to the working directory).
  */
-export function renderRestorePsql(summary: PostgresSummary): string {
+export function renderRestorePsql(summary: PostgresSummary, largeObjects: string[] = []): string {
   const lines = [
     '-- Lifeboat: restore this database with psql alone. From the folder the archive was extracted into:',
     `--   psql -v ON_ERROR_STOP=1 -d TARGET -f ${SECTION}/${RESTORE_PSQL}`,
@@ -61,6 +62,7 @@ export function renderRestorePsql(summary: PostgresSummary): string {
     lines.push(`-- ${t.name.replace(/[\r\n]/g, ' ')}: ${t.rows} rows`);
     lines.push(...copyLines(t, i + 1));
   });
+  lines.push(...largeObjectPsqlLines(largeObjects, SECTION));
   lines.push(`\\i ${SECTION}/${POST_DATA}`, 'COMMIT;', '');
   return lines.join('\n');
 }
@@ -76,6 +78,12 @@ export function manualRestoreSteps(summary: PostgresSummary): string[] {
     'constraints, triggers, sequence values), all in one transaction.',
     'psql -v no_owner=1 leaves owners out, -v no_privileges=1 grants (as pg_restore --no-owner, -x).',
   ];
+  if (summary.largeObjects) {
+    steps.push(
+      `${summary.largeObjects.count} large object(s) in large-objects/<oid>.bin, loaded by the script with \\lo_import;`,
+      'their owners, comments and grants are in large-objects.sql.',
+    );
+  }
   if (summary.unsupported.length > 0) {
     steps.push(
       `Not in this backup (recreate by hand): ${summary.unsupported.map((u) => `${u.kind} ${u.name}`).join('; ')}`,

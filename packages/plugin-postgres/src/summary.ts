@@ -37,6 +37,12 @@ export interface CatalogCounts {
   types: number;
 }
 
+/** Large objects in the archive: a restore checks it got every one. */
+export interface LargeObjectsSummary {
+  count: number;
+  bytes: number;
+}
+
 /** What the backup stores in manifest.json: no secret, no connection string. */
 export interface PostgresSummary {
   format: 1;
@@ -50,6 +56,8 @@ export interface PostgresSummary {
   sequences: SequenceSummary[];
   catalog: CatalogCounts;
   unsupported: UnsupportedObj[];
+  /** Large objects in `large-objects/` (absent: none, or an archive from before them). */
+  largeObjects?: LargeObjectsSummary;
 }
 
 export const PRE_DATA = 'pre-data.sql';

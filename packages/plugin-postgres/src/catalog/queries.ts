@@ -382,8 +382,6 @@ export const UNSUPPORTED = [
     'pg_catalog.pg_class o',
     "o.relkind = 'f'",
   ),
-  `SELECT 'large objects' AS kind, pg_catalog.count(*)::text || ' large object(s)' AS name, 'large objects are not backed up' AS reason, NULL AS key
-   FROM pg_catalog.pg_largeobject_metadata HAVING pg_catalog.count(*) > 0`,
   `SELECT 'extension configuration' AS kind, e.extname::text AS name, 'rows in extension configuration tables are not backed up' AS reason, NULL AS key
    FROM pg_catalog.pg_extension e WHERE e.extconfig IS NOT NULL`,
 ].join('\nUNION ALL\n');

@@ -22,6 +22,7 @@ import { toPgLifeboatError } from '../errors.js';
 import type { ConnectionTarget } from '../options.js';
 import { POST_DATA, type PostgresSummary, PRE_DATA, type TableSummary } from '../summary.js';
 import { applyChoices, type RestoreChoices } from './choices.js';
+import { largeObjectRestore } from './large-objects.js';
 import { copyPart, partIndex, readChunks, runScript, withScriptWarnings } from './load.js';
 import {
   cleanDatabase,
@@ -155,6 +156,7 @@ async function loadInOneTransaction(
     await client.query('BEGIN');
     if (settings.clean) await cleanDatabase(client);
     const parts = partIndex(summary.tables);
+    const large = largeObjectRestore(summary, settings.choices, settings.events);
     let post: string | undefined;
     for await (const entry of entries) {
       throwIfAborted(settings.signal);
@@ -173,12 +175,15 @@ async function loadInOneTransaction(
           POST_DATA,
           summary,
         );
+      } else if (large.isTheirs(entry)) {
+        await large.take(entry, client);
       } else {
         const table = parts.get(entry.relativePath);
         if (table) progress.done(table, await copyPart(client, table, entry.stream), entry.size);
       }
     }
     progress.check();
+    large.check();
     if (post === undefined)
       throw new LifeboatError('ENTRY_MISSING', `The archive has no database/${POST_DATA}`);
     await withScriptWarnings(client, settings.events, () => runScript(client, post, POST_DATA));
@@ -242,6 +247,7 @@ async function loadParallel(
     const postStep = (client: PgClient, sql: string) =>
       withScriptWarnings(client, settings.events, () => runScript(client, sql, POST_DATA));
     const parts = partIndex(summary.tables);
+    const large = largeObjectRestore(summary, settings.choices, settings.events);
     let plan: PostDataPlan | undefined;
     let post: string | undefined;
     let preDone = false;
@@ -325,6 +331,19 @@ async function loadParallel(
           }
         }
         pendingKeys = [...plan.foreignKeys];
+      } else if (large.isTheirs(entry)) {
+        if (!preDone)
+          throw new LifeboatError(
+            'ARCHIVE_CORRUPT',
+            `Large objects come before database/${PRE_DATA}`,
+          );
+        // One at a time, streamed: a large object is never held whole.
+        const client = await pool.acquire();
+        try {
+          await large.take(entry, client);
+        } finally {
+          pool.release(client);
+        }
       } else {
         const table = parts.get(entry.relativePath);
         if (!table) continue;
@@ -348,6 +367,7 @@ async function loadParallel(
     while (running.size > 0) await Promise.all(running);
     if (failure) throw failure;
     progress.check();
+    large.check();
     if (post === undefined || !plan)
       throw new LifeboatError('ENTRY_MISSING', `The archive has no database/${POST_DATA}`);
     // What no loaded table triggered (partitioned parents, older archives) runs now.

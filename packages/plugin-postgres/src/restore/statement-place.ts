@@ -92,7 +92,7 @@ function targetPlace(text: string): {
     const parts = qualifiedAt(tokens, 1);
     return parts ? { schema: parts[0]!, isSchema: true } : {};
   }
-  if (word(tokens[0], 'PUBLICATION', 'SUBSCRIPTION', 'EXTENSION', 'LANGUAGE', 'SERVER'))
+  if (word(tokens[0], 'PUBLICATION', 'SUBSCRIPTION', 'EXTENSION', 'LANGUAGE', 'SERVER', 'LARGE'))
     return { schema: null };
   if (word(tokens[0], 'FOREIGN') && word(tokens[1], 'DATA')) return { schema: null };
   return placeOf(qualifiedAt(tokens, skipKindWords(tokens, 0)));
@@ -182,7 +182,7 @@ export function placeStatement(sql: string): StatementPlace {
     }
     const about = aboutReplication(sql.slice(sql.search(/\bON\b/i) + 3));
     if (about) return { kind: about, schema: null };
-    if (word(tokens[2], 'EXTENSION', 'LANGUAGE', 'SERVER'))
+    if (word(tokens[2], 'EXTENSION', 'LANGUAGE', 'SERVER', 'LARGE'))
       return { kind: 'comment', schema: null };
     if (word(tokens[2], 'CONSTRAINT', 'TRIGGER', 'POLICY', 'RULE'))
       return {

@@ -127,6 +127,8 @@ export async function userObjects(client: PgClient): Promise<string[]> {
     SELECT 'type', n.nspname || '.' || t.typname FROM pg_catalog.pg_type t
       JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
       WHERE t.typtype IN ('e', 'd', 'r', 'b') AND t.typcategory <> 'A' AND ${USER_NAMESPACE('n')} AND ${NOT_EXTENSION_MEMBER('pg_type', 't.oid')}
+    UNION ALL
+    SELECT 'large object', m.oid::text FROM pg_catalog.pg_largeobject_metadata m
   ) o ORDER BY 1 LIMIT 5`);
   return rows.map((r) => r.what as string);
 }
@@ -159,7 +161,7 @@ async function dropSubscriptions(client: PgClient): Promise<void> {
 
 /**
  * `--clean`: drops every event trigger, publication and subscription, every user schema (with
- * what is in it) and extension, then recreates an
+ * what is in it), extension and large object, then recreates an
  * empty public schema as a new database has it. Runs inside the restore's transaction.
  */
 export async function cleanDatabase(client: PgClient): Promise<void> {
@@ -185,6 +187,9 @@ export async function cleanDatabase(client: PgClient): Promise<void> {
   );
   for (const e of extensions)
     await client.query(`DROP EXTENSION IF EXISTS ${quoteIdent(e.extname)} CASCADE`);
+  await client.query(
+    'SELECT pg_catalog.lo_unlink(m.oid) FROM pg_catalog.pg_largeobject_metadata m',
+  );
   if (version >= 150000) {
     await client.query('CREATE SCHEMA public AUTHORIZATION pg_database_owner');
     await client.query('GRANT USAGE ON SCHEMA public TO PUBLIC');
