@@ -86,7 +86,7 @@ describe.each(servers)('large objects on $name', (server) => {
       'postgres',
       `SELECT datname FROM pg_database WHERE datname LIKE 'lb\\_lo${tag}%'`,
     ))
-      await sql(server, 'postgres', `DROP DATABASE ${db.datname} WITH (FORCE)`);
+      await sql(server, 'postgres', `DROP DATABASE IF EXISTS ${db.datname} WITH (FORCE)`);
     await sql(server, 'postgres', `DROP ROLE IF EXISTS ${owner}`);
     await sql(server, 'postgres', `DROP ROLE IF EXISTS ${reader}`);
   });

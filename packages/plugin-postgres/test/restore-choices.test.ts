@@ -88,7 +88,7 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
       'postgres',
       `SELECT datname FROM pg_database WHERE datname LIKE 'lb\\_choice%'`,
     ))
-      await sql(server, 'postgres', `DROP DATABASE ${db.datname} WITH (FORCE)`);
+      await sql(server, 'postgres', `DROP DATABASE IF EXISTS ${db.datname} WITH (FORCE)`);
     await sql(server, 'postgres', `DROP ROLE IF EXISTS ${role}`);
     if (work) await rm(work, { recursive: true, force: true });
   });
