@@ -25,7 +25,7 @@ import {
 import { BatchCopyTo, type BatchPiece, RowAlignedCopyTo } from './copy-out.js';
 import { catalogCounts } from './counts.js';
 import { isConnectionLoss, toPgLifeboatError } from './errors.js';
-import { backupLargeObjects } from './large-objects.js';
+import { backupLargeObjects, largeObjectsNotSelected } from './large-objects.js';
 import type { ConnectionTarget } from './options.js';
 import { renderRestorePsql } from './restore-psql.js';
 import {
@@ -232,8 +232,9 @@ export async function backupDatabase(
       internal.abort(error);
       throw error;
     });
-    // As pg_dump: a backup of chosen tables leaves large objects out.
-    const large = settings.tables ? undefined : await backupLargeObjects(ctx, main);
+    const large = settings.tables
+      ? await largeObjectsNotSelected(ctx, main)
+      : await backupLargeObjects(ctx, main);
     for (const client of workers) await client.query('COMMIT');
 
     const summary: PostgresSummary = {

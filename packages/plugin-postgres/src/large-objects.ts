@@ -156,3 +156,18 @@ export function largeObjectPsqlLines(oids: string[], folder: string): string[] {
   lines.push(`\\i ${folder}/${LARGE_OBJECTS_SQL}`);
   return lines;
 }
+
+/** A backup of chosen tables leaves large objects out (as pg_dump -t does), and says so. */
+export async function largeObjectsNotSelected(ctx: BackupContext, client: PgClient): Promise<void> {
+  const { rows } = await client.query(
+    'SELECT pg_catalog.count(*)::int AS n FROM pg_catalog.pg_largeobject_metadata',
+  );
+  const n = Number(rows[0].n);
+  if (n === 0) return;
+  const u = {
+    kind: 'large objects',
+    name: `${n} large object(s)`,
+    reason: 'a backup of chosen tables leaves large objects out, as pg_dump -t does',
+  };
+  ctx.warn('POSTGRES_NOT_SELECTED', `Not backed up: ${u.kind} ${u.name} (${u.reason})`, u);
+}

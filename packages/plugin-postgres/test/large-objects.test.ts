@@ -106,6 +106,19 @@ describe.each(servers)('large objects on $name', (server) => {
     expect((await stat(join(dir, 'database', 'large-objects', '987654.bin'))).size).toBe(0);
   });
 
+  it('a backup of chosen tables leaves them out and says so, as pg_dump -t', async () => {
+    const chosen = engineFor(server, source, { tables: ['public.docs'] });
+    const result = await chosen.engine.backup();
+    expect(result.warnings.map((w) => [w.code, w.message])).toEqual([
+      [
+        'POSTGRES_NOT_SELECTED',
+        'Not backed up: large objects 4 large object(s) (a backup of chosen tables leaves large objects out, as pg_dump -t does)',
+      ],
+    ]);
+    const dir = await extractArchive(chosen.storage);
+    await expect(stat(join(dir, 'database', 'large-objects'))).rejects.toThrow(/ENOENT/);
+  }, 120_000);
+
   it('restores contents, owner, ACL and comment into a new database', async () => {
     const target = uniqueName(`lo${tag}_new`);
     trackDatabase(server, target);
