@@ -354,27 +354,6 @@ const UNSUPPORTED_KEY: Record<string, string> = {
 /** Object kinds the plugin does not recreate: reported, never silently dropped. */
 export const UNSUPPORTED = [
   unsupportedKind(
-    'operator',
-    'operators are not recreated',
-    'pg_operator',
-    'o.oid::pg_catalog.regoperator::text',
-    'pg_catalog.pg_operator o',
-  ),
-  unsupportedKind(
-    'operator class',
-    'operator classes are not recreated',
-    'pg_opclass',
-    'o.opcname',
-    'pg_catalog.pg_opclass o',
-  ),
-  unsupportedKind(
-    'operator family',
-    'operator families are not recreated',
-    'pg_opfamily',
-    'o.opfname',
-    'pg_catalog.pg_opfamily o',
-  ),
-  unsupportedKind(
     'foreign table',
     'foreign tables are not recreated and their data is not copied',
     'pg_class',

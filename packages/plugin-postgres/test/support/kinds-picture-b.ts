@@ -52,6 +52,37 @@ export async function kindsPictureB(server: TestServer, database: string) {
           a.aggmtransspace, a.agginitval, a.aggminitval, p.proparallel, pg_get_function_arguments(p.oid) AS args,
           pg_get_userbyid(p.proowner) AS owner, ${ACL('p.proacl')}, ${COMMENT('pg_proc', 'p')}
         FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid WHERE ${USER('pg_proc', 'p')} ORDER BY 1`),
+      operators:
+        await run(`SELECT o.oid::regoperator::text AS operator, o.oprkind, o.oprcode::text, o.oprcom::regoperator::text AS com,
+          o.oprnegate::regoperator::text AS negate, o.oprcanmerge, o.oprcanhash, o.oprrest::text, o.oprjoin::text,
+          pg_get_userbyid(o.oprowner) AS owner, ${COMMENT('pg_operator', 'o')}
+        FROM pg_operator o WHERE ${USER('pg_operator', 'o')} ORDER BY 1`),
+      operatorFamilies:
+        await run(`SELECT format('%I.%I', n.nspname, f.opfname) AS family, am.amname,
+          pg_get_userbyid(f.opfowner) AS owner, ${COMMENT('pg_opfamily', 'f')}
+        FROM pg_opfamily f JOIN pg_namespace n ON n.oid = f.opfnamespace JOIN pg_am am ON am.oid = f.opfmethod
+        WHERE ${USER('pg_opfamily', 'f')} ORDER BY 1, 2`),
+      operatorClasses:
+        await run(`SELECT format('%I.%I', n.nspname, c.opcname) AS class, am.amname, f.opfname AS family,
+          c.opcintype::regtype::text AS intype, c.opckeytype::regtype::text AS keytype, c.opcdefault,
+          pg_get_userbyid(c.opcowner) AS owner, ${COMMENT('pg_opclass', 'c')}
+        FROM pg_opclass c JOIN pg_namespace n ON n.oid = c.opcnamespace JOIN pg_am am ON am.oid = c.opcmethod
+        JOIN pg_opfamily f ON f.oid = c.opcfamily WHERE ${USER('pg_opclass', 'c')} ORDER BY 1, 2`),
+      // Each member of a user family, and what it is bound to (its class, or the family: loose).
+      familyMembers:
+        await run(`SELECT f.opfname AS family, 'operator' AS kind, ao.amopstrategy AS number,
+          ao.amopopr::regoperator::text AS member, ao.amoppurpose AS purpose,
+          (SELECT opfname FROM pg_opfamily WHERE oid = ao.amopsortfamily) AS sort_family,
+          (SELECT string_agg(d.refclassid::regclass::text || ':' || d.deptype::text, ',') FROM pg_depend d
+            WHERE d.classid = 'pg_amop'::regclass AND d.objid = ao.oid AND d.refclassid IN ('pg_opclass'::regclass, 'pg_opfamily'::regclass)) AS bound
+        FROM pg_amop ao JOIN pg_opfamily f ON f.oid = ao.amopfamily WHERE ${USER('pg_opfamily', 'f')}
+        UNION ALL
+        SELECT f.opfname, 'function', ap.amprocnum, ap.amproc::regprocedure::text || ' for ' || ap.amproclefttype::regtype::text
+          || ', ' || ap.amprocrighttype::regtype::text, NULL, NULL,
+          (SELECT string_agg(d.refclassid::regclass::text || ':' || d.deptype::text, ',') FROM pg_depend d
+            WHERE d.classid = 'pg_amproc'::regclass AND d.objid = ap.oid AND d.refclassid IN ('pg_opclass'::regclass, 'pg_opfamily'::regclass))
+        FROM pg_amproc ap JOIN pg_opfamily f ON f.oid = ap.amprocfamily WHERE ${USER('pg_opfamily', 'f')}
+        ORDER BY 1, 2, 3, 4`),
     };
   } finally {
     await client.end();

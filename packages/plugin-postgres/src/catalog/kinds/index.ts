@@ -4,6 +4,7 @@ import { casts } from './casts.js';
 import { collations, conversions } from './collations.js';
 import { foreignDataWrappers, foreignServers, userMappings } from './foreign.js';
 import { languages, transforms } from './languages.js';
+import { operatorClasses, operatorFamilies, operators } from './operators.js';
 import type { KindSpec } from './read-kinds.js';
 import { tsConfigurations, tsDictionaries, tsParsers, tsTemplates } from './text-search.js';
 import { baseTypes, rangeTypes } from './types.js';
@@ -21,6 +22,9 @@ export const PRE_DATA_KINDS: readonly KindSpec[] = [
   casts,
   aggregates,
   accessMethods,
+  operators,
+  operatorFamilies,
+  operatorClasses,
   conversions,
   tsParsers,
   tsTemplates,
