@@ -332,35 +332,16 @@ ${DEPEND_JOINS}  WHERE d.deptype = 'n' AND d.objid >= 16384 AND d.refobjid >= 16
 )
 SELECT DISTINCT src, ref FROM deps WHERE src IS NOT NULL AND ref IS NOT NULL AND src <> ref`;
 
-const unsupportedKind = (
-  kind: string,
-  reason: string,
-  catalog: string,
-  nameExpr: string,
-  from: string,
-  where = 'TRUE',
-) =>
-  `SELECT '${kind}' AS kind, (${nameExpr})::text AS name, '${reason}' AS reason,
-     ${UNSUPPORTED_KEY[catalog] ?? `'${catalog}:'`} || o.oid AS key FROM ${from}
-   WHERE o.oid >= 16384 AND ${where} AND ${NOT_EXTENSION_MEMBER(catalog, 'o.oid')} AND ${NOT_INTERNAL(catalog, 'o.oid')}`;
-
-/** How the ordering keys objects of a catalog (see DEPENDENCIES); others are `<catalog>:<oid>`. */
-const UNSUPPORTED_KEY: Record<string, string> = {
-  pg_proc: "'p:'",
-  pg_class: "'c:'",
-  pg_type: "'t:'",
-};
-
 /** Object kinds the plugin does not recreate: reported, never silently dropped. */
 export const UNSUPPORTED = [
-  unsupportedKind(
-    'foreign table',
-    'foreign tables are not recreated and their data is not copied',
-    'pg_class',
-    'o.oid::pg_catalog.regclass::text',
-    'pg_catalog.pg_class o',
-    "o.relkind = 'f'",
-  ),
+  `SELECT 'trigger' AS kind, t.tgname || ' on ' || t.tgrelid::pg_catalog.regclass::text AS name,
+     'triggers on foreign tables are not recreated' AS reason, NULL AS key
+   FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+   WHERE c.relkind = 'f' AND NOT t.tgisinternal AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}`,
+  `SELECT 'column privileges' AS kind, c.oid::pg_catalog.regclass::text || '.' || pg_catalog.quote_ident(a.attname) AS name,
+     'privileges on columns of foreign tables are not recreated' AS reason, NULL AS key
+   FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+   WHERE c.relkind = 'f' AND a.attacl IS NOT NULL AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}`,
   `SELECT 'extension configuration' AS kind, e.extname::text AS name, 'rows in extension configuration tables are not backed up' AS reason, NULL AS key
    FROM pg_catalog.pg_extension e WHERE e.extconfig IS NOT NULL`,
 ].join('\nUNION ALL\n');

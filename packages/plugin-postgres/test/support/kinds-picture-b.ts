@@ -83,6 +83,24 @@ export async function kindsPictureB(server: TestServer, database: string) {
             WHERE d.classid = 'pg_amproc'::regclass AND d.objid = ap.oid AND d.refclassid IN ('pg_opclass'::regclass, 'pg_opfamily'::regclass))
         FROM pg_amproc ap JOIN pg_opfamily f ON f.oid = ap.amprocfamily WHERE ${USER('pg_opfamily', 'f')}
         ORDER BY 1, 2, 3, 4`),
+      foreignTables:
+        await run(`SELECT c.oid::regclass::text AS foreign_table, s.srvname, ft.ftoptions,
+          (SELECT string_agg(inhparent::regclass::text, ',') FROM pg_inherits WHERE inhrelid = c.oid) AS parents,
+          pg_get_expr(c.relpartbound, c.oid) AS bound,
+          (SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), ',' ORDER BY conname) FROM pg_constraint
+            WHERE conrelid = c.oid AND contype = 'c') AS checks,
+          pg_get_userbyid(c.relowner) AS owner, ${ACL('c.relacl')},
+          ${COMMENT('pg_class', 'c')}
+        FROM pg_class c JOIN pg_foreign_table ft ON ft.ftrelid = c.oid JOIN pg_foreign_server s ON s.oid = ft.ftserver
+        WHERE c.relkind = 'f' ORDER BY 1`),
+      foreignColumns:
+        await run(`SELECT a.attrelid::regclass::text AS foreign_table, a.attnum, a.attname,
+          format_type(a.atttypid, a.atttypmod) AS type, a.attfdwoptions, a.attnotnull, a.attislocal,
+          (SELECT collname FROM pg_collation WHERE oid = a.attcollation) AS collation,
+          pg_get_expr(d.adbin, d.adrelid) AS "default", col_description(a.attrelid, a.attnum) AS comment
+        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid AND c.relkind = 'f'
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY 1, 2`),
     };
   } finally {
     await client.end();

@@ -3,6 +3,7 @@ import { aggregates } from './aggregates.js';
 import { casts } from './casts.js';
 import { collations, conversions } from './collations.js';
 import { foreignDataWrappers, foreignServers, userMappings } from './foreign.js';
+import { foreignTables } from './foreign-tables.js';
 import { languages, transforms } from './languages.js';
 import { operatorClasses, operatorFamilies, operators } from './operators.js';
 import type { KindSpec } from './read-kinds.js';
@@ -33,4 +34,5 @@ export const PRE_DATA_KINDS: readonly KindSpec[] = [
   foreignDataWrappers,
   foreignServers,
   userMappings,
+  foreignTables,
 ];
