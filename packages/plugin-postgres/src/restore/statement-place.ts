@@ -42,13 +42,21 @@ const isName = (t: Token | undefined) => t?.type === 'ident' || t?.type === 'wor
 /** A bare identifier is folded to lower case, as the server reads it. */
 const nameOf = (t: Token) => (t.type === 'word' ? t.text.toLowerCase() : t.text);
 
-/** Reads `a`, `a.b` or `a.b.c` at `at`. */
+/** A character an operator's name is made of. */
+const OPERATOR_CHAR = /^[-+*/<>=~!@#%^&|`?]$/;
+
+/** Reads `a`, `a.b` or `a.b.c` at `at`; of an operator (`s.<>`), the schema and its first character. */
 function qualifiedAt(tokens: Token[], at: number): string[] | undefined {
   if (!isName(tokens[at])) return undefined;
   const parts = [nameOf(tokens[at]!)];
   let i = at + 1;
-  while (tokens[i]?.type === 'symbol' && tokens[i]!.text === '.' && isName(tokens[i + 1])) {
-    parts.push(nameOf(tokens[i + 1]!));
+  while (tokens[i]?.type === 'symbol' && tokens[i]!.text === '.') {
+    const next = tokens[i + 1];
+    if (!isName(next)) {
+      if (next?.type === 'symbol' && OPERATOR_CHAR.test(next.text)) parts.push(next.text);
+      break;
+    }
+    parts.push(nameOf(next!));
     i += 2;
   }
   return parts;
