@@ -74,7 +74,7 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
   beforeAll(async () => {
     await server.start();
     await sql(server, 'postgres', `CREATE ROLE ${role} NOLOGIN`);
-    source = await createDatabase(server, 'choices');
+    source = owned(await createDatabase(server, 'choices'));
     await sql(server, source, fixture);
     backup = engineFor(server, source);
     const result = await backup.engine.backup();
@@ -82,13 +82,18 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
     work = await mkdtemp(join(tmpdir(), 'lifeboat-choices-'));
   }, 120_000);
 
+  // Only the databases of this run: dropping every lb_choice% database also dropped those of
+  // another run of this file on the same server, under its feet.
+  const databases: string[] = [];
+  const owned = (name: string) => {
+    trackDatabase(server, name);
+    databases.push(name);
+    return name;
+  };
+
   afterAll(async () => {
-    for (const db of await sql<{ datname: string }>(
-      server,
-      'postgres',
-      `SELECT datname FROM pg_database WHERE datname LIKE 'lb\\_choice%'`,
-    ))
-      await sql(server, 'postgres', `DROP DATABASE IF EXISTS ${db.datname} WITH (FORCE)`);
+    for (const name of databases)
+      await sql(server, 'postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await sql(server, 'postgres', `DROP ROLE IF EXISTS ${role}`);
     if (work) await rm(work, { recursive: true, force: true });
   });
@@ -105,7 +110,7 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
     const file = join(work, `${randomBytes(4).toString('hex')}.dump`);
     run('pg_dump', ['-Fc', '-f', file, ...dumpFlags, source], server);
     const target = uniqueName('choice_pg');
-    trackDatabase(server, target);
+    owned(target);
     run('createdb', ['-T', 'template0', target], server);
     const args = [...restoreFlags];
     if (toc) {
@@ -120,7 +125,7 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
 
   const lifeboatRestored = async (options: RestoreOptions) => {
     const target = uniqueName('choice_lb');
-    trackDatabase(server, target);
+    owned(target);
     await backup.engine.restore('latest', { targetDatabase: target, ...options });
     return target;
   };
@@ -184,7 +189,7 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
 
   it('psql alone: restore.psql -v no_owner=1 -v no_privileges=1 equals pg_restore --no-owner --no-privileges', async () => {
     const folder = await extractArchive(backup.storage);
-    const ours = await createDatabase(server, 'choice_psql');
+    const ours = owned(await createDatabase(server, 'choice_psql'));
     psql(
       server,
       ours,
@@ -195,13 +200,13 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
     const [a, b] = await Promise.all([pgDumpPicture(server, ours), pgDumpPicture(server, theirs)]);
     expect(a).toEqual(b);
     // Without the variables, owners and grants come back as in the original.
-    const full = await createDatabase(server, 'choice_psql_full');
+    const full = owned(await createDatabase(server, 'choice_psql_full'));
     psql(server, full, ['-f', 'database/restore.psql'], folder);
     expect(await pgDumpPicture(server, full)).toEqual(await pgDumpPicture(server, source));
   }, 120_000);
 
   it('a choice with --tables is a usage error, before anything is written', async () => {
-    const target = await createDatabase(server, 'choice_partial');
+    const target = owned(await createDatabase(server, 'choice_partial'));
     await expect(
       backup.engine.restore('latest', {
         targetDatabase: target,
