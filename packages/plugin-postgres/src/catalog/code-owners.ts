@@ -12,21 +12,21 @@ import type { PgClient } from '../connection.js';
  */
 export const CODE_OWNERS = `WITH RECURSIVE roots(root, classid, objid) AS (
   SELECT 'c:' || i.indexrelid, 'pg_catalog.pg_class'::pg_catalog.regclass, i.indexrelid
-    FROM pg_catalog.pg_index i WHERE i.indrelid = ANY($1::pg_catalog.oid[])
+    FROM pg_catalog.pg_index i WHERE i.indrelid IN (SELECT pg_catalog.unnest($1::pg_catalog.oid[]))
   UNION ALL
   SELECT 'k:' || c.oid, 'pg_catalog.pg_constraint'::pg_catalog.regclass, c.oid
-    FROM pg_catalog.pg_constraint c WHERE c.conrelid = ANY($1::pg_catalog.oid[]) AND c.contype IN ('c', 'f', 'p', 'u', 'x')
+    FROM pg_catalog.pg_constraint c WHERE c.conrelid IN (SELECT pg_catalog.unnest($1::pg_catalog.oid[])) AND c.contype IN ('c', 'f', 'p', 'u', 'x')
   UNION ALL
   SELECT 'k:' || c.oid, 'pg_catalog.pg_class'::pg_catalog.regclass, c.conindid
-    FROM pg_catalog.pg_constraint c WHERE c.conrelid = ANY($1::pg_catalog.oid[]) AND c.conindid <> 0
+    FROM pg_catalog.pg_constraint c WHERE c.conrelid IN (SELECT pg_catalog.unnest($1::pg_catalog.oid[])) AND c.conindid <> 0
   UNION ALL
   SELECT 'c:' || i.indrelid, 'pg_catalog.pg_class'::pg_catalog.regclass, i.indexrelid
     FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class m ON m.oid = i.indrelid
-    WHERE m.relkind = 'm' AND i.indrelid = ANY($1::pg_catalog.oid[])
+    WHERE m.relkind = 'm' AND i.indrelid IN (SELECT pg_catalog.unnest($1::pg_catalog.oid[]))
   UNION ALL
   SELECT 'c:' || r.ev_class, 'pg_catalog.pg_rewrite'::pg_catalog.regclass, r.oid
     FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class m ON m.oid = r.ev_class
-    WHERE m.relkind = 'm' AND r.ev_class = ANY($1::pg_catalog.oid[])
+    WHERE m.relkind = 'm' AND r.ev_class IN (SELECT pg_catalog.unnest($1::pg_catalog.oid[]))
 ), walk(root, classid, objid) AS (
   SELECT * FROM roots
   UNION
@@ -68,6 +68,15 @@ export async function readCodeOwners(
   client: PgClient,
   relOids: number[],
 ): Promise<Map<string, string[]>> {
-  const { rows } = await client.query(CODE_OWNERS, [relOids]);
-  return new Map(rows.map((r: { root: string; owners: string[] }) => [r.root, r.owners]));
+  // The recursive query looks expensive to the planner; JIT would compile it for longer than it
+  // runs (1.9 s against 0.3 s for 3,000 tables). Off for this query only.
+  const { rows: settings } = await client.query("SELECT pg_catalog.current_setting('jit') AS jit");
+  await client.query("SELECT pg_catalog.set_config('jit', 'off', false)");
+  let rows: { root: string; owners: string[] }[];
+  try {
+    rows = (await client.query(CODE_OWNERS, [relOids])).rows;
+  } finally {
+    await client.query("SELECT pg_catalog.set_config('jit', $1, false)", [settings[0].jit]);
+  }
+  return new Map(rows.map((r) => [r.root, r.owners]));
 }
