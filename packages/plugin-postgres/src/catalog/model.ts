@@ -320,6 +320,25 @@ export interface OwnerObj {
   owner: string;
 }
 
+/**
+ * Privileges changed on an object the database did not create itself: one of the server's own
+ * (in pg_catalog or information_schema, the public schema, plpgsql) or an extension's. A restore
+ * does not create them, so their privileges are not given from scratch: the target's are brought
+ * to the source's, as pg_dump does by comparing with pg_init_privs.
+ */
+export interface SystemAclObj {
+  /** As GRANT names it: `FUNCTION pg_catalog.pg_sleep(double precision)`, `SCHEMA public`… */
+  target: string;
+  /** A column of a relation, or null. */
+  column: string | null;
+  /** The object's schema (null for schemas and languages): restore filters by it. */
+  schema: string | null;
+  /** The ACL the object must end with, as text (role names). */
+  acl: string;
+  /** An expression that reads the object's ACL on the target server (NULL if it has none). */
+  current: string;
+}
+
 export interface Catalog {
   serverVersion: string;
   serverVersionNum: number;
@@ -345,6 +364,8 @@ export interface Catalog {
   subscriptions: SubscriptionObj[];
   defaultPrivileges: DefaultPrivilegeObj[];
   privileges: PrivilegeObj[];
+  /** Privileges changed on the server's or an extension's objects (see system-acls.ts). */
+  systemAcls?: SystemAclObj[];
   owners: OwnerObj[];
   /** `[dependent, referenced]`: the referenced object must exist first. */
   dependencies: [ObjectKey, ObjectKey][];

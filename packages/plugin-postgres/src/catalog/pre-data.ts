@@ -13,6 +13,7 @@ import type {
   ViewObj,
 } from './model.js';
 import { type Sortable, sortByDependencies } from './order.js';
+import { renderSystemAcls } from './system-acls.js';
 import { tableAlters, usingClause, viewAlters, withClause } from './table-details.js';
 import { placeholderView, planViewLoops } from './view-loops.js';
 
@@ -330,5 +331,7 @@ export function renderPreData(catalog: Catalog): string {
   // Privileges before any data or index: an index expression or a materialized view runs as
   // its owner, who may need a grant (USAGE on another role's schema) to run it.
   out.push(`\n${m.batch}\n-- privileges\n`, ...renderPrivileges(catalog.privileges));
+  // The server's and extensions' objects last: a user object's grants may be what they replace.
+  out.push(...renderSystemAcls(catalog.systemAcls ?? []));
   return out.join('');
 }

@@ -229,7 +229,7 @@ UNION ALL
 SELECT 'column', pg_catalog.format('TABLE %I.%I', n.nspname, c.relname), NULL, a.attname, a.attacl, c.relowner, NULL
 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.oid = ANY($2::oid[]) AND a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS NOT NULL
+WHERE c.oid = ANY($2::oid[]) AND a.attnum <> 0 AND NOT a.attisdropped AND a.attacl IS NOT NULL
 UNION ALL
 SELECT 'function', f.sig, f.sig, NULL, p.proacl, p.proowner, 'p:' || p.oid
 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace,

@@ -21,6 +21,7 @@ import type {
 import * as q from './queries.js';
 import { readPostKinds } from './read-post-kinds.js';
 import { selectTables } from './select.js';
+import { readSystemAcls } from './system-acls.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: rows straight from the catalog
 type Row = Record<string, any>;
@@ -373,6 +374,7 @@ export async function readCatalog(
       subscriptions: post.subscriptions,
       defaultPrivileges: post.defaultPrivileges,
       privileges,
+      systemAcls: await readSystemAcls(client),
       owners,
       dependencies,
       unsupported,

@@ -117,6 +117,10 @@ function doBlockPlace(body: string): StatementPlace | undefined {
   }
   // The report of owners pre-data could not give (OWNER_REPORT).
   if (body.includes('lifeboat.owners_skipped')) return { kind: 'setting' };
+  const systemAcl = /SYSTEM_ACL_FAILED: privileges ON (.+?)(?: \([^)]*\))?: '/.exec(
+    body.replaceAll("''", "'"),
+  );
+  if (systemAcl) return { kind: 'privilege', ...targetPlace(systemAcl[1]!) };
   if (body.includes('GRANT_FAILED: ')) {
     const statement = /(?:^BEGIN | END IF; )((?:GRANT|REVOKE) .*?); EXCEPTION WHEN OTHERS /s.exec(
       body,
