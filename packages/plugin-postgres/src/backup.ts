@@ -24,6 +24,7 @@ import {
 } from './connection.js';
 import { BatchCopyTo, type BatchPiece, RowAlignedCopyTo } from './copy-out.js';
 import { catalogCounts } from './counts.js';
+import { backupDatabaseProperties } from './database-properties.js';
 import { isConnectionLoss, toPgLifeboatError } from './errors.js';
 import { backupLargeObjects, largeObjectsNotSelected } from './large-objects.js';
 import type { ConnectionTarget } from './options.js';
@@ -170,6 +171,7 @@ export async function backupDatabase(
 
     await ctx.emit({ path: PRE_DATA, type: 'file', body: Buffer.from(renderPreData(catalog)) });
     await ctx.emit({ path: POST_DATA, type: 'file', body: Buffer.from(post.sql) });
+    await backupDatabaseProperties(ctx, main);
 
     const dataTables = catalog.tables.filter((t) => t.kind === 'r');
     const jobs = await planCopyJobs(main, catalog, dataTables, {

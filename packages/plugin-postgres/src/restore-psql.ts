@@ -78,6 +78,10 @@ export function manualRestoreSteps(summary: PostgresSummary): string[] {
     'constraints, triggers, sequence values), all in one transaction.',
     'psql -v no_owner=1 leaves owners out, -v no_privileges=1 grants (as pg_restore --no-owner, -x).',
   ];
+  steps.push(
+    "database.json: the database's own owner, comment, settings and grants (what pg_dump --create keeps);",
+    'lifeboat restore gives them to a database it creates; restore.psql leaves them out (as pg_restore without --create).',
+  );
   if (summary.largeObjects) {
     steps.push(
       `${summary.largeObjects.count} large object(s) in large-objects/<oid>.bin, loaded by the script with \\lo_import;`,

@@ -8,6 +8,7 @@ import { backupLargeObjects, LARGE_OBJECT_CHUNK } from '../src/large-objects.js'
 import { loadLargeObject } from '../src/restore/large-objects.js';
 import { engineFor, extractArchive } from './support/engine.js';
 import { pgDumpPicture } from './support/pgdump.js';
+import { dropDatabasesThenRoles } from './support/roles.js';
 import {
   adminClient,
   createDatabase,
@@ -79,17 +80,7 @@ describe.each(servers)('large objects on $name', (server) => {
     expect(result.warnings).toEqual([]);
   }, 120_000);
 
-  afterAll(async () => {
-    // The roles own objects in them: the databases go first.
-    for (const db of await sql<{ datname: string }>(
-      server,
-      'postgres',
-      `SELECT datname FROM pg_database WHERE datname LIKE 'lb\\_lo${tag}%'`,
-    ))
-      await sql(server, 'postgres', `DROP DATABASE IF EXISTS ${db.datname} WITH (FORCE)`);
-    await sql(server, 'postgres', `DROP ROLE IF EXISTS ${owner}`);
-    await sql(server, 'postgres', `DROP ROLE IF EXISTS ${reader}`);
-  });
+  afterAll(() => dropDatabasesThenRoles(server, `lo${tag}`, [owner, reader]));
 
   const judge = async (target: string) => {
     expect(await picture(server, target)).toEqual(original);

@@ -18,6 +18,7 @@ import {
   type PgClient,
   qualified,
 } from '../connection.js';
+import { databaseProperties } from '../database-properties.js';
 import { toPgLifeboatError } from '../errors.js';
 import type { ConnectionTarget } from '../options.js';
 import { POST_DATA, type PostgresSummary, PRE_DATA, type TableSummary } from '../summary.js';
@@ -120,8 +121,14 @@ export async function restoreFull(
   settings.events.on('warning', onWarning);
   try {
     const progress = tracker(summary, settings.events);
-    if (created) await loadParallel(entries, summary, settings, progress);
-    else await loadInOneTransaction(entries, summary, settings, progress);
+    const properties = databaseProperties();
+    const rest = properties.intercept(entries);
+    if (created) {
+      await loadParallel(rest, summary, settings, progress);
+      // As pg_restore --create: the database's own properties, once everything is in.
+      const { target, connect, choices, events, signal } = settings;
+      await properties.apply(target, connect, choices, events, signal);
+    } else await loadInOneTransaction(rest, summary, settings, progress);
     return {
       database: settings.target.database,
       created,
