@@ -338,10 +338,6 @@ export const UNSUPPORTED = [
      'triggers on foreign tables are not recreated' AS reason, NULL AS key
    FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
    WHERE c.relkind = 'f' AND NOT t.tgisinternal AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}`,
-  `SELECT 'column privileges' AS kind, c.oid::pg_catalog.regclass::text || '.' || pg_catalog.quote_ident(a.attname) AS name,
-     'privileges on columns of foreign tables are not recreated' AS reason, NULL AS key
-   FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-   WHERE c.relkind = 'f' AND a.attacl IS NOT NULL AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}`,
   `SELECT 'extension configuration' AS kind, e.extname::text AS name, 'rows in extension configuration tables are not backed up' AS reason, NULL AS key
    FROM pg_catalog.pg_extension e WHERE e.extconfig IS NOT NULL`,
 ].join('\nUNION ALL\n');

@@ -97,7 +97,8 @@ export async function kindsPictureB(server: TestServer, database: string) {
         await run(`SELECT a.attrelid::regclass::text AS foreign_table, a.attnum, a.attname,
           format_type(a.atttypid, a.atttypmod) AS type, a.attfdwoptions, a.attnotnull, a.attislocal,
           (SELECT collname FROM pg_collation WHERE oid = a.attcollation) AS collation,
-          pg_get_expr(d.adbin, d.adrelid) AS "default", col_description(a.attrelid, a.attnum) AS comment
+          pg_get_expr(d.adbin, d.adrelid) AS "default", col_description(a.attrelid, a.attnum) AS comment,
+          ${ACL('a.attacl')}
         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid AND c.relkind = 'f'
         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY 1, 2`),

@@ -19,7 +19,7 @@ const COLUMNS_OF = `FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type ty ON
 /**
  * CREATE FOREIGN TABLE as pg_dump's dumpTableSchema writes one: its own columns (with their
  * OPTIONS), CHECK constraints, INHERITS, or PARTITION OF its partitioned table, SERVER and
- * OPTIONS; the comments of its columns. As pg_dump by default, its rows are not copied: they
+ * OPTIONS; the comments and privileges of its columns. As pg_dump by default, its rows are not copied: they
  * live on the foreign server.
  */
 export const foreignTables: KindSpec = {
@@ -48,7 +48,13 @@ export const foreignTables: KindSpec = {
   'FOREIGN TABLE ' || x.name AS comment_target, 'FOREIGN TABLE ' || x.name AS owner_target, c.relowner AS owner_oid,
   'TABLE ' || x.name AS grant_target, c.relacl AS acl,
   ARRAY(SELECT 'c:' || i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) AS needs,
-  NULL::text AS shell_ddl, NULL::text[] AS shell_for
+  NULL::text AS shell_ddl, NULL::text[] AS shell_for,
+  (SELECT pg_catalog.json_agg(pg_catalog.json_build_object('column', a.attname, 'privilege', e.privilege_type,
+     'grantable', e.is_grantable, 'grantee', CASE WHEN e.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(e.grantee) END,
+     'toOwner', e.grantee = c.relowner) ORDER BY a.attnum, e.n)
+   -- In the ACL's order: pg_dump prints a column's grants as its ACL lists them.
+   FROM pg_catalog.pg_attribute a, pg_catalog.aclexplode(a.attacl) WITH ORDINALITY e(grantor, grantee, privilege_type, is_grantable, n)
+   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS NOT NULL) AS column_privileges
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_catalog.pg_foreign_table ft ON ft.ftrelid = c.oid JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver,
   LATERAL (SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name) x

@@ -18,6 +18,8 @@ export interface KindObjects {
 }
 
 interface Privilege {
+  /** Of a column privilege. */
+  column?: string;
   privilege: string;
   grantable: boolean;
   grantee: string | null;
@@ -53,22 +55,36 @@ export async function readKinds(
       });
       if (r.owner_target && r.owner)
         out.owners.push({ key: r.key, target: r.owner_target, owner: r.owner });
-      if (!r.grant_target || !r.has_acl) continue;
-      const privileges: Privilege[] = r.privileges ?? [];
-      // An ACL with nothing left in it: every privilege was taken, PUBLIC's too.
-      if (privileges.length === 0)
-        out.privileges.push({
-          kind: 'object',
-          target: r.grant_target,
-          column: null,
-          privilege: null,
-          grantable: false,
-          grantee: null,
-          toOwner: false,
-        });
-      for (const p of privileges)
-        out.privileges.push({ kind: 'object', target: r.grant_target, column: null, ...p });
+      if (r.grant_target) out.privileges.push(...objectPrivileges(r));
     }
   }
+  return out;
+}
+
+/**
+ * The privileges of one object, then of its columns (revoking on a table revokes on its
+ * columns too: column grants come after).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a row straight from the catalog
+function objectPrivileges(r: any): PrivilegeObj[] {
+  const out: PrivilegeObj[] = [];
+  if (r.has_acl) {
+    const privileges: Privilege[] = r.privileges ?? [];
+    // An ACL with nothing left in it: every privilege was taken, PUBLIC's too.
+    if (privileges.length === 0)
+      out.push({
+        kind: 'object',
+        target: r.grant_target,
+        column: null,
+        privilege: null,
+        grantable: false,
+        grantee: null,
+        toOwner: false,
+      });
+    for (const p of privileges)
+      out.push({ kind: 'object', target: r.grant_target, column: null, ...p });
+  }
+  for (const { column, ...p } of (r.column_privileges ?? []) as Privilege[])
+    out.push({ kind: 'column', target: r.grant_target, column: column!, ...p });
   return out;
 }

@@ -4,7 +4,9 @@
  * name is qualified), with these columns:
  *   oid, key (dependency key), sort_name, ddl, comment_target (null: no comment),
  *   owner_target (null: no owner of its own), owner_oid, grant_target, acl (aclitem[] or null),
- *   needs (keys it must follow beyond pg_depend), shell_ddl and shell_for (see GenericObj).
+ *   needs (keys it must follow beyond pg_depend), shell_ddl and shell_for (see GenericObj);
+ * and, where it has columns with privileges of their own, column_privileges (json: column,
+ * privilege, grantable, grantee, toOwner).
  */
 
 /** `OPTIONS (k 'v', …)` of an options array (FDW, server, user mapping, column), or ''. */
@@ -37,7 +39,8 @@ SELECT k.oid::int8 AS oid, k.key, k.sort_name, k.ddl, k.comment_target,
      'toOwner', e.grantee = k.owner_oid)
      ORDER BY e.grantee <> 0, pg_catalog.pg_get_userbyid(e.grantee), e.privilege_type)
    FROM pg_catalog.aclexplode(k.acl) e) AS privileges,
-  pg_catalog.to_json(k.needs) AS needs, k.shell_ddl, pg_catalog.to_json(k.shell_for) AS shell_for
+  pg_catalog.to_json(k.needs) AS needs, k.shell_ddl, pg_catalog.to_json(k.shell_for) AS shell_for,
+  pg_catalog.to_jsonb(k) -> 'column_privileges' AS column_privileges
 FROM k
 WHERE k.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
   WHERE d.classid = 'pg_catalog.${catalog}'::pg_catalog.regclass AND d.objid = k.oid AND d.deptype IN ('e', 'i'))
