@@ -337,7 +337,8 @@ export const UNSUPPORTED = [
   `SELECT 'trigger' AS kind, t.tgname || ' on ' || t.tgrelid::pg_catalog.regclass::text AS name,
      'triggers on foreign tables are not recreated' AS reason, NULL AS key
    FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
-   WHERE c.relkind = 'f' AND NOT t.tgisinternal AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}`,
+   -- A partition's copy of its partitioned table's trigger comes back with that trigger.
+   WHERE c.relkind = 'f' AND NOT t.tgisinternal AND t.tgparentid = 0 AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}`,
   `SELECT 'extension configuration' AS kind, e.extname::text AS name, 'rows in extension configuration tables are not backed up' AS reason, NULL AS key
    FROM pg_catalog.pg_extension e WHERE e.extconfig IS NOT NULL`,
 ].join('\nUNION ALL\n');
