@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { createEngine } from '@lifeboat/core';
 import { describe, expect, it } from 'vitest';
+import { readCodeOwners } from '../src/catalog/code-owners.js';
 import { guardStep, ifPresent, indexPresent } from '../src/catalog/step-guard.js';
 import { placeStatement } from '../src/restore/statement-place.js';
 import { engineFor, extractArchive } from './support/engine.js';
 import { plantFunctions } from './support/plant.js';
 import {
+  adminClient,
   createDatabase,
   psqlAs,
   servers,
@@ -220,5 +222,61 @@ describe('guarded steps keep their place for restore-time choices', () => {
     expect(placeStatement(check.trim())).toMatchObject({ kind: 'object', schema: 's' });
     const comment = ifPresent(`COMMENT ON INDEX "s"."i" IS 'it''s'`, indexPresent('s', 'i'));
     expect(placeStatement(comment.trim())).toMatchObject({ kind: 'comment', schema: 's' });
+  });
+});
+
+describe.each(servers)('whose code a step calls, on $name', (server) => {
+  it('is found through operators, domains, views read and SQL-bodied functions', async () => {
+    await server.start();
+    const evil = `lb_code_${randomBytes(3).toString('hex')}`;
+    const db = await createDatabase(server, 'codeowners');
+    await sql(server, 'postgres', `CREATE ROLE ${evil} NOLOGIN`);
+    const client = adminClient(server, db);
+    try {
+      await sql(
+        server,
+        db,
+        `${plantFunctions(evil)}
+         CREATE FUNCTION plant.same(a int, b int) RETURNS boolean LANGUAGE sql IMMUTABLE
+           RETURN plant.key(a) = b;
+         CREATE OPERATOR plant.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = plant.same);
+         CREATE DOMAIN plant.pos AS int CHECK (plant.key(VALUE) > 0);
+         CREATE VIEW plant.v AS SELECT plant.key(1) AS k;
+         CREATE TABLE plant.t (id int, CONSTRAINT op CHECK (id OPERATOR(plant.===) id));
+         CREATE INDEX t_plain ON plant.t (id);
+         CREATE MATERIALIZED VIEW plant.reads_view AS SELECT k FROM plant.v;
+         CREATE MATERIALIZED VIEW plant.casts AS SELECT 1::plant.pos AS p;
+         CREATE MATERIALIZED VIEW plant.plain AS SELECT 1 AS one;
+         RESET ROLE;`,
+      );
+      await client.connect();
+      const { rows } = await client.query(
+        `SELECT c.oid, c.relname FROM pg_class c WHERE c.relnamespace = 'plant'::regnamespace AND c.relkind IN ('r', 'm')`,
+      );
+      const oids = rows.map((r: { oid: number }) => Number(r.oid));
+      const found = await readCodeOwners(client, oids);
+      const named = new Map<string, string[]>();
+      for (const [key, owners] of found) {
+        const [kind, oid] = key.split(':');
+        const { rows: name } = await client.query(
+          kind === 'k'
+            ? 'SELECT conname AS n FROM pg_constraint WHERE oid = $1'
+            : 'SELECT relname AS n FROM pg_class WHERE oid = $1',
+          [oid],
+        );
+        named.set(name[0].n, owners);
+      }
+      // The SQL-bodied function (PG 14+) depends on the one it calls; both are evil's.
+      expect(Object.fromEntries(named)).toEqual({
+        op: [evil],
+        reads_view: [evil],
+        casts: [evil],
+      });
+    } finally {
+      await client.end().catch(() => {});
+      await sql(server, db, `DROP OWNED BY ${evil}`).catch(() => {});
+      await sql(server, 'postgres', `DROP DATABASE IF EXISTS ${db}`).catch(() => {});
+      await sql(server, 'postgres', `DROP ROLE IF EXISTS ${evil}`);
+    }
   });
 });
