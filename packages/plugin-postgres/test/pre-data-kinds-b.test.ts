@@ -13,4 +13,5 @@ describeKindsRestore({
   kinds: kindsPictureB,
   // Operators, aggregates, classes… are placed in their schema by restore-time choices.
   filtered: { excludeSchemas: ['public'] },
+  overExisting: true,
 });

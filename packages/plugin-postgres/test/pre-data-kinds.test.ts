@@ -11,4 +11,6 @@ describeKindsRestore({
   prefix: 'prekinds',
   kinds: kindsPicture,
   checkSource: (kinds) => expect(kinds.userMappings).toHaveLength(2),
+  // Languages, casts, transforms, access methods and wrappers live outside schemas.
+  overExisting: true,
 });

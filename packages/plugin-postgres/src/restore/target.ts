@@ -3,6 +3,7 @@ import { NOT_EXTENSION_MEMBER, USER_NAMESPACE } from '../catalog/queries.js';
 import { type ConnectSettings, type PgClient, quoteIdent, withClient } from '../connection.js';
 import { pgCode, toPgLifeboatError } from '../errors.js';
 import { type ConnectionTarget, describeTarget, targetFromUrl } from '../options.js';
+import { dropGlobalObjects } from './clean-globals.js';
 
 /**
  * `--target-url` wins, then `--target-database` on the configured server; the configured database
@@ -161,7 +162,8 @@ async function dropSubscriptions(client: PgClient): Promise<void> {
 
 /**
  * `--clean`: drops every event trigger, publication and subscription, every user schema (with
- * what is in it), extension and large object, then recreates an
+ * what is in it), the objects outside schemas pre-data makes (foreign data wrappers, casts,
+ * transforms, languages, access methods), extension and large object, then recreates an
  * empty public schema as a new database has it. Runs inside the restore's transaction.
  */
 export async function cleanDatabase(client: PgClient): Promise<void> {
@@ -182,6 +184,7 @@ export async function cleanDatabase(client: PgClient): Promise<void> {
     WHERE ${USER_NAMESPACE('n')} AND ${NOT_EXTENSION_MEMBER('pg_namespace', 'n.oid')}`);
   for (const s of schemas)
     await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(s.nspname)} CASCADE`);
+  await dropGlobalObjects(client);
   const { rows: extensions } = await client.query(
     "SELECT extname FROM pg_catalog.pg_extension WHERE extname <> 'plpgsql'",
   );

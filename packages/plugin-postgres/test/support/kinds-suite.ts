@@ -30,6 +30,8 @@ export interface KindsSuite<K extends Record<string, unknown[]>> {
    * not use): each statement must still be placed in its schema, and the copy be equal.
    */
   filtered?: Record<string, unknown>;
+  /** Also restore with --clean into a database that holds the fixture already. */
+  overExisting?: boolean;
 }
 
 /**
@@ -93,6 +95,23 @@ export function describeKindsRestore<K extends Record<string, unknown[]>>(suite:
         trackDatabase(server, target);
         databases.push(target);
         await backup.engine.restore('latest', { targetDatabase: target, ...suite.filtered });
+        expect((await picture(server, target)).kinds).toEqual(original.kinds);
+      },
+      120_000,
+    );
+
+    it.runIf(suite.overExisting)(
+      'restores with --clean over the same objects',
+      async () => {
+        const target = await createDatabase(server, `${suite.prefix}_clean`);
+        databases.push(target);
+        const variables = roles.flatMap((r) => ['-v', `${r.variable}=${r.name}`]);
+        psql(server, target, ['-v', 'ON_ERROR_STOP=1', ...variables, '-f', suite.fixture]);
+        await backup.engine.restore('latest', {
+          targetDatabase: target,
+          clean: true,
+          confirm: true,
+        });
         expect((await picture(server, target)).kinds).toEqual(original.kinds);
       },
       120_000,
