@@ -138,7 +138,7 @@ export const columnsQuery = (
   ${
     versionNum >= 180000
       ? `(SELECT nn.conname FROM pg_catalog.pg_constraint nn WHERE nn.conrelid = a.attrelid AND nn.contype = 'n'
-          AND nn.conkey[1] = a.attnum AND nn.conislocal LIMIT 1)`
+          AND nn.conkey[1] = a.attnum LIMIT 1)`
       : 'NULL::name'
   } AS not_null_name,
   a.attidentity AS identity, a.attgenerated AS generated, a.attislocal AS is_local,
