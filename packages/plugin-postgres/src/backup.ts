@@ -26,6 +26,7 @@ import { BatchCopyTo, type BatchPiece, RowAlignedCopyTo } from './copy-out.js';
 import { catalogCounts } from './counts.js';
 import { backupDatabaseProperties } from './database-properties.js';
 import { isConnectionLoss, toPgLifeboatError } from './errors.js';
+import { extensionConfigTables } from './extension-config.js';
 import { backupLargeObjects, largeObjectsNotSelected } from './large-objects.js';
 import type { ConnectionTarget } from './options.js';
 import { renderRestorePsql } from './restore-psql.js';
@@ -234,6 +235,14 @@ export async function backupDatabase(
       internal.abort(error);
       throw error;
     });
+    // Rows of extensions' configuration tables, through each extension's filter (pg_dump's).
+    const configTables: TableSummary[] = [];
+    for (const c of settings.tables ? [] : await extensionConfigTables(main)) {
+      const job: CopyJob = { table: c.table, ranges: 1, where: c.where };
+      const table = newTableState(job);
+      await copyRange(ctx, main, job, table, settings.partBytes, state);
+      configTables.push({ ...finishTable(ctx, table, catalog), extension: c.extension });
+    }
     const large = settings.tables
       ? await largeObjectsNotSelected(ctx, main)
       : await backupLargeObjects(ctx, main);
@@ -248,7 +257,10 @@ export async function backupDatabase(
       ...(snapshot ? { snapshot } : {}),
       partBytes: settings.partBytes,
       // Archive order of the tables is the catalog order, so restore.psql is stable.
-      tables: catalog.tables.filter((t) => results.has(t)).map((t) => results.get(t)!),
+      tables: [
+        ...catalog.tables.filter((t) => results.has(t)).map((t) => results.get(t)!),
+        ...configTables,
+      ],
       sequences: sequenceSummaries(catalog),
       catalog: counts,
       unsupported: leftOut,
@@ -277,6 +289,8 @@ export interface CopyJob {
   /** Heap pages [from, to): `to` undefined is open-ended, so rows on pages added later count too. */
   pages?: { from: number; to?: number };
   ranges: number;
+  /** An extension configuration table's filter (`WHERE …`, or ''): only those rows. */
+  where?: string;
 }
 
 interface TableState {
@@ -362,6 +376,12 @@ function copySql(job: CopyJob): { sql: string; columns: TableObj['columns'] } {
   const columns = table.columns.filter((c) => c.generated === '');
   const names = columns.map((c) => quoteIdent(c.name)).join(', ');
   const options = 'WITH (FORMAT csv, HEADER true)';
+  if (job.where !== undefined) {
+    return {
+      sql: `COPY (SELECT ${names} FROM ONLY ${qualified(table.schema, table.name)} ${job.where}) TO STDOUT ${options}`,
+      columns,
+    };
+  }
   if (!job.pages) {
     return {
       sql: `COPY ${qualified(table.schema, table.name)}${names ? ` (${names})` : ''} TO STDOUT ${options}`,

@@ -16,6 +16,11 @@ export interface TableSummary {
   partitionOf?: { schema: string; table: string };
   /** Copied by several workers, each a range of its heap pages (a big table). */
   ranges?: number;
+  /**
+   * A configuration table of this extension: created by CREATE EXTENSION with rows of its own,
+   * these are the rows through the extension's filter, loaded beside them.
+   */
+  extension?: string;
 }
 
 export interface SequenceSummary {

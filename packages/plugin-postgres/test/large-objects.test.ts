@@ -8,11 +8,10 @@ import { backupLargeObjects, LARGE_OBJECT_CHUNK } from '../src/large-objects.js'
 import { loadLargeObject } from '../src/restore/large-objects.js';
 import { engineFor, extractArchive } from './support/engine.js';
 import { pgDumpPicture } from './support/pgdump.js';
-import { dropDatabasesThenRoles } from './support/roles.js';
+import { dropDatabasesThenRoles, restoredByPsql } from './support/roles.js';
 import {
   adminClient,
   createDatabase,
-  psql,
   servers,
   sql,
   type TestServer,
@@ -127,10 +126,7 @@ describe.each(servers)('large objects on $name', (server) => {
   }, 120_000);
 
   it('restores them with psql alone', async () => {
-    const dir = await extractArchive(backup.storage);
-    const target = await createDatabase(server, `lo${tag}_psql`);
-    psql(server, target, ['-v', 'ON_ERROR_STOP=1', '-f', 'database/restore.psql'], dir);
-    await judge(target);
+    await judge(await restoredByPsql(server, backup.storage, `lo${tag}_psql`));
   }, 120_000);
 
   it('leaves owners, grants and comments out as asked, by the engine and by psql', async () => {
@@ -145,23 +141,10 @@ describe.each(servers)('large objects on $name', (server) => {
     });
     expect(await picture(server, target)).toEqual(expected);
 
-    const dir = await extractArchive(backup.storage);
-    const byPsql = await createDatabase(server, `lo${tag}_psql_choices`);
-    psql(
-      server,
-      byPsql,
-      [
-        '-v',
-        'ON_ERROR_STOP=1',
-        '-v',
-        'no_owner=1',
-        '-v',
-        'no_privileges=1',
-        '-f',
-        'database/restore.psql',
-      ],
-      dir,
-    );
+    const byPsql = await restoredByPsql(server, backup.storage, `lo${tag}_psql_choices`, [
+      'no_owner=1',
+      'no_privileges=1',
+    ]);
     expect(await picture(server, byPsql)).toEqual(
       original.map((o) => ({ ...o, owner: server.user, acl: null })),
     );
