@@ -26,7 +26,7 @@ import { BatchCopyTo, type BatchPiece, RowAlignedCopyTo } from './copy-out.js';
 import { catalogCounts } from './counts.js';
 import { backupDatabaseProperties } from './database-properties.js';
 import { isConnectionLoss, toPgLifeboatError } from './errors.js';
-import { extensionConfigTables } from './extension-config.js';
+import { extensionConfigTables, extensionSequenceValues } from './extension-config.js';
 import { backupLargeObjects, largeObjectsNotSelected } from './large-objects.js';
 import type { ConnectionTarget } from './options.js';
 import { renderRestorePsql } from './restore-psql.js';
@@ -171,7 +171,12 @@ export async function backupDatabase(
       catalog.types.length + catalog.objects.filter((o) => o.kind === 'range type').length;
 
     await ctx.emit({ path: PRE_DATA, type: 'file', body: Buffer.from(renderPreData(catalog)) });
-    await ctx.emit({ path: POST_DATA, type: 'file', body: Buffer.from(post.sql) });
+    const extensionSequences = settings.tables ? '' : await extensionSequenceValues(main);
+    await ctx.emit({
+      path: POST_DATA,
+      type: 'file',
+      body: Buffer.from(post.sql + extensionSequences),
+    });
     await backupDatabaseProperties(ctx, main);
 
     const dataTables = catalog.tables.filter((t) => t.kind === 'r');

@@ -1,5 +1,5 @@
 import type { ColumnObj, TableObj } from './catalog/model.js';
-import type { PgClient } from './connection.js';
+import { type PgClient, qualified, quoteLiteral } from './connection.js';
 
 /**
  * Extension configuration tables (pg_extension_config_dump): CREATE EXTENSION makes them, with
@@ -60,4 +60,31 @@ export async function extensionConfigTables(client: PgClient): Promise<Extension
       comment: null,
     },
   }));
+}
+
+const CONFIG_SEQUENCES = `SELECT n.nspname AS schema, c.relname AS name
+FROM pg_catalog.pg_extension e
+  CROSS JOIN LATERAL pg_catalog.unnest(e.extconfig) AS x(oid)
+  JOIN pg_catalog.pg_class c ON c.oid = x.oid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'S'
+ORDER BY n.nspname, c.relname`;
+
+/**
+ * The values of sequences an extension marked as configuration, as pg_dump keeps them
+ * (dumpSequenceData): setval statements for the end of post-data, read in the snapshot.
+ */
+export async function extensionSequenceValues(client: PgClient): Promise<string> {
+  const { rows } = await client.query(CONFIG_SEQUENCES);
+  const out: string[] = [];
+  for (const r of rows) {
+    const name = qualified(r.schema, r.name);
+    const { rows: value } = await client.query(
+      `SELECT last_value::text AS last_value, is_called FROM ${name}`,
+    );
+    out.push(
+      `SELECT pg_catalog.setval(${quoteLiteral(name)}, ${value[0].last_value}, ${value[0].is_called});\n`,
+    );
+  }
+  return out.length > 0 ? `\n-- Sequences of extension configuration\n${out.join('')}` : '';
 }

@@ -27,6 +27,8 @@ INSERT INTO settings VALUES ('version', '1', true), ('mode', 'default', true);
 SELECT pg_catalog.pg_extension_config_dump('settings', 'WHERE NOT standard');
 CREATE TABLE notes (id int PRIMARY KEY, body text, size int GENERATED ALWAYS AS (length(body)) STORED);
 SELECT pg_catalog.pg_extension_config_dump('notes', '');
+CREATE SEQUENCE counter;
+SELECT pg_catalog.pg_extension_config_dump('counter', '');
 `;
 
 /** Installs the extension's files where the server looks for them (root may write there). */
@@ -49,6 +51,7 @@ async function install(server: TestServer): Promise<string[]> {
 const picture = async (server: TestServer, database: string) => ({
   settings: await sql(server, database, 'SELECT * FROM public.settings ORDER BY key'),
   notes: await sql(server, database, 'SELECT * FROM public.notes ORDER BY id'),
+  counter: await sql(server, database, 'SELECT last_value, is_called FROM public.counter'),
 });
 
 describe.each(servers)('extension configuration tables on $name', (server) => {
@@ -67,7 +70,8 @@ describe.each(servers)('extension configuration tables on $name', (server) => {
       source,
       `CREATE EXTENSION ${extension};
        INSERT INTO public.settings VALUES ('theme', 'dark', false), ('odd', E'a,"b"\\nc', false);
-       INSERT INTO public.notes (id, body) VALUES (1, 'hello'), (2, NULL);`,
+       INSERT INTO public.notes (id, body) VALUES (1, 'hello'), (2, NULL);
+       SELECT setval('public.counter', 42);`,
     );
     original = await picture(server, source);
     dumped = await pgDumpPicture(server, source);
@@ -88,6 +92,7 @@ describe.each(servers)('extension configuration tables on $name', (server) => {
 
   it('keeps the rows users added, through the extension filter', async () => {
     expect(original.settings).toHaveLength(4);
+    expect(original.counter).toEqual([{ last_value: '42', is_called: true }]);
     const dir = await extractArchive(backup.storage);
     const csv = await readFile(join(dir, 'database', 'data', 'public.settings.csv'), 'utf8');
     // The extension's own rows are left to CREATE EXTENSION, as pg_dump leaves them.

@@ -339,7 +339,4 @@ export const UNSUPPORTED = [
    FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
    -- A partition's copy of its partitioned table's trigger comes back with that trigger.
    WHERE c.relkind = 'f' AND NOT t.tgisinternal AND t.tgparentid = 0 AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}`,
-  `SELECT 'extension configuration' AS kind, e.extname || ' ' || x.oid::pg_catalog.regclass::text AS name, 'values of sequences in extension configuration are not backed up' AS reason, NULL AS key
-   FROM pg_catalog.pg_extension e CROSS JOIN LATERAL pg_catalog.unnest(e.extconfig) AS x(oid)
-   WHERE (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = x.oid) <> 'r'`,
 ].join('\nUNION ALL\n');
