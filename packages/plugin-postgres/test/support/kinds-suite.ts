@@ -117,6 +117,12 @@ export function describeKindsRestore<K extends Record<string, unknown[]>>(suite:
       120_000,
     );
 
+    it("verifies deeply (a scratch restore, its counts equal the backup's)", async () => {
+      const verify = await backup.engine.verify('latest', { deep: true });
+      expect(verify.problems).toEqual([]);
+      expect(verify.ok).toBe(true);
+    }, 120_000);
+
     it('restores the same with psql alone', async () => {
       const dir = await extractArchive(backup.storage);
       const target = await createDatabase(server, `${suite.prefix}_psql`);
