@@ -89,7 +89,8 @@ export async function kindsPictureB(server: TestServer, database: string) {
           pg_get_expr(c.relpartbound, c.oid) AS bound,
           (SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), ',' ORDER BY conname) FROM pg_constraint
             WHERE conrelid = c.oid AND contype = 'c') AS checks,
-          (SELECT string_agg(pg_get_triggerdef(oid) || ' ' || tgenabled::text, ',' ORDER BY tgname) FROM pg_trigger
+          (SELECT string_agg(pg_get_triggerdef(oid) || ' ' || tgenabled::text || ' ' || coalesce(obj_description(oid, 'pg_trigger'), ''),
+            ',' ORDER BY tgname) FROM pg_trigger
             WHERE tgrelid = c.oid AND NOT tgisinternal) AS triggers,
           pg_get_userbyid(c.relowner) AS owner, ${ACL('c.relacl')},
           ${COMMENT('pg_class', 'c')}

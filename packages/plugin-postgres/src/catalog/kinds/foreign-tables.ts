@@ -12,6 +12,19 @@ const COLUMN = `E'    ' || pg_catalog.quote_ident(a.attname) || ' ' || pg_catalo
           ELSE COALESCE(' DEFAULT ' || pg_catalog.pg_get_expr(d.adbin, d.adrelid), '') END
   || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END`;
 
+/** A foreign table's own triggers (not a partition's copy of its table's). */
+const TRIGGERS_OF = `FROM pg_catalog.pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal AND t.tgparentid = 0`;
+
+/** Each trigger, its state when not the default, its comment. */
+const TRIGGERS = `COALESCE((SELECT pg_catalog.string_agg(E'\\n' || pg_catalog.pg_get_triggerdef(t.oid) || ';'
+    || CASE t.tgenabled WHEN 'D' THEN E'\\nALTER FOREIGN TABLE ' || x.name || ' DISABLE TRIGGER ' || pg_catalog.quote_ident(t.tgname) || ';'
+         WHEN 'R' THEN E'\\nALTER FOREIGN TABLE ' || x.name || ' ENABLE REPLICA TRIGGER ' || pg_catalog.quote_ident(t.tgname) || ';'
+         WHEN 'A' THEN E'\\nALTER FOREIGN TABLE ' || x.name || ' ENABLE ALWAYS TRIGGER ' || pg_catalog.quote_ident(t.tgname) || ';'
+         ELSE '' END
+    || COALESCE(E'\\nCOMMENT ON TRIGGER ' || pg_catalog.quote_ident(t.tgname) || ' ON ' || x.name || ' IS '
+         || pg_catalog.quote_literal(pg_catalog.obj_description(t.oid, 'pg_trigger')) || ';', ''), '' ORDER BY t.tgname)
+  ${TRIGGERS_OF}), '')`;
+
 const COLUMNS_OF = `FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
   LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped`;
@@ -19,7 +32,7 @@ const COLUMNS_OF = `FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type ty ON
 /**
  * CREATE FOREIGN TABLE as pg_dump's dumpTableSchema writes one: its own columns (with their
  * OPTIONS), CHECK constraints, INHERITS, or PARTITION OF its partitioned table, SERVER and
- * OPTIONS; the comments and privileges of its columns. As pg_dump by default, its rows are not copied: they
+ * OPTIONS; the comments and privileges of its columns; its triggers. As pg_dump by default, its rows are not copied: they
  * live on the foreign server.
  */
 export const foreignTables: KindSpec = {
@@ -44,10 +57,13 @@ export const foreignTables: KindSpec = {
         ${COLUMNS_OF} AND a.attfdwoptions IS NOT NULL), '') ELSE '' END
     || COALESCE((SELECT pg_catalog.string_agg(E'\\nCOMMENT ON COLUMN ' || x.name || '.' || pg_catalog.quote_ident(a.attname)
         || ' IS ' || pg_catalog.quote_literal(pg_catalog.col_description(c.oid, a.attnum)) || ';', '' ORDER BY a.attnum)
-        ${COLUMNS_OF} AND pg_catalog.col_description(c.oid, a.attnum) IS NOT NULL), '') AS ddl,
+        ${COLUMNS_OF} AND pg_catalog.col_description(c.oid, a.attnum) IS NOT NULL), '')
+    -- Its triggers come with it: no rows are loaded into it, nothing fires before post-data.
+    || ${TRIGGERS} AS ddl,
   'FOREIGN TABLE ' || x.name AS comment_target, 'FOREIGN TABLE ' || x.name AS owner_target, c.relowner AS owner_oid,
   'TABLE ' || x.name AS grant_target, c.relacl AS acl,
-  ARRAY(SELECT 'c:' || i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) AS needs,
+  ARRAY(SELECT 'c:' || i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid
+    UNION ALL SELECT 'p:' || t.tgfoid ${TRIGGERS_OF}) AS needs,
   NULL::text AS shell_ddl, NULL::text[] AS shell_for,
   (SELECT pg_catalog.json_agg(pg_catalog.json_build_object('column', a.attname, 'privilege', e.privilege_type,
      'grantable', e.is_grantable, 'grantee', CASE WHEN e.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(e.grantee) END,
