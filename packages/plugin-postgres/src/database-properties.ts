@@ -5,7 +5,7 @@ import {
   type LifeboatEmitter,
   LifeboatError,
 } from '@lifeboat/core';
-import { guardedStatement, renderPrivileges } from './catalog/access.js';
+import { guardedStatement, ownerStatement, renderPrivileges } from './catalog/access.js';
 import type { PrivilegeObj } from './catalog/model.js';
 import {
   type ConnectSettings,
@@ -134,7 +134,7 @@ function setClause(setting: string): string | undefined {
   return `SET ${quoteIdent(name)} TO ${values}`;
 }
 
-/** The statements that give the database `name` the properties, after the choices. */
+/** The statements that give the database `name` the properties (its owner aside), after the choices. */
 export function renderDatabaseProperties(
   p: DatabaseProperties,
   name: string,
@@ -142,14 +142,6 @@ export function renderDatabaseProperties(
 ): string {
   const db = quoteIdent(name);
   const out: string[] = [];
-  if (!choices?.noOwner)
-    out.push(
-      guardedStatement(
-        `ALTER DATABASE ${db} OWNER TO ${quoteIdent(p.owner)}`,
-        [p.owner],
-        'OWNER_NOT_SET',
-      ),
-    );
   if (p.comment !== null && !choices?.noComments)
     out.push(`COMMENT ON DATABASE ${db} IS ${quoteLiteral(p.comment)};\n`);
   if (p.connectionLimit !== -1)
@@ -198,6 +190,18 @@ export function databaseProperties() {
           );
         }
       }
+    },
+    /**
+     * The database's owner, given like every other object's (pre-data's owner helper on the
+     * connection that ran it; what it may not give is reported with the rest), or undefined.
+     */
+    ownerSql(name: string, choices: RestoreChoices | undefined): string | undefined {
+      if (!properties || choices?.noOwner) return undefined;
+      return ownerStatement({
+        key: 'database',
+        target: `DATABASE ${quoteIdent(name)}`,
+        owner: properties.owner,
+      });
     },
     async apply(
       target: ConnectionTarget,

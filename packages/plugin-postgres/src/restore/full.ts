@@ -124,7 +124,9 @@ export async function restoreFull(
     const properties = databaseProperties();
     const rest = properties.intercept(entries);
     if (created) {
-      await loadParallel(rest, summary, settings, progress);
+      await loadParallel(rest, summary, settings, progress, () =>
+        properties.ownerSql(settings.target.database, settings.choices),
+      );
       // As pg_restore --create: the database's own properties, once everything is in.
       const { target, connect, choices, events, signal } = settings;
       await properties.apply(target, connect, choices, events, signal);
@@ -209,6 +211,8 @@ async function loadParallel(
   summary: PostgresSummary,
   settings: FullRestoreSettings,
   progress: ReturnType<typeof tracker>,
+  /** The new database's owner statement, run before the rest of post-data (and its report). */
+  databaseOwner?: () => string | undefined,
 ): Promise<void> {
   const internal = new AbortController();
   const signal = AbortSignal.any([settings.signal, internal.signal]);
@@ -386,7 +390,8 @@ async function loadParallel(
     // Keys on tables without data of their own (partitioned parents), or left for the end.
     await runWithoutSharedTables(clients, pendingKeys, signal, postStep);
     // The new database is dropped on failure: pieces may commit on their own.
-    const pieces = plan.restPieces;
+    const owner = databaseOwner?.();
+    const pieces = owner ? [owner, ...plan.restPieces] : plan.restPieces;
     await withScriptWarnings(main, settings.events, async () => {
       for (const piece of pieces) await runScript(main, `BEGIN;\n${piece}\nCOMMIT;`, POST_DATA);
     });
