@@ -561,7 +561,12 @@ function finishTable(ctx: BackupContext, table: TableState, catalog: Catalog): T
     rows: table.rows,
     bytes: table.bytes,
     parts: table.parts,
-    columns: columns.map((c) => ({ name: c.name, type: c.type })),
+    columns: columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      // A side-by-side restore creates the table from these: a column's own collation too.
+      ...(c.collation ? { collation: c.collation } : {}),
+    })),
     ...(parent ? { partitionOf: { schema: parent.schema, table: parent.name } } : {}),
     ...(table.ranges > 1 ? { ranges: table.ranges } : {}),
   };

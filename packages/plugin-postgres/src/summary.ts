@@ -11,7 +11,7 @@ export interface TableSummary {
   /** Entry paths inside `database/`, in load order; every part starts with the header line. */
   parts: string[];
   /** Columns in the CSV, in order (generated columns are not stored). */
-  columns: { name: string; type: string }[];
+  columns: { name: string; type: string; collation?: string }[];
   /** For a partition: its partitioned root, `schema.table`. */
   partitionOf?: { schema: string; table: string };
   /** Copied by several workers, each a range of its heap pages (a big table). */

@@ -41,8 +41,10 @@ export async function checkedColumnTypes(
           : 'SELECT pg_catalog.format_type($1::text::pg_catalog.regtype, NULL) AS type',
         [text],
       );
-      types.push(version >= 170000 ? (rows[0].type as string) : text);
+      const type = version >= 170000 ? (rows[0].type as string) : text;
+      types.push(await withCollation(client, type, column.collation, invalid));
     } catch (error) {
+      if (error instanceof LifeboatError) throw error;
       const code = pgCode(error);
       if (code === '42704') throw invalid('which this server does not have', error);
       if (code?.startsWith('42') || code?.startsWith('22'))
@@ -51,4 +53,31 @@ export async function checkedColumnTypes(
     }
   }
   return types;
+}
+
+/**
+ * A column's own collation, checked by the server as a collation name (`::regcollation` parses
+ * nothing else) and quoted as the server prints it back.
+ */
+async function withCollation(
+  client: PgClient,
+  type: string,
+  collation: unknown,
+  invalid: (why: string, cause?: unknown) => LifeboatError,
+): Promise<string> {
+  if (collation === undefined || collation === null) return type;
+  if (typeof collation !== 'string' || collation.trim() === '')
+    throw invalid('with a collation that is not a name');
+  try {
+    const { rows } = await client.query(
+      'SELECT $1::text::pg_catalog.regcollation::text AS collation',
+      [collation],
+    );
+    return `${type} COLLATE ${rows[0].collation as string}`;
+  } catch (error) {
+    throw invalid(
+      `with the collation ${JSON.stringify(collation)}, which this server refuses (${pgMessage(error)})`,
+      error,
+    );
+  }
 }
