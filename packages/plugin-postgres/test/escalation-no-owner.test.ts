@@ -258,6 +258,11 @@ describe.each(servers)('whose code a step calls, on $name', (server) => {
       const named = new Map<string, string[]>();
       for (const [key, owners] of found) {
         const [kind, oid] = key.split(':');
+        // A domain check: d:<type oid>/<name>.
+        if (kind === 'd') {
+          named.set(`domain ${oid!.split('/')[1]}`, owners);
+          continue;
+        }
         const { rows: name } = await client.query(
           kind === 'k'
             ? 'SELECT conname AS n FROM pg_constraint WHERE oid = $1'
@@ -271,6 +276,7 @@ describe.each(servers)('whose code a step calls, on $name', (server) => {
         op: [evil],
         reads_view: [evil],
         casts: [evil],
+        'domain pos_check': [evil],
       });
     } finally {
       await client.end().catch(() => {});

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { engineFor, extractArchive } from './support/engine.js';
-import { plantFunctions } from './support/plant.js';
+import { isSuperuser, plantFunctions, seenIn } from './support/plant.js';
 import {
   createDatabase,
   psql,
@@ -40,23 +40,6 @@ describe.each(servers)('no source code runs as the restoring superuser on $name'
       const { engine, storage } = engineFor(server, db);
       await engine.backup();
 
-      const isSuper = async () =>
-        (
-          await sql<{ s: boolean }>(
-            server,
-            'postgres',
-            `SELECT rolsuper AS s FROM pg_roles WHERE rolname = '${evil}'`,
-          )
-        )[0]!.s;
-      const seenBy = async (database: string) =>
-        (
-          await sql<{ who: string }>(
-            server,
-            database,
-            'SELECT DISTINCT who FROM plant.seen ORDER BY 1',
-          )
-        ).map((r) => r.who);
-
       // Into a new database (parallel load) and into an existing empty one (one transaction).
       const created = uniqueName('escalate_new');
       trackDatabase(server, created);
@@ -64,8 +47,8 @@ describe.each(servers)('no source code runs as the restoring superuser on $name'
       targets.push(created, existing);
       for (const target of [created, existing]) {
         await engine.restore('latest', { targetDatabase: target });
-        expect(await isSuper()).toBe(false);
-        expect(await seenBy(target)).toEqual([evil]);
+        expect(await isSuperuser(server, evil)).toBe(false);
+        expect(await seenIn(server, target)).toEqual([evil]);
         const [owner] = await sql<{ o: string }>(
           server,
           target,
@@ -79,12 +62,12 @@ describe.each(servers)('no source code runs as the restoring superuser on $name'
       const byPsql = await createDatabase(server, 'escalate_psql');
       targets.push(byPsql);
       psql(server, byPsql, ['-q', '-v', 'ON_ERROR_STOP=1', '-f', 'database/restore.psql'], dir);
-      expect(await isSuper()).toBe(false);
-      expect(await seenBy(byPsql)).toEqual([evil]);
+      expect(await isSuperuser(server, evil)).toBe(false);
+      expect(await seenIn(server, byPsql)).toEqual([evil]);
 
       // The drill (it reports the rows the planted function added to plant.seen as it ran).
       await engine.verify('latest', { deep: true });
-      expect(await isSuper()).toBe(false);
+      expect(await isSuperuser(server, evil)).toBe(false);
     } finally {
       for (const d of [db, ...targets])
         await sql(server, d, `DROP OWNED BY ${evil}`).catch(() => {});

@@ -3,7 +3,7 @@ import type { PgClient } from '../connection.js';
 /**
  * Who wrote the code each post-data step runs: for every index (`c:<oid>`), constraint
  * (`k:<oid>`) and materialized view (`c:<oid>`, with its indexes, which its refresh fills) of the
- * selected relations, the owners of the functions it calls: found through pg_depend from the
+ * selected relations, and every domain check (`d:<type oid>/<name>`), the owners of the functions it calls: found through pg_depend from the
  * index, the constraint or the view's query, through operators, operator classes and families,
  * types and domain constraints, views read (their queries), and functions with SQL bodies.
  * Built-in objects (OID below 16384), pg_catalog and functions of extensions are left out: they
@@ -23,6 +23,10 @@ export const CODE_OWNERS = `WITH RECURSIVE roots(root, classid, objid) AS (
   SELECT 'c:' || i.indrelid, 'pg_catalog.pg_class'::pg_catalog.regclass, i.indexrelid
     FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class m ON m.oid = i.indrelid
     WHERE m.relkind = 'm' AND i.indrelid IN (SELECT pg_catalog.unnest($1::pg_catalog.oid[]))
+  UNION ALL
+  -- Domain checks, for every row of a column of the domain (domain-checks.ts): d:<type>/<name>.
+  SELECT 'd:' || c.contypid || '/' || c.conname, 'pg_catalog.pg_constraint'::pg_catalog.regclass, c.oid
+    FROM pg_catalog.pg_constraint c WHERE c.contypid <> 0 AND c.contype = 'c'
   UNION ALL
   SELECT 'c:' || r.ev_class, 'pg_catalog.pg_rewrite'::pg_catalog.regclass, r.oid
     FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class m ON m.oid = r.ev_class
@@ -63,7 +67,7 @@ WHERE w.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
     AND e.objid = p.oid AND e.deptype = 'e')
 GROUP BY w.root`;
 
-/** `c:<oid>` / `k:<oid>` -> owners of the functions the step runs (only steps that run some). */
+/** `c:<oid>` / `k:<oid>` / `d:<type oid>/<name>` -> owners of the functions the step runs (only steps that run some). */
 export async function readCodeOwners(
   client: PgClient,
   relOids: number[],

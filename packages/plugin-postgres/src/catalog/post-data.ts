@@ -1,5 +1,6 @@
 import { qualified, quoteIdent, quoteLiteral } from '../connection.js';
 import { OWNER_REPORT, SCRIPT_WARNING } from './access.js';
+import { domainChecksOf, renderLateDomainChecks } from './domain-checks.js';
 import { markersOf, newMarkers } from './markers.js';
 import type { Catalog, UnsupportedObj } from './model.js';
 import {
@@ -219,6 +220,9 @@ export function renderPostData(
     addConstraint(c);
   }
   out.push(m.fkEnd);
+
+  section('domain checks calling source code, after the rows (domain-checks.ts)');
+  out.push(...renderLateDomainChecks(domainChecksOf(catalog)));
 
   section('clustering, replica identity, index statistics');
   for (const i of indexes) {

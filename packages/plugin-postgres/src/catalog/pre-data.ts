@@ -1,5 +1,6 @@
 import { qualified, quoteIdent, quoteLiteral } from '../connection.js';
 import { OWNER_HELPER, ownerStatement, renderPrivileges } from './access.js';
+import { domainChecksOf, withoutLateChecks } from './domain-checks.js';
 import { markersOf, newMarkers } from './markers.js';
 import type {
   Catalog,
@@ -278,6 +279,8 @@ export function renderPreData(catalog: Catalog): string {
     );
   }
   let count = 0;
+  // Domain checks calling the source roles' code come after the rows (domain-checks.ts).
+  const lateChecks = domainChecksOf(catalog);
   const ordered = orderedPreData(catalog);
   const loops = planViewLoops(ordered, catalog.dependencies);
   for (const o of ordered) {
@@ -293,7 +296,7 @@ export function renderPreData(catalog: Catalog): string {
     out.push(`\n-- ${kind}: ${o.sortName.replace(/[\r\n]/g, ' ')}\n`);
     switch (o.kind) {
       case 'type':
-        out.push(renderType(o.obj));
+        out.push(renderType(withoutLateChecks(o.obj, lateChecks)));
         break;
       case 'function':
         out.push(`${o.obj.def.trimEnd()};\n`);

@@ -1,5 +1,6 @@
 import { qualified, quoteIdent, quoteLiteral } from '../connection.js';
 import { SCRIPT_WARNING } from './access.js';
+import { AS_OWNER_VARS, asOwnerRun } from './as-owner.js';
 import type { Catalog, ConstraintObj, IndexObj, ViewObj } from './model.js';
 
 /** The warning code of a post-data step a restore did not run (see `guardStep`). */
@@ -18,6 +19,13 @@ export interface Step {
   owner: string;
   /** Owners (on the source) of the functions the step calls. */
   codeOwners: string[];
+  /** `relation` is a domain (a type), not a table. */
+  domain?: boolean;
+  /**
+   * The server runs the step as the current user even when the owner is set (validation of a
+   * CHECK or foreign key, a domain's check): it runs as the owner through `asOwnerRun`.
+   */
+  asOwner?: boolean;
 }
 
 /**
@@ -45,10 +53,15 @@ export function stepsOf(catalog: Catalog) {
         (rel, schema) => `index ${qualified(schema, i.name)} on ${rel}`,
       ),
     // A constraint added NOT VALID checks no row: nothing runs.
-    constraint: (c: ConstraintObj) =>
-      /\bNOT VALID$/.test(c.def)
-        ? undefined
-        : step(`k:${c.oid}`, c.tableOid, (rel) => `constraint ${quoteIdent(c.name)} on ${rel}`),
+    constraint: (c: ConstraintObj) => {
+      if (/\bNOT VALID$/.test(c.def)) return undefined;
+      const s = step(
+        `k:${c.oid}`,
+        c.tableOid,
+        (rel) => `constraint ${quoteIdent(c.name)} on ${rel}`,
+      );
+      return s && { ...s, asOwner: c.type === 'c' || c.type === 'f' };
+    },
     matview: (v: ViewObj) =>
       step(`c:${v.oid}`, v.oid, (rel) => `refresh of materialized view ${rel}`),
   };
@@ -64,6 +77,9 @@ export function stepsOf(catalog: Catalog) {
  * as the restoring user (a superuser, the user itself or a role it is a member of); otherwise
  * it is skipped with a RESTORE_STEP_SKIPPED warning that says how to run it. `fallback` runs
  * instead (a constraint added NOT VALID: it holds for new rows, no existing row is checked).
+ * A CHECK or foreign key, or a domain's check (`step.asOwner`), the server validates as the
+ * current user even where the owner is set: calling code of a role that may not act as the
+ * restoring user, it runs as the owner through a SECURITY DEFINER wrapper (as-owner.ts).
  * The check runs in the target database at restore time, so psql alone does the same.
  */
 export function guardStep(statement: string, step: Step, fallback?: string): string {
@@ -72,15 +88,27 @@ export function guardStep(statement: string, step: Step, fallback?: string): str
   const fallbackRun = fallback
     ? `BEGIN EXECUTE ${quoteLiteral(fallback)}; done := ${quoteLiteral(` (added NOT VALID instead: ${fallback})`)}; EXCEPTION WHEN OTHERS THEN NULL; END;\n    `
     : '';
-  const body = `${GUARD_MARK}DECLARE runner text; untrusted text; done text := '';
+  const ownerOf = step.domain
+    ? `pg_catalog.pg_get_userbyid(t.typowner) INTO runner FROM pg_catalog.pg_type t
+  WHERE t.oid = pg_catalog.to_regtype(${quoteLiteral(step.relation)})`
+    : `pg_catalog.pg_get_userbyid(c.relowner) INTO runner FROM pg_catalog.pg_class c
+  WHERE c.oid = pg_catalog.to_regclass(${quoteLiteral(step.relation)})`;
+  // Where the owner may not add it, the constraint is added NOT VALID, with a warning.
+  const denied = `${fallbackRun}RAISE WARNING '%', ${quoteLiteral(head)} || 'its owner ' || runner || ' may not add it: ' || SQLERRM || done || ${quoteLiteral(how)};`;
+  const asOwner = step.asOwner
+    ? `IF untrusted IS NOT NULL AND runner = ${quoteLiteral(step.owner)} AND runner <> current_user THEN
+  ${asOwnerRun(statement, step.what, denied)}
+END IF;
+`
+    : '';
+  const body = `${GUARD_MARK}DECLARE runner text; untrusted text; done text := '';${step.asOwner ? ` ${AS_OWNER_VARS}` : ''}
 BEGIN
-SELECT pg_catalog.pg_get_userbyid(c.relowner) INTO runner FROM pg_catalog.pg_class c
-  WHERE c.oid = pg_catalog.to_regclass(${quoteLiteral(step.relation)});
-IF runner IS DISTINCT FROM ${quoteLiteral(step.owner)} THEN
-  SELECT pg_catalog.string_agg(r, ', ') INTO untrusted
-  FROM pg_catalog.unnest(ARRAY[${step.codeOwners.map(quoteLiteral).join(', ')}]::text[]) AS r
-  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles o
-    WHERE o.rolname = r AND pg_catalog.pg_has_role(o.oid, current_user, 'USAGE'));
+SELECT ${ownerOf};
+SELECT pg_catalog.string_agg(r, ', ') INTO untrusted
+FROM pg_catalog.unnest(ARRAY[${step.codeOwners.map(quoteLiteral).join(', ')}]::text[]) AS r
+WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles o
+  WHERE o.rolname = r AND pg_catalog.pg_has_role(o.oid, current_user, 'USAGE'));
+${asOwner}IF runner IS DISTINCT FROM ${quoteLiteral(step.owner)} THEN
   IF untrusted IS NOT NULL THEN
     ${fallbackRun}RAISE WARNING '%', ${quoteLiteral(head)} || 'it calls functions of ' || untrusted
       || ' (missing here, or not allowed to act as ' || current_user || ') and ' || ${quoteLiteral(step.relation)}
