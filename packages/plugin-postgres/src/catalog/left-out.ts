@@ -71,7 +71,7 @@ export async function leaveOutDependents(
   };
   const keep = <T>(
     list: T[],
-    kind: string,
+    kind: string | ((o: T) => string),
     keyOf: (o: T) => ObjectKey,
     nameOf: (o: T) => string,
     tableKeyOf?: (o: T) => ObjectKey,
@@ -82,7 +82,11 @@ export async function leaveOutDependents(
       const out = gone.has(key) || (tableKey !== undefined && gone.has(tableKey));
       // Whatever sits on a table taken out goes silently with it: the table is named.
       if (out && !(tableKey !== undefined && gone.has(tableKey)))
-        dependents.push({ kind, name: nameOf(o), reason: reason(key, tableKey) });
+        dependents.push({
+          kind: typeof kind === 'string' ? kind : kind(o),
+          name: nameOf(o),
+          reason: reason(key, tableKey),
+        });
       return !out;
     });
   const tableName = new Map(catalog.tables.map((t) => [t.oid, `${t.schema}.${t.name}`]));
@@ -98,9 +102,9 @@ export async function leaveOutDependents(
     views: keep(catalog.views, 'view', (v) => v.key, named),
     objects: keep(
       catalog.objects,
-      'object',
+      (o) => o.kind,
       (o) => o.key,
-      (o) => `${o.kind} ${o.sortName}`,
+      (o) => o.sortName,
     ),
     constraints: keep(
       catalog.constraints,
