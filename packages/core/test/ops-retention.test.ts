@@ -14,7 +14,7 @@ import {
   type Source,
   type Storage,
 } from '@lifeboat/core';
-import { putIndexedArchive } from '@lifeboat/core/testing';
+import { faultyStorage, putIndexedArchive } from '@lifeboat/core/testing';
 import { localStorage } from '@lifeboat/storage-local';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -322,6 +322,26 @@ describe('engine.prune', () => {
     // A second prune has nothing left to do.
     expect((await engine.prune()).deleted).toEqual([]);
     await engine.close();
+  });
+
+  it('records every prune it runs, also one with nothing to delete and one that fails', async () => {
+    const inner = memoryStorage();
+    await fill(inner, YEAR);
+    const storage = faultyStorage(inner);
+    const engine = engineOn(storage, { days: 400 }, NOW);
+    // Nothing is old enough: monitoring must still see that retention ran (before: no record).
+    expect((await engine.prune()).deleted).toEqual([]);
+    const [quiet] = (await engine.history()).filter((r) => r.kind === 'prune');
+    expect(quiet).toMatchObject({ kind: 'prune', ok: true, deleted: [] });
+    // A storage that refuses deletes: the prune fails and says so in the history.
+    const strict = engineOn(storage, { days: 30 }, NOW);
+    storage.setFaults({ failDelete: true, match: (k) => k.endsWith('.tar.gz') });
+    await expect(strict.prune()).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+    storage.setFaults({});
+    const failed = (await strict.history()).find((r) => r.kind === 'prune' && !r.ok);
+    expect(failed).toMatchObject({ kind: 'prune', ok: false, error: { code: 'STORAGE_FAILED' } });
+    await engine.close();
+    await strict.close();
   });
 
   it('forgets run records older than every kept archive and 90 days, never the newest 100', async () => {

@@ -17,7 +17,14 @@ export interface PruneResult extends RetentionPlan {
 /** Applies the retention policy. The caller holds the lock. */
 export async function prune(
   ctx: EngineContext,
-  options: { dryRun?: boolean } = {},
+  options: {
+    dryRun?: boolean;
+    /**
+     * Record the run even when nothing was deleted (`lifeboat prune` on its own: monitoring must
+     * see that retention ran). After a backup only a deletion is worth a record of its own.
+     */
+    recordEmpty?: boolean;
+  } = {},
 ): Promise<PruneResult> {
   const started = ctx.now();
   const began = performance.now();
@@ -45,7 +52,7 @@ export async function prune(
       }
       ctx.events.emit('prune:deleted', { id: item.id });
     }
-    if (deleted.length > 0) {
+    if (deleted.length > 0 || options.recordEmpty) {
       await recordRun(
         ctx.storage,
         {

@@ -227,8 +227,25 @@ export async function runPrune(
     events: ctx.events,
     ...(options.signal ? { signal: options.signal } : {}),
   });
+  const started = ctx.now();
+  const began = performance.now();
   try {
-    return await prune(ctx);
+    return await prune(ctx, { recordEmpty: true });
+  } catch (error) {
+    // A failed prune is a run too: the metrics' last prune status and health must show it.
+    const failure = toLifeboatError(error, 'STORAGE_FAILED');
+    await recordRun(
+      ctx.storage,
+      {
+        kind: 'prune',
+        ok: false,
+        startedAt: started.toISOString(),
+        durationMs: Math.round(performance.now() - began),
+        error: { code: failure.code, message: failure.message },
+      },
+      ctx.cipher,
+    ).catch((e) => historyFailed(ctx, e));
+    throw failure;
   } finally {
     await lock.release().catch(() => {});
   }
