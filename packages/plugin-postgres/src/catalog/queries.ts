@@ -331,11 +331,3 @@ export const DEPENDENCIES = `WITH ${KEY_CTES}, deps AS (
 ${DEPEND_JOINS}  WHERE d.deptype = 'n' AND d.objid >= 16384 AND d.refobjid >= 16384
 )
 SELECT DISTINCT src, ref FROM deps WHERE src IS NOT NULL AND ref IS NOT NULL AND src <> ref`;
-
-/**
- * Object kinds the plugin does not recreate, reported, never silently dropped: one query per
- * kind (kind, name, reason, key), joined by UNION ALL. Every kind it knows is recreated now;
- * objects of kinds it does not know are found by unknown-kinds.ts.
- */
-export const UNSUPPORTED = `SELECT NULL::text AS kind, NULL::text AS name, NULL::text AS reason, NULL::text AS key
-WHERE false`;
