@@ -405,7 +405,7 @@ async function main() {
 
 /**
  * One small table back from the whole backup: `pg_restore -t` from the `pg_dump -Fc` file into a
- * scratch database against `lifeboat restore latest --tables … --as-suffix _r` (the guide's
+ * scratch database against `lifeboat restore latest --tables … --as-suffix _r --in-place` (the guide's
  * partial recovery), which reads only the gzip members holding that table.
  */
 async function oneTable(results, db, url, dump, archiveDir) {
@@ -425,7 +425,21 @@ async function oneTable(results, db, url, dump, archiveDir) {
       } else {
         m = await measure(
           process.execPath,
-          [cli, 'restore', 'latest', '--tables', table, '--as-suffix', '_r', '--clean', '--quiet'],
+          // --in-place: a restore writes into the configured database only when told; --yes: from the
+          // second round on, --clean replaces the _r table the round before made.
+          [
+            cli,
+            'restore',
+            'latest',
+            '--tables',
+            table,
+            '--as-suffix',
+            '_r',
+            '--in-place',
+            '--clean',
+            '--yes',
+            '--quiet',
+          ],
           { ...pgEnv, DATABASE_URL: url, BACKUP_DIR: archiveDir },
         );
       }
