@@ -130,6 +130,11 @@ export interface BackupContext {
    * object throws `incompleteError` (BACKUP_INCOMPLETE) before it copies anything.
    */
   allowIncomplete: boolean;
+  /**
+   * Whether the archive is encrypted (a recipient is configured): a source keeps secrets it
+   * would otherwise leave out (the postgres source's password hashes) only then.
+   */
+  encrypted?: boolean;
   /** Records objects the archive does not hold (allowed only with `allowIncomplete`). */
   leaveOut(objects: LeftOutObject[]): void;
 }

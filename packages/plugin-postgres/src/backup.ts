@@ -27,6 +27,8 @@ import { catalogCounts } from './counts.js';
 import { backupDatabaseProperties } from './database-properties.js';
 import { isConnectionLoss, toPgLifeboatError } from './errors.js';
 import { extensionConfigTables, extensionSequenceValues } from './extension-config.js';
+import { backupGlobals } from './globals/backup.js';
+import type { GlobalsScope } from './globals/read.js';
 import { backupLargeObjects, largeObjectsNotSelected } from './large-objects.js';
 import type { ConnectionTarget } from './options.js';
 import { renderRestorePsql } from './restore-psql.js';
@@ -49,6 +51,8 @@ export interface BackupSettings {
   partBytes: number;
   /** A table whose heap is bigger than this is copied in page ranges by several workers. */
   splitBytes: number;
+  /** Roles to keep in `globals.sql` (BACKUP_GLOBALS); undefined: none. */
+  globals?: GlobalsScope | undefined;
 }
 
 const BEGIN_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
@@ -170,6 +174,10 @@ export async function backupDatabase(
     counts.types =
       catalog.types.length + catalog.objects.filter((o) => o.kind === 'range type').length;
 
+    // Before pre-data: a restore reads the entries in order and makes the roles first.
+    const globals = settings.globals
+      ? await backupGlobals(ctx, main, settings.globals, catalog.serverVersionNum, catalog.database)
+      : undefined;
     await ctx.emit({ path: PRE_DATA, type: 'file', body: Buffer.from(renderPreData(catalog)) });
     const extensionSequences = settings.tables ? '' : await extensionSequenceValues(main);
     await ctx.emit({
@@ -270,6 +278,7 @@ export async function backupDatabase(
       catalog: counts,
       unsupported: leftOut,
       ...(large && large.summary.count > 0 ? { largeObjects: large.summary } : {}),
+      ...(globals ? { globals } : {}),
     };
     await ctx.emit({
       path: RESTORE_PSQL,

@@ -123,7 +123,7 @@ export function splitGucList(value: string): string[] {
 }
 
 /** `SET name TO 'value'` of one `name=value` (makeAlterConfigCommand). */
-function setClause(setting: string): string | undefined {
+export function setClause(setting: string): string | undefined {
   const at = setting.indexOf('=');
   if (at < 0) return undefined;
   const name = setting.slice(0, at);

@@ -44,6 +44,7 @@ export function postgresSource(options: PostgresSourceOptions) {
         parallel: resolved.parallel,
         partBytes: resolved.partBytes,
         splitBytes: resolved.splitBytes,
+        globals: resolved.globals,
       }) as unknown as Promise<Record<string, unknown>>,
     checkRestore: (ctx) => checkDatabaseRestore(ctx, { source: target, connect }),
     restore: (ctx) =>

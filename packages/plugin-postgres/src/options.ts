@@ -42,6 +42,12 @@ export const postgresOptionsSchema = z
     lockTimeoutMs: z.number().int().min(0).default(60_000),
     connectTimeoutMs: z.number().int().min(0).default(10_000),
     applicationName: z.string().default('lifeboat'),
+    /**
+     * Back up roles too (`database/globals.sql`): `roles`, those this database needs (owners,
+     * grantees, members of those); `all-roles`, every role of the server (pg_dumpall
+     * --globals-only). Password hashes only into an encrypted archive. Absent: no roles.
+     */
+    globals: z.enum(['roles', 'all-roles']).optional(),
   })
   .strict()
   .refine((o) => o.connectionString !== undefined || o.database !== undefined, {

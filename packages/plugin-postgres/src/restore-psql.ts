@@ -2,6 +2,7 @@ import { NO_OWNER, NO_PRIVILEGES } from './catalog/access.js';
 import { qualified, quoteIdent } from './connection.js';
 import { largeObjectPsqlLines } from './large-objects.js';
 import {
+  GLOBALS,
   POST_DATA,
   type PostgresSummary,
   PRE_DATA,
@@ -45,6 +46,11 @@ export function renderRestorePsql(summary: PostgresSummary, largeObjects: string
     '-- Lifeboat: restore this database with psql alone. From the folder the archive was extracted into:',
     `--   psql -v ON_ERROR_STOP=1 -d TARGET -f ${SECTION}/${RESTORE_PSQL}`,
     '-- Add -v no_owner=1 (objects stay with the restoring user) and/or -v no_privileges=1 (no grants).',
+    ...(summary.globals
+      ? [
+          `-- Add -v globals=1 to create the roles this server lacks first (${GLOBALS}, as restore --globals).`,
+        ]
+      : []),
     `-- Source: PostgreSQL ${summary.serverVersion}, ${summary.tables.length} tables. TARGET should be an empty database.`,
     '\\set ON_ERROR_STOP on',
     '\\encoding UTF8',
@@ -56,6 +62,8 @@ export function renderRestorePsql(summary: PostgresSummary, largeObjects: string
     '\\if :{?no_privileges}',
     `SET ${NO_PRIVILEGES} = on;`,
     '\\endif',
+    // Roles first (restore --globals): in the same transaction, so a failure takes them back too.
+    ...(summary.globals ? ['\\if :{?globals}', `\\i ${SECTION}/${GLOBALS}`, '\\endif'] : []),
     `\\i ${SECTION}/${PRE_DATA}`,
   ];
   summary.tables.forEach((t, i) => {
@@ -82,6 +90,12 @@ export function manualRestoreSteps(summary: PostgresSummary): string[] {
     "database.json: the database's own owner, comment, settings and grants (what pg_dump --create keeps);",
     'lifeboat restore gives them to a database it creates; restore.psql leaves them out (as pg_restore without --create).',
   );
+  if (summary.globals) {
+    steps.push(
+      `${GLOBALS}: ${summary.globals.roles} role(s) and their memberships${summary.globals.passwords ? ' (with password hashes)' : ' (without passwords)'}; psql -v globals=1`,
+      'creates the missing ones first (lifeboat restore --globals); existing roles are never altered.',
+    );
+  }
   if (summary.largeObjects) {
     steps.push(
       `${summary.largeObjects.count} large object(s) in large-objects/<oid>.bin, loaded by the script with \\lo_import;`,

@@ -1,5 +1,6 @@
 import { LifeboatError, type RestoreContext, type RestoreOptions } from '@lifeboat/core';
 import { type ConnectSettings, qualified } from './connection.js';
+import { globalsWanted } from './globals/restore.js';
 import type { ConnectionTarget } from './options.js';
 import { anyChoice, choicesOf, dataWanted } from './restore/choices.js';
 import { restoreFull } from './restore/full.js';
@@ -28,6 +29,7 @@ export async function restoreDatabase(
   const asSuffix = suffixOf(ctx.options);
   const tables = partialTables(summary, ctx.options);
   const choices = checkedChoices(ctx.options, tables !== undefined);
+  const globals = globalsWanted(ctx.options, summary, tables !== undefined);
   if (tables) {
     const result = await restorePartial(ctx.entries, summary, {
       target,
@@ -49,6 +51,7 @@ export async function restoreDatabase(
     parallel: settings.parallel,
     clean,
     choices,
+    globals,
     signal: ctx.signal,
     events: ctx.events,
   });

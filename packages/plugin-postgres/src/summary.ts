@@ -63,11 +63,23 @@ export interface PostgresSummary {
   unsupported: UnsupportedObj[];
   /** Large objects in `large-objects/` (absent: none, or an archive from before them). */
   largeObjects?: LargeObjectsSummary;
+  /** Roles in `globals.sql` (BACKUP_GLOBALS); absent: none were backed up. */
+  globals?: GlobalsSummary;
+}
+
+export interface GlobalsSummary {
+  scope: 'roles' | 'all-roles';
+  roles: number;
+  memberships: number;
+  /** Whether password hashes are in (only in an encrypted archive). */
+  passwords: boolean;
 }
 
 export const PRE_DATA = 'pre-data.sql';
 export const POST_DATA = 'post-data.sql';
 export const RESTORE_PSQL = 'restore.psql';
+/** The roles (BACKUP_GLOBALS), before pre-data in the archive: a restore creates them first. */
+export const GLOBALS = 'globals.sql';
 
 /** `data/<schema>.<table>.csv`, then `.0002.csv`…: encoded names cannot escape `database/`. */
 export function partPath(schema: string, table: string, index: number): string {

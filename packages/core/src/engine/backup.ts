@@ -233,6 +233,7 @@ async function backupSource(
       ctx.events.emit('warning', { code, message, ...(details ? { details } : {}) });
     },
     allowIncomplete: ctx.config.allowIncomplete,
+    encrypted: Boolean(ctx.cipher),
     leaveOut: (objects) => {
       // A source that forgot to ask: the setting still decides, before the archive is finished.
       if (!ctx.config.allowIncomplete) throw incompleteError(source.id, objects);

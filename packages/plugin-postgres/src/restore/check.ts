@@ -1,5 +1,6 @@
 import { LifeboatError, type RestoreCheckContext, type RestoreTarget } from '@lifeboat/core';
 import { type ConnectSettings, qualified, withClient } from '../connection.js';
+import { globalsWanted } from '../globals/restore.js';
 import { type ConnectionTarget, describeTarget } from '../options.js';
 import { checkedChoices, partialTables, suffixOf } from '../restore.js';
 import { parseSummary } from '../summary.js';
@@ -25,6 +26,7 @@ export async function checkDatabaseRestore(
   const target = resolveRestoreTarget(ctx.options, settings.source);
   const chosen = partialTables(summary, ctx.options);
   checkedChoices(ctx.options, chosen !== undefined);
+  globalsWanted(ctx.options, summary, chosen !== undefined);
   const mode = {
     partial: chosen !== undefined,
     tables: chosen ?? [],

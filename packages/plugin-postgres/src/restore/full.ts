@@ -20,8 +20,15 @@ import {
 } from '../connection.js';
 import { databaseProperties } from '../database-properties.js';
 import { toPgLifeboatError } from '../errors.js';
+import { applyGlobals } from '../globals/restore.js';
 import type { ConnectionTarget } from '../options.js';
-import { POST_DATA, type PostgresSummary, PRE_DATA, type TableSummary } from '../summary.js';
+import {
+  GLOBALS,
+  POST_DATA,
+  type PostgresSummary,
+  PRE_DATA,
+  type TableSummary,
+} from '../summary.js';
 import { applyChoices, type RestoreChoices } from './choices.js';
 import { largeObjectRestore } from './large-objects.js';
 import { copyPart, partIndex, readChunks, runScript, withScriptWarnings } from './load.js';
@@ -40,6 +47,8 @@ export interface FullRestoreSettings {
   clean: boolean;
   /** What the restore leaves out (owners, grants, schemas…). */
   choices?: RestoreChoices;
+  /** Make the archive's roles first (`globals.sql`), before pre-data. */
+  globals?: boolean;
   signal: AbortSignal;
   events: LifeboatEmitter;
 }
@@ -58,6 +67,8 @@ export interface FullRestoreResult {
    * restoring user (each also a RESTORE_STEP_SKIPPED warning saying how to run it).
    */
   skippedSteps: string[];
+  /** Roles `--globals` created (absent without it). */
+  rolesCreated?: number;
 }
 
 /** Counts rows per table as parts load, and reports progress and finished tables. */
@@ -113,6 +124,7 @@ export async function restoreFull(
   const created = await ensureDatabase(settings.target, settings.connect);
   const runsAsRestorer: string[] = [];
   const skippedSteps: string[] = [];
+  const roles = { created: undefined as number | undefined };
   const onWarning = (w: { code: string; message: string }) => {
     if (w.code === 'RUNS_AS_RESTORER')
       runsAsRestorer.push(w.message.replace(/ runs with .*$/s, ''));
@@ -124,13 +136,13 @@ export async function restoreFull(
     const properties = databaseProperties();
     const rest = properties.intercept(entries);
     if (created) {
-      await loadParallel(rest, summary, settings, progress, () =>
+      await loadParallel(rest, summary, settings, progress, roles, () =>
         properties.ownerSql(settings.target.database, settings.choices),
       );
       // As pg_restore --create: the database's own properties, once everything is in.
       const { target, connect, choices, events, signal } = settings;
       await properties.apply(target, connect, choices, events, signal);
-    } else await loadInOneTransaction(rest, summary, settings, progress);
+    } else await loadInOneTransaction(rest, summary, settings, progress, roles);
     return {
       database: settings.target.database,
       created,
@@ -140,6 +152,7 @@ export async function restoreFull(
       })),
       runsAsRestorer,
       skippedSteps,
+      ...(roles.created !== undefined ? { rolesCreated: roles.created } : {}),
     };
   } catch (error) {
     if (created) await dropDatabase(settings.target, settings.connect).catch(() => {});
@@ -154,6 +167,7 @@ async function loadInOneTransaction(
   summary: PostgresSummary,
   settings: FullRestoreSettings,
   progress: ReturnType<typeof tracker>,
+  roles: { created: number | undefined },
 ): Promise<void> {
   const client = await openClient(settings.target, settings.connect, settings.signal);
   const stop = endOnAbort(client, settings.signal);
@@ -169,7 +183,11 @@ async function loadInOneTransaction(
     let post: string | undefined;
     for await (const entry of entries) {
       throwIfAborted(settings.signal);
-      if (entry.relativePath === PRE_DATA) {
+      if (entry.relativePath === GLOBALS) {
+        // In the restore's transaction: a failure takes the roles back too.
+        if (settings.globals)
+          roles.created = await applyGlobals(client, entry.stream, settings.events);
+      } else if (entry.relativePath === PRE_DATA) {
         const pre = applyChoices(
           (await buffer(entry.stream)).toString(),
           settings.choices,
@@ -211,6 +229,7 @@ async function loadParallel(
   summary: PostgresSummary,
   settings: FullRestoreSettings,
   progress: ReturnType<typeof tracker>,
+  roles: { created: number | undefined },
   /** The new database's owner statement, run before the rest of post-data (and its report). */
   databaseOwner?: () => string | undefined,
 ): Promise<void> {
@@ -307,7 +326,12 @@ async function loadParallel(
     for await (const entry of entries) {
       if (failure) break;
       throwIfAborted(signal);
-      if (entry.relativePath === PRE_DATA) {
+      if (entry.relativePath === GLOBALS) {
+        // Committed as they are made: roles belong to the server, not to the new database
+        // (dropped on failure), and a second run only adds what is still missing.
+        if (settings.globals)
+          roles.created = await applyGlobals(main, entry.stream, settings.events);
+      } else if (entry.relativePath === PRE_DATA) {
         // Batch by batch: the database is new (dropped on failure), and one transaction for
         // thousands of tables would run out of lock slots.
         const pre = (await buffer(entry.stream)).toString();
