@@ -24,6 +24,7 @@ import {
 } from './connection.js';
 import { BatchCopyTo, type BatchPiece, RowAlignedCopyTo } from './copy-out.js';
 import { catalogCounts } from './counts.js';
+import { readDatabaseLocale } from './database-locale.js';
 import { backupDatabaseProperties } from './database-properties.js';
 import { isConnectionLoss, toPgLifeboatError } from './errors.js';
 import { extensionConfigTables, extensionSequenceValues } from './extension-config.js';
@@ -267,6 +268,7 @@ export async function backupDatabase(
       serverVersionNum: catalog.serverVersionNum,
       database: catalog.database,
       encoding: catalog.encoding,
+      locale: await readDatabaseLocale(main, catalog.serverVersionNum),
       ...(snapshot ? { snapshot } : {}),
       partBytes: settings.partBytes,
       // Archive order of the tables is the catalog order, so restore.psql is stable.

@@ -1,5 +1,6 @@
 import { NO_OWNER, NO_PRIVILEGES } from './catalog/access.js';
 import { qualified, quoteIdent } from './connection.js';
+import { createDatabaseOptions } from './database-locale.js';
 import { largeObjectPsqlLines } from './large-objects.js';
 import {
   GLOBALS,
@@ -52,6 +53,7 @@ export function renderRestorePsql(summary: PostgresSummary, largeObjects: string
         ]
       : []),
     `-- Source: PostgreSQL ${summary.serverVersion}, ${summary.tables.length} tables. TARGET should be an empty database.`,
+    ...createLine(summary),
     '\\set ON_ERROR_STOP on',
     '\\encoding UTF8',
     'BEGIN;',
@@ -73,6 +75,16 @@ export function renderRestorePsql(summary: PostgresSummary, largeObjects: string
   lines.push(...largeObjectPsqlLines(largeObjects, SECTION));
   lines.push(`\\i ${SECTION}/${POST_DATA}`, 'COMMIT;', '');
   return lines.join('\n');
+}
+
+/** How to create TARGET with the source's encoding and locale (what a Lifeboat restore does). */
+function createLine(summary: PostgresSummary): string[] {
+  const options = summary.locale && createDatabaseOptions(summary.locale, summary.serverVersionNum);
+  return options
+    ? [
+        `-- Create TARGET as the source was: CREATE DATABASE TARGET TEMPLATE template0 ${options.replace(/[\r\n]/g, ' ')};`,
+      ]
+    : [];
 }
 
 /** The lines BACKUP_INFO.txt shows under `database/`. */

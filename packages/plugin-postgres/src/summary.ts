@@ -1,5 +1,6 @@
 import { encodeSegment, LifeboatError } from '@lifeboat/core';
 import type { UnsupportedObj } from './catalog/model.js';
+import type { DatabaseLocale } from './database-locale.js';
 
 /** One table's data in the archive. `name` and `rows` are what the engine and CLI show. */
 export interface TableSummary {
@@ -55,6 +56,8 @@ export interface PostgresSummary {
   serverVersionNum: number;
   database: string;
   encoding: string;
+  /** Encoding and locale for a database a restore creates (absent: an archive from before). */
+  locale?: DatabaseLocale;
   snapshot?: string;
   partBytes: number;
   tables: TableSummary[];

@@ -121,7 +121,12 @@ export async function restoreFull(
   summary: PostgresSummary,
   settings: FullRestoreSettings,
 ): Promise<FullRestoreResult> {
-  const created = await ensureDatabase(settings.target, settings.connect);
+  const created = await ensureDatabase(
+    settings.target,
+    settings.connect,
+    summary.locale,
+    settings.events,
+  );
   const runsAsRestorer: string[] = [];
   const skippedSteps: string[] = [];
   const roles = { created: undefined as number | undefined };

@@ -1,6 +1,7 @@
-import { LifeboatError, type RestoreOptions } from '@lifeboat/core';
+import { type LifeboatEmitter, LifeboatError, type RestoreOptions } from '@lifeboat/core';
 import { NOT_EXTENSION_MEMBER, USER_NAMESPACE } from '../catalog/queries.js';
 import { type ConnectSettings, type PgClient, quoteIdent, withClient } from '../connection.js';
+import { createDatabase, type DatabaseLocale } from '../database-locale.js';
 import { pgCode, toPgLifeboatError } from '../errors.js';
 import { type ConnectionTarget, describeTarget, targetFromUrl } from '../options.js';
 import { dropGlobalObjects } from './clean-globals.js';
@@ -68,6 +69,8 @@ export async function databaseExists(
 export async function ensureDatabase(
   target: ConnectionTarget,
   settings: ConnectSettings,
+  locale?: DatabaseLocale,
+  events?: LifeboatEmitter,
 ): Promise<boolean> {
   const exists = await withMaintenance(target, settings, async (c) => {
     const { rows } = await c.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [
@@ -76,7 +79,7 @@ export async function ensureDatabase(
     if (rows.length > 0) return true;
     try {
       // template0: a new database without whatever was added to template1.
-      await c.query(`CREATE DATABASE ${quoteIdent(target.database)} TEMPLATE template0`);
+      await createDatabase(c, target.database, locale, events);
     } catch (error) {
       if (pgCode(error) === '42P04') return true;
       throw toPgLifeboatError(error, `creating database ${target.database}`, 'RESTORE_FAILED');

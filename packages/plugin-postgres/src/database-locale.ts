@@ -1,0 +1,103 @@
+import type { LifeboatEmitter } from '@lifeboat/core';
+import { type PgClient, quoteIdent, quoteLiteral } from './connection.js';
+
+/**
+ * The database's encoding and locale, as pg_dump --create writes them into CREATE DATABASE
+ * (dumpDatabase): a database a restore creates gets the source's, so text sorts, compares and
+ * case-folds as it did (and its indexes are built in that order), not as the target server's
+ * template0 happens to.
+ */
+export interface DatabaseLocale {
+  encoding: string;
+  /** pg_database.datlocprovider: c (libc), i (ICU), b (builtin, PG 17). */
+  provider: 'c' | 'i' | 'b';
+  collate: string;
+  ctype: string;
+  /** ICU or builtin locale (daticulocale on 15–16, datlocale from 17). */
+  locale: string | null;
+  icuRules: string | null;
+}
+
+export async function readDatabaseLocale(
+  client: PgClient,
+  versionNum: number,
+): Promise<DatabaseLocale> {
+  const provider = versionNum >= 150000 ? 'd.datlocprovider' : `'c'::"char"`;
+  const locale =
+    versionNum >= 170000 ? 'd.datlocale' : versionNum >= 150000 ? 'd.daticulocale' : 'NULL::text';
+  const rules = versionNum >= 160000 ? 'd.daticurules' : 'NULL::text';
+  const { rows } = await client.query(
+    `SELECT pg_catalog.pg_encoding_to_char(d.encoding) AS encoding, ${provider}::text AS provider,
+       d.datcollate::text AS collate, d.datctype::text AS ctype, ${locale} AS locale, ${rules} AS icu_rules
+     FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()`,
+  );
+  const r = rows[0];
+  return {
+    encoding: r.encoding,
+    provider: r.provider,
+    collate: r.collate,
+    ctype: r.ctype,
+    locale: r.locale,
+    icuRules: r.icu_rules,
+  };
+}
+
+const PROVIDERS = { c: 'libc', i: 'icu', b: 'builtin' } as const;
+
+/** What a target of this version can be told; null when it cannot express the provider. */
+export function createDatabaseOptions(l: DatabaseLocale, targetVersionNum: number): string | null {
+  if (l.provider !== 'c' && targetVersionNum < (l.provider === 'b' ? 170000 : 150000)) return null;
+  if (l.icuRules && targetVersionNum < 160000) return null;
+  const parts = [`ENCODING = ${quoteLiteral(l.encoding)}`];
+  if (targetVersionNum >= 150000) parts.push(`LOCALE_PROVIDER = ${PROVIDERS[l.provider]}`);
+  if (l.collate === l.ctype) parts.push(`LOCALE = ${quoteLiteral(l.collate)}`);
+  else parts.push(`LC_COLLATE = ${quoteLiteral(l.collate)}`, `LC_CTYPE = ${quoteLiteral(l.ctype)}`);
+  if (l.locale !== null && l.provider === 'i') parts.push(`ICU_LOCALE = ${quoteLiteral(l.locale)}`);
+  if (l.locale !== null && l.provider === 'b')
+    parts.push(`BUILTIN_LOCALE = ${quoteLiteral(l.locale)}`);
+  if (l.icuRules) parts.push(`ICU_RULES = ${quoteLiteral(l.icuRules)}`);
+  return parts.join(' ');
+}
+
+export const describeLocale = (l: DatabaseLocale): string =>
+  `encoding ${l.encoding}, ${PROVIDERS[l.provider]} locale ${l.locale ?? (l.collate === l.ctype ? l.collate : `${l.collate}/${l.ctype}`)}`;
+
+/**
+ * CREATE DATABASE with the source's encoding and locale; when the target cannot make it (a
+ * locale its operating system lacks, an older server without the provider), the server's
+ * default with a DATABASE_LOCALE_CHANGED warning: a disaster restore onto another machine should
+ * not fail for it, and the operator learns that text may now sort differently.
+ */
+export async function createDatabase(
+  client: PgClient,
+  database: string,
+  locale: DatabaseLocale | undefined,
+  events: LifeboatEmitter | undefined,
+): Promise<void> {
+  const plain = `CREATE DATABASE ${quoteIdent(database)} TEMPLATE template0`;
+  if (!locale) {
+    await client.query(plain);
+    return;
+  }
+  const version = Number(
+    (await client.query('SHOW server_version_num')).rows[0].server_version_num,
+  );
+  const options = createDatabaseOptions(locale, version);
+  let reason = 'this server cannot express it';
+  if (options !== null) {
+    try {
+      await client.query(`${plain} ${options}`);
+      return;
+    } catch (error) {
+      // 42P04: it exists (a concurrent restore made it): the caller handles that.
+      const code = (error as { code?: string }).code;
+      if (code === '42P04' || code === undefined) throw error;
+      reason = (error as Error).message;
+    }
+  }
+  await client.query(plain);
+  events?.emit('warning', {
+    code: 'DATABASE_LOCALE_CHANGED',
+    message: `Database ${database} was created with the server's default encoding and locale, not the source's (${describeLocale(locale)}): ${reason}. Text may sort and compare differently than in the source.`,
+  });
+}
