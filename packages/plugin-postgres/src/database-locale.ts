@@ -1,22 +1,6 @@
 import type { LifeboatEmitter } from '@lifeboat/core';
 import { type PgClient, quoteIdent, quoteLiteral } from './connection.js';
-
-/**
- * The database's encoding and locale, as pg_dump --create writes them into CREATE DATABASE
- * (dumpDatabase): a database a restore creates gets the source's, so text sorts, compares and
- * case-folds as it did (and its indexes are built in that order), not as the target server's
- * template0 happens to.
- */
-export interface DatabaseLocale {
-  encoding: string;
-  /** pg_database.datlocprovider: c (libc), i (ICU), b (builtin, PG 17). */
-  provider: 'c' | 'i' | 'b';
-  collate: string;
-  ctype: string;
-  /** ICU or builtin locale (daticulocale on 15–16, datlocale from 17). */
-  locale: string | null;
-  icuRules: string | null;
-}
+import type { DatabaseLocale } from './summary.js';
 
 export async function readDatabaseLocale(
   client: PgClient,

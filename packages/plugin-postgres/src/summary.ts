@@ -1,6 +1,5 @@
 import { encodeSegment, LifeboatError } from '@lifeboat/core';
 import type { UnsupportedObj } from './catalog/model.js';
-import type { DatabaseLocale } from './database-locale.js';
 
 /** One table's data in the archive. `name` and `rows` are what the engine and CLI show. */
 export interface TableSummary {
@@ -47,6 +46,23 @@ export interface CatalogCounts {
 export interface LargeObjectsSummary {
   count: number;
   bytes: number;
+}
+
+/**
+ * The database's encoding and locale, as pg_dump --create writes them into CREATE DATABASE
+ * (dumpDatabase): a database a restore creates gets the source's, so text sorts, compares and
+ * case-folds as it did (and its indexes are built in that order), not as the target server's
+ * template0 happens to.
+ */
+export interface DatabaseLocale {
+  encoding: string;
+  /** pg_database.datlocprovider: c (libc), i (ICU), b (builtin, PG 17). */
+  provider: 'c' | 'i' | 'b';
+  collate: string;
+  ctype: string;
+  /** ICU or builtin locale (daticulocale on 15–16, datlocale from 17). */
+  locale: string | null;
+  icuRules: string | null;
 }
 
 /** What the backup stores in manifest.json: no secret, no connection string. */
