@@ -1,9 +1,10 @@
 import { type LifeboatEmitter, LifeboatError, type RestoreOptions } from '@lifeboat/core';
 import { NOT_EXTENSION_MEMBER, USER_NAMESPACE } from '../catalog/queries.js';
 import { type ConnectSettings, type PgClient, quoteIdent, withClient } from '../connection.js';
-import { createDatabase, type DatabaseLocale } from '../database-locale.js';
+import { createDatabase } from '../database-locale.js';
 import { pgCode, toPgLifeboatError } from '../errors.js';
 import { type ConnectionTarget, describeTarget, targetFromUrl } from '../options.js';
+import type { DatabaseLocale } from '../summary.js';
 import { dropGlobalObjects } from './clean-globals.js';
 
 /**
