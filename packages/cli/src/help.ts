@@ -67,6 +67,7 @@ const COMMANDS: Record<string, { note?: string; env: string[]; examples: string[
       'lifeboat restore latest --target-database app --tables users --as-suffix _restored',
       'lifeboat restore critical_backup_20261126_020000 --only config --config-dir ./restored',
       'lifeboat restore latest --target-url "$STAGING_URL" --no-owner --no-privileges --exclude-table-data "audit.*"',
+      'lifeboat restore latest --target-database app_copy --no-analyze   # planner statistics left to autovacuum',
     ],
   },
   prune: {

@@ -292,6 +292,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
       '--filter <file>',
       "pg_dump's --filter file: include|exclude schema, exclude table_data",
     )
+    .option(
+      '--no-analyze',
+      'no planner statistics: neither the archived ones (PostgreSQL 18+) nor ANALYZE (older servers)',
+    )
     .description('full or partial restore (exit 0 done, 1 failed)')
     .action(
       action(

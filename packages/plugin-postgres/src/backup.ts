@@ -34,6 +34,13 @@ import { backupLargeObjects, largeObjectsNotSelected } from './large-objects.js'
 import type { ConnectionTarget } from './options.js';
 import { renderRestorePsql } from './restore-psql.js';
 import {
+  captureStatistics,
+  STATISTICS,
+  STATISTICS_SQL,
+  summarizeStatistics,
+} from './statistics.js';
+import { renderStatisticsPsql } from './statistics-sql.js';
+import {
   POST_DATA,
   type PostgresSummary,
   PRE_DATA,
@@ -187,6 +194,18 @@ export async function backupDatabase(
       body: Buffer.from(post.sql + extensionSequences),
     });
     await backupDatabaseProperties(ctx, main);
+    // Planner statistics as of the snapshot: a restore makes the copy plan as the source did.
+    const statistics = await captureStatistics(main, catalog);
+    await ctx.emit({
+      path: STATISTICS,
+      type: 'file',
+      body: Buffer.from(`${JSON.stringify(statistics)}\n`),
+    });
+    await ctx.emit({
+      path: STATISTICS_SQL,
+      type: 'file',
+      body: Buffer.from(renderStatisticsPsql(statistics)),
+    });
 
     const dataTables = catalog.tables.filter((t) => t.kind === 'r');
     const jobs = await planCopyJobs(main, catalog, dataTables, {
@@ -281,6 +300,7 @@ export async function backupDatabase(
       unsupported: leftOut,
       ...(large && large.summary.count > 0 ? { largeObjects: large.summary } : {}),
       ...(globals ? { globals } : {}),
+      statistics: summarizeStatistics(statistics),
     };
     await ctx.emit({
       path: RESTORE_PSQL,

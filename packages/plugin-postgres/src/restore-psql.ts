@@ -2,6 +2,7 @@ import { NO_OWNER, NO_PRIVILEGES } from './catalog/access.js';
 import { qualified, quoteIdent } from './connection.js';
 import { createDatabaseOptions } from './database-locale.js';
 import { largeObjectPsqlLines } from './large-objects.js';
+import { STATISTICS_SQL } from './statistics.js';
 import {
   GLOBALS,
   POST_DATA,
@@ -52,6 +53,7 @@ export function renderRestorePsql(summary: PostgresSummary, largeObjects: string
           `-- Add -v globals=1 to create the roles this server lacks first (${GLOBALS}, as restore --globals).`,
         ]
       : []),
+    '-- Planner statistics: imported on PostgreSQL 18+, ANALYZE before; -v no_analyze=1 skips them.',
     `-- Source: PostgreSQL ${summary.serverVersion}, ${summary.tables.length} tables. TARGET should be an empty database.`,
     ...createLine(summary),
     '\\set ON_ERROR_STOP on',
@@ -73,7 +75,12 @@ export function renderRestorePsql(summary: PostgresSummary, largeObjects: string
     lines.push(...copyLines(t, i + 1));
   });
   lines.push(...largeObjectPsqlLines(largeObjects, SECTION));
-  lines.push(`\\i ${SECTION}/${POST_DATA}`, 'COMMIT;', '');
+  lines.push(`\\i ${SECTION}/${POST_DATA}`);
+  if (summary.statistics) {
+    // Once indexes are built (CREATE INDEX sets the table's pg_class numbers too).
+    lines.push('\\if :{?no_analyze}', '\\else', `\\i ${SECTION}/${STATISTICS_SQL}`, '\\endif');
+  }
+  lines.push('COMMIT;', '');
   return lines.join('\n');
 }
 
@@ -106,6 +113,12 @@ export function manualRestoreSteps(summary: PostgresSummary): string[] {
     steps.push(
       `${GLOBALS}: ${summary.globals.roles} role(s) and their memberships${summary.globals.passwords ? ' (with password hashes)' : ' (without passwords)'}; psql -v globals=1`,
       'creates the missing ones first (lifeboat restore --globals); existing roles are never altered.',
+    );
+  }
+  if (summary.statistics) {
+    steps.push(
+      `${STATISTICS_SQL}: planner statistics; the script imports them on PostgreSQL 18+ (pg_restore_*_stats),`,
+      'runs ANALYZE on older servers; psql -v no_analyze=1 skips them.',
     );
   }
   if (summary.largeObjects) {

@@ -5,6 +5,7 @@ import type { ConnectionTarget } from './options.js';
 import { anyChoice, choicesOf, dataWanted } from './restore/choices.js';
 import { restoreFull } from './restore/full.js';
 import { resolveArchiveTables, restorePartial } from './restore/partial.js';
+import { statisticsWanted } from './restore/statistics.js';
 import { resolveRestoreTarget } from './restore/target.js';
 import { type PostgresSummary, parseSummary } from './summary.js';
 
@@ -52,6 +53,7 @@ export async function restoreDatabase(
     clean,
     choices,
     globals,
+    statistics: statisticsWanted(ctx.options),
     signal: ctx.signal,
     events: ctx.events,
   });

@@ -1,5 +1,6 @@
 import { encodeSegment, LifeboatError } from '@lifeboat/core';
 import type { UnsupportedObj } from './catalog/model.js';
+import type { StatisticsSummary } from './statistics.js';
 
 /** One table's data in the archive. `name` and `rows` are what the engine and CLI show. */
 export interface TableSummary {
@@ -82,6 +83,8 @@ export interface PostgresSummary {
   unsupported: UnsupportedObj[];
   /** Large objects in `large-objects/` (absent: none, or an archive from before them). */
   largeObjects?: LargeObjectsSummary;
+  /** Planner statistics in `statistics.json` (absent: an archive from before them). */
+  statistics?: StatisticsSummary;
   /** Roles in `globals.sql` (BACKUP_GLOBALS); absent: none were backed up. */
   globals?: GlobalsSummary;
 }

@@ -35,6 +35,8 @@ export async function verifyDatabase(
       connect: settings.connect,
       parallel: settings.parallel,
       clean: false,
+      // A scratch copy that is dropped at once: planning it well buys nothing.
+      statistics: false,
       signal: ctx.signal,
       events: ctx.events,
     });

@@ -27,6 +27,8 @@ export interface RestoreFlags {
   excludeSchema?: string[];
   excludeTableData?: string[];
   filter?: string;
+  /** `--no-analyze`: false when given. */
+  analyze?: boolean;
 }
 
 /** The restore-time choices the flags make (engine options of the postgres source). */
@@ -132,6 +134,7 @@ export async function restoreCommand(
     ...(flags.configDir ? { targetDir: flags.configDir } : {}),
     ...(flags.overwrite ? { overwrite: true } : {}),
     ...choices,
+    ...(flags.analyze === false ? { noAnalyze: true } : {}),
     confirm: flags.yes ? true : (targets) => askOnTerminal(ctx, targets),
   });
   ctx.io.result({ ok: true, ...result }, () =>

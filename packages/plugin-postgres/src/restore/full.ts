@@ -33,6 +33,13 @@ import { applyChoices, type RestoreChoices } from './choices.js';
 import { largeObjectRestore } from './large-objects.js';
 import { copyPart, partIndex, readChunks, runScript, withScriptWarnings } from './load.js';
 import {
+  runStatistics,
+  type StatisticsResult,
+  serverVersion,
+  statisticsEntry,
+  statisticsJobs,
+} from './statistics.js';
+import {
   cleanDatabase,
   dropDatabase,
   ensureDatabase,
@@ -49,6 +56,8 @@ export interface FullRestoreSettings {
   choices?: RestoreChoices;
   /** Make the archive's roles first (`globals.sql`), before pre-data. */
   globals?: boolean;
+  /** Put planner statistics back (import on 18+, else ANALYZE) once everything is built. */
+  statistics: boolean;
   signal: AbortSignal;
   events: LifeboatEmitter;
 }
@@ -69,6 +78,8 @@ export interface FullRestoreResult {
   skippedSteps: string[];
   /** Roles `--globals` created (absent without it). */
   rolesCreated?: number;
+  /** Planner statistics put back (absent with `noAnalyze`). */
+  statistics?: StatisticsResult;
 }
 
 /** Counts rows per table as parts load, and reports progress and finished tables. */
@@ -140,14 +151,15 @@ export async function restoreFull(
     const progress = tracker(summary, settings.events);
     const properties = databaseProperties();
     const rest = properties.intercept(entries);
+    let statistics: StatisticsResult | undefined;
     if (created) {
-      await loadParallel(rest, summary, settings, progress, roles, () =>
+      statistics = await loadParallel(rest, summary, settings, progress, roles, () =>
         properties.ownerSql(settings.target.database, settings.choices),
       );
       // As pg_restore --create: the database's own properties, once everything is in.
       const { target, connect, choices, events, signal } = settings;
       await properties.apply(target, connect, choices, events, signal);
-    } else await loadInOneTransaction(rest, summary, settings, progress, roles);
+    } else statistics = await loadInOneTransaction(rest, summary, settings, progress, roles);
     return {
       database: settings.target.database,
       created,
@@ -158,6 +170,7 @@ export async function restoreFull(
       runsAsRestorer,
       skippedSteps,
       ...(roles.created !== undefined ? { rolesCreated: roles.created } : {}),
+      ...(statistics ? { statistics } : {}),
     };
   } catch (error) {
     if (created) await dropDatabase(settings.target, settings.connect).catch(() => {});
@@ -173,7 +186,7 @@ async function loadInOneTransaction(
   settings: FullRestoreSettings,
   progress: ReturnType<typeof tracker>,
   roles: { created: number | undefined },
-): Promise<void> {
+): Promise<StatisticsResult | undefined> {
   const client = await openClient(settings.target, settings.connect, settings.signal);
   const stop = endOnAbort(client, settings.signal);
   try {
@@ -185,6 +198,7 @@ async function loadInOneTransaction(
     if (settings.clean) await cleanDatabase(client);
     const parts = partIndex(summary.tables);
     const large = largeObjectRestore(summary, settings.choices, settings.events);
+    const stats = statisticsEntry();
     let post: string | undefined;
     for await (const entry of entries) {
       throwIfAborted(settings.signal);
@@ -209,6 +223,8 @@ async function loadInOneTransaction(
         );
       } else if (large.isTheirs(entry)) {
         await large.take(entry, client);
+      } else if (stats.isTheirs(entry)) {
+        await stats.take(entry);
       } else {
         const table = parts.get(entry.relativePath);
         if (table) progress.done(table, await copyPart(client, table, entry.stream), entry.size);
@@ -219,7 +235,17 @@ async function loadInOneTransaction(
     if (post === undefined)
       throw new LifeboatError('ENTRY_MISSING', `The archive has no database/${POST_DATA}`);
     await withScriptWarnings(client, settings.events, () => runScript(client, post, POST_DATA));
+    // In the transaction: a restore that fails leaves no statistics behind either.
+    const statistics = settings.statistics
+      ? await runStatistics(
+          [client],
+          statisticsJobs(stats.value, summary, settings.choices, await serverVersion(client)),
+          settings.events,
+          settings.signal,
+        )
+      : undefined;
     await client.query('COMMIT');
+    return statistics;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
@@ -237,7 +263,7 @@ async function loadParallel(
   roles: { created: number | undefined },
   /** The new database's owner statement, run before the rest of post-data (and its report). */
   databaseOwner?: () => string | undefined,
-): Promise<void> {
+): Promise<StatisticsResult | undefined> {
   const internal = new AbortController();
   const signal = AbortSignal.any([settings.signal, internal.signal]);
   // A new database is dropped on failure anyway: durability per commit buys nothing here,
@@ -283,6 +309,7 @@ async function loadParallel(
       withScriptWarnings(client, settings.events, () => runScript(client, sql, POST_DATA));
     const parts = partIndex(summary.tables);
     const large = largeObjectRestore(summary, settings.choices, settings.events);
+    const stats = statisticsEntry();
     let plan: PostDataPlan | undefined;
     let post: string | undefined;
     let preDone = false;
@@ -371,6 +398,8 @@ async function loadParallel(
           }
         }
         pendingKeys = [...plan.foreignKeys];
+      } else if (stats.isTheirs(entry)) {
+        await stats.take(entry);
       } else if (large.isTheirs(entry)) {
         if (!preDone)
           throw new LifeboatError(
@@ -424,6 +453,11 @@ async function loadParallel(
     await withScriptWarnings(main, settings.events, async () => {
       for (const piece of pieces) await runScript(main, `BEGIN;\n${piece}\nCOMMIT;`, POST_DATA);
     });
+    // Once every index is built (CREATE INDEX sets its table's pg_class numbers), over all the
+    // connections: on a big database ANALYZE is minutes of work.
+    if (!settings.statistics) return undefined;
+    const jobs = statisticsJobs(stats.value, summary, settings.choices, await serverVersion(main));
+    return await runStatistics(clients, jobs, settings.events, signal);
   } catch (error) {
     internal.abort(error);
     throw toPgLifeboatError(error, 'restoring the database', 'RESTORE_FAILED');
