@@ -1,5 +1,6 @@
 import type { Catalog } from './catalog/model.js';
 import type { PgClient } from './connection.js';
+import type { StatisticsSummary } from './summary.js';
 
 /**
  * Planner statistics as the source had them (pg_dump 18 --statistics keeps the same): relation
@@ -44,12 +45,6 @@ export interface ArchivedStatistics {
   /** The source's server_version_num: the `version` argument of the import functions. */
   version: number;
   relations: RelationStats[];
-}
-
-/** What the manifest says about them (absent: an archive from before statistics). */
-export interface StatisticsSummary {
-  relations: number;
-  columns: number;
 }
 
 /** pg_stats columns the import functions take, with their types (pg_dump's list). */

@@ -1,6 +1,5 @@
 import { encodeSegment, LifeboatError } from '@lifeboat/core';
 import type { UnsupportedObj } from './catalog/model.js';
-import type { StatisticsSummary } from './statistics.js';
 
 /** One table's data in the archive. `name` and `rows` are what the engine and CLI show. */
 export interface TableSummary {
@@ -87,6 +86,12 @@ export interface PostgresSummary {
   statistics?: StatisticsSummary;
   /** Roles in `globals.sql` (BACKUP_GLOBALS); absent: none were backed up. */
   globals?: GlobalsSummary;
+}
+
+/** Planner statistics in the archive (statistics.ts); the public types stay free of pg. */
+export interface StatisticsSummary {
+  relations: number;
+  columns: number;
 }
 
 export interface GlobalsSummary {
