@@ -56,6 +56,7 @@ const COMMANDS: Record<string, { note?: string; env: string[]; examples: string[
     examples: [
       'lifeboat verify critical_backup_20261126_020000',
       'lifeboat verify random --deep   # the monthly restore drill',
+      'lifeboat verify latest --deep --allow-newer-archive   # an archive from a newer PostgreSQL than this server',
     ],
   },
   restore: {
@@ -68,6 +69,7 @@ const COMMANDS: Record<string, { note?: string; env: string[]; examples: string[
       'lifeboat restore critical_backup_20261126_020000 --only config --config-dir ./restored',
       'lifeboat restore latest --target-url "$STAGING_URL" --no-owner --no-privileges --exclude-table-data "audit.*"',
       'lifeboat restore latest --target-database app_copy --no-analyze   # planner statistics left to autovacuum',
+      'lifeboat restore latest --target-url "$PG15_URL" --allow-newer-archive   # try an 18 archive on 15 (RESTORE_VERSION_NEWER otherwise)',
     ],
   },
   prune: {

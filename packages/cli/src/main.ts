@@ -234,12 +234,20 @@ export function buildProgram(setExit: (code: number) => void): Command {
       'latest',
     )
     .option('--deep', 'restore into a scratch database and compare with the manifest')
+    .option(
+      '--allow-newer-archive',
+      'with --deep: try an archive from a newer PostgreSQL than the server (RESTORE_VERSION_NEWER otherwise)',
+    )
     .description('checks an archive against its manifest (exit 0 ok, 1 problems found)')
     .action(
-      action((ctx, id: string, opts: { deep?: boolean }) => verifyCommand(ctx, id, opts), {
-        cancellable: true,
-        ignoreBadRetention: true,
-      }),
+      action(
+        (ctx, id: string, opts: { deep?: boolean; allowNewerArchive?: boolean }) =>
+          verifyCommand(ctx, id, opts),
+        {
+          cancellable: true,
+          ignoreBadRetention: true,
+        },
+      ),
     );
 
   program
@@ -291,6 +299,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option(
       '--filter <file>',
       "pg_dump's --filter file: include|exclude schema, exclude table_data",
+    )
+    .option(
+      '--allow-newer-archive',
+      'try an archive from a newer PostgreSQL major version than the target (RESTORE_VERSION_NEWER otherwise)',
     )
     .option(
       '--no-analyze',

@@ -283,4 +283,28 @@ describe('restore-time choices from the command line', () => {
     });
     expect(await databaseExists(missing)).toBe(false);
   }, 120_000);
+
+  it('--no-analyze leaves the planner statistics out; without it the restored tables are analysed (15) or imported (18)', async () => {
+    const analysed = async (database: string) =>
+      (
+        await sql<{ stats: string }>(
+          server,
+          database,
+          "SELECT count(*) AS stats FROM pg_stats WHERE schemaname = 'public' AND tablename = 'users'",
+        )
+      ).map((r) => Number(r.stats))[0];
+    const runs: Record<string, number | undefined> = {};
+    for (const flags of [['--no-analyze'], []]) {
+      const target = uniqueName('clistats');
+      trackDatabase(server, target);
+      const r = await runCli(
+        ['restore', 'latest', '--only', 'database', '--target-database', target, ...flags],
+        env,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      runs[flags.join('') || 'default'] = await analysed(target);
+    }
+    // The source was never analysed: an 18 target imports nothing, a 15 one runs ANALYZE.
+    expect(runs).toEqual({ '--no-analyze': 0, default: server.name.includes('15') ? 2 : 0 });
+  }, 120_000);
 });

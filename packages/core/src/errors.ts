@@ -128,6 +128,10 @@ export const errorCodes = {
     message: 'The restore failed',
     hint: 'The target was left as it was; see the cause.',
   },
+  RESTORE_VERSION_NEWER: {
+    message: "The archive comes from a newer PostgreSQL than the restore's target",
+    hint: 'Restore into a server of the same major version or newer, or try anyway with --allow-newer-archive.',
+  },
   RESTORE_UNSUPPORTED: {
     message: 'The restore cannot do what was asked with this archive',
     hint: 'Restore without the option named in the message.',

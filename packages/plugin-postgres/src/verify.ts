@@ -7,6 +7,7 @@ import { toPgLifeboatError } from './errors.js';
 import type { ConnectionTarget } from './options.js';
 import { restoreFull } from './restore/full.js';
 import { dropDatabase } from './restore/target.js';
+import { refuseNewerArchive } from './restore/version.js';
 import { type CatalogCounts, parseSummary } from './summary.js';
 
 export interface VerifySettings {
@@ -30,6 +31,9 @@ export async function verifyDatabase(
   };
   const problems: VerifyProblem[] = [];
   try {
+    // The drill restores into the configured server: an older one than the archive's is the
+    // same refusal a restore gets (verify --deep --allow-newer-archive tries anyway).
+    await refuseNewerArchive(summary, ctx.options, scratch, settings.connect);
     const restored = await restoreFull(ctx.entries, summary, {
       target: scratch,
       connect: settings.connect,

@@ -29,6 +29,7 @@ export interface RestoreFlags {
   filter?: string;
   /** `--no-analyze`: false when given. */
   analyze?: boolean;
+  allowNewerArchive?: boolean;
 }
 
 /** The restore-time choices the flags make (engine options of the postgres source). */
@@ -135,6 +136,7 @@ export async function restoreCommand(
     ...(flags.overwrite ? { overwrite: true } : {}),
     ...choices,
     ...(flags.analyze === false ? { noAnalyze: true } : {}),
+    ...(flags.allowNewerArchive ? { allowNewerArchive: true } : {}),
     confirm: flags.yes ? true : (targets) => askOnTerminal(ctx, targets),
   });
   ctx.io.result({ ok: true, ...result }, () =>

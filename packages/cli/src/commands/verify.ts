@@ -4,10 +4,14 @@ import { formatBytes, formatDuration } from '../io.js';
 export async function verifyCommand(
   ctx: CommandContext,
   ref: string,
-  options: { deep?: boolean },
+  options: { deep?: boolean; allowNewerArchive?: boolean },
 ): Promise<number> {
   const engine = await ctx.engine();
-  const result = await engine.verify(ref, { deep: Boolean(options.deep), signal: ctx.signal });
+  const result = await engine.verify(ref, {
+    deep: Boolean(options.deep),
+    ...(options.allowNewerArchive ? { allowNewerArchive: true } : {}),
+    signal: ctx.signal,
+  });
   ctx.io.result(result, () =>
     result.ok
       ? `${ctx.io.out.green('OK')} ${result.file}: ${result.entries} entries, ${formatBytes(result.bytes)} checked${result.deep ? ', restored and compared' : ''} in ${formatDuration(result.durationMs)}`

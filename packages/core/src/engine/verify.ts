@@ -9,6 +9,8 @@ import { dispatchSections } from './sections.js';
 
 export interface VerifyOptions {
   deep?: boolean;
+  /** The scratch restore tries an archive from a newer PostgreSQL than the server's. */
+  allowNewerArchive?: boolean;
   signal?: AbortSignal;
 }
 
@@ -52,7 +54,9 @@ export async function runVerify(
   }
   const problems = [...check.problems];
   if (deep && problems.length === 0 && check.manifest) {
-    problems.push(...(await deepCheck(ctx, archive, check.manifest, options.signal)));
+    problems.push(
+      ...(await deepCheck(ctx, archive, check.manifest, options.signal, options.allowNewerArchive)),
+    );
   }
   const result: VerifyResult = {
     id: archive.id,
@@ -98,6 +102,7 @@ async function deepCheck(
   archive: ArchiveInfo,
   manifest: Manifest,
   signal?: AbortSignal,
+  allowNewerArchive = false,
 ): Promise<VerifyProblem[]> {
   const problems: VerifyProblem[] = [];
   const handlers = new Map<
@@ -116,7 +121,7 @@ async function deepCheck(
           summary: section.summary,
           manifest,
           entries,
-          options: {},
+          options: allowNewerArchive ? { allowNewerArchive: true } : {},
           warn: (code, message, details) =>
             ctx.events.emit('warning', { code, message, ...(details ? { details } : {}) }),
         })),

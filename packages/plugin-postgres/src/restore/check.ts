@@ -12,6 +12,7 @@ import {
   resolveRestoreTarget,
   userObjects,
 } from './target.js';
+import { refuseNewerArchive } from './version.js';
 
 /**
  * Every precondition of a database restore, checked without writing: a target was named, a full
@@ -27,6 +28,8 @@ export async function checkDatabaseRestore(
   const chosen = partialTables(summary, ctx.options);
   checkedChoices(ctx.options, chosen !== undefined);
   globalsWanted(ctx.options, summary, chosen !== undefined);
+  // Before anything else touches the target: an older server fails midway through the SQL.
+  await refuseNewerArchive(summary, ctx.options, target, settings.connect);
   const mode = {
     partial: chosen !== undefined,
     tables: chosen ?? [],

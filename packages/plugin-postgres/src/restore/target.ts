@@ -53,6 +53,19 @@ async function withMaintenance<T>(
   }
 }
 
+/** The target server's version (asked on its maintenance database: the target may not exist). */
+export async function targetServerVersion(
+  target: ConnectionTarget,
+  settings: ConnectSettings,
+): Promise<{ num: number; text: string }> {
+  return withMaintenance(target, settings, async (c) => {
+    const { rows } = await c.query(
+      "SELECT pg_catalog.current_setting('server_version_num')::int AS num, pg_catalog.current_setting('server_version') AS text",
+    );
+    return { num: Number(rows[0].num), text: String(rows[0].text) };
+  });
+}
+
 /** Whether the target database exists (asked on the server's maintenance database). */
 export async function databaseExists(
   target: ConnectionTarget,

@@ -1,0 +1,42 @@
+import { LifeboatError, type RestoreOptions } from '@lifeboat/core';
+import type { ConnectSettings } from '../connection.js';
+import type { ConnectionTarget } from '../options.js';
+import type { PostgresSummary } from '../summary.js';
+import { targetServerVersion } from './target.js';
+
+/** 150004 → 15, 180000 → 18 (major versions since 10). */
+export const majorOf = (versionNum: number) => Math.floor(versionNum / 10000);
+
+/** `allowNewerArchive: true` (CLI --allow-newer-archive): try a newer server's archive anyway. */
+export const newerArchiveAllowed = (options: RestoreOptions) => options.allowNewerArchive === true;
+
+/**
+ * An archive is SQL written by and for its server's major version: an older server may lack
+ * what it uses (syntax, catalog options, functions), and fails somewhere in the middle. Found
+ * before anything is created, as pg_restore users would wish it were.
+ */
+export function newerArchiveError(archive: PostgresSummary, target: { num: number; text: string }) {
+  const from = majorOf(archive.serverVersionNum);
+  const into = majorOf(target.num);
+  return new LifeboatError(
+    'RESTORE_VERSION_NEWER',
+    `The archive comes from PostgreSQL ${archive.serverVersion} (${from}), newer than the target server's PostgreSQL ${target.text} (${into}): its SQL may use what ${into} lacks`,
+    {
+      hint: `Restore into PostgreSQL ${from} or newer (the upgrade path goes that way), or try anyway with --allow-newer-archive (SDK option allowNewerArchive: true); a failure midway leaves a database the restore created dropped, an existing one as it was.`,
+      details: { archiveVersion: archive.serverVersionNum, targetVersion: target.num },
+    },
+  );
+}
+
+/** Throws RESTORE_VERSION_NEWER when the target's major version is older than the archive's. */
+export async function refuseNewerArchive(
+  archive: PostgresSummary,
+  options: RestoreOptions,
+  target: ConnectionTarget,
+  connect: ConnectSettings,
+): Promise<void> {
+  if (newerArchiveAllowed(options) || !archive.serverVersionNum) return;
+  const server = await targetServerVersion(target, connect);
+  if (majorOf(server.num) < majorOf(archive.serverVersionNum))
+    throw newerArchiveError(archive, server);
+}
