@@ -276,6 +276,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--only <section>', 'only "database" or only "config"')
     .option('--overwrite', 'replace existing config files (each old file is kept as NAME.bak)')
     // What a full restore leaves out, as pg_restore's options of the same names.
+    .option(
+      '--schema-only',
+      'objects only: no rows, sequence values or large objects (into an empty or --clean target)',
+    )
+    .option(
+      '--data-only',
+      'rows, sequence values and large objects only, into existing empty tables (triggers held)',
+    )
     .option('--no-owner', 'objects stay owned by the restoring user (no ALTER … OWNER)')
     .option('--no-privileges', 'no GRANT/REVOKE (also --no-acl)')
     .option('--no-acl', 'same as --no-privileges')

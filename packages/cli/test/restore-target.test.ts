@@ -307,4 +307,30 @@ describe('restore-time choices from the command line', () => {
     // The source was never analysed: an 18 target imports nothing, a 15 one runs ANALYZE.
     expect(runs).toEqual({ '--no-analyze': 0, default: server.name.includes('15') ? 2 : 0 });
   }, 120_000);
+
+  it('--schema-only makes empty tables, --data-only fills them; refused together or with --clean (exit 2)', async () => {
+    const target = uniqueName('clisplit');
+    trackDatabase(server, target);
+    const into = ['restore', 'latest', '--only', 'database', '--target-database', target];
+    const schema = await runCli([...into, '--schema-only', '--json'], env);
+    expect(schema.code, schema.stderr).toBe(0);
+    expect(await emails(target)).toEqual([]);
+    const data = await runCli([...into, '--data-only', '--json'], env);
+    expect(data.code, data.stderr).toBe(0);
+    expect(await emails(target)).toHaveLength(20);
+    expect((await emails(target))[0]).toBe('u1');
+    // Again: the tables hold rows now, so it is refused before writing (not appended).
+    const again = await runCli([...into, '--data-only', '--json'], env);
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stdout).error.code).toBe('TARGET_NOT_EMPTY');
+    expect(await emails(target)).toHaveLength(20);
+    for (const flags of [
+      ['--schema-only', '--data-only'],
+      ['--data-only', '--clean', '--yes'],
+    ]) {
+      const r = await runCli([...into, ...flags, '--json'], env);
+      expect(r.code, flags.join(' ')).toBe(2);
+      expect(JSON.parse(r.stdout).error.code).toBe('CONFIG_INVALID');
+    }
+  }, 120_000);
 });

@@ -3,6 +3,7 @@ import { type ConnectSettings, qualified } from './connection.js';
 import { globalsWanted } from './globals/restore.js';
 import type { ConnectionTarget } from './options.js';
 import { anyChoice, choicesOf, dataWanted } from './restore/choices.js';
+import { restoreDataOnly } from './restore/data-only.js';
 import { restoreFull } from './restore/full.js';
 import { resolveArchiveTables, restorePartial } from './restore/partial.js';
 import { statisticsWanted } from './restore/statistics.js';
@@ -49,6 +50,17 @@ export async function restoreDatabase(
   }
   // Tables whose rows are left out are created empty: the restore neither waits for nor counts them.
   const loaded = { ...summary, tables: summary.tables.filter((t) => dataWanted(choices, t)) };
+  if (choices.dataOnly) {
+    const result = await restoreDataOnly(ctx.entries, loaded, {
+      target,
+      connect: settings.connect,
+      choices,
+      signal: ctx.signal,
+      events: ctx.events,
+      warn: ctx.warn,
+    });
+    return { mode: 'data-only', ...result };
+  }
   const result = await restoreFull(ctx.entries, loaded, {
     target,
     connect: settings.connect,
@@ -86,14 +98,23 @@ export function restoreEntries(
   return tables && resolveArchiveTables(parsed, tables).flatMap((t) => t.parts);
 }
 
-/** The restore-time choices; they shape a full restore (a partial one loads rows only). */
+/**
+ * The restore-time choices; they shape a full restore (a partial one loads rows only, so
+ * `--data-only` with `--tables` is what `--tables` does anyway).
+ */
 export function checkedChoices(options: RestoreOptions, partial: boolean) {
   const choices = choicesOf(options);
   if (partial && anyChoice(choices)) {
     throw new LifeboatError(
       'CONFIG_INVALID',
-      'Restore-time choices (--no-owner, --schema, --exclude-table-data, a filter file…) apply to full restores, not with --tables or --as-suffix',
+      'Restore-time choices (--schema-only, --no-owner, --schema, --exclude-table-data, a filter file…) apply to full restores, not with --tables or --as-suffix',
     );
+  }
+  if (choices.dataOnly && options.clean === true) {
+    // As pg_restore: --clean drops objects, and a data-only restore neither drops nor creates.
+    throw new LifeboatError('CONFIG_INVALID', '--data-only cannot go with --clean', {
+      hint: 'a data-only restore loads into empty tables; to replace rows of existing tables, restore them with --tables',
+    });
   }
   return choices;
 }

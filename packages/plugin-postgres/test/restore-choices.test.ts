@@ -137,6 +137,8 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
     restore?: string[];
     toc?: (line: string) => boolean;
   }[] = [
+    // No rows, no sequence values (audit.log's bigserial stays at its start), no large objects.
+    { name: '--schema-only', options: { schemaOnly: true }, restore: ['--schema-only'] },
     { name: '--no-owner', options: { noOwner: true }, restore: ['--no-owner'] },
     { name: '--no-privileges', options: { noPrivileges: true }, restore: ['--no-privileges'] },
     { name: '--no-comments', options: { noComments: true }, restore: ['--no-comments'] },
@@ -203,6 +205,63 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
     const full = owned(await createDatabase(server, 'choice_psql_full'));
     psql(server, full, ['-f', 'database/restore.psql'], folder);
     expect(await pgDumpPicture(server, full)).toEqual(await pgDumpPicture(server, source));
+  }, 120_000);
+
+  it('--data-only into the tables --schema-only made equals pg_restore -s, then -a --disable-triggers', async () => {
+    const ours = await lifeboatRestored({ schemaOnly: true });
+    const empty = await pgDumpPicture(server, ours);
+    await backup.engine.restore('latest', { targetDatabase: ours, dataOnly: true });
+    const theirs = pgRestored([], ['--schema-only']);
+    const file = join(work, `${randomBytes(4).toString('hex')}.dump`);
+    run('pg_dump', ['-Fc', '-f', file, source], server);
+    run(
+      'pg_restore',
+      ['-d', theirs, '--exit-on-error', '--data-only', '--disable-triggers', file],
+      server,
+    );
+    const [a, b, original] = await Promise.all([
+      pgDumpPicture(server, ours),
+      pgDumpPicture(server, theirs),
+      pgDumpPicture(server, source),
+    ]);
+    expect(a).toEqual(b);
+    // Schema, then data: the whole database (rows and sequence values) that was empty before.
+    expect(a).toEqual(original);
+    expect(empty?.data).not.toEqual(a?.data);
+    expect(empty?.schema).toEqual(a?.schema);
+  }, 120_000);
+
+  it('--data-only checks its tables before writing; -s/-a, -a/--clean, -s/--tables are usage errors', async () => {
+    // No database, and a database without the tables: TABLE_NOT_FOUND naming them.
+    await expect(
+      backup.engine.restore('latest', {
+        targetDatabase: uniqueName('choice_none'),
+        dataOnly: true,
+      }),
+    ).rejects.toMatchObject({ code: 'TABLE_NOT_FOUND' });
+    const bare = owned(await createDatabase(server, 'choice_bare'));
+    await expect(
+      backup.engine.restore('latest', { targetDatabase: bare, dataOnly: true }),
+    ).rejects.toMatchObject({
+      code: 'TABLE_NOT_FOUND',
+      message: expect.stringMatching(/app\.users/),
+    });
+    // Tables that hold rows are refused, and stay as they were.
+    const full = await lifeboatRestored({ schemaOnly: true });
+    await sql(server, full, "INSERT INTO public.orgs VALUES (9, 'mine')");
+    await expect(
+      backup.engine.restore('latest', { targetDatabase: full, dataOnly: true }),
+    ).rejects.toMatchObject({ code: 'TARGET_NOT_EMPTY', message: expect.stringMatching(/orgs/) });
+    expect(await sql(server, full, 'SELECT count(*)::int AS n FROM app.users')).toEqual([{ n: 0 }]);
+    for (const options of [
+      { schemaOnly: true, dataOnly: true },
+      { dataOnly: true, clean: true },
+      { schemaOnly: true, tables: ['public.orgs'] },
+    ]) {
+      await expect(
+        backup.engine.restore('latest', { targetDatabase: full, ...options }),
+      ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    }
   }, 120_000);
 
   it('a choice with --tables is a usage error, before anything is written', async () => {

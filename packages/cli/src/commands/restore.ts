@@ -15,6 +15,8 @@ export interface RestoreFlags {
   configDir?: string;
   only?: string;
   overwrite?: boolean;
+  schemaOnly?: boolean;
+  dataOnly?: boolean;
   /** Commander's `--no-…` flags: false when given. */
   owner?: boolean;
   privileges?: boolean;
@@ -35,6 +37,8 @@ export interface RestoreFlags {
 /** The restore-time choices the flags make (engine options of the postgres source). */
 export async function restoreChoices(flags: RestoreFlags): Promise<Record<string, unknown>> {
   const choices: Record<string, unknown> = {};
+  if (flags.schemaOnly) choices.schemaOnly = true;
+  if (flags.dataOnly) choices.dataOnly = true;
   if (flags.owner === false) choices.noOwner = true;
   if (flags.privileges === false || flags.acl === false) choices.noPrivileges = true;
   if (flags.policies === false) choices.noPolicies = true;

@@ -4,6 +4,8 @@ import { globalsWanted } from '../globals/restore.js';
 import { type ConnectionTarget, describeTarget } from '../options.js';
 import { checkedChoices, partialTables, suffixOf } from '../restore.js';
 import { parseSummary } from '../summary.js';
+import { dataWanted } from './choices.js';
+import { checkDataOnly } from './data-only.js';
 import { checkTargets, resolveArchiveTables } from './partial.js';
 import {
   databaseExists,
@@ -26,7 +28,7 @@ export async function checkDatabaseRestore(
   const summary = parseSummary(ctx.summary);
   const target = resolveRestoreTarget(ctx.options, settings.source);
   const chosen = partialTables(summary, ctx.options);
-  checkedChoices(ctx.options, chosen !== undefined);
+  const choices = checkedChoices(ctx.options, chosen !== undefined);
   globalsWanted(ctx.options, summary, chosen !== undefined);
   // Before anything else touches the target: an older server fails midway through the SQL.
   await refuseNewerArchive(summary, ctx.options, target, settings.connect);
@@ -42,6 +44,20 @@ export async function checkDatabaseRestore(
     confirmText: target.database,
   };
   const exists = await databaseExists(target, settings.connect);
+  if (!mode.partial && choices.dataOnly) {
+    if (!exists) {
+      throw new LifeboatError(
+        'TABLE_NOT_FOUND',
+        `Database ${describeTarget(target)} does not exist: --data-only loads rows into existing tables`,
+        {
+          hint: 'Restore the same archive with --schema-only into it first (or without --data-only).',
+        },
+      );
+    }
+    const tables = summary.tables.filter((t) => dataWanted(choices, t));
+    await withClient(target, settings.connect, (c) => checkDataOnly(c, target, tables), ctx.signal);
+    return { ...plan, replaces: [] };
+  }
   if (!mode.partial) {
     if (!exists) return { ...plan, replaces: [] };
     const objects = await withClient(target, settings.connect, userObjects, ctx.signal);

@@ -7,7 +7,7 @@ import {
   schemaMatches,
   tableMatches,
 } from '../name-pattern.js';
-import type { PostgresSummary, TableSummary } from '../summary.js';
+import { POST_DATA, type PostgresSummary, type TableSummary } from '../summary.js';
 import { placeStatement, type StatementPlace } from './statement-place.js';
 import { splitStatements } from './statements.js';
 
@@ -16,8 +16,13 @@ import { splitStatements } from './statements.js';
  * (`--no-privileges`), policies and row security (`--no-policies`), comments, publications,
  * subscriptions, whole schemas (`--schema`/`--exclude-schema`) and the rows of some tables
  * (`--exclude-table-data`, as pg_dump's). A filter file adds its schema and table_data lines.
+ * `--schema-only` leaves out every row, sequence value and large object (pg_restore counts large
+ * objects, with their owners and grants, as data); `--data-only` is a restore mode of its own
+ * (restore/data-only.ts).
  */
 export interface RestoreChoices {
+  schemaOnly: boolean;
+  dataOnly: boolean;
   noOwner: boolean;
   noPrivileges: boolean;
   noPolicies: boolean;
@@ -30,6 +35,8 @@ export interface RestoreChoices {
 }
 
 const optionsSchema = z.object({
+  schemaOnly: z.boolean().optional(),
+  dataOnly: z.boolean().optional(),
   noOwner: z.boolean().optional(),
   noPrivileges: z.boolean().optional(),
   noPolicies: z.boolean().optional(),
@@ -67,7 +74,15 @@ export function choicesOf(options: RestoreOptions): RestoreChoices {
   const from = (object: FilterRule['object'], action: FilterRule['action']) =>
     rules.filter((r) => r.object === object && r.action === action).map((r) => r.pattern);
   const schema = (p: string) => parseNamePattern(p, 1);
+  if (o.schemaOnly === true && o.dataOnly === true) {
+    // As pg_restore: -s and -a cannot be used together.
+    throw new LifeboatError('CONFIG_INVALID', '--schema-only and --data-only cannot go together', {
+      hint: 'a full restore is both: give neither',
+    });
+  }
   return {
+    schemaOnly: o.schemaOnly === true,
+    dataOnly: o.dataOnly === true,
     noOwner: o.noOwner === true,
     noPrivileges: o.noPrivileges === true,
     noPolicies: o.noPolicies === true,
@@ -82,8 +97,9 @@ export function choicesOf(options: RestoreOptions): RestoreChoices {
   };
 }
 
-/** Whether any choice leaves something out. */
+/** Whether any choice leaves something out of a full restore (`dataOnly` is a mode of its own). */
 export const anyChoice = (c: RestoreChoices) =>
+  c.schemaOnly ||
   c.noOwner ||
   c.noPrivileges ||
   c.noPolicies ||
@@ -127,6 +143,8 @@ function kept(
       if (c.noComments || (place.onPolicy && c.noPolicies)) return false;
       break;
     case 'sequence-value':
+      // pg_restore --schema-only leaves sequence values out (SEQUENCE SET is data to it).
+      if (c.schemaOnly) return false;
       // pg_dump leaves out the value of a sequence owned by a table whose rows it leaves out.
       if (skipped.has(`${place.schema}.${place.relation}`)) return false;
       break;
@@ -171,7 +189,23 @@ export function applyChoices(
 
 /** Whether a table's rows are loaded. */
 export const dataWanted = (c: RestoreChoices, t: Pick<TableSummary, 'schema' | 'table'>) =>
-  schemaKept(c, t.schema) && !tableMatches(t, c.excludeTableData);
+  !c.schemaOnly && schemaKept(c, t.schema) && !tableMatches(t, c.excludeTableData);
+
+/**
+ * The sequence values (`setval`) of a script that the choices keep: what a data-only restore
+ * runs of post-data, as pg_restore --data-only runs the SEQUENCE SET entries only.
+ */
+export function sequenceValues(sql: string, c: RestoreChoices, summary: PostgresSummary): string {
+  const { statements } = splitStatements(sql);
+  const skipped = sequencesWithoutValue(c, summary);
+  return statements
+    .filter((s) => {
+      const place = placeStatement(s.body);
+      return place.kind === 'sequence-value' && kept(c, place, s.body, POST_DATA, skipped);
+    })
+    .map((s) => `${s.body}\n`)
+    .join('');
+}
 
 /** `schema.sequence` of the sequences owned by tables whose rows are left out. */
 function sequencesWithoutValue(c: RestoreChoices, summary: PostgresSummary): Set<string> {

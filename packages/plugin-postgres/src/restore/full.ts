@@ -83,7 +83,7 @@ export interface FullRestoreResult {
 }
 
 /** Counts rows per table as parts load, and reports progress and finished tables. */
-function tracker(summary: PostgresSummary, events: LifeboatEmitter) {
+export function tracker(summary: PostgresSummary, events: LifeboatEmitter) {
   const began = performance.now();
   const loaded = new Map<TableSummary, { rows: number; parts: number }>();
   let bytes = 0;

@@ -47,14 +47,17 @@ export async function loadLargeObject(
 /**
  * The large objects of a full restore: each `large-objects/<oid>.bin` entry, then
  * `large-objects.sql` (owners, comments, grants, after the restore-time choices). A schema
- * filter leaves them out, as pg_restore --schema leaves out what lies in no schema.
+ * filter leaves them out, as pg_restore --schema leaves out what lies in no schema, and so does
+ * --schema-only.
  */
 export function largeObjectRestore(
   summary: PostgresSummary,
   choices: RestoreChoices | undefined,
   events: LifeboatEmitter,
 ) {
-  const wanted = !choices || choices.schemas.length === 0;
+  // pg_restore counts large objects (and their owners, grants, comments) as data: --schema-only
+  // leaves them out, --data-only restores them.
+  const wanted = !choices || (choices.schemas.length === 0 && !choices.schemaOnly);
   let loaded = 0;
   let scriptSeen = false;
   return {

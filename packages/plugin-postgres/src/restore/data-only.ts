@@ -1,0 +1,157 @@
+import { buffer } from 'node:stream/consumers';
+import {
+  type ArchiveEntry,
+  type LifeboatEmitter,
+  LifeboatError,
+  throwIfAborted,
+} from '@lifeboat/core';
+import {
+  type ConnectSettings,
+  closeQuietly,
+  endOnAbort,
+  openClient,
+  type PgClient,
+  qualified,
+} from '../connection.js';
+import { pgCode, toPgLifeboatError } from '../errors.js';
+import { type ConnectionTarget, describeTarget } from '../options.js';
+import { POST_DATA, type PostgresSummary, type TableSummary } from '../summary.js';
+import { type RestoreChoices, sequenceValues } from './choices.js';
+import { tracker } from './full.js';
+import { largeObjectRestore } from './large-objects.js';
+import { copyPart, partIndex, runScript } from './load.js';
+
+/**
+ * `--data-only`, as `pg_restore --data-only --disable-triggers`: rows into tables that exist
+ * already (made by a `--schema-only` restore, or by the application's migrations), then the
+ * sequence values and the large objects; nothing is created or dropped. Unlike pg_restore it
+ * refuses tables that hold rows (appending to them is rarely meant and fails half-way on a key),
+ * checked before anything is written; `--tables` is the way to replace some tables' rows.
+ */
+
+export interface DataOnlySettings {
+  target: ConnectionTarget;
+  connect: ConnectSettings;
+  choices: RestoreChoices;
+  signal: AbortSignal;
+  events: LifeboatEmitter;
+  warn(code: string, message: string): void;
+}
+
+/**
+ * The precondition, checked without writing: every table whose rows load exists in the target
+ * and is empty. TABLE_NOT_FOUND or TARGET_NOT_EMPTY names them all at once.
+ */
+export async function checkDataOnly(
+  client: PgClient,
+  target: ConnectionTarget,
+  tables: TableSummary[],
+) {
+  const missing: string[] = [];
+  const holding: string[] = [];
+  for (const t of tables) {
+    const name = qualified(t.schema, t.table);
+    const { rows } = await client.query('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS found', [
+      name,
+    ]);
+    if (!rows[0].found) {
+      missing.push(t.name);
+      continue;
+    }
+    const { rows: any } = await client.query(`SELECT EXISTS (SELECT FROM ONLY ${name}) AS rows`);
+    if (any[0].rows) holding.push(t.name);
+  }
+  const where = describeTarget(target);
+  if (missing.length > 0) {
+    throw new LifeboatError(
+      'TABLE_NOT_FOUND',
+      `--data-only loads rows into existing tables; ${where} lacks ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`,
+      {
+        hint: 'Create the tables first: restore the same archive with --schema-only into it (or run your migrations), then --data-only.',
+        details: { missing },
+      },
+    );
+  }
+  if (holding.length > 0) {
+    throw new LifeboatError(
+      'TARGET_NOT_EMPTY',
+      `--data-only loads into empty tables; in ${where} these hold rows: ${holding.slice(0, 5).join(', ')}${holding.length > 5 ? ` and ${holding.length - 5} more` : ''}`,
+      {
+        hint: 'To replace the rows of some tables, restore them with --tables; to replace the whole database, restore without --data-only (--clean).',
+        details: { tables: holding },
+      },
+    );
+  }
+}
+
+/**
+ * Loads everything in one transaction with triggers and foreign keys held
+ * (session_replication_role = replica, a superuser's right), so tables load in any order and
+ * no user trigger rewrites the restored rows; a failure leaves the target as it was.
+ */
+export async function restoreDataOnly(
+  entries: AsyncIterable<ArchiveEntry>,
+  summary: PostgresSummary,
+  settings: DataOnlySettings,
+): Promise<{ database: string; tables: { name: string; rows: number }[]; triggersHeld: boolean }> {
+  const client = await openClient(settings.target, settings.connect, settings.signal);
+  const stop = endOnAbort(client, settings.signal);
+  try {
+    await checkDataOnly(client, settings.target, summary.tables);
+    await client.query('BEGIN');
+    const triggersHeld = await holdTriggers(client, settings);
+    const progress = tracker(summary, settings.events);
+    const parts = partIndex(summary.tables);
+    const large = largeObjectRestore(summary, settings.choices, settings.events);
+    let values: string | undefined;
+    for await (const entry of entries) {
+      throwIfAborted(settings.signal);
+      if (entry.relativePath === POST_DATA) {
+        const post = (await buffer(entry.stream)).toString();
+        values = sequenceValues(post, settings.choices, summary);
+      } else if (large.isTheirs(entry)) {
+        await large.take(entry, client);
+      } else {
+        const table = parts.get(entry.relativePath);
+        if (table) progress.done(table, await copyPart(client, table, entry.stream), entry.size);
+      }
+    }
+    progress.check();
+    large.check();
+    if (values === undefined)
+      throw new LifeboatError('ENTRY_MISSING', `The archive has no database/${POST_DATA}`);
+    await runScript(client, values, `the sequence values of ${POST_DATA}`);
+    await client.query('COMMIT');
+    return {
+      database: settings.target.database,
+      tables: summary.tables.map((t) => ({
+        name: t.name,
+        rows: progress.loaded.get(t)?.rows ?? 0,
+      })),
+      triggersHeld,
+    };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw toPgLifeboatError(error, 'restoring rows (--data-only)', 'RESTORE_FAILED');
+  } finally {
+    stop();
+    await closeQuietly(client);
+  }
+}
+
+/** Holds triggers and foreign keys when allowed; otherwise says they fire. */
+async function holdTriggers(client: PgClient, settings: DataOnlySettings): Promise<boolean> {
+  await client.query('SAVEPOINT replica');
+  try {
+    await client.query('SET LOCAL session_replication_role = replica');
+    return true;
+  } catch (error) {
+    if (pgCode(error) !== '42501') throw error;
+    await client.query('ROLLBACK TO SAVEPOINT replica');
+    settings.warn(
+      'REPLICA_ROLE_DENIED',
+      'Cannot hold triggers while loading (not a superuser): triggers and foreign keys fire, so a row whose reference loads later fails the restore (nothing is kept then).',
+    );
+    return false;
+  }
+}
