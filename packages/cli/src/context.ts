@@ -30,6 +30,8 @@ export interface GlobalOptions {
   quiet?: boolean;
   /** `-j, --jobs`: database connections at once (BACKUP_JOBS). */
   jobs?: string;
+  /** `--memory-limit`: peak memory to stay within (BACKUP_MEMORY_LIMIT). */
+  memoryLimit?: string;
 }
 
 export interface CommandContext {
@@ -87,6 +89,7 @@ export function createContext(
           ...options.flags,
           ...(global.logFile ? { logFile: global.logFile } : {}),
           ...(global.jobs !== undefined ? { jobs: global.jobs } : {}),
+          ...(global.memoryLimit !== undefined ? { memoryLimit: global.memoryLimit } : {}),
         },
       },
       {
@@ -95,6 +98,7 @@ export function createContext(
           flags: {
             logFile: '--log-file',
             jobs: '--jobs',
+            memoryLimit: '--memory-limit',
             allowIncomplete: '--allow-incomplete',
             schedule: '--schedule',
             healthPort: '--health-port',

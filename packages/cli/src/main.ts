@@ -21,6 +21,7 @@ import {
 } from './context.js';
 import { addCommandHelp } from './help.js';
 import { createIO } from './io.js';
+import { memoryPlan, startMemoryGuard } from './memory.js';
 import { SETTINGS, type SettingKey, settingKeys } from './settings.js';
 import { onInterrupt } from './signals.js';
 
@@ -61,12 +62,14 @@ async function run(
   options: RunOptions = {},
 ): Promise<number> {
   let ctx: CommandContext | undefined;
+  let stopGuard: (() => void) | undefined;
   const interrupt = options.cancellable ? onInterrupt() : undefined;
   try {
     ctx = createContext(global, {
       ...(interrupt ? { signal: interrupt.signal } : {}),
       ...(global.flags ? { flags: global.flags } : {}),
     });
+    stopGuard = startMemoryGuard(memoryPlan(ctx.settings.memoryLimit).gcStepBytes);
     return await body(ctx);
   } catch (error) {
     const e = toLifeboatError(error);
@@ -83,6 +86,7 @@ async function run(
     (ctx?.io ?? createIO({ json: Boolean(global.json) })).error(e);
     return e.code === 'CONFIG_INVALID' ? (options.usageCode ?? 2) : (options.failureCode ?? 1);
   } finally {
+    stopGuard?.();
     interrupt?.dispose();
     await ctx?.close().catch(() => {});
   }
@@ -113,6 +117,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
       new Option(
         '-j, --jobs <n>',
         'database connections at once for backup, restore and verify --deep (BACKUP_JOBS; default 2)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--memory-limit <size>',
+        'peak memory to stay within, such as 64MiB: under 128MiB one connection and smaller buffers (BACKUP_MEMORY_LIMIT)',
       ),
     )
     .addOption(

@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
+import { parseSize } from './memory.js';
 
 /** Comma lists come from the environment as strings and from a config file as arrays or strings. */
 const list = (example: string) =>
@@ -71,6 +72,29 @@ const cron = (what: string) =>
     },
   );
 
+/** A memory size: 64MiB, 128M, 1GiB or bytes; at least `min` bytes. */
+const size = (what: string, min: number) => {
+  const message = `${what} must be a size such as 64MiB, 128M or 1GiB`;
+  return z
+    .union([z.number(), z.string()], { error: message })
+    .transform((v, ctx) => {
+      const bytes = typeof v === 'number' ? v : parseSize(v);
+      if (bytes === undefined || !Number.isFinite(bytes)) {
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+      return bytes;
+    })
+    .pipe(
+      z
+        .number()
+        .min(
+          min,
+          `${what} must be at least ${min / 1024 / 1024}MiB (Node.js alone takes about 40 MiB)`,
+        ),
+    );
+};
+
 /** Which notifications a channel gets: failure, warning, success. */
 const notifyOn = (what: string) =>
   list('failure,warning').pipe(
@@ -140,6 +164,11 @@ export const SETTINGS = {
         .min(1, 'BACKUP_JOBS must be a number of connections from 1 to 32')
         .max(32, 'BACKUP_JOBS must be a number of connections from 1 to 32'),
     ),
+  },
+  /** Peak memory to stay within (small containers): fewer connections, smaller buffers. */
+  memoryLimit: {
+    env: 'BACKUP_MEMORY_LIMIT',
+    schema: size('BACKUP_MEMORY_LIMIT', 48 * 1024 * 1024),
   },
   allowIncomplete: { env: 'BACKUP_ALLOW_INCOMPLETE', schema: bool('BACKUP_ALLOW_INCOMPLETE') },
   retentionDays: {

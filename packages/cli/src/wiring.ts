@@ -14,6 +14,7 @@ import {
   type Source,
   type Storage,
 } from '@lifeboat/core';
+import { memoryPlan } from './memory.js';
 import type { Settings } from './settings.js';
 
 export interface WiringOptions {
@@ -33,6 +34,7 @@ const optionalPath = (p: string) =>
 export async function buildSources(s: Settings): Promise<Source[]> {
   const sources: Source[] = [];
   if (hasDatabase(s)) {
+    const plan = memoryPlan(s.memoryLimit);
     const { postgresSource } = await import('@lifeboat/plugin-postgres');
     sources.push(
       postgresSource({
@@ -44,7 +46,8 @@ export async function buildSources(s: Settings): Promise<Source[]> {
         ...(s.postgresDb ? { database: s.postgresDb } : {}),
         ...(s.backupTables?.length ? { tables: s.backupTables } : {}),
         ...(s.backupExcludeTables?.length ? { excludeTables: s.backupExcludeTables } : {}),
-        ...(s.jobs ? { parallel: s.jobs } : {}),
+        ...(s.jobs ? { parallel: s.jobs } : plan.jobs ? { parallel: plan.jobs } : {}),
+        ...(plan.partBytes ? { partBytes: plan.partBytes } : {}),
       }),
     );
   }
@@ -181,12 +184,14 @@ export async function buildEngine(s: Settings, options: WiringOptions = {}): Pro
     );
   }
   const cipher = await buildCipher(s);
+  const plan = memoryPlan(s.memoryLimit);
   return createEngine({
     sources,
     storage: await buildStorage(s, options),
     notifiers: await buildNotifiers(s),
     ...(s.backupPrefix ? { prefix: s.backupPrefix } : {}),
     ...(s.compressionLevel ? { compressionLevel: s.compressionLevel } : {}),
+    ...(plan.compressionConcurrency ? { compressionConcurrency: plan.compressionConcurrency } : {}),
     ...(s.allowIncomplete ? { allowIncomplete: true } : {}),
     ...(cipher ? { cipher } : {}),
     retention: {

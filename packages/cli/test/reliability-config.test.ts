@@ -52,6 +52,11 @@ const INVALID: Record<SettingKey, { env?: string[]; file?: unknown[]; form: RegE
   configFiles: { file: [1], form: LIST },
   sslDir: { file: ['', 1], form: TEXT },
   jobs: { env: ['0', '33', 'two', '1.5'], file: [0, 40, 'x'], form: /whole number|from 1 to 32/ },
+  memoryLimit: {
+    env: ['lots', '16MiB', '64 parsecs'],
+    file: [1024, true, '1KiB'],
+    form: /a size such as 64MiB|at least 48MiB/,
+  },
   retentionDays: {
     env: ['thirty', '-3', '1.5', '7d', '0'],
     file: [-1, 2.5, 'x', 0],

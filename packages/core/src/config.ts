@@ -36,6 +36,10 @@ export const engineConfigSchema = z
       .default('critical_backup'),
     // Level 4 measured (bench/results): within a few percent of level 6's size at ~15% less CPU.
     compressionLevel: z.number().int().min(1).max(9).default(4),
+    /**
+     * Gzip members compressed (backup) or inflated (restore, verify) at once on the thread pool,
+     * each holding about 1 MiB in and its output: 1 for small containers.
+     */
     compressionConcurrency: z.number().int().min(1).max(64).default(4),
     cipher: z.custom<ArchiveCipher>(isObjectWithId, 'cipher must be an archive cipher').optional(),
     retention: retentionSchema.default({ days: 30 }),

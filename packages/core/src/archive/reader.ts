@@ -34,6 +34,8 @@ export interface ArchiveReaderOptions {
    * read `bytes` (whole entries), then stop as at the tar's end.
    */
   slice?: { skip: number; bytes: number };
+  /** Gzip members inflated at once on the thread pool (each holds its inflated output). */
+  concurrency?: number;
   signal?: AbortSignal;
 }
 
@@ -88,7 +90,9 @@ export async function* readArchive(
       cb(null, chunk);
     },
   });
-  const gunzip = createParallelGunzip();
+  const gunzip = createParallelGunzip(
+    options.concurrency ? { concurrency: options.concurrency } : {},
+  );
   const slice = options.slice;
   let inflated = 0;
   // Only for a slice: the whole-archive path keeps its pipeline as short as it was.

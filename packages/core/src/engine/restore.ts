@@ -211,7 +211,10 @@ export async function runRestore(
     ctx.events.emit('restore:started', { id: archive.id, sections: [...handlers.keys()] });
     // Trusted by its stored sha256: entries are not hashed again, the bytes read are.
     const input = partial?.entries ?? (await openArchive(ctx, archive, signal, indexed?.stored));
-    await dispatchSections(input, manifest, handlers, signal, { trusted: Boolean(indexed) });
+    await dispatchSections(input, manifest, handlers, signal, {
+      trusted: Boolean(indexed),
+      concurrency: ctx.config.compressionConcurrency,
+    });
     const durationMs = Math.round(performance.now() - began);
     ctx.events.emit('restore:succeeded', { id: archive.id, durationMs });
     return { id: archive.id, durationMs, targets, sections };

@@ -20,6 +20,8 @@ export async function dispatchSections(
   options: {
     /** The raw archive bytes were proven to be the ones written: skip hashing every entry. */
     trusted?: boolean;
+    /** Gzip members inflated at once (the engine's compressionConcurrency). */
+    concurrency?: number;
   } = {},
 ): Promise<void> {
   const expected = new Map(manifest.entries.map((e) => [e.path, e]));
@@ -29,6 +31,7 @@ export async function dispatchSections(
       ? readArchive(input, {
           ...(signal ? { signal } : {}),
           ...(trusted ? { hashEntries: false } : {}),
+          ...(options.concurrency ? { concurrency: options.concurrency } : {}),
         })
       : input;
   const iterator = entries[Symbol.asyncIterator]();

@@ -130,7 +130,9 @@ async function deepCheck(
   }
   if (handlers.size === 0) return problems;
   try {
-    await dispatchSections(await openArchive(ctx, archive, signal), manifest, handlers, signal);
+    await dispatchSections(await openArchive(ctx, archive, signal), manifest, handlers, signal, {
+      concurrency: ctx.config.compressionConcurrency,
+    });
   } catch (error) {
     const e = toLifeboatError(error, 'VERIFY_FAILED');
     problems.push({ code: e.code, message: e.message });

@@ -1,0 +1,135 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createDatabase,
+  embeddedServer,
+  sql,
+  trackDatabase,
+  uniqueName,
+} from '../../plugin-postgres/test/support/servers.js';
+import { runCli } from './run-cli.js';
+
+/**
+ * BACKUP_MEMORY_LIMIT / --memory-limit: under 128 MiB a backup and a restore use one connection
+ * (counted by the server: pg_stat_database.sessions) and 2 MiB table entries (the manifest's
+ * partBytes); a value that is no size, or too small, is a usage error naming the setting.
+ */
+const server = embeddedServer;
+let db: string;
+let work: string;
+let env: Record<string, string>;
+
+const sessions = async (database: string) =>
+  Number(
+    (
+      await sql<{ n: string | null }>(
+        server,
+        'postgres',
+        'SELECT sessions AS n FROM pg_stat_database WHERE datname = $1',
+        [database],
+      )
+    )[0]?.n ?? 0,
+  );
+
+/** Sessions are counted when their backends flush statistics, just after they end. */
+async function settledSessions(database: string, above: number): Promise<number> {
+  let last = -1;
+  for (let i = 0; i < 50; i++) {
+    const n = await sessions(database);
+    if (n > above && n === last) return n;
+    last = n;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the session count of ${database} did not settle (last ${last})`);
+}
+
+/** The database section's partBytes, read from the newest archive's manifest with tar. */
+async function partBytes(dir: string): Promise<number> {
+  const archives = (await fs.readdir(dir)).filter((f) => f.endsWith('.tar.gz')).sort();
+  const manifest = JSON.parse(
+    execFileSync('tar', ['-xzOf', join(dir, archives.at(-1)!), 'manifest.json'], {
+      encoding: 'utf8',
+    }),
+  ) as { sources: { summary?: { partBytes?: number } }[] };
+  return manifest.sources.find((s) => s.summary?.partBytes)!.summary!.partBytes!;
+}
+
+beforeAll(async () => {
+  await server.start();
+  db = await createDatabase(server, 'climem');
+  await sql(
+    server,
+    db,
+    `CREATE TABLE a (id int PRIMARY KEY, body text);
+     CREATE TABLE b (id int PRIMARY KEY, body text);
+     CREATE TABLE c (id int PRIMARY KEY, body text);
+     INSERT INTO a SELECT g, md5(g::text) FROM generate_series(1, 5000) g;
+     INSERT INTO b SELECT * FROM a; INSERT INTO c SELECT * FROM a;`,
+  );
+  work = await fs.mkdtemp(join(tmpdir(), 'lifeboat-climem-'));
+  env = {
+    DATABASE_URL: `postgres://postgres:${encodeURIComponent(server.password!)}@127.0.0.1:${server.port}/${db}`,
+    BACKUP_DIR: join(work, 'backups'),
+  };
+});
+afterAll(async () => {
+  if (work) await fs.rm(work, { recursive: true, force: true });
+});
+
+describe('BACKUP_MEMORY_LIMIT and --memory-limit', () => {
+  it('a backup under 64MiB uses one connection and 2 MiB entries; without it, two and 8 MiB', async () => {
+    const used: number[] = [];
+    const parts: number[] = [];
+    for (const [args, extraEnv] of [
+      [[], {}],
+      [[], { BACKUP_MEMORY_LIMIT: '64MiB' }],
+      [['--memory-limit', '100M'], {}],
+    ] as const) {
+      const before = await settledSessions(db, -1);
+      const result = await runCli([...args, 'backup', '--json'], { ...env, ...extraEnv });
+      expect(result.code, result.stderr).toBe(0);
+      used.push((await settledSessions(db, before)) - before);
+      parts.push(await partBytes(env.BACKUP_DIR!));
+    }
+    // The main connection, plus one worker by default.
+    expect(used[0]! - used[1]!).toBe(1);
+    expect(used[2]).toBe(used[1]);
+    expect(parts).toEqual([8 * 1024 * 1024, 2 * 1024 * 1024, 2 * 1024 * 1024]);
+  });
+
+  it('a restore under the limit loads over one connection, unless --jobs says otherwise', async () => {
+    for (const [jobs, args] of [
+      [1, []],
+      [2, ['--jobs', '2']],
+    ] as const) {
+      const target = uniqueName('climem_r');
+      trackDatabase(server, target);
+      const result = await runCli(
+        [...args, 'restore', 'latest', '--only', 'database', '--target-database', target, '--json'],
+        { ...env, BACKUP_MEMORY_LIMIT: '64MiB' },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(await settledSessions(target, 0)).toBe(jobs);
+      const rows = await sql<{ n: string }>(server, target, 'SELECT count(*) AS n FROM c');
+      expect(Number(rows[0]!.n)).toBe(5000);
+    }
+  });
+
+  it('refuses a limit that is no size or too small, naming the setting (exit 2, nothing stored)', async () => {
+    for (const [args, extraEnv, named] of [
+      [['--memory-limit', 'lots', 'backup'], {}, '--memory-limit'],
+      [['backup'], { BACKUP_MEMORY_LIMIT: '16MiB' }, 'BACKUP_MEMORY_LIMIT'],
+      [['backup'], { BACKUP_MEMORY_LIMIT: '64 parsecs' }, 'BACKUP_MEMORY_LIMIT'],
+    ] as const) {
+      const before = await fs.readdir(env.BACKUP_DIR!);
+      const result = await runCli([...args, '--json'], { ...env, ...extraEnv });
+      expect(result.code).toBe(2);
+      expect(result.stdout).toContain(named);
+      expect(result.stdout).toMatch(/CONFIG_INVALID/);
+      expect(await fs.readdir(env.BACKUP_DIR!)).toEqual(before);
+    }
+  });
+});
