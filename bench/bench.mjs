@@ -104,7 +104,7 @@ const TICK_MS = 10;
 let postmaster = null;
 
 /** Runs a command under /usr/bin/time; returns wall ms, cpu ms, server cpu ms, peak RSS bytes. */
-function measure(cmd, argv, env = pgEnv) {
+function measure(cmd, argv, env = pgEnv, { stdout: keepStdout = false } = {}) {
   return new Promise((resolve, reject) => {
     const serverBefore = postmaster ? serverTicks(postmaster) : null;
     const timeFile = join(work, 'time.txt');
@@ -112,7 +112,14 @@ function measure(cmd, argv, env = pgEnv) {
       ? ['/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...argv]]
       : [cmd, argv];
     const started = performance.now();
-    const child = spawn(full[0], full[1], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(full[0], full[1], {
+      env,
+      stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
+    });
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      out += d;
+    });
     let err = '';
     child.stderr.on('data', (d) => {
       err += d;
@@ -137,7 +144,7 @@ function measure(cmd, argv, env = pgEnv) {
       } catch {
         // The server restarted meanwhile: no figure rather than a wrong one.
       }
-      resolve({ wallMs, cpuMs, serverCpuMs, rssBytes });
+      resolve({ wallMs, cpuMs, serverCpuMs, rssBytes, ...(keepStdout ? { stdout: out } : {}) });
     });
   });
 }
@@ -287,6 +294,9 @@ async function main() {
   if (!args['skip-restore'] && !args['one-table']) {
     results['pg_restore -j2'] = [];
     results['lifeboat restore'] = [];
+    // The part of it that puts planner statistics back (ANALYZE on a server before 18, the
+    // import from 18), as the restore's --json result reports it.
+    results['  of which statistics'] = [];
     for (let r = 0; r < rounds; r++) {
       for (const name of r % 2
         ? ['lifeboat restore', 'pg_restore -j2']
@@ -307,22 +317,25 @@ async function main() {
         } else {
           m = await measure(
             process.execPath,
-            [
-              cli,
-              'restore',
-              'latest',
-              '--only',
-              'database',
-              '--target-database',
-              target,
-              '--quiet',
-            ],
+            [cli, 'restore', 'latest', '--only', 'database', '--target-database', target, '--json'],
             {
               ...pgEnv,
               DATABASE_URL: url,
               BACKUP_DIR: lastLifeboat,
             },
+            { stdout: true },
           );
+          const restored = JSON.parse(m.stdout);
+          const statistics = restored.sections?.find((x) => x.section === 'database')?.summary
+            ?.statistics;
+          results['  of which statistics'].push({
+            wallMs: statistics?.durationMs ?? null,
+            cpuMs: null,
+            serverCpuMs: null,
+            rssBytes: null,
+            bytes: null,
+          });
+          delete m.stdout;
         }
         results[name].push({ ...m, bytes: null });
         say(`round ${r + 1} ${name}: ${(m.wallMs / 1000).toFixed(2)} s`);
@@ -353,6 +366,7 @@ async function main() {
     'lifeboat / pg_dump -Fd -j2': ratio(w('lifeboat backup'), w('pg_dump -Fd -j2')),
     'lifeboat / raw COPY floor': ratio(w('lifeboat backup'), w('raw COPY floor (2 conns)')),
     'lifeboat restore / pg_restore -j2': ratio(w('lifeboat restore'), w('pg_restore -j2')),
+    'statistics / lifeboat restore': ratio(w('  of which statistics'), w('lifeboat restore')),
     'one table: lifeboat / pg_restore -t': ratio(
       w('lifeboat restore --tables (1 table)'),
       w('pg_restore -t (1 table)'),

@@ -50,6 +50,11 @@ INSERT INTO public.orgs VALUES (1, 'one'), (2, 'two');
 INSERT INTO public.members VALUES (1, 'ann');
 INSERT INTO app.users VALUES (1, 'ann', NULL), (2, 'bob', 1);
 INSERT INTO audit.log (what) VALUES ('x'), ('y');
+CREATE PUBLICATION pub_orgs FOR TABLE public.orgs;
+COMMENT ON PUBLICATION pub_orgs IS 'orgs out';
+DO $$BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO ${role}', current_database()); END$$;
+ALTER PUBLICATION pub_orgs OWNER TO ${role};
+CREATE SUBSCRIPTION sub_elsewhere CONNECTION 'dbname=nowhere' PUBLICATION pub_x WITH (connect = false);
 `;
 
 const run = (command: string, args: string[], server: TestServer) => {
@@ -92,8 +97,18 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
   };
 
   afterAll(async () => {
-    for (const name of databases)
+    for (const name of databases) {
+      // A database holding a subscription cannot be dropped: it goes first (without its slot).
+      await sql(
+        server,
+        name,
+        `DO $$BEGIN IF EXISTS (SELECT FROM pg_subscription WHERE subname = 'sub_elsewhere'
+           AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())) THEN
+           ALTER SUBSCRIPTION sub_elsewhere SET (slot_name = NONE); DROP SUBSCRIPTION sub_elsewhere;
+         END IF; END$$`,
+      ).catch(() => {});
       await sql(server, 'postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
     await sql(server, 'postgres', `DROP ROLE IF EXISTS ${role}`);
     if (work) await rm(work, { recursive: true, force: true });
   });
@@ -142,6 +157,16 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
     { name: '--no-owner', options: { noOwner: true }, restore: ['--no-owner'] },
     { name: '--no-privileges', options: { noPrivileges: true }, restore: ['--no-privileges'] },
     { name: '--no-comments', options: { noComments: true }, restore: ['--no-comments'] },
+    {
+      name: '--no-publications',
+      options: { noPublications: true },
+      restore: ['--no-publications'],
+    },
+    {
+      name: '--no-subscriptions',
+      options: { noSubscriptions: true },
+      restore: ['--no-subscriptions'],
+    },
     {
       // pg_restore 18's --no-policies leaves out POLICY and ROW SECURITY entries (and their
       // comments); pg_restore 15 is given the same list by hand.

@@ -126,6 +126,8 @@ function kept(
   what: string,
   skipped: Set<string>,
 ): boolean {
+  if (place.replication === 'publication' && c.noPublications) return false;
+  if (place.replication === 'subscription' && c.noSubscriptions) return false;
   switch (place.kind) {
     case 'setting':
       return true;

@@ -23,6 +23,11 @@ export interface StatementPlace {
   relation?: string;
   /** A comment's object is a policy: it goes with the policies. */
   onPolicy?: boolean;
+  /**
+   * An owner or a comment of a publication or subscription: it goes with them, and also with
+   * the owners (`--no-owner`) or the comments (`--no-comments`), as pg_restore leaves them out.
+   */
+  replication?: 'publication' | 'subscription';
 }
 
 /** Words between a verb and the object's name: `CREATE OR REPLACE MATERIALIZED VIEW`… */
@@ -170,7 +175,7 @@ export function placeStatement(sql: string): StatementPlace {
       const target = tokens[5]?.type === 'string' ? tokens[5].text : '';
       const place = targetPlace(target);
       const about = aboutReplication(target);
-      if (about) return { kind: about, schema: null };
+      if (about) return { kind: 'owner', schema: null, replication: about };
       return {
         kind: 'owner',
         schema: place.schema,
@@ -193,7 +198,7 @@ export function placeStatement(sql: string): StatementPlace {
       return { kind: 'comment', ...(parts ? { schema: parts[0]! } : {}) };
     }
     const about = aboutReplication(sql.slice(sql.search(/\bON\b/i) + 3));
-    if (about) return { kind: about, schema: null };
+    if (about) return { kind: 'comment', schema: null, replication: about };
     if (word(tokens[2], 'EXTENSION', 'LANGUAGE', 'SERVER', 'LARGE'))
       return { kind: 'comment', schema: null };
     if (word(tokens[2], 'CONSTRAINT', 'TRIGGER', 'POLICY', 'RULE'))
