@@ -167,4 +167,28 @@ describe("libpq's variables", () => {
     expect(r.stdout).toMatch(/database\s+WARNING\s+nothing configured to back up/);
     expect(r.stderr).toContain('no notifier is configured');
   });
+
+  it('each health check keeps its name whatever its outcome: database up and down, mail up and down', async () => {
+    const names = async (url: string, smtpPort: number) => {
+      const r = await runCli(['health', '--json'], {
+        DATABASE_URL: url,
+        BACKUP_DIR: join(work, 'libpq'),
+        SMTP_HOST: '127.0.0.1',
+        SMTP_PORT: String(smtpPort),
+        ADMIN_EMAIL: 'ops@example.com',
+        HEALTH_MIN_FREE_BYTES: '1',
+      });
+      const report = JSON.parse(r.stdout) as { checks: { name: string; status: string }[] };
+      return report.checks.map((c) => `${c.name} ${c.status === 'ok' ? 'ok' : 'failed'}`);
+    };
+    // Nothing listens on port 1: the database and the mail server are down.
+    const down = await names(`postgres://postgres@127.0.0.1:1/${db}`, 1);
+    expect(down).toContain('database failed');
+    expect(down).toContain('mail failed');
+    const up = await names(urlOf(server, db), 1);
+    expect(up).toContain('database ok');
+    // The same names, only the outcome differs (before: `postgres` when the database was down).
+    const checkNames = (list: string[]) => list.map((l) => l.split(' ')[0]).sort();
+    expect(checkNames(down)).toEqual(checkNames(up));
+  }, 60_000);
 });

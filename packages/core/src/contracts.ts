@@ -231,6 +231,11 @@ export interface Source {
   verifyDeep?(ctx: RestoreContext): Promise<VerifyProblem[]>;
   /** Health checks of what this source reads (database reachable, files present). */
   health?(): Promise<HealthCheck[]>;
+  /**
+   * The name its health check has whatever the outcome (`database`): also when getting ready
+   * or the check itself throws, so monitoring keys on one name. Default: `id`.
+   */
+  readonly healthName?: string;
   /** Lines for BACKUP_INFO.txt: how to restore this section by hand. */
   manualRestoreSteps?(summary: Record<string, unknown>): string[];
 }
@@ -264,6 +269,8 @@ export interface Notifier {
   accepts?(event: NotificationEvent): boolean;
   notify(event: NotificationEvent, options?: { signal?: AbortSignal }): Promise<void>;
   health?(): Promise<HealthCheck[]>;
+  /** The name of its health check whatever the outcome (`mail`). Default: `id`. */
+  readonly healthName?: string;
   close?(): Promise<void>;
 }
 

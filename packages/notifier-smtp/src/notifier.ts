@@ -221,6 +221,8 @@ export function smtpNotifier(input: SmtpNotifierOptions) {
       }
     },
 
+    // One name whatever the outcome, also when getting ready fails (core's fallback).
+    healthName: 'mail',
     async health(): Promise<HealthCheck[]> {
       try {
         await transport().verify();

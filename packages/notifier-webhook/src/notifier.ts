@@ -92,6 +92,8 @@ export function webhookNotifier(input: WebhookNotifierOptions) {
     },
 
     /** Whether the receiver accepts connections; nothing is posted (a post would be a message). */
+    // One name whatever the outcome, also when getting ready fails (core's fallback).
+    healthName: 'webhook',
     async health(): Promise<HealthCheck[]> {
       const probe = await probeUrl(options.url, options.timeoutMs);
       return [

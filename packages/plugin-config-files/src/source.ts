@@ -43,6 +43,8 @@ export function configFilesSource(input: ConfigFilesOptions) {
     backup: (ctx) => backupConfig(ctx, configured.files, configured.directories),
     checkRestore: (ctx) => checkConfigRestore(ctx, configured),
     restore: (ctx) => restoreConfig(ctx, configured),
+    // One name whatever the outcome, also when getting ready fails (core's fallback).
+    healthName: 'config-files',
     async health() {
       const checks: HealthCheck[] = [];
       for (const item of [...configured.files, ...configured.directories]) {

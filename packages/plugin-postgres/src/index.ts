@@ -53,6 +53,8 @@ export function postgresSource(options: PostgresSourceOptions) {
     restoreEntries: (summary, options) => restoreEntries(summary, options),
     verifyDeep: (ctx) =>
       verifyDatabase(ctx, { source: target, connect, parallel: resolved.parallel }),
+    // One name whatever the outcome, also when getting ready fails (core's fallback).
+    healthName: 'database',
     async health(): Promise<HealthCheck[]> {
       try {
         const version = await withClient(target, connect, async (c) => {

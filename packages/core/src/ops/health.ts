@@ -50,10 +50,15 @@ export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
   for (const source of ctx.sources) {
     if (source.health) {
       checks.push(
-        ...(await guarded(source.id, 'SOURCE_FAILED', checkTimeoutMs, async () => {
-          await ctx.sourceReady(source);
-          return source.health!();
-        })),
+        ...(await guarded(
+          source.healthName ?? source.id,
+          'SOURCE_FAILED',
+          checkTimeoutMs,
+          async () => {
+            await ctx.sourceReady(source);
+            return source.health!();
+          },
+        )),
       );
     }
   }
@@ -117,8 +122,11 @@ export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
   );
   for (const notifier of ctx.notifiers) {
     if (notifier.health) {
-      const results = await guarded(notifier.id, 'NOTIFY_FAILED', checkTimeoutMs, () =>
-        notifier.health!(),
+      const results = await guarded(
+        notifier.healthName ?? notifier.id,
+        'NOTIFY_FAILED',
+        checkTimeoutMs,
+        () => notifier.health!(),
       );
       // A mail server that is down must not hide healthy backups: it is a warning.
       checks.push(
