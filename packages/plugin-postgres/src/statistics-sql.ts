@@ -73,18 +73,45 @@ function relationCalls(r: RelationStats, version: number): string[] {
  * Each table is its own block: a statistic the server refuses (a relation that is not there, a
  * restoring role without the MAINTAIN privilege) is a warning, never a failed restore.
  */
-function guarded(name: string, body: string): string {
+function guarded(name: string, body: string, declare = ''): string {
   const failed = `${SCRIPT_WARNING}STATISTICS_NOT_RESTORED: planner statistics of ${name}: `;
-  return `DO ${quoteLiteral(`BEGIN\n${body}\nEXCEPTION WHEN OTHERS THEN RAISE WARNING '%', ${quoteLiteral(failed)} || SQLERRM;\nEND`)};\n`;
+  return `DO ${quoteLiteral(`${declare}BEGIN\n${body}\nEXCEPTION WHEN OTHERS THEN RAISE WARNING '%', ${quoteLiteral(failed)} || SQLERRM;\nEND`)};\n`;
 }
 
-export const analyzeJob = (schema: string, table: string, pages = 0): StatisticsJob => {
+/**
+ * ANALYZE computes extended statistics' expressions as the table's owner (security-restricted,
+ * checked on 15). Where that owner could not be set (--no-owner, a role missing here) the table
+ * is the restoring user's, and functions of the source's roles would run as it: then ANALYZE is
+ * not run unless those roles may act as the restoring user anyway (as post-data's step guard).
+ */
+function ownerGuard(relation: string, owner: string, codeOwners: string[], name: string): string {
+  const skipped = `${SCRIPT_WARNING}STATISTICS_NOT_RESTORED: ANALYZE of ${name} not run: its extended statistics call functions of `;
+  return `SELECT pg_catalog.pg_get_userbyid(c.relowner) INTO runner FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass(${quoteLiteral(relation)});
+SELECT pg_catalog.string_agg(r, ', ') INTO untrusted FROM pg_catalog.unnest(ARRAY[${codeOwners.map(quoteLiteral).join(', ')}]::text[]) AS r
+  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles o WHERE o.rolname = r AND pg_catalog.pg_has_role(o.oid, current_user, 'USAGE'));
+IF runner IS DISTINCT FROM ${quoteLiteral(owner)} AND untrusted IS NOT NULL THEN
+  RAISE WARNING '%', ${quoteLiteral(skipped)} || untrusted || ' and it is owned by ' || COALESCE(runner, current_user) || ', not ' || ${quoteLiteral(owner)} || ' (its owner could not be set), so they would run as ' || current_user || ${quoteLiteral(`; run ANALYZE ${relation} as ${owner} once that role exists here`)};
+  RETURN;
+END IF;`;
+}
+
+export const analyzeJob = (
+  schema: string,
+  table: string,
+  pages = 0,
+  guard?: { owner: string; codeOwners: string[] },
+): StatisticsJob => {
   const name = `${schema}.${table}`;
+  const relation = qualified(schema, table);
+  const analyze = `EXECUTE ${quoteLiteral(`ANALYZE ${relation}`)};`;
+  if (!guard || guard.codeOwners.length === 0)
+    return { name, kind: 'analyze', pages, sql: guarded(name, analyze) };
+  const body = `${ownerGuard(relation, guard.owner, guard.codeOwners, name)}\n${analyze}`;
   return {
     name,
     kind: 'analyze',
     pages,
-    sql: guarded(name, `EXECUTE ${quoteLiteral(`ANALYZE ${qualified(schema, table)}`)};`),
+    sql: guarded(name, body, 'DECLARE runner text; untrusted text;\n'),
   };
 };
 
@@ -107,7 +134,12 @@ export function statisticsJob(
   }
   const hadStatistics = r.reltuples !== '-1' || r.columns.length > 0;
   if (r.kind === 'p' && !hadStatistics) return undefined;
-  return analyzeJob(r.schema, r.name, r.relpages);
+  return analyzeJob(
+    r.schema,
+    r.name,
+    r.relpages,
+    r.owner && r.codeOwners ? { owner: r.owner, codeOwners: r.codeOwners } : undefined,
+  );
 }
 
 /** `statistics.sql`: what restore.psql runs after post-data (imports on 18+, else ANALYZE). */

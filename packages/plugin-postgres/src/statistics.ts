@@ -37,6 +37,13 @@ export interface RelationStats {
   relallfrozen?: number;
   /** A table with extended statistics (CREATE STATISTICS): no server imports those, ANALYZE does. */
   extended?: boolean;
+  /** The relation's owner on the source. */
+  owner?: string;
+  /**
+   * Owners of the user functions its extended statistics' expressions call (directly or through
+   * an operator): ANALYZE runs them, as the table's owner (see statistics-sql.ts's guard).
+   */
+  codeOwners?: string[];
   columns: ColumnStats[];
 }
 
@@ -69,7 +76,14 @@ const relationsQuery = (
 ) => `SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS kind,
   t.relname AS table_name, c.relpages, c.reltuples::text AS reltuples, c.relallvisible,
   ${version >= 180000 ? 'c.relallfrozen' : 'NULL'} AS relallfrozen,
-  EXISTS (SELECT FROM pg_catalog.pg_statistic_ext e WHERE e.stxrelid = c.oid) AS extended
+  EXISTS (SELECT FROM pg_catalog.pg_statistic_ext e WHERE e.stxrelid = c.oid) AS extended,
+  pg_catalog.pg_get_userbyid(c.relowner) AS owner,
+  (SELECT pg_catalog.array_agg(DISTINCT pg_catalog.pg_get_userbyid(p.proowner)::text)
+     FROM pg_catalog.pg_statistic_ext e
+     JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass AND d.objid = e.oid
+     LEFT JOIN pg_catalog.pg_operator o ON d.refclassid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND o.oid = d.refobjid
+     JOIN pg_catalog.pg_proc p ON p.oid = CASE WHEN d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass THEN d.refobjid ELSE o.oprcode END
+     WHERE e.stxrelid = c.oid AND p.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace) AS code_owners
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid
@@ -114,6 +128,8 @@ export async function captureStatistics(
       relallvisible: Number(r.relallvisible),
       ...(r.relallfrozen !== null ? { relallfrozen: Number(r.relallfrozen) } : {}),
       ...(r.extended ? { extended: true } : {}),
+      owner: r.owner,
+      ...(r.code_owners?.length ? { codeOwners: r.code_owners } : {}),
       columns: [],
     };
     relations.push(rel);

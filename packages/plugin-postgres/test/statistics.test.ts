@@ -23,6 +23,8 @@ import {
  * on purpose: a restore that imports it after building indexes has the source's number; CREATE
  * INDEX (or ANALYZE) would count the rows.
  */
+const role = `lb_stats_owner_${randomBytes(3).toString('hex')}`;
+
 const fixture = (file: string) => `
 CREATE SCHEMA shop;
 CREATE TABLE shop.orders (id int PRIMARY KEY, status text NOT NULL, customer int NOT NULL,
@@ -47,9 +49,33 @@ CREATE TABLE shop.ext (a int, b int) WITH (autovacuum_enabled = off);
 CREATE STATISTICS shop.ext_ab (dependencies) ON a, b FROM shop.ext;
 INSERT INTO shop.ext SELECT i % 50, (i % 50) * 2 FROM generate_series(1, 2000) i;
 CREATE MATERIALIZED VIEW shop.totals AS SELECT customer, count(*) AS n FROM shop.orders GROUP BY customer;
+CREATE SCHEMA guarded;
+CREATE FUNCTION guarded.twice(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 2';
+ALTER FUNCTION guarded.twice(int) OWNER TO ${role};
+CREATE TABLE guarded.g (a int) WITH (autovacuum_enabled = off);
+INSERT INTO guarded.g SELECT i % 10 FROM generate_series(1, 500) i;
+CREATE STATISTICS guarded.g_expr ON (guarded.twice(a)), a FROM guarded.g;
+ALTER TABLE guarded.g OWNER TO ${role};
 ANALYZE;
 UPDATE pg_class SET reltuples = 23456 WHERE oid = 'shop.orders'::regclass;
 `;
+
+/** The role owning guarded.g and the function its extended statistics call, on `server`. */
+const withRole = async (server: TestServer) => {
+  await server.start();
+  await sql(
+    server,
+    'postgres',
+    `DO $$BEGIN CREATE ROLE ${role}; EXCEPTION WHEN duplicate_object THEN NULL; END$$`,
+  );
+  dropRole.add(server);
+};
+const dropRole = new Set<TestServer>();
+afterAll(async () => {
+  // After the databases (the shared clean-up in servers.ts runs later): objects may still be its.
+  for (const server of dropRole)
+    await sql(server, 'postgres', `DROP ROLE IF EXISTS ${role}`).catch(() => {});
+});
 
 /** A file the server writes and reads (it runs on this machine). */
 const files: string[] = [];
@@ -109,6 +135,16 @@ const lastAnalyzed = (server: TestServer, db: string) =>
     "SELECT relname, last_analyze IS NOT NULL AS analyzed FROM pg_stat_user_tables WHERE schemaname = 'shop' ORDER BY relname",
   );
 
+/** Whether guarded.g was analysed (its extended statistics call a function of the role). */
+const guardedAnalyzed = async (server: TestServer, db: string) =>
+  (
+    await sql<{ analyzed: boolean }>(
+      server,
+      db,
+      "SELECT last_analyze IS NOT NULL AS analyzed FROM pg_stat_user_tables WHERE relid = 'guarded.g'::regclass",
+    )
+  )[0]!.analyzed;
+
 const urlOf = (server: TestServer, db: string) =>
   `postgres://${server.user}:${encodeURIComponent(server.password ?? '')}@${server.host}:${server.port}/${db}`;
 
@@ -132,7 +168,7 @@ describe('planner statistics on PostgreSQL 18: imported as the source had them',
   let dir: string;
 
   beforeAll(async () => {
-    await server.start();
+    await withRole(server);
     source = await createDatabase(server, 'stats18');
     await sql(server, source, fixture(serverFile()));
     backup = engineFor(server, source);
@@ -172,7 +208,7 @@ describe('planner statistics on PostgreSQL 18: imported as the source had them',
     const result = await backup.engine.restore('latest', { targetUrl: urlOf(server, target) });
     backup.engine.events.off('warning', onWarning);
     expect(warnings).toEqual([]);
-    expect(result.sections[0]!.summary.statistics).toMatchObject({ imported: 5, analyzed: 1 });
+    expect(result.sections[0]!.summary.statistics).toMatchObject({ imported: 5, analyzed: 2 });
     await expectSameAsSource(target);
   }, 120_000);
 
@@ -223,6 +259,8 @@ describe.runIf(local15)('planner statistics on PostgreSQL 15: ANALYZE after the 
   let dir: string;
 
   beforeAll(async () => {
+    await withRole(server);
+    await withRole(embeddedServer);
     source = await createDatabase(server, 'stats15');
     await sql(server, source, fixture(serverFile()));
     backup = engineFor(server, source);
@@ -235,10 +273,11 @@ describe.runIf(local15)('planner statistics on PostgreSQL 15: ANALYZE after the 
     trackDatabase(server, target);
     const result = await backup.engine.restore('latest', { targetDatabase: target });
     // orders, parts_eu, parts_us, ext, the totals view; parts (partitioned) had statistics too.
-    expect(result.sections[0]!.summary.statistics).toMatchObject({ imported: 0, analyzed: 6 });
+    expect(result.sections[0]!.summary.statistics).toMatchObject({ imported: 0, analyzed: 7 });
     const { db } = await viaPsql(server, dir);
     for (const copy of [target, db]) {
       expect((await lastAnalyzed(server, copy)).every((r) => r.analyzed)).toBe(true);
+      expect(await guardedAnalyzed(server, copy)).toBe(true);
       expect((await columnStats(server, copy, ['orders'])).length).toBeGreaterThan(0);
     }
     const none = uniqueName('stats15_none');
@@ -247,6 +286,28 @@ describe.runIf(local15)('planner statistics on PostgreSQL 15: ANALYZE after the 
     const { db: psqlNone } = await viaPsql(server, dir, ['no_analyze=1']);
     for (const copy of [none, psqlNone])
       expect((await lastAnalyzed(server, copy)).some((r) => r.analyzed)).toBe(false);
+  }, 180_000);
+
+  it('--no-owner: no ANALYZE runs functions of the source roles as the restoring user', async () => {
+    const target = uniqueName('stats15_noowner');
+    trackDatabase(server, target);
+    const warnings: { code: string; message: string }[] = [];
+    const onWarning = (w: { code: string; message: string }) => warnings.push(w);
+    backup.engine.events.on('warning', onWarning);
+    await backup.engine.restore('latest', { targetDatabase: target, noOwner: true });
+    backup.engine.events.off('warning', onWarning);
+    expect(await guardedAnalyzed(server, target)).toBe(false);
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        code: 'STATISTICS_NOT_RESTORED',
+        message: expect.stringMatching(new RegExp(`guarded\\.g not run: .*functions of ${role}`)),
+      }),
+    ]);
+    // The other tables are analysed all the same.
+    expect((await lastAnalyzed(server, target)).every((r) => r.analyzed)).toBe(true);
+    const { db, stderr } = await viaPsql(server, dir, ['no_owner=1']);
+    expect(await guardedAnalyzed(server, db)).toBe(false);
+    expect(stderr).toMatch(/STATISTICS_NOT_RESTORED: ANALYZE of guarded\.g not run/);
   }, 180_000);
 
   it('a 15 archive restored into 18 imports the 15 statistics', async () => {
