@@ -30,10 +30,15 @@ const { values: args } = parseArgs({
     'skip-restore': { type: 'boolean', default: false },
     // Only the one-table restore (from one backup): the partial read against pg_restore -t.
     'one-table': { type: 'boolean', default: false },
+    // The small-container step: one backup and one restore with BACKUP_MEMORY_LIMIT set.
+    'memory-cap': { type: 'string', default: '64MiB' },
+    'skip-memory-cap': { type: 'boolean', default: false },
     host: { type: 'string', default: process.env.PGHOST ?? '127.0.0.1' },
     port: { type: 'string', default: process.env.PGPORT ?? '5432' },
     user: { type: 'string', default: process.env.PGUSER ?? 'postgres' },
     out: { type: 'string' },
+    // An existing dataset database of another name (built as below, with a bench_ready table).
+    db: { type: 'string' },
   },
 });
 const scale = Number(args.scale);
@@ -103,8 +108,29 @@ function serverTicks(pid) {
 const TICK_MS = 10;
 let postmaster = null;
 
-/** Runs a command under /usr/bin/time; returns wall ms, cpu ms, server cpu ms, peak RSS bytes. */
-function measure(cmd, argv, env = pgEnv, { stdout: keepStdout = false } = {}) {
+/** The process and every process under it (through /proc's children lists). */
+function descendants(pid) {
+  const all = [];
+  const walk = (p) => {
+    all.push(p);
+    try {
+      const kids = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim();
+      for (const k of kids ? kids.split(/\s+/) : []) walk(Number(k));
+    } catch {
+      // Gone meanwhile.
+    }
+  };
+  if (pid) walk(pid);
+  return all;
+}
+
+/**
+ * Runs a command under /usr/bin/time; returns wall ms, cpu ms, server cpu ms, peak RSS bytes and
+ * peak anonymous RSS bytes. `prefix` runs it under another command (systemd-run …); `stdout`
+ * keeps what it prints.
+ */
+function measure(cmd, argv, env = pgEnv, options = {}) {
+  const keepStdout = options.stdout === true;
   return new Promise((resolve, reject) => {
     const serverBefore = postmaster ? serverTicks(postmaster) : null;
     const timeFile = join(work, 'time.txt');
@@ -112,10 +138,29 @@ function measure(cmd, argv, env = pgEnv, { stdout: keepStdout = false } = {}) {
       ? ['/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...argv]]
       : [cmd, argv];
     const started = performance.now();
-    const child = spawn(full[0], full[1], {
-      env,
-      stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
-    });
+    const prefix = options.prefix ?? [];
+    const argv0 = prefix.length ? prefix[0] : full[0];
+    const child = spawn(
+      argv0,
+      [...prefix.slice(1), ...(prefix.length ? [full[0]] : []), ...full[1]],
+      {
+        env,
+        stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
+      },
+    );
+    // Peak anonymous memory (heap, buffers: what a container's memory limit charges for sure;
+    // the node binary's pages are file-backed and shared), sampled every 10 ms.
+    let anonKb = 0;
+    const sampler = setInterval(() => {
+      for (const pid of descendants(child.pid)) {
+        try {
+          const m = /RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+          if (m) anonKb = Math.max(anonKb, Number(m[1]));
+        } catch {
+          // Gone meanwhile.
+        }
+      }
+    }, 10);
     let out = '';
     child.stdout?.on('data', (d) => {
       out += d;
@@ -125,6 +170,7 @@ function measure(cmd, argv, env = pgEnv, { stdout: keepStdout = false } = {}) {
       err += d;
     });
     child.on('close', (code) => {
+      clearInterval(sampler);
       const wallMs = performance.now() - started;
       if (code !== 0)
         return reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${err.slice(-2000)}`));
@@ -144,7 +190,14 @@ function measure(cmd, argv, env = pgEnv, { stdout: keepStdout = false } = {}) {
       } catch {
         // The server restarted meanwhile: no figure rather than a wrong one.
       }
-      resolve({ wallMs, cpuMs, serverCpuMs, rssBytes, ...(keepStdout ? { stdout: out } : {}) });
+      resolve({
+        wallMs,
+        cpuMs,
+        serverCpuMs,
+        rssBytes,
+        anonBytes: anonKb ? anonKb * 1024 : null,
+        ...(keepStdout ? { stdout: out } : {}),
+      });
     });
   });
 }
@@ -202,9 +255,11 @@ let ageRecipient;
 async function main() {
   const { generateAgeIdentity } = await import(join(root, 'packages/core/dist/index.js'));
   ageRecipient = (await generateAgeIdentity()).recipient;
-  const db = args['many-tables']
-    ? 'lifeboat_bench_many'
-    : `lifeboat_bench_s${String(scale).replace('.', '_')}`;
+  const db = args.db
+    ? args.db
+    : args['many-tables']
+      ? 'lifeboat_bench_many'
+      : `lifeboat_bench_s${String(scale).replace('.', '_')}`;
   ensureDataset(db);
   postmaster = findPostmaster();
   if (!postmaster) say('server CPU is not measured: the server is not local or not readable here');
@@ -343,6 +398,10 @@ async function main() {
       }
     }
   }
+  let memoryCap = null;
+  if (!args['skip-restore'] && !args['one-table'] && !args['skip-memory-cap']) {
+    memoryCap = await cappedRuns(results, url, lastLifeboat);
+  }
   const summary = Object.fromEntries(
     Object.entries(results).map(([name, ms]) => [
       name,
@@ -352,6 +411,9 @@ async function main() {
         serverCpuMs: median(ms.map((m) => m.serverCpuMs)),
         peakRssMiB: ms[0]?.rssBytes
           ? Math.round(median(ms.map((m) => m.rssBytes)) / 1024 / 1024)
+          : null,
+        peakAnonMiB: ms[0]?.anonBytes
+          ? Math.round(median(ms.map((m) => m.anonBytes)) / 1024 / 1024)
           : null,
         bytes: median(ms.map((m) => m.bytes)),
         runs: ms.map((m) => Math.round(m.wallMs)),
@@ -395,12 +457,13 @@ async function main() {
     client: clientVersion,
     tableDataMiB: Math.round(dataBytes / 1024 / 1024),
     rounds,
+    ...(memoryCap ? { memoryCap } : {}),
     results: summary,
     ratios,
   };
   const rows = Object.entries(summary).map(
     ([n, s]) =>
-      `${n.padEnd(26)} ${(s.wallMs / 1000).toFixed(2).padStart(8)} s ${s.cpuMs === null ? '' : `${(s.cpuMs / 1000).toFixed(2).padStart(8)} s cpu`} ${s.serverCpuMs === null ? '' : `${(s.serverCpuMs / 1000).toFixed(2).padStart(8)} s server`} ${s.peakRssMiB === null ? '' : `${String(s.peakRssMiB).padStart(6)} MiB rss`} ${s.bytes ? `${(s.bytes / 1024 / 1024).toFixed(1).padStart(8)} MiB` : ''}`,
+      `${n.padEnd(26)} ${(s.wallMs / 1000).toFixed(2).padStart(8)} s ${s.cpuMs === null ? '' : `${(s.cpuMs / 1000).toFixed(2).padStart(8)} s cpu`} ${s.serverCpuMs === null ? '' : `${(s.serverCpuMs / 1000).toFixed(2).padStart(8)} s server`} ${s.peakRssMiB === null ? '' : `${String(s.peakRssMiB).padStart(6)} MiB rss`} ${s.peakAnonMiB === null ? '' : `${String(s.peakAnonMiB).padStart(4)} MiB anon`} ${s.bytes ? `${(s.bytes / 1024 / 1024).toFixed(1).padStart(8)} MiB` : ''}`,
   );
   process.stdout.write(
     `\n${report.case}, ${report.tableDataMiB} MiB of table data, medians of ${rounds}\n${rows.join('\n')}\n\n${Object.entries(
@@ -415,6 +478,69 @@ async function main() {
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   say(`wrote ${out}`);
+}
+
+/**
+ * A small container: one backup and one restore with BACKUP_MEMORY_LIMIT (64MiB by default),
+ * under a cgroup memory limit of the same size when `systemd-run --scope` works here; otherwise
+ * (no systemd as init, as in most containers) the peaks are measured and reported, and the step
+ * fails if the anonymous memory, what a cgroup limit charges without reclaim, passes the cap.
+ * An address-space limit (`ulimit -v`) is no stand-in: Node reserves ~700 MiB of it at start.
+ */
+async function cappedRuns(results, url, archiveDir) {
+  const cap = args['memory-cap'];
+  const capMiB = Number(/^(\d+)/.exec(cap)?.[1] ?? 64);
+  let prefix = [];
+  try {
+    execFileSync('systemd-run', ['--scope', '-q', '-p', `MemoryMax=${capMiB}M`, 'true'], {
+      stdio: 'ignore',
+    });
+    prefix = [
+      'systemd-run',
+      '--scope',
+      '-q',
+      '-p',
+      `MemoryMax=${capMiB}M`,
+      '-p',
+      'MemorySwapMax=0',
+    ];
+  } catch {
+    say(`no cgroup limit here (systemd-run --scope fails): peaks measured against ${cap}`);
+  }
+  const env = { ...pgEnv, DATABASE_URL: url, BACKUP_MEMORY_LIMIT: cap };
+  const dir = join(work, 'capped');
+  const backupName = `lifeboat backup (${cap} cap)`;
+  const restoreName = `lifeboat restore (${cap} cap)`;
+  const b = await measure(
+    process.execPath,
+    [cli, 'backup', '--quiet'],
+    { ...env, BACKUP_DIR: dir },
+    { prefix },
+  );
+  results[backupName] = [{ ...b, bytes: dirBytes(dir) - dirBytes(join(dir, '.lifeboat')) }];
+  say(`${backupName}: ${(b.wallMs / 1000).toFixed(2)} s`);
+  const target = 'lifeboat_bench_restore_capped';
+  psql('postgres', `DROP DATABASE IF EXISTS ${target}`);
+  // From the default backup's archive (8 MiB entries): what a small container meets in practice.
+  const r = await measure(
+    process.execPath,
+    [cli, 'restore', 'latest', '--only', 'database', '--target-database', target, '--quiet'],
+    { ...env, BACKUP_DIR: archiveDir },
+    { prefix },
+  );
+  psql('postgres', `DROP DATABASE IF EXISTS ${target}`);
+  rmSync(dir, { recursive: true, force: true });
+  results[restoreName] = [{ ...r, bytes: null }];
+  say(`${restoreName}: ${(r.wallMs / 1000).toFixed(2)} s`);
+  const over = [b, r].filter((m) => m.anonBytes && m.anonBytes > capMiB * 1024 * 1024);
+  const verdict = {
+    cap,
+    enforcement: prefix.length ? 'cgroup (systemd-run MemoryMax)' : 'none here: peaks measured',
+    completed: true,
+    withinCap: over.length === 0,
+  };
+  say(`memory cap: ${JSON.stringify(verdict)}`);
+  return verdict;
 }
 
 /**
