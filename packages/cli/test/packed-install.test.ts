@@ -36,9 +36,8 @@ it('npm pack, npm install into an empty prefix: lifeboat --version and a backup 
     cwd: PACKAGE,
     env,
   });
-  const [{ filename, files }] = JSON.parse(packed) as {
-    filename: string;
-    files: { path: string }[];
+  const [pack] = JSON.parse(packed) as { filename: string; files: { path: string }[] }[];
+  const { filename, files } = pack!;
   }[];
   // Only the built command: no sources, no source maps.
   expect(files.every((f) => !f.path.startsWith('src/') && !f.path.endsWith('.map'))).toBe(true);
