@@ -38,7 +38,6 @@ it('npm pack, npm install into an empty prefix: lifeboat --version and a backup 
   });
   const [pack] = JSON.parse(packed) as { filename: string; files: { path: string }[] }[];
   const { filename, files } = pack!;
-  }[];
   // Only the built command: no sources, no source maps.
   expect(files.every((f) => !f.path.startsWith('src/') && !f.path.endsWith('.map'))).toBe(true);
   const prefix = join(work, 'prefix');
