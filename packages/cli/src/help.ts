@@ -15,6 +15,7 @@ const LOGS = 'LOG_FILE LOG_RETENTION_DAYS LOG_FORMAT';
 const BACKUP_JOB = [
   DATABASE,
   'BACKUP_TABLES BACKUP_EXCLUDE_TABLES BACKUP_JOBS BACKUP_PREFIX BACKUP_COMPRESSION_LEVEL BACKUP_ALLOW_INCOMPLETE',
+  'BACKUP_GLOBALS (roles | all-roles: roles too; password hashes only with encryption)',
   FILES,
   STORAGE,
   KEYS,
@@ -70,6 +71,7 @@ const COMMANDS: Record<string, { note?: string; env: string[]; examples: string[
       'lifeboat restore latest --target-url "$STAGING_URL" --no-owner --no-privileges --exclude-table-data "audit.*"',
       'lifeboat restore latest --target-database app_copy --no-analyze   # planner statistics left to autovacuum',
       'lifeboat restore latest --target-url "$PG15_URL" --allow-newer-archive   # try an 18 archive on 15 (RESTORE_VERSION_NEWER otherwise)',
+      'lifeboat restore latest --target-url "$NEW_CLUSTER_URL" --globals   # disaster: roles first',
     ],
   },
   prune: {

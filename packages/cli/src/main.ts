@@ -326,6 +326,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
       '--no-analyze',
       'no planner statistics: neither the archived ones (PostgreSQL 18+) nor ANALYZE (older servers)',
     )
+    .option(
+      '--globals',
+      'create the roles the archive holds (BACKUP_GLOBALS) that the server lacks, before anything else; existing roles are left as they are',
+    )
     .description('full or partial restore (exit 0 done, 1 failed)')
     .action(
       action(

@@ -138,6 +138,14 @@ export const SETTINGS = {
   },
   backupTables: { env: 'BACKUP_TABLES', schema: list('users,shop.orders') },
   backupExcludeTables: { env: 'BACKUP_EXCLUDE_TABLES', schema: list('audit_log,public.sessions') },
+  // Roles too (database/globals.sql): those the database needs, or every role of the server.
+  backupGlobals: {
+    env: 'BACKUP_GLOBALS',
+    schema: z.enum(['roles', 'all-roles', 'none'], {
+      error:
+        'BACKUP_GLOBALS must be roles (the roles the database needs), all-roles (every role, as pg_dumpall --globals-only) or none',
+    }),
+  },
   configFiles: { env: 'CONFIG_FILES', schema: list('.env.production,?nginx.local.conf') },
   sslDir: { env: 'SSL_DIR', schema: text('SSL_DIR', './ssl') },
   compressionLevel: {

@@ -48,6 +48,7 @@ export async function buildSources(s: Settings): Promise<Source[]> {
         ...(s.backupExcludeTables?.length ? { excludeTables: s.backupExcludeTables } : {}),
         ...(s.jobs ? { parallel: s.jobs } : plan.jobs ? { parallel: plan.jobs } : {}),
         ...(plan.partBytes ? { partBytes: plan.partBytes } : {}),
+        ...(s.backupGlobals && s.backupGlobals !== 'none' ? { globals: s.backupGlobals } : {}),
       }),
     );
   }

@@ -32,6 +32,8 @@ export interface RestoreFlags {
   /** `--no-analyze`: false when given. */
   analyze?: boolean;
   allowNewerArchive?: boolean;
+  /** Create the archive's missing roles first (BACKUP_GLOBALS archives). */
+  globals?: boolean;
 }
 
 /** The restore-time choices the flags make (engine options of the postgres source). */
@@ -48,6 +50,7 @@ export async function restoreChoices(flags: RestoreFlags): Promise<Record<string
   if (flags.schema?.length) choices.schemas = flags.schema;
   if (flags.excludeSchema?.length) choices.excludeSchemas = flags.excludeSchema;
   if (flags.excludeTableData?.length) choices.excludeTableData = flags.excludeTableData;
+  if (flags.globals) choices.globals = true;
   if (flags.filter) {
     try {
       choices.filter = { name: flags.filter, text: await readFile(flags.filter, 'utf8') };
