@@ -49,6 +49,11 @@ const INVALID: Record<SettingKey, { env?: string[]; file?: unknown[]; form: RegE
     form: /digit from 1 to 9|from 1 to 9/,
   },
   backupExcludeTables: { file: [true, [null]], form: LIST },
+  backupGlobals: {
+    env: ['everyone', 'true'],
+    file: [true, 'roles,all-roles'],
+    form: /BACKUP_GLOBALS must be roles/,
+  },
   configFiles: { file: [1], form: LIST },
   sslDir: { file: ['', 1], form: TEXT },
   jobs: { env: ['0', '33', 'two', '1.5'], file: [0, 40, 'x'], form: /whole number|from 1 to 32/ },
