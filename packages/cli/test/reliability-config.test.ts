@@ -52,7 +52,7 @@ const INVALID: Record<SettingKey, { env?: string[]; file?: unknown[]; form: RegE
   backupGlobals: {
     env: ['everyone', 'true'],
     file: [true, 'roles,all-roles'],
-    form: /BACKUP_GLOBALS must be roles/,
+    form: /must be roles \(the roles/,
   },
   configFiles: { file: [1], form: LIST },
   sslDir: { file: ['', 1], form: TEXT },
