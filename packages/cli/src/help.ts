@@ -15,6 +15,7 @@ const LOGS = 'LOG_FILE LOG_RETENTION_DAYS LOG_FORMAT';
 const BACKUP_JOB = [
   DATABASE,
   'BACKUP_TABLES BACKUP_EXCLUDE_TABLES BACKUP_JOBS BACKUP_PREFIX BACKUP_COMPRESSION_LEVEL BACKUP_ALLOW_INCOMPLETE',
+  'BACKUP_MEMORY_LIMIT (e.g. 64MiB, at least 48MiB: one connection and smaller buffers under 128MiB)',
   'BACKUP_GLOBALS (roles | all-roles: roles too; password hashes only with encryption)',
   FILES,
   STORAGE,

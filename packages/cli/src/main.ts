@@ -263,7 +263,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('restore')
     .argument('[id]', 'archive file name, or "latest"', 'latest')
-    .option('--tables <a,b>', 'only these tables, replacing their rows (one transaction per table)')
+    .option(
+      '--tables <a,b>',
+      "only these tables ('user*', 'app.*' patterns as pg_dump -t), replacing their rows (one transaction per table)",
+    )
     .option(
       '--target-database <name>',
       'restore into this database (created if absent); the configured one only when named here',

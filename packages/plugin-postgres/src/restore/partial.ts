@@ -16,6 +16,7 @@ import {
   withClient,
 } from '../connection.js';
 import { pgCode, toPgLifeboatError } from '../errors.js';
+import { parseNamePattern, tableMatches } from '../name-pattern.js';
 import type { ConnectionTarget } from '../options.js';
 import type { PostgresSummary, TableSummary } from '../summary.js';
 import { checkedColumnTypes } from './column-types.js';
@@ -41,7 +42,9 @@ interface Named {
   table?: TableSummary;
 }
 
-/** The archive's tables matching the names; a partitioned table means all its partitions. */
+const isPattern = (name: string) => /[*?]/.test(name.replace(/"(?:[^"]|"")*"/g, ''));
+
+/** The archive's tables matching the names (or pg_dump-style patterns); a partitioned table means all its partitions. */
 export function resolveArchiveTables(summary: PostgresSummary, names: string[]): TableSummary[] {
   const entries: Named[] = summary.tables.map((t) => ({
     schema: t.schema,
@@ -63,7 +66,26 @@ export function resolveArchiveTables(summary: PostgresSummary, names: string[]):
       .filter((t) => t.partitionOf?.schema === n.schema && t.partitionOf.table === n.name)
       .flatMap((t) => expand(entries.find((e) => e.table === t)!)),
   ];
-  const selected = selectTables(all, names, [], 'the archive', expand);
+  // A name with * or ? is a pattern, as pg_dump -t reads one ('user*', 'app.*'); others exact.
+  const patterns = names.filter(isPattern);
+  const exact = names.filter((n) => !isPattern(n));
+  // No exact name: start from nothing (an empty include list means every table).
+  const selected =
+    exact.length > 0 ? selectTables(all, exact, [], 'the archive', expand) : new Set<Named>();
+  const missing: string[] = [];
+  for (const text of patterns) {
+    const pattern = parseNamePattern(text);
+    const found = all.filter((t) => tableMatches({ schema: t.schema, table: t.name }, [pattern]));
+    if (found.length === 0) missing.push(text);
+    for (const t of found) for (const x of expand(t)) selected.add(x);
+  }
+  if (missing.length > 0) {
+    throw new LifeboatError(
+      'TABLE_NOT_FOUND',
+      `No table in the archive matches ${missing.map((n) => `"${n}"`).join(', ')}`,
+      { details: { tables: missing } },
+    );
+  }
   return summary.tables.filter((t) => [...selected].some((s) => s.table === t));
 }
 
