@@ -1,4 +1,26 @@
+import { readFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
+
+/**
+ * pg asks whether it runs on Cloudflare Workers by constructing a `Response` when it loads, and on
+ * Node 20 (no `navigator`) that loads Node's bundled undici with http2, dns and the web streams:
+ * ~9 MiB of memory in every run for a fetch nobody makes. The bundled copy answers no (the
+ * command runs on Node only); the test below checks the probe is still there to replace.
+ */
+const pgNodeOnly = {
+  name: 'pg-node-only',
+  setup(build: { onLoad: (o: { filter: RegExp }, f: (a: { path: string }) => unknown) => void }) {
+    build.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]stream\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const probe = 'function isCloudflareRuntime() {';
+      if (!source.includes(probe)) throw new Error(`pg-node-only: no ${probe} in ${args.path}`);
+      return {
+        contents: source.replace(probe, `${probe}\n  return false;`),
+        loader: 'js',
+      };
+    });
+  },
+};
 
 // `pnpm build` empties dist first: the two builds run at once, so neither may clean.
 export default defineConfig([
@@ -26,6 +48,7 @@ export default defineConfig([
     splitting: true,
     noExternal: [/.*/],
     external: ['pg-native'],
+    esbuildPlugins: [pgNodeOnly],
     banner: {
       js: "import { createRequire as __lifeboatCreateRequire } from 'node:module'; const require = __lifeboatCreateRequire(import.meta.url);",
     },

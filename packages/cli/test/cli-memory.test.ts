@@ -80,7 +80,7 @@ afterAll(async () => {
 });
 
 describe('BACKUP_MEMORY_LIMIT and --memory-limit', () => {
-  it('a backup under 64MiB uses one connection and 2 MiB entries; without it, two and 8 MiB', async () => {
+  it('a backup under 64MiB uses one connection and 2 MiB entries; without it, two and 4 MiB', async () => {
     const used: number[] = [];
     const parts: number[] = [];
     for (const [args, extraEnv] of [
@@ -97,7 +97,29 @@ describe('BACKUP_MEMORY_LIMIT and --memory-limit', () => {
     // The main connection, plus one worker by default.
     expect(used[0]! - used[1]!).toBe(1);
     expect(used[2]).toBe(used[1]);
-    expect(parts).toEqual([8 * 1024 * 1024, 2 * 1024 * 1024, 2 * 1024 * 1024]);
+    expect(parts).toEqual([4 * 1024 * 1024, 2 * 1024 * 1024, 2 * 1024 * 1024]);
+  });
+
+  it("a backup and a restore leave Node's fetch (undici, ~9 MiB) unloaded", async () => {
+    // pg's Cloudflare probe constructed a Response at load time (tsup.config.ts: pg-node-only).
+    const probe = join(work, 'modules.cjs');
+    const out = join(work, 'modules.txt');
+    await fs.writeFile(
+      probe,
+      `process.on('exit', () => require('fs').appendFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n') + '\\n'));`,
+    );
+    const target = uniqueName('climem_u');
+    trackDatabase(server, target);
+    for (const args of [
+      ['backup', '--json'],
+      ['restore', 'latest', '--only', 'database', '--target-database', target, '--json'],
+    ]) {
+      const result = await runCli(args, { ...env, NODE_OPTIONS: `--require ${probe}` });
+      expect(result.code, result.stderr).toBe(0);
+    }
+    const loaded = await fs.readFile(out, 'utf8');
+    expect(loaded).toContain('NativeModule net');
+    expect(loaded).not.toContain('undici');
   });
 
   it('a restore under the limit loads over one connection, unless --jobs says otherwise', async () => {

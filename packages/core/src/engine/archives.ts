@@ -1,5 +1,5 @@
 import { pipeline, type Readable } from 'node:stream';
-import { normalizeArchiveId, parseArchiveName } from '../archive/naming.js';
+import { newestFirst, normalizeArchiveId, parseArchiveName } from '../archive/naming.js';
 import { LifeboatError } from '../errors.js';
 import { digestTap, type StreamDigest } from '../streams/digest-tap.js';
 import { INDEX_PREFIX } from './archive-index.js';
@@ -54,10 +54,7 @@ export async function listArchives(ctx: EngineContext): Promise<ArchiveInfo[]> {
       ...(untrusted ? { untrusted } : {}),
     });
   }
-  return archives.sort(
-    (a, b) =>
-      b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id, 'en', { numeric: true }),
-  );
+  return archives.sort(newestFirst);
 }
 
 /**

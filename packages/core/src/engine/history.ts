@@ -143,7 +143,7 @@ export async function readHistory(
     }
   }
   return records
-    .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+    .sort((a, b) => (b.startedAt < a.startedAt ? -1 : b.startedAt > a.startedAt ? 1 : 0))
     .slice(0, Number.isFinite(want) ? want : undefined);
 }
 

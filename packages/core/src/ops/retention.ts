@@ -1,3 +1,4 @@
+import { newestFirst } from '../archive/naming.js';
 import type { RetentionPolicy } from '../config.js';
 
 export interface RetentionCandidate {
@@ -45,10 +46,7 @@ export function planRetention(
     const seen = unique.get(a.id);
     if (!seen || a.createdAt > seen.createdAt) unique.set(a.id, a);
   }
-  const sorted = [...unique.values()].sort(
-    (a, b) =>
-      b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id, 'en', { numeric: true }),
-  );
+  const sorted = [...unique.values()].sort(newestFirst);
   const reasons = new Map<string, string[]>(sorted.map((a) => [a.id, []]));
   const add = (id: string, reason: string) => reasons.get(id)!.push(reason);
 
