@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type { Engine, Heartbeat } from '@lifeboat/core';
 import { createIO, type IO } from './io.js';
 import {
@@ -65,6 +65,17 @@ const RETENTION: SettingKey[] = [
 export const userDirectory = (env: NodeJS.ProcessEnv = process.env) =>
   env.INIT_CWD || process.cwd();
 
+/** libpq's file variables, read by the driver and the SSL setup from process.env. */
+const LIBPQ_FILES = ['PGSSLROOTCERT', 'PGSSLCERT', 'PGSSLKEY', 'PGSSLCRL', 'PGPASSFILE'];
+
+/** A relative libpq file path is the user's too (pnpm runs the command elsewhere). */
+function libpqPathsFrom(cwd: string): void {
+  for (const name of LIBPQ_FILES) {
+    const value = process.env[name];
+    if (value && value !== 'system' && !isAbsolute(value)) process.env[name] = resolve(cwd, value);
+  }
+}
+
 export function createContext(
   global: GlobalOptions & { requireSources?: boolean; ignoreBadRetention?: boolean },
   options: {
@@ -78,6 +89,7 @@ export function createContext(
   const io = createIO({ json: Boolean(global.json), quiet });
   const cwd = userDirectory(env);
   const configPath = global.config ? resolve(cwd, global.config) : undefined;
+  if (env === process.env) libpqPathsFrom(cwd);
   const envLabels: SettingLabels = {};
   const ignored: string[] = [];
   const settings = resolvePaths(

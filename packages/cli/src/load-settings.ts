@@ -27,7 +27,8 @@ const readSecretFile = (path: string, name: string): string => {
 
 /**
  * libpq's variables, read when none of DATABASE_URL / POSTGRES_* is set (as every PostgreSQL tool
- * reads them). PGSSLMODE, PGSSLROOTCERT, PGPASSFILE and friends are read by the driver itself.
+ * reads them). PGSSLMODE, PGSSLROOTCERT and friends are read by plugin-postgres's libpq-ssl.ts,
+ * PGPASSFILE by the driver.
  */
 const LIBPQ: Partial<Record<SettingKey, string>> = {
   postgresHost: 'PGHOST',

@@ -107,6 +107,10 @@ export const errorCodes = {
     message: 'The database refused the credentials',
     hint: 'Check the user and password.',
   },
+  DATABASE_TLS_FAILED: {
+    message: 'The SSL connection to the database failed',
+    hint: 'Check sslmode and the root certificate (PGSSLROOTCERT, sslrootcert in the URL).',
+  },
   DATABASE_FAILED: { message: 'A database operation failed', hint: 'See the cause.' },
   TABLE_NOT_FOUND: {
     message: 'A selected table does not exist',

@@ -1,6 +1,7 @@
 import { LifeboatError } from '@lifeboat/core';
-import pg from 'pg';
-import { isTooManyConnections, toPgLifeboatError } from './errors.js';
+import pg, { type ClientConfig } from 'pg';
+import { isTooManyConnections, pgCode, toPgLifeboatError } from './errors.js';
+import { isSslRefused, isTlsFailure, resolveSsl, type SslPolicy, tlsError } from './libpq-ssl.js';
 import type { ConnectionTarget, ResolvedPostgresOptions } from './options.js';
 
 export type PgClient = pg.Client;
@@ -39,9 +40,25 @@ export const SESSION_SETUP = [
   "SELECT pg_catalog.set_config('search_path', '', false)",
 ];
 
-/** Opens one connection; the caller ends it. Honours the abort signal while connecting. */
-export async function openClient(
+/** libpq's SSL policy of a target, resolved once per parameter set (files read once). */
+const policies = new WeakMap<object, SslPolicy>();
+function policyOf(target: ConnectionTarget): SslPolicy | undefined {
+  if (!target.sslParams) return undefined;
+  let policy = policies.get(target.sslParams);
+  if (!policy) {
+    policy = resolveSsl(target.sslParams);
+    policies.set(target.sslParams, policy);
+  }
+  return policy;
+}
+
+/** Servers that refused SSL under sslmode=prefer: the next connections go without at once. */
+const refusedSsl = new Set<string>();
+
+/** One connection attempt with the given `ssl`; throws what `pg` throws (ABORTED on abort). */
+async function attempt(
   target: ConnectionTarget,
+  ssl: ClientConfig['ssl'] | undefined,
   settings: ConnectSettings,
   signal?: AbortSignal,
 ): Promise<PgClient> {
@@ -52,7 +69,7 @@ export async function openClient(
     user: target.user,
     database: target.database,
     ...(target.password !== undefined ? { password: target.password } : {}),
-    ...(target.ssl !== undefined ? { ssl: target.ssl } : {}),
+    ...(ssl !== undefined ? { ssl } : {}),
     application_name: settings.applicationName,
     connectionTimeoutMillis: settings.connectTimeoutMs,
   });
@@ -75,14 +92,65 @@ export async function openClient(
   } catch (error) {
     await client.end().catch(() => {});
     if (signal?.aborted) throw new LifeboatError('ABORTED', undefined, { cause: signal.reason });
-    throw toPgLifeboatError(
-      error,
-      'connecting',
-      'DATABASE_UNREACHABLE',
-      `${target.host}:${target.port}/${target.database}`,
-    );
+    throw error;
   } finally {
     signal?.removeEventListener('abort', stop);
+  }
+}
+
+/**
+ * Opens one connection; the caller ends it. Honours the abort signal while connecting. Without
+ * an explicit `ssl`, SSL is used as libpq's sslmode says: disable and allow try without first
+ * (allow then with, if the server refused), prefer (the default) with first and falls back
+ * without; require, verify-ca and verify-full never connect without, and fail with
+ * DATABASE_TLS_FAILED.
+ */
+export async function openClient(
+  target: ConnectionTarget,
+  settings: ConnectSettings,
+  signal?: AbortSignal,
+): Promise<PgClient> {
+  const where = `${target.host}:${target.port}/${target.database}`;
+  const policy = policyOf(target);
+  const server = `${target.host}:${target.port}`;
+  const failed = (error: unknown) =>
+    toPgLifeboatError(error, 'connecting', 'DATABASE_UNREACHABLE', where);
+  const fallback = (error: unknown) =>
+    !(error instanceof LifeboatError) &&
+    (isSslRefused(error) || isTlsFailure(error) || pgCode(error) === '28000');
+  try {
+    if (!policy) return await attempt(target, target.ssl, settings, signal);
+    const ssl = policy.options ?? true;
+    switch (policy.mode) {
+      case 'disable':
+        return await attempt(target, false, settings, signal);
+      case 'allow':
+        try {
+          return await attempt(target, false, settings, signal);
+        } catch (error) {
+          // pg_hba.conf may take only SSL connections (hostssl): then try with.
+          if (pgCode(error) !== '28000') throw error;
+          return await attempt(target, ssl, settings, signal);
+        }
+      case 'prefer':
+        if (refusedSsl.has(server)) return await attempt(target, false, settings, signal);
+        try {
+          return await attempt(target, ssl, settings, signal);
+        } catch (error) {
+          if (!fallback(error)) throw error;
+          if (isSslRefused(error)) refusedSsl.add(server);
+          return await attempt(target, false, settings, signal);
+        }
+      default:
+        try {
+          return await attempt(target, ssl, settings, signal);
+        } catch (error) {
+          if (isSslRefused(error) || isTlsFailure(error)) throw tlsError(error, policy, where);
+          throw error;
+        }
+    }
+  } catch (error) {
+    throw failed(error);
   }
 }
 

@@ -84,6 +84,12 @@ export function toPgLifeboatError(
       `The database refused the credentials${at}: ${message}`,
       {
         cause: error,
+        // pg_hba.conf has hostssl lines only for this client: the credentials are not the problem.
+        ...(/no encryption/.test(message)
+          ? {
+              hint: 'The server takes only SSL connections from here: unset PGSSLMODE=disable (sslmode=disable in the URL), or set it to require or verify-full.',
+            }
+          : {}),
       },
     );
   }

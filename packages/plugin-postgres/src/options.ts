@@ -2,6 +2,7 @@ import { LifeboatError, parseOptions, registerSecret } from '@lifeboat/core';
 import type { ClientConfig } from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { z } from 'zod';
+import { SSL_URL_PARAMS } from './libpq-ssl.js';
 
 const MiB = 1024 * 1024;
 
@@ -14,7 +15,10 @@ export const postgresOptionsSchema = z
     user: z.string().min(1).default('postgres'),
     password: z.string().optional(),
     database: z.string().min(1).optional(),
-    /** Passed to `pg` as is (`true`, or `{ rejectUnauthorized, ca, … }`). */
+    /**
+     * Passed to `pg` as is (`true`, or `{ rejectUnauthorized, ca, … }`). Absent: libpq's SSL
+     * settings (sslmode, sslrootcert… in the URL, else PGSSLMODE, PGSSLROOTCERT…, else prefer).
+     */
     ssl: z.union([z.boolean(), z.record(z.string(), z.unknown())]).optional(),
     /** Only these tables (`schema.table` or `table`). */
     tables: z.array(z.string().min(1)).optional(),
@@ -66,6 +70,11 @@ export interface ConnectionTarget {
   password?: string;
   database: string;
   ssl?: ClientConfig['ssl'];
+  /**
+   * When `ssl` was not given: the URL's libpq SSL parameters (sslmode, sslrootcert…), resolved
+   * with PGSSLMODE, PGSSLROOTCERT… and ~/.postgresql/ when connecting (see libpq-ssl.ts).
+   */
+  sslParams?: Record<string, string>;
   /** Any other libpq-style settings from a URL (options, sslmode…), passed through. */
   extra: Record<string, unknown>;
 }
@@ -86,14 +95,34 @@ export function targetFromOptions(options: ResolvedPostgresOptions): ConnectionT
     database: options.database!,
     extra: {},
     ...(options.password !== undefined ? { password: options.password } : {}),
-    ...(options.ssl !== undefined ? { ssl: options.ssl as ClientConfig['ssl'] } : {}),
+    ...(options.ssl !== undefined
+      ? { ssl: options.ssl as ClientConfig['ssl'] }
+      : { sslParams: {} }),
   };
+}
+
+/** Takes libpq's SSL parameters out of a URL: this module reads them, not pg-connection-string. */
+function splitSslParams(url: string): { rest: string; params: Record<string, string> } {
+  const at = url.indexOf('?');
+  if (at < 0) return { rest: url, params: {} };
+  const query = new URLSearchParams(url.slice(at + 1));
+  const params: Record<string, string> = {};
+  for (const name of [...SSL_URL_PARAMS, 'ssl']) {
+    const value = query.get(name);
+    if (value !== null) params[name] = value;
+    query.delete(name);
+  }
+  const left = query.toString();
+  return { rest: `${url.slice(0, at)}${left ? `?${left}` : ''}`, params };
 }
 
 export function targetFromUrl(url: string, ssl?: unknown): ConnectionTarget {
   let parsed: ClientConfig;
+  let sslParams: Record<string, string>;
   try {
-    parsed = parseIntoClientConfig(url);
+    const split = splitSslParams(url);
+    sslParams = split.params;
+    parsed = parseIntoClientConfig(split.rest);
   } catch (error) {
     // The URL may hold a password: never echo it.
     throw new LifeboatError(
@@ -105,23 +134,14 @@ export function targetFromUrl(url: string, ssl?: unknown): ConnectionTarget {
     );
   }
   registerSecret(typeof parsed.password === 'string' ? parsed.password : undefined);
-  const {
-    host,
-    port,
-    user,
-    password,
-    database,
-    ssl: urlSsl,
-    connectionString: _c,
-    ...extra
-  } = parsed;
+  const { host, port, user, password, database, ssl: _s, connectionString: _c, ...extra } = parsed;
   if (!database) {
     throw new LifeboatError(
       'CONFIG_INVALID',
       'Invalid postgres options: the connection string names no database',
     );
   }
-  const chosenSsl = (ssl as ClientConfig['ssl']) ?? urlSsl;
+  if (sslParams.sslpassword) registerSecret(sslParams.sslpassword);
   return {
     host: host ?? 'localhost',
     port: port ? Number(port) : 5432,
@@ -129,7 +149,7 @@ export function targetFromUrl(url: string, ssl?: unknown): ConnectionTarget {
     database,
     extra: extra as Record<string, unknown>,
     ...(typeof password === 'string' ? { password } : {}),
-    ...(chosenSsl !== undefined ? { ssl: chosenSsl } : {}),
+    ...(ssl !== undefined ? { ssl: ssl as ClientConfig['ssl'] } : { sslParams }),
   };
 }
 
