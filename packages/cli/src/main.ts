@@ -322,6 +322,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
       "pg_dump's --filter file: include|exclude schema, exclude table_data",
     )
     .option(
+      '--no-tablespaces',
+      "every object in the target database's default tablespace (as pg_restore --no-tablespaces)",
+    )
+    .option(
+      '--tablespace-map <old=new>',
+      'objects the archive kept in tablespace OLD go to NEW (repeatable); a tablespace the target lacks: TABLESPACE_MISSING, default one',
+      repeat,
+      [],
+    )
+    .option(
       '--allow-newer-archive',
       'try an archive from a newer PostgreSQL major version than the target (RESTORE_VERSION_NEWER otherwise)',
     )

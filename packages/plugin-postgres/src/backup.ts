@@ -13,6 +13,7 @@ import type { Catalog, TableObj, UnsupportedObj } from './catalog/model.js';
 import { renderPostData } from './catalog/post-data.js';
 import { renderPreData } from './catalog/pre-data.js';
 import { readCatalog } from './catalog/read.js';
+import { usedTablespaces } from './catalog/tablespaces.js';
 import { findUnknownKinds } from './catalog/unknown-kinds.js';
 import {
   type ConnectSettings,
@@ -24,7 +25,7 @@ import {
 } from './connection.js';
 import { BatchCopyTo, type BatchPiece, RowAlignedCopyTo } from './copy-out.js';
 import { catalogCounts } from './counts.js';
-import { readDatabaseLocale } from './database-locale.js';
+import { databaseTablespace, readDatabaseLocale } from './database-locale.js';
 import { backupDatabaseProperties } from './database-properties.js';
 import { isConnectionLoss, toPgLifeboatError } from './errors.js';
 import { extensionConfigTables, extensionSequenceValues } from './extension-config.js';
@@ -301,6 +302,7 @@ export async function backupDatabase(
       ...(large && large.summary.count > 0 ? { largeObjects: large.summary } : {}),
       ...(globals ? { globals } : {}),
       statistics: summarizeStatistics(statistics),
+      ...tablespacesOf(catalog, await databaseTablespace(main)),
     };
     await ctx.emit({
       path: RESTORE_PSQL,
@@ -620,4 +622,16 @@ function sequenceSummaries(catalog: Catalog): SequenceSummary[] {
         : {}),
     };
   });
+}
+
+/** The summary's tablespace fields: only those there are. */
+function tablespacesOf(
+  catalog: Parameters<typeof usedTablespaces>[0],
+  database: string | null,
+): Pick<PostgresSummary, 'tablespaces' | 'databaseTablespace'> {
+  const used = usedTablespaces(catalog);
+  return {
+    ...(used.length > 0 ? { tablespaces: used } : {}),
+    ...(database && database !== 'pg_default' ? { databaseTablespace: database } : {}),
+  };
 }

@@ -26,6 +26,15 @@ export async function readDatabaseLocale(
   };
 }
 
+/** The current database's default tablespace (pg_dump --create names it unless pg_default). */
+export async function databaseTablespace(client: PgClient): Promise<string | null> {
+  const { rows } = await client.query(
+    `SELECT t.spcname FROM pg_catalog.pg_database d JOIN pg_catalog.pg_tablespace t ON t.oid = d.dattablespace
+     WHERE d.datname = pg_catalog.current_database()`,
+  );
+  return (rows[0]?.spcname as string | undefined) ?? null;
+}
+
 const PROVIDERS = { c: 'libc', i: 'icu', b: 'builtin' } as const;
 
 /** What a target of this version can be told; null when it cannot express the provider. */
@@ -57,8 +66,10 @@ export async function createDatabase(
   database: string,
   locale: DatabaseLocale | undefined,
   events: LifeboatEmitter | undefined,
+  tablespace?: string,
 ): Promise<void> {
-  const plain = `CREATE DATABASE ${quoteIdent(database)} TEMPLATE template0`;
+  const inTablespace = tablespace ? ` TABLESPACE = ${quoteIdent(tablespace)}` : '';
+  const plain = `CREATE DATABASE ${quoteIdent(database)} TEMPLATE template0${inTablespace}`;
   if (!locale) {
     await client.query(plain);
     return;

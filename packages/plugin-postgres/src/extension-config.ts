@@ -52,6 +52,7 @@ export async function extensionConfigTables(client: PgClient): Promise<Extension
       replicaIdentity: 'd',
       rowSecurity: false,
       forceRowSecurity: false,
+      tablespace: null,
       sizeBytes: Number(r.size_bytes),
       // Only what a COPY needs of a column: its name, type and whether it is generated.
       columns: ((r.columns ?? []) as Pick<ColumnObj, 'num' | 'name' | 'type' | 'generated'>[]).map(

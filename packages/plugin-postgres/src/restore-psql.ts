@@ -1,4 +1,5 @@
 import { NO_OWNER, NO_PRIVILEGES } from './catalog/access.js';
+import { NO_TABLESPACES, TABLESPACE_MAP } from './catalog/tablespaces.js';
 import { qualified, quoteIdent } from './connection.js';
 import { createDatabaseOptions } from './database-locale.js';
 import { largeObjectPsqlLines } from './large-objects.js';
@@ -54,6 +55,13 @@ export function renderRestorePsql(summary: PostgresSummary, largeObjects: string
         ]
       : []),
     '-- Planner statistics: imported on PostgreSQL 18+, ANALYZE before; -v no_analyze=1 skips them.',
+    ...(summary.tablespaces
+      ? [
+          `-- Tablespaces (${summary.tablespaces.join(', ').replace(/[\r\n]/g, ' ')}): -v no_tablespaces=1 puts everything in the default one (pg_restore --no-tablespaces);`,
+          "-- -v tablespace_map=OLD=NEW,OLD2=NEW2 moves them (names with ',' or '=' cannot be mapped here: lifeboat restore --tablespace-map can).",
+          '-- A tablespace this server lacks: TABLESPACE_MISSING warning, its objects go to the default one.',
+        ]
+      : []),
     `-- Source: PostgreSQL ${summary.serverVersion}, ${summary.tables.length} tables. TARGET should be an empty database.`,
     ...createLine(summary),
     '\\set ON_ERROR_STOP on',
@@ -66,6 +74,16 @@ export function renderRestorePsql(summary: PostgresSummary, largeObjects: string
     '\\if :{?no_privileges}',
     `SET ${NO_PRIVILEGES} = on;`,
     '\\endif',
+    ...(summary.tablespaces
+      ? [
+          '\\if :{?no_tablespaces}',
+          `SET ${NO_TABLESPACES} = on;`,
+          '\\endif',
+          '\\if :{?tablespace_map}',
+          `SELECT pg_catalog.set_config('${TABLESPACE_MAP}', :'tablespace_map', false);`,
+          '\\endif',
+        ]
+      : []),
     // Roles first (restore --globals): in the same transaction, so a failure takes them back too.
     ...(summary.globals ? ['\\if :{?globals}', `\\i ${SECTION}/${GLOBALS}`, '\\endif'] : []),
     `\\i ${SECTION}/${PRE_DATA}`,
@@ -87,9 +105,12 @@ export function renderRestorePsql(summary: PostgresSummary, largeObjects: string
 /** How to create TARGET with the source's encoding and locale (what a Lifeboat restore does). */
 function createLine(summary: PostgresSummary): string[] {
   const options = summary.locale && createDatabaseOptions(summary.locale, summary.serverVersionNum);
+  const tablespace = summary.databaseTablespace
+    ? ` TABLESPACE = ${quoteIdent(summary.databaseTablespace)}`
+    : '';
   return options
     ? [
-        `-- Create TARGET as the source was: CREATE DATABASE TARGET TEMPLATE template0 ${options.replace(/[\r\n]/g, ' ')};`,
+        `-- Create TARGET as the source was: CREATE DATABASE TARGET TEMPLATE template0 ${`${options}${tablespace}`.replace(/[\r\n]/g, ' ')};`,
       ]
     : [];
 }

@@ -86,6 +86,13 @@ export interface PostgresSummary {
   statistics?: StatisticsSummary;
   /** Roles in `globals.sql` (BACKUP_GLOBALS); absent: none were backed up. */
   globals?: GlobalsSummary;
+  /**
+   * Tablespaces the objects lie in (the scripts select them as pg_restore does); absent: all
+   * in the database's default, or an archive from before.
+   */
+  tablespaces?: string[];
+  /** The database's default tablespace when not pg_default (CREATE DATABASE … TABLESPACE). */
+  databaseTablespace?: string;
 }
 
 /** Planner statistics in the archive (statistics.ts); the public types stay free of pg. */

@@ -29,6 +29,9 @@ export interface RestoreFlags {
   excludeSchema?: string[];
   excludeTableData?: string[];
   filter?: string;
+  /** `--no-tablespaces`: false when given. */
+  tablespaces?: boolean;
+  tablespaceMap?: string[];
   /** `--no-analyze`: false when given. */
   analyze?: boolean;
   allowNewerArchive?: boolean;
@@ -51,6 +54,21 @@ export async function restoreChoices(flags: RestoreFlags): Promise<Record<string
   if (flags.excludeSchema?.length) choices.excludeSchemas = flags.excludeSchema;
   if (flags.excludeTableData?.length) choices.excludeTableData = flags.excludeTableData;
   if (flags.globals) choices.globals = true;
+  if (flags.tablespaces === false) choices.noTablespaces = true;
+  if (flags.tablespaceMap?.length) {
+    const map: Record<string, string> = {};
+    for (const pair of flags.tablespaceMap) {
+      // Split at the first '=': a new name may hold one.
+      const at = pair.indexOf('=');
+      if (at <= 0 || at === pair.length - 1) {
+        throw new LifeboatError('CONFIG_INVALID', `--tablespace-map takes OLD=NEW, not "${pair}"`, {
+          hint: 'for example --tablespace-map fast_ssd=pg_default (repeat it for each tablespace)',
+        });
+      }
+      map[pair.slice(0, at)] = pair.slice(at + 1);
+    }
+    choices.tablespaceMap = map;
+  }
   if (flags.filter) {
     try {
       choices.filter = { name: flags.filter, text: await readFile(flags.filter, 'utf8') };

@@ -116,6 +116,8 @@ export interface TableObj {
   replicaIdentity: string;
   rowSecurity: boolean;
   forceRowSecurity: boolean;
+  /** The tablespace it lies in; null: the database's default (pg_class.reltablespace 0). */
+  tablespace: string | null;
   sizeBytes: number;
   columns: ColumnObj[];
   comment: string | null;
@@ -131,6 +133,8 @@ export interface ViewObj {
   reloptions: string[] | null;
   accessMethod: string | null;
   populated: boolean;
+  /** A materialized view's tablespace; null: the database's default. */
+  tablespace: string | null;
   /** Reads itself (`CREATE OR REPLACE VIEW v AS SELECT … FROM v`). */
   selfReferencing: boolean;
   columns: ColumnObj[];
@@ -159,6 +163,8 @@ export interface IndexObj {
   isPartition: boolean;
   backsConstraint: boolean;
   clustered: boolean;
+  /** The tablespace it lies in; null: the database's default. */
+  tablespace: string | null;
   /** The table's REPLICA IDENTITY USING INDEX. */
   replicaIdentity: boolean;
   /** `[column number, target]` of the index columns with their own statistics target. */

@@ -13,6 +13,7 @@ import {
 import { orderedPreData, SCRIPT_HEADER } from './pre-data.js';
 import { constraintPresent, guardStep, ifPresent, indexPresent, stepsOf } from './step-guard.js';
 import { indexAlters, ruleState, triggerState } from './table-details.js';
+import { tablespaceSelector } from './tablespaces.js';
 
 const POLICY_COMMANDS: Record<string, string> = {
   '*': 'ALL',
@@ -123,20 +124,34 @@ export function renderPostData(
   // Steps that call the source roles' functions run only where that is safe (step-guard.ts).
   const steps = stepsOf(catalog);
   const guarded = new Set<number>();
+  // Each parallel statement may run on any connection: it selects its tablespace itself.
+  const tablespaces = tablespaceSelector(catalog);
+  const constraintIndex = new Map(
+    catalog.indexes.filter((i) => i.backsConstraint).map((i) => [`${i.tableOid}/${i.name}`, i]),
+  );
   const addConstraint = (c: (typeof emitted)[number], parallel = false) => {
     const sql = `ALTER TABLE ${c.type === 'c' ? '' : only(c.tableOid)}${rel(c.tableOid)} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.def}`;
     const step = steps.constraint(c);
     if (step) guarded.add(c.oid);
     // A check or foreign key not validated is still there (and holds for new rows).
     const fallback = c.type === 'c' || c.type === 'f' ? `${sql} NOT VALID` : undefined;
+    const tablespace =
+      parallel && (c.type === 'p' || c.type === 'u' || c.type === 'x')
+        ? tablespaces.select(
+            constraintIndex.get(`${c.tableOid}/${c.name}`)?.tablespace ?? null,
+            false,
+          )
+        : '';
     out.push(
-      `${parallel ? mark(rel(c.tableOid)) : ''}${step ? guardStep(sql, step, fallback) : `${sql};\n`}`,
+      `${parallel ? mark(rel(c.tableOid)) : ''}${tablespace}${step ? guardStep(sql, step, fallback) : `${sql};\n`}`,
     );
   };
   const addIndex = (i: (typeof catalog.indexes)[number], def: string) => {
     const step = steps.index(i);
     if (step) guarded.add(i.oid);
-    out.push(`${mark(rel(i.tableOid))}${step ? guardStep(def, step) : `${def};\n`}`);
+    out.push(
+      `${mark(rel(i.tableOid))}${tablespaces.select(i.tablespace, false)}${step ? guardStep(def, step) : `${def};\n`}`,
+    );
   };
   /** A statement about an index or constraint a guard may have skipped runs only if it is there. */
   const about = (oid: number, sql: string, present: () => string) =>
@@ -220,6 +235,8 @@ export function renderPostData(
     addConstraint(c);
   }
   out.push(m.fkEnd);
+  // The rest creates nothing that takes space (a refresh keeps its tablespace).
+  out.push(tablespaces.select(null, false));
 
   section('domain checks calling source code, after the rows (domain-checks.ts)');
   out.push(...renderLateDomainChecks(domainChecksOf(catalog)));

@@ -16,6 +16,7 @@ import type {
 import { type Sortable, sortByDependencies } from './order.js';
 import { renderSystemAcls } from './system-acls.js';
 import { tableAlters, usingClause, viewAlters, withClause } from './table-details.js';
+import { TABLESPACE_HELPER, tablespaceSelector } from './tablespaces.js';
 import { placeholderView, planViewLoops } from './view-loops.js';
 
 /** Plain SQL both `psql -f` and the plugin's own restore run: no psql meta-commands. */
@@ -251,6 +252,9 @@ export function renderPreData(catalog: Catalog): string {
     SCRIPT_HEADER,
     OWNER_HELPER,
   ];
+  // Only an archive whose objects lie in tablespaces names any (see tablespaces.ts).
+  const tablespaces = tablespaceSelector(catalog);
+  if (tablespaces.used) out.push(TABLESPACE_HELPER);
   // Each object gets its owner right after its CREATE (pg_restore's order), before anything
   // of the owner's can run on it.
   const owners = new Map(catalog.owners.map((o) => [o.key, o]));
@@ -302,11 +306,14 @@ export function renderPreData(catalog: Catalog): string {
         out.push(`${o.obj.def.trimEnd()};\n`);
         break;
       case 'sequence':
+        // A sequence lies in default_tablespace too: the database's default, as pg_dump makes it.
+        out.push(tablespaces.select(null));
         out.push(
           `CREATE ${o.obj.unlogged ? 'UNLOGGED ' : ''}SEQUENCE ${qualified(o.obj.schema, o.obj.name)} ${sequenceOptions(o.obj)};\n`,
         );
         break;
       case 'table':
+        out.push(tablespaces.select(o.obj.tablespace));
         out.push(renderTable(o.obj, included, catalog.sequences));
         break;
       case 'object':
@@ -316,6 +323,7 @@ export function renderPreData(catalog: Catalog): string {
         out.push(`${o.obj.shell!.ddl}\n`);
         break;
       case 'view':
+        if (o.obj.kind === 'm') out.push(tablespaces.select(o.obj.tablespace));
         out.push(
           loops.deferred.includes(o.obj)
             ? placeholderView(o.obj)
@@ -331,6 +339,7 @@ export function renderPreData(catalog: Catalog): string {
   }
   // Anything not created above (none expected) still gets its owner.
   for (const key of [...owners.keys()]) giveOwner(key);
+  out.push(tablespaces.select(null));
   // Privileges before any data or index: an index expression or a materialized view runs as
   // its owner, who may need a grant (USAGE on another role's schema) to run it.
   out.push(`\n${m.batch}\n-- privileges\n`, ...renderPrivileges(catalog.privileges));

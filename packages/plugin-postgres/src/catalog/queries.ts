@@ -124,6 +124,7 @@ export const RELATIONS = `SELECT c.oid::int8 AS oid, n.nspname AS schema, c.reln
   CASE WHEN c.reloftype <> 0 THEN pg_catalog.format_type(c.reloftype, NULL) END AS of_type,
   (SELECT pg_catalog.to_json(tc.reloptions) FROM pg_catalog.pg_class tc WHERE tc.oid = c.reltoastrelid) AS toast_options,
   c.relreplident AS replica_identity,
+  (SELECT ts.spcname FROM pg_catalog.pg_tablespace ts WHERE ts.oid = c.reltablespace) AS tablespace,
   c.relacl IS NOT NULL AS has_acl,
   pg_catalog.obj_description(c.oid, 'pg_class') AS comment
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -173,6 +174,7 @@ export const INDEXES = `SELECT i.indexrelid::int8 AS oid, i.indrelid::int8 AS ta
   EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conindid = i.indexrelid
           AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x')) AS backs_constraint,
   i.indisclustered AS clustered, i.indisreplident AS replica_identity,
+  (SELECT ts.spcname FROM pg_catalog.pg_tablespace ts WHERE ts.oid = ic.reltablespace) AS tablespace,
   (SELECT pg_catalog.json_agg(pg_catalog.json_build_array(a.attnum, a.attstattarget) ORDER BY a.attnum)
      FROM pg_catalog.pg_attribute a
      WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0) AS statistics,

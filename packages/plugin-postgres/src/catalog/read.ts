@@ -115,6 +115,7 @@ export async function readCatalog(
       replicaIdentity: r.replica_identity,
       rowSecurity: r.row_security,
       forceRowSecurity: r.force_row_security,
+      tablespace: r.tablespace ?? null,
       sizeBytes: num(r.size_bytes),
       columns: [],
       comment: r.comment,
@@ -131,6 +132,7 @@ export async function readCatalog(
       reloptions: r.reloptions,
       accessMethod: r.access_method,
       populated: r.populated,
+      tablespace: r.kind === 'm' ? (r.tablespace ?? null) : null,
       selfReferencing: r.self_referencing,
       columns: [],
       comment: r.comment,
@@ -305,6 +307,7 @@ export async function readCatalog(
     backsConstraint: r.backs_constraint,
     clustered: r.clustered,
     replicaIdentity: r.replica_identity,
+    tablespace: r.tablespace ?? null,
     statistics: r.statistics ?? [],
     comment: r.comment,
   }));

@@ -1,5 +1,6 @@
 import { LifeboatError, type RestoreOptions } from '@lifeboat/core';
 import { z } from 'zod';
+import { TABLESPACE_CALL, tablespaceSetting } from '../catalog/tablespaces.js';
 import { type FilterRule, parseFilterFile } from '../filter-file.js';
 import {
   type NamePattern,
@@ -9,7 +10,7 @@ import {
 } from '../name-pattern.js';
 import { POST_DATA, type PostgresSummary, type TableSummary } from '../summary.js';
 import { placeStatement, type StatementPlace } from './statement-place.js';
-import { splitStatements } from './statements.js';
+import { splitStatements, tokenize } from './statements.js';
 
 /**
  * What a full restore leaves out, as pg_restore's options do: owners (`--no-owner`), grants
@@ -32,6 +33,15 @@ export interface RestoreChoices {
   schemas: NamePattern[];
   excludeSchemas: NamePattern[];
   excludeTableData: NamePattern[];
+  /** pg_restore --no-tablespaces: every object goes to the target database's default. */
+  noTablespaces: boolean;
+  /** `--tablespace-map old=new`: objects of the archive's tablespace `old` go to `new`. */
+  tablespaceMap: Map<string, string>;
+  /**
+   * Each archive tablespace's place on the target, once checked there (resolveTablespaces): the
+   * mapped name, or '' (the database's default) where the target lacks it.
+   */
+  tablespaceTargets?: Map<string, string>;
 }
 
 const optionsSchema = z.object({
@@ -46,6 +56,9 @@ const optionsSchema = z.object({
   schemas: z.array(z.string().min(1)).optional(),
   excludeSchemas: z.array(z.string().min(1)).optional(),
   excludeTableData: z.array(z.string().min(1)).optional(),
+  noTablespaces: z.boolean().optional(),
+  /** `{ old: 'new' }`: the archive's tablespace `old` becomes `new` on the target. */
+  tablespaceMap: z.record(z.string().min(1), z.string().min(1)).optional(),
   /** A filter file's text, in pg_dump's `--filter` syntax. */
   filter: z.object({ text: z.string(), name: z.string() }).optional(),
 });
@@ -94,6 +107,8 @@ export function choicesOf(options: RestoreOptions): RestoreChoices {
     excludeTableData: [...(o.excludeTableData ?? []), ...from('table_data', 'exclude')].map((p) =>
       parseNamePattern(p),
     ),
+    noTablespaces: o.noTablespaces === true,
+    tablespaceMap: new Map(Object.entries(o.tablespaceMap ?? {})),
   };
 }
 
@@ -177,16 +192,37 @@ export function applyChoices(
   what: string,
   summary: PostgresSummary,
 ): string {
-  if (!c || !anyChoice(c)) return sql;
+  const tablespaces = sql.includes(`${TABLESPACE_CALL}(`);
+  if (!tablespaces && (!c || !anyChoice(c))) return sql;
   const { statements, tail } = splitStatements(sql);
-  const skipped = sequencesWithoutValue(c, summary);
+  const skipped = c ? sequencesWithoutValue(c, summary) : new Set<string>();
   const out: string[] = [];
   for (const s of statements) {
     out.push(s.lead);
-    if (kept(c, placeStatement(s.body), s.body, what, skipped)) out.push(s.body);
+    const setting = tablespaces ? tablespaceCall(s.body) : undefined;
+    if (setting !== undefined) {
+      const resolved = tablespaceSetting(targetTablespace(c, setting));
+      if (resolved !== null) out.push(resolved);
+    } else if (!c || !anyChoice(c) || kept(c, placeStatement(s.body), s.body, what, skipped))
+      out.push(s.body);
   }
   out.push(tail);
   return out.join('');
+}
+
+/** The tablespace a `SELECT pg_temp.lifeboat_tablespace('…');` statement names, if it is one. */
+function tablespaceCall(body: string): string | undefined {
+  if (!body.startsWith(`SELECT ${TABLESPACE_CALL}(`)) return undefined;
+  const tokens = tokenize(body, 8);
+  const literal = tokens[5];
+  return literal?.type === 'string' ? literal.text : undefined;
+}
+
+/** Where objects of the archive's tablespace `name` go; null: nowhere said (--no-tablespaces). */
+function targetTablespace(c: RestoreChoices | undefined, name: string): string | null {
+  if (c?.noTablespaces) return null;
+  if (name === '') return '';
+  return c?.tablespaceTargets?.get(name) ?? c?.tablespaceMap.get(name) ?? name;
 }
 
 /** Whether a table's rows are loaded. */

@@ -29,7 +29,7 @@ import {
   PRE_DATA,
   type TableSummary,
 } from '../summary.js';
-import { applyChoices, type RestoreChoices } from './choices.js';
+import { applyChoices, choicesOf, type RestoreChoices } from './choices.js';
 import { largeObjectRestore } from './large-objects.js';
 import { copyPart, partIndex, readChunks, runScript, withScriptWarnings } from './load.js';
 import {
@@ -41,9 +41,11 @@ import {
 } from './statistics.js';
 import {
   cleanDatabase,
+  databaseDefaultTablespace,
   dropDatabase,
   ensureDatabase,
   notEmptyError,
+  resolveTablespaces,
   userObjects,
 } from './target.js';
 
@@ -132,12 +134,42 @@ export async function restoreFull(
   summary: PostgresSummary,
   settings: FullRestoreSettings,
 ): Promise<FullRestoreResult> {
+  // Where the archive's tablespaces go, checked on the target first (TABLESPACE_MISSING).
+  const named = [
+    ...new Set([
+      ...(summary.tablespaces ?? []),
+      ...(summary.databaseTablespace ? [summary.databaseTablespace] : []),
+    ]),
+  ];
+  const choices = named.length > 0 ? (settings.choices ?? choicesOf({})) : settings.choices;
+  if (choices && !choices.noTablespaces && named.length > 0) {
+    choices.tablespaceTargets = await resolveTablespaces(
+      named,
+      choices.tablespaceMap,
+      settings.target,
+      settings.connect,
+      settings.events,
+    );
+  }
+  if (choices) settings = { ...settings, choices };
+  const databaseTablespace =
+    summary.databaseTablespace && choices && !choices.noTablespaces
+      ? choices.tablespaceTargets?.get(summary.databaseTablespace) || undefined
+      : undefined;
   const created = await ensureDatabase(
     settings.target,
     settings.connect,
     summary.locale,
     settings.events,
+    databaseTablespace,
   );
+  if (choices?.tablespaceTargets) {
+    // The database's own default is said as '': the server refuses to name it for a
+    // partitioned table ("cannot specify default tablespace for partitioned relations").
+    const own = await databaseDefaultTablespace(settings.target, settings.connect);
+    for (const [name, to] of choices.tablespaceTargets)
+      if (to === own) choices.tablespaceTargets.set(name, '');
+  }
   const runsAsRestorer: string[] = [];
   const skippedSteps: string[] = [];
   const roles = { created: undefined as number | undefined };

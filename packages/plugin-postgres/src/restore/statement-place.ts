@@ -171,6 +171,8 @@ export function placeStatement(sql: string): StatementPlace {
       .join('')
       .toLowerCase();
     if (fn === 'pg_catalog.set_config') return { kind: 'setting' };
+    // The tablespace of what follows (tablespaces.ts).
+    if (fn === 'pg_temp.lifeboat_tablespace') return { kind: 'setting' };
     if (fn === 'pg_temp.lifeboat_owner') {
       const target = tokens[5]?.type === 'string' ? tokens[5].text : '';
       const place = targetPlace(target);

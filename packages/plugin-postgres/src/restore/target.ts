@@ -85,6 +85,8 @@ export async function ensureDatabase(
   settings: ConnectSettings,
   locale?: DatabaseLocale,
   events?: LifeboatEmitter,
+  /** Its default tablespace, as pg_dump --create gives it (checked to exist there). */
+  tablespace?: string,
 ): Promise<boolean> {
   const exists = await withMaintenance(target, settings, async (c) => {
     const { rows } = await c.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [
@@ -93,7 +95,7 @@ export async function ensureDatabase(
     if (rows.length > 0) return true;
     try {
       // template0: a new database without whatever was added to template1.
-      await createDatabase(c, target.database, locale, events);
+      await createDatabase(c, target.database, locale, events, tablespace);
     } catch (error) {
       if (pgCode(error) === '42P04') return true;
       throw toPgLifeboatError(error, `creating database ${target.database}`, 'RESTORE_FAILED');
@@ -217,4 +219,54 @@ export async function cleanDatabase(client: PgClient): Promise<void> {
     await client.query('CREATE SCHEMA public');
     await client.query('GRANT USAGE, CREATE ON SCHEMA public TO PUBLIC');
   }
+}
+
+/**
+ * Where the archive's tablespaces go on the target server: each named (the objects' ones and
+ * the database's default), mapped by `--tablespace-map`; one the server lacks becomes '' (the
+ * database's default) with a TABLESPACE_MISSING warning, as pg_restore goes on when it cannot
+ * set default_tablespace. Nothing to check with --no-tablespaces.
+ */
+export async function resolveTablespaces(
+  names: readonly string[],
+  map: ReadonlyMap<string, string>,
+  target: ConnectionTarget,
+  settings: ConnectSettings,
+  events: LifeboatEmitter,
+): Promise<Map<string, string>> {
+  const resolved = new Map<string, string>();
+  if (names.length === 0) return resolved;
+  const present = await withMaintenance(target, settings, async (c) => {
+    const { rows } = await c.query('SELECT spcname FROM pg_catalog.pg_tablespace');
+    return new Set(rows.map((r) => r.spcname as string));
+  });
+  for (const name of names) {
+    const wanted = map.get(name) ?? name;
+    if (present.has(wanted)) {
+      resolved.set(name, wanted);
+      continue;
+    }
+    resolved.set(name, '');
+    const mapped = wanted === name ? '' : ` (--tablespace-map ${name}=${wanted})`;
+    events.emit('warning', {
+      code: 'TABLESPACE_MISSING',
+      message: `Tablespace ${wanted}${mapped} does not exist on the target server: what the archive kept in ${name} goes to the database's default tablespace. Create it there first, map it with --tablespace-map ${name}=NAME, or leave tablespaces out with --no-tablespaces.`,
+    });
+  }
+  return resolved;
+}
+
+/** The target database's default tablespace (what objects with reltablespace 0 lie in). */
+export async function databaseDefaultTablespace(
+  target: ConnectionTarget,
+  settings: ConnectSettings,
+): Promise<string | undefined> {
+  return withMaintenance(target, settings, async (c) => {
+    const { rows } = await c.query(
+      `SELECT t.spcname FROM pg_catalog.pg_database d JOIN pg_catalog.pg_tablespace t ON t.oid = d.dattablespace
+       WHERE d.datname = $1`,
+      [target.database],
+    );
+    return rows[0]?.spcname as string | undefined;
+  });
 }
