@@ -4,7 +4,8 @@
 // machine and its data directory is readable), peak RSS and output size, and the ratios are
 // written as JSON.
 //
-//   pnpm bench [--scale 10] [--rounds 3] [--many-tables] [--skip-restore] [--one-table] [--host 127.0.0.1 --port 5432]
+//   pnpm bench [--scale 10] [--rounds 3] [--many-tables] [--skip-restore] [--one-table] [--skip-s3]
+//              [--skip-memory-cap] [--memory-cap 64MiB] [--db NAME] [--out FILE] [--host 127.0.0.1 --port 5432]
 import { execFileSync, spawn } from 'node:child_process';
 import {
   existsSync,
@@ -16,7 +17,8 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { cpus, hostname, tmpdir, totalmem } from 'node:os';
+import { createRequire } from 'node:module';
+import { cpus, hostname, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -33,6 +35,8 @@ const { values: args } = parseArgs({
     // The small-container step: one backup and one restore with BACKUP_MEMORY_LIMIT set.
     'memory-cap': { type: 'string', default: '64MiB' },
     'skip-memory-cap': { type: 'boolean', default: false },
+    // The one-table restore from S3 (s3rver) too, unless this is given.
+    'skip-s3': { type: 'boolean', default: false },
     host: { type: 'string', default: process.env.PGHOST ?? '127.0.0.1' },
     port: { type: 'string', default: process.env.PGPORT ?? '5432' },
     user: { type: 'string', default: process.env.PGUSER ?? 'postgres' },
@@ -252,6 +256,8 @@ function ensureDataset(db) {
 
 let ageRecipient;
 
+const loadAtStart = loadavg()[0];
+
 async function main() {
   const { generateAgeIdentity } = await import(join(root, 'packages/core/dist/index.js'));
   ageRecipient = (await generateAgeIdentity()).recipient;
@@ -433,6 +439,10 @@ async function main() {
       w('lifeboat restore --tables (1 table)'),
       w('pg_restore -t (1 table)'),
     ),
+    'one table from S3: lifeboat / pg_restore -t': ratio(
+      w('lifeboat restore --tables (1 table, S3)'),
+      w('pg_restore -t (1 table)'),
+    ),
     'archive bytes / pg_dump -Fc bytes': ratio(
       summary['lifeboat backup'].bytes,
       summary['pg_dump -Fc'].bytes,
@@ -452,6 +462,8 @@ async function main() {
       cpuModel: cpus()[0]?.model,
       memGiB: Math.round(totalmem() / 1024 ** 3),
       node: process.version,
+      // The 1-minute load average: on a shared machine wall times mean little without it.
+      loadAverage: { start: Number(loadAtStart.toFixed(1)), end: Number(loadavg()[0].toFixed(1)) },
     },
     server: serverVersion,
     client: clientVersion,
@@ -481,63 +493,229 @@ async function main() {
 }
 
 /**
- * A small container: one backup and one restore with BACKUP_MEMORY_LIMIT (64MiB by default),
- * under a cgroup memory limit of the same size when `systemd-run --scope` works here; otherwise
- * (no systemd as init, as in most containers) the peaks are measured and reported, and the step
- * fails if the anonymous memory, what a cgroup limit charges without reclaim, passes the cap.
- * An address-space limit (`ulimit -v`) is no stand-in: Node reserves ~700 MiB of it at start.
+ * A memory cgroup of `capMiB` for the capped step, as a child of this process's own cgroup (no
+ * systemd needed): cgroup v2 (memory.max, memory.swap.max = 0) where the v2 tree has the memory
+ * controller, else v1 (memory.limit_in_bytes and memory.memsw.limit_in_bytes, so nothing goes to
+ * swap). The limit is proven before use: a process allocating past it must be killed there.
+ * Returns the command prefix that runs a command inside it, what to read afterwards, and how to
+ * remove it; null (with the reason said) when cgroups are not writable here.
+ */
+function memoryCgroup(capMiB) {
+  const bytes = String(capMiB * 1024 * 1024);
+  const own = readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n');
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n');
+  const mountOf = (fsType, option) =>
+    mounts
+      .map((l) => l.split(' '))
+      .find((f) => {
+        const dash = f.indexOf('-');
+        return f[dash + 1] === fsType && (!option || f[dash + 3]?.split(',').includes(option));
+      })?.[4];
+  const tries = [];
+  const v2 = mountOf('cgroup2');
+  const v2path = own.find((l) => l.startsWith('0::'))?.slice(3);
+  if (v2 && v2path !== undefined) {
+    const parent = join(v2, v2path);
+    const controllers = existsSync(join(parent, 'cgroup.controllers'))
+      ? readFileSync(join(parent, 'cgroup.controllers'), 'utf8')
+      : '';
+    if (controllers.split(/\s+/).includes('memory'))
+      tries.push({
+        kind: 'cgroup v2',
+        parent,
+        files: [
+          ['memory.max', bytes],
+          ['memory.swap.max', '0'],
+        ],
+        peak: 'memory.peak',
+      });
+    else tries.push({ kind: 'cgroup v2', skip: `no memory controller in ${parent}` });
+  }
+  const v1 = mountOf('cgroup', 'memory');
+  const v1path = own.find((l) => /^\d+:memory:/.test(l))?.replace(/^\d+:memory:/, '');
+  if (v1 && v1path !== undefined)
+    tries.push({
+      kind: 'cgroup v1',
+      parent: join(v1, v1path),
+      files: [
+        ['memory.limit_in_bytes', bytes],
+        ['memory.memsw.limit_in_bytes', bytes],
+      ],
+      peak: 'memory.max_usage_in_bytes',
+    });
+  const reasons = [];
+  for (const t of tries) {
+    if (t.skip) {
+      reasons.push(`${t.kind}: ${t.skip}`);
+      continue;
+    }
+    const dir = join(t.parent, `lifeboat-bench-${process.pid}`);
+    try {
+      mkdirSync(dir);
+      for (const [file, value] of t.files) {
+        if (file === 'memory.memsw.limit_in_bytes' && !existsSync(join(dir, file))) continue;
+        writeFileSync(join(dir, file), value);
+      }
+      const prefix = ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', dir];
+      // Proof: 2x the cap of live buffers must not survive in there.
+      let killed = false;
+      try {
+        execFileSync(
+          prefix[0],
+          [
+            ...prefix.slice(1),
+            process.execPath,
+            '-e',
+            `const a = []; for (let i = 0; i < ${capMiB * 2}; i++) a.push(Buffer.alloc(1 << 20, 1)); console.log(a.length)`,
+          ],
+          { stdio: 'ignore' },
+        );
+      } catch (error) {
+        killed = error.signal === 'SIGKILL';
+      }
+      if (!killed) throw new Error(`a process allocating ${capMiB * 2} MiB was not stopped`);
+      const read = (file) => {
+        try {
+          return Number(readFileSync(join(dir, file), 'utf8').trim());
+        } catch {
+          return null;
+        }
+      };
+      // The proof's own peak is not the commands': reset it where the kernel allows.
+      const resetPeak = () => {
+        try {
+          writeFileSync(join(dir, t.peak), '0');
+        } catch {
+          // memory.peak (v2) cannot be reset: each command then gets its own child group.
+        }
+      };
+      const oomKills = () => {
+        if (t.kind === 'cgroup v1') {
+          const m = /oom_kill (\d+)/.exec(readFileSync(join(dir, 'memory.oom_control'), 'utf8'));
+          return m ? Number(m[1]) : null;
+        }
+        const m = /oom_kill (\d+)/.exec(readFileSync(join(dir, 'memory.events'), 'utf8'));
+        return m ? Number(m[1]) : null;
+      };
+      return {
+        enforcement: `${t.kind} memory limit ${capMiB} MiB, no swap (${dir}; proven: a process allocating ${capMiB * 2} MiB was killed)`,
+        prefix,
+        peakBytes: () => read(t.peak),
+        resetPeak,
+        oomKills,
+        remove: () => {
+          try {
+            rmSync(dir, { recursive: false, force: true });
+          } catch {
+            // rmdir of a cgroup: fs.rmdirSync below.
+          }
+          try {
+            execFileSync('rmdir', [dir], { stdio: 'ignore' });
+          } catch {
+            // Gone already.
+          }
+        },
+      };
+    } catch (error) {
+      reasons.push(`${t.kind} at ${t.parent}: ${error.message}`);
+      try {
+        execFileSync('rmdir', [dir], { stdio: 'ignore' });
+      } catch {
+        // Never made.
+      }
+    }
+  }
+  say(`no cgroup memory limit here (${reasons.join('; ') || 'no cgroup mounted'})`);
+  return null;
+}
+
+/**
+ * A small container: one scale-N backup and one restore with BACKUP_MEMORY_LIMIT (64MiB by
+ * default), each inside a memory cgroup of the same size (memoryCgroup above) when this machine
+ * lets the bench make one; otherwise the peaks are measured and reported against the cap. An
+ * address-space limit (`ulimit -v`) is no stand-in: Node reserves ~700 MiB of it at start.
  */
 async function cappedRuns(results, url, archiveDir) {
   const cap = args['memory-cap'];
   const capMiB = Number(/^(\d+)/.exec(cap)?.[1] ?? 64);
-  let prefix = [];
-  try {
-    execFileSync('systemd-run', ['--scope', '-q', '-p', `MemoryMax=${capMiB}M`, 'true'], {
-      stdio: 'ignore',
-    });
-    prefix = [
-      'systemd-run',
-      '--scope',
-      '-q',
-      '-p',
-      `MemoryMax=${capMiB}M`,
-      '-p',
-      'MemorySwapMax=0',
-    ];
-  } catch {
-    say(`no cgroup limit here (systemd-run --scope fails): peaks measured against ${cap}`);
-  }
+  const group = memoryCgroup(capMiB);
+  const prefix = group?.prefix ?? [];
   const env = { ...pgEnv, DATABASE_URL: url, BACKUP_MEMORY_LIMIT: cap };
   const dir = join(work, 'capped');
   const backupName = `lifeboat backup (${cap} cap)`;
   const restoreName = `lifeboat restore (${cap} cap)`;
-  const b = await measure(
-    process.execPath,
-    [cli, 'backup', '--quiet'],
-    { ...env, BACKUP_DIR: dir },
-    { prefix },
-  );
-  results[backupName] = [{ ...b, bytes: dirBytes(dir) - dirBytes(join(dir, '.lifeboat')) }];
-  say(`${backupName}: ${(b.wallMs / 1000).toFixed(2)} s`);
-  const target = 'lifeboat_bench_restore_capped';
-  psql('postgres', `DROP DATABASE IF EXISTS ${target}`);
-  // From the default backup's archive (8 MiB entries): what a small container meets in practice.
-  const r = await measure(
-    process.execPath,
-    [cli, 'restore', 'latest', '--only', 'database', '--target-database', target, '--quiet'],
-    { ...env, BACKUP_DIR: archiveDir },
-    { prefix },
-  );
-  psql('postgres', `DROP DATABASE IF EXISTS ${target}`);
-  rmSync(dir, { recursive: true, force: true });
-  results[restoreName] = [{ ...r, bytes: null }];
-  say(`${restoreName}: ${(r.wallMs / 1000).toFixed(2)} s`);
-  const over = [b, r].filter((m) => m.anonBytes && m.anonBytes > capMiB * 1024 * 1024);
+  const outcome = async (name, run) => {
+    group?.resetPeak();
+    const before = group?.oomKills() ?? 0;
+    try {
+      const m = await run();
+      return { name, completed: true, m, cgroupPeakBytes: group?.peakBytes() ?? null };
+    } catch (error) {
+      return {
+        name,
+        completed: false,
+        error: error.message.slice(0, 300),
+        oomKilled: group ? group.oomKills() > before : null,
+      };
+    }
+  };
+  const runs = [];
+  try {
+    runs.push(
+      await outcome(backupName, () =>
+        measure(
+          process.execPath,
+          [cli, 'backup', '--quiet'],
+          { ...env, BACKUP_DIR: dir },
+          { prefix },
+        ),
+      ),
+    );
+    if (runs[0].completed)
+      results[backupName] = [
+        { ...runs[0].m, bytes: dirBytes(dir) - dirBytes(join(dir, '.lifeboat')) },
+      ];
+    const target = 'lifeboat_bench_restore_capped';
+    psql('postgres', `DROP DATABASE IF EXISTS ${target}`);
+    // From the default backup's archive (4 MiB entries): what a small container meets in practice.
+    runs.push(
+      await outcome(restoreName, () =>
+        measure(
+          process.execPath,
+          [cli, 'restore', 'latest', '--only', 'database', '--target-database', target, '--quiet'],
+          { ...env, BACKUP_DIR: archiveDir },
+          { prefix },
+        ),
+      ),
+    );
+    if (runs[1].completed) results[restoreName] = [{ ...runs[1].m, bytes: null }];
+    psql('postgres', `DROP DATABASE IF EXISTS ${target}`);
+  } finally {
+    group?.remove();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const r of runs)
+    say(
+      `${r.name}: ${r.completed ? `${(r.m.wallMs / 1000).toFixed(2)} s, peak RSS ${(r.m.rssBytes / 1048576).toFixed(0)} MiB, cgroup peak ${r.cgroupPeakBytes ? (r.cgroupPeakBytes / 1048576).toFixed(0) : '?'} MiB` : `FAILED${r.oomKilled ? ' (killed by the memory limit)' : ''}: ${r.error}`}`,
+    );
+  const over = runs.filter((r) => r.completed && r.m.anonBytes > capMiB * 1024 * 1024);
   const verdict = {
     cap,
-    enforcement: prefix.length ? 'cgroup (systemd-run MemoryMax)' : 'none here: peaks measured',
-    completed: true,
-    withinCap: over.length === 0,
+    enforcement: group?.enforcement ?? 'none here: peaks measured against the cap',
+    completed: runs.every((r) => r.completed),
+    runs: runs.map((r) => ({
+      name: r.name,
+      completed: r.completed,
+      ...(r.completed
+        ? {
+            wallMs: Math.round(r.m.wallMs),
+            peakRssMiB: r.m.rssBytes ? Math.round(r.m.rssBytes / 1048576) : null,
+            peakAnonMiB: r.m.anonBytes ? Math.round(r.m.anonBytes / 1048576) : null,
+            cgroupPeakMiB: r.cgroupPeakBytes ? Math.round(r.cgroupPeakBytes / 1048576) : null,
+          }
+        : { error: r.error, oomKilled: r.oomKilled }),
+    })),
+    ...(group ? {} : { withinCap: over.length === 0 }),
   };
   say(`memory cap: ${JSON.stringify(verdict)}`);
   return verdict;
@@ -589,6 +767,73 @@ async function oneTable(results, db, url, dump, archiveDir) {
   }
   psql('postgres', `DROP DATABASE IF EXISTS ${scratch}`);
   psql(db, `DROP TABLE IF EXISTS ${table}_r`);
+  if (!args['skip-s3']) await oneTableS3(results, db, url, table);
+}
+
+/**
+ * The same one-table restore from S3: s3rver (as the storage-s3 tests run it, files in a temp
+ * folder) on this machine, one backup into it, then the partial restore through ranged GETs.
+ */
+async function oneTableS3(results, db, url, table) {
+  let S3rver;
+  try {
+    const require = createRequire(join(root, 'packages/storage-s3/package.json'));
+    S3rver = require('s3rver');
+  } catch {
+    say('S3 one-table step skipped: s3rver is not installed (pnpm install)');
+    return;
+  }
+  const bucket = 'lifeboat-bench';
+  const directory = mkdtempSync(join(work, 's3rver-'));
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket }],
+  });
+  const { port } = await server.run();
+  const env = {
+    ...pgEnv,
+    DATABASE_URL: url,
+    S3_BUCKET: bucket,
+    S3_ENDPOINT: `http://127.0.0.1:${port}`,
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  };
+  const name = 'lifeboat restore --tables (1 table, S3)';
+  try {
+    const b = await measure(process.execPath, [cli, 'backup', '--quiet'], env);
+    results['lifeboat backup (S3, s3rver)'] = [{ ...b, bytes: null }];
+    say(`lifeboat backup (S3, s3rver): ${(b.wallMs / 1000).toFixed(2)} s`);
+    results[name] = [];
+    for (let r = 0; r < rounds; r++) {
+      const m = await measure(
+        process.execPath,
+        [
+          cli,
+          'restore',
+          'latest',
+          '--tables',
+          table,
+          '--as-suffix',
+          '_r',
+          '--in-place',
+          '--clean',
+          '--yes',
+          '--quiet',
+        ],
+        env,
+      );
+      results[name].push({ ...m, bytes: null });
+      say(`round ${r + 1} ${name}: ${(m.wallMs / 1000).toFixed(2)} s`);
+    }
+  } finally {
+    await server.close();
+    psql(db, `DROP TABLE IF EXISTS ${table}_r`);
+  }
 }
 
 try {
