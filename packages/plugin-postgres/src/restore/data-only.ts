@@ -104,11 +104,13 @@ export async function restoreDataOnly(
     const parts = partIndex(summary.tables);
     const large = largeObjectRestore(summary, settings.choices, settings.events);
     let values: string | undefined;
+    let refreshes: string[] = [];
     for await (const entry of entries) {
       throwIfAborted(settings.signal);
       if (entry.relativePath === POST_DATA) {
         const post = (await buffer(entry.stream)).toString();
         values = sequenceValues(post, settings.choices, summary);
+        refreshes = matviewRefreshes(post);
       } else if (large.isTheirs(entry)) {
         await large.take(entry, client);
       } else {
@@ -122,6 +124,14 @@ export async function restoreDataOnly(
       throw new LifeboatError('ENTRY_MISSING', `The archive has no database/${POST_DATA}`);
     await runScript(client, values, `the sequence values of ${POST_DATA}`);
     await client.query('COMMIT');
+    if (refreshes.length > 0) {
+      // pg_restore -a does not refresh them either (MATERIALIZED VIEW DATA is post-data): they
+      // hold what they held, so say how to bring them up to the rows just loaded.
+      settings.warn(
+        'MATVIEW_NOT_REFRESHED',
+        `--data-only leaves materialized views as they were, as pg_restore --data-only does; refresh them now that the rows are in: ${refreshes.join(' ')}`,
+      );
+    }
     return {
       database: settings.target.database,
       tables: summary.tables.map((t) => ({
@@ -137,6 +147,20 @@ export async function restoreDataOnly(
     stop();
     await closeQuietly(client);
   }
+}
+
+/**
+ * The REFRESH MATERIALIZED VIEW statements of post-data, in their order (a view over another
+ * comes after it); views created WITH NO DATA have none.
+ */
+export function matviewRefreshes(post: string): string[] {
+  const seen = new Set<string>();
+  for (const m of post.matchAll(
+    /REFRESH MATERIALIZED VIEW ((?:"(?:[^"]|"")+"|[^\s;'.]+)\.(?:"(?:[^"]|"")+"|[^\s;']+?))(?=[;'\s])/g,
+  )) {
+    seen.add(`REFRESH MATERIALIZED VIEW ${m[1]!.replaceAll("''", "'")};`);
+  }
+  return [...seen];
 }
 
 /** Holds triggers and foreign keys when allowed; otherwise says they fire. */
