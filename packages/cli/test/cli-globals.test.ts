@@ -98,5 +98,14 @@ describe.skipIf(!source)('lifeboat with BACKUP_GLOBALS', () => {
     expect(r2.stderr).not.toContain('ROLE_MISSING');
     expect(r2.stdout).toContain('"rolesCreated": 2');
     expect(await ownerOf(target, full)).toEqual(await ownerOf(from, db));
+
+    // The human summary says how many roles were made (none now: they exist).
+    const human = uniqueName('cliglob_human');
+    const r3 = await runCli(['restore', 'latest', '--globals'], {
+      ...env,
+      TARGET_DATABASE_URL: urlOf(target, human),
+    });
+    expect(r3.code, r3.stdout + r3.stderr).toBe(0);
+    expect(r3.stdout + r3.stderr).toMatch(/database\/ \([^)]*\): 0 roles created \(--globals\)/);
   });
 });

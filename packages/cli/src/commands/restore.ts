@@ -82,6 +82,13 @@ export async function restoreChoices(flags: RestoreFlags): Promise<Record<string
   return choices;
 }
 
+/** What a section's restore did worth a word in the human summary (roles --globals created). */
+function sectionNotes(summary: unknown): string {
+  const s = (summary ?? {}) as { rolesCreated?: unknown };
+  if (typeof s.rolesCreated !== 'number') return '';
+  return `: ${s.rolesCreated} role${s.rolesCreated === 1 ? '' : 's'} created (--globals)`;
+}
+
 /** One line naming where each section goes (never a password: targets are described without). */
 export function describeTargets(id: string, targets: PlannedTarget[]): string {
   const parts = targets.map((t) => {
@@ -167,7 +174,7 @@ export async function restoreCommand(
   ctx.io.result({ ok: true, ...result }, () =>
     [
       `restored ${result.id} in ${formatDuration(result.durationMs)}`,
-      ...result.sections.map((s) => `  ${s.section}/ (${s.source})`),
+      ...result.sections.map((s) => `  ${s.section}/ (${s.source})${sectionNotes(s.summary)}`),
     ].join('\n'),
   );
   return 0;

@@ -34,6 +34,11 @@ export interface MembershipModel {
   admin: boolean;
   inherit?: boolean;
   set?: boolean;
+  /**
+   * Who granted it (pg_dumpall's GRANTED BY), kept from PostgreSQL 16 on, where the server
+   * records grantors reliably (one row per grantor); absent before.
+   */
+  grantor?: string;
 }
 
 export interface GlobalsModel {
@@ -82,12 +87,17 @@ WHERE r.rolname !~ '^pg_'${scope === 'roles' ? ` AND r.oid IN (${NEEDED_ROLES})`
 ORDER BY r.rolname`;
 
 /** Memberships among the kept roles, and in predefined roles (pg_read_all_data…). */
-const MEMBERSHIPS = (from16: boolean) => `SELECT ur.rolname AS role, um.rolname AS member,
-  pg_catalog.bool_or(m.admin_option) AS admin${
-    from16
-      ? ', pg_catalog.bool_or(m.inherit_option) AS inherit, pg_catalog.bool_or(m.set_option) AS set'
-      : ''
-  }
+const MEMBERSHIPS = (from16: boolean) =>
+  from16
+    ? `SELECT ur.rolname AS role, um.rolname AS member, m.admin_option AS admin,
+  m.inherit_option AS inherit, m.set_option AS set, ug.rolname AS grantor
+FROM pg_catalog.pg_auth_members m
+JOIN pg_catalog.pg_roles ur ON ur.oid = m.roleid
+JOIN pg_catalog.pg_roles um ON um.oid = m.member
+LEFT JOIN pg_catalog.pg_roles ug ON ug.oid = m.grantor
+WHERE m.member = ANY($1::oid[]) AND (m.roleid = ANY($1::oid[]) OR ur.rolname ~ '^pg_')
+ORDER BY 1, 2, 6`
+    : `SELECT ur.rolname AS role, um.rolname AS member, pg_catalog.bool_or(m.admin_option) AS admin
 FROM pg_catalog.pg_auth_members m
 JOIN pg_catalog.pg_roles ur ON ur.oid = m.roleid
 JOIN pg_catalog.pg_roles um ON um.oid = m.member
@@ -144,6 +154,7 @@ export async function readGlobals(
     admin: m.admin,
     ...(typeof m.inherit === 'boolean' ? { inherit: m.inherit } : {}),
     ...(typeof m.set === 'boolean' ? { set: m.set } : {}),
+    ...(typeof m.grantor === 'string' ? { grantor: m.grantor } : {}),
   }));
   return { model: { scope, roles, memberships }, passwordsRead };
 }

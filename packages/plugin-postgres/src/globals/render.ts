@@ -60,9 +60,11 @@ function roleBlock(r: RoleModel): string {
 
 /**
  * One membership, added when missing. From PostgreSQL 16 on, with its INHERIT and SET options
- * as the source had them (an older target takes the plain GRANT). The grantor is the restoring
- * role (pg_dumpall's GRANTED BY is left out: it needs the grantor's ADMIN option). Memberships
- * of the restoring role, either way, are left alone.
+ * as the source had them (an older target takes the plain GRANT), and its grantor as pg_dumpall
+ * prints it (`GRANTED BY`) where the source recorded one: a grantor the target lacks, or one it
+ * refuses (no ADMIN OPTION there), leaves the restoring role as the grantor, with a
+ * MEMBERSHIP_GRANTOR_CHANGED warning. Memberships of the restoring role, either way, are left
+ * alone.
  */
 function membershipBlock(m: MembershipModel): string {
   const grant = `GRANT ${quoteIdent(m.role)} TO ${quoteIdent(m.member)}`;
@@ -72,16 +74,54 @@ function membershipBlock(m: MembershipModel): string {
   const from16 = `${grant} WITH ${options.join(', ')}`;
   const older = `${grant}${m.admin ? ' WITH ADMIN OPTION' : ''}`;
   const what = `membership of ${m.member} in ${m.role}`;
+  const byGrantor = m.grantor ? `${from16} GRANTED BY ${quoteIdent(m.grantor)}` : undefined;
+  // With a grantor, the same membership from another grantor is another row (16+).
+  const present = m.grantor
+    ? `EXISTS (SELECT FROM pg_catalog.pg_auth_members a JOIN pg_catalog.pg_roles r ON r.oid = a.roleid JOIN pg_catalog.pg_roles u ON u.oid = a.member JOIN pg_catalog.pg_roles g ON g.oid = a.grantor WHERE r.rolname = ${quoteLiteral(m.role)} AND u.rolname = ${quoteLiteral(m.member)} AND g.rolname IN (${quoteLiteral(m.grantor)}, current_user))`
+    : `EXISTS (SELECT FROM pg_catalog.pg_auth_members a JOIN pg_catalog.pg_roles r ON r.oid = a.roleid JOIN pg_catalog.pg_roles u ON u.oid = a.member WHERE r.rolname = ${quoteLiteral(m.role)} AND u.rolname = ${quoteLiteral(m.member)})`;
   const body = [
     'BEGIN',
     `IF current_user IN (${quoteLiteral(m.role)}, ${quoteLiteral(m.member)}) THEN RETURN; END IF;`,
     `IF NOT ${exists(m.role)} OR NOT ${exists(m.member)} THEN ${warn('ROLE_MISSING', `a role does not exist on this server; skipped: ${what}`)}; RETURN; END IF;`,
-    `IF EXISTS (SELECT FROM pg_catalog.pg_auth_members a JOIN pg_catalog.pg_roles r ON r.oid = a.roleid JOIN pg_catalog.pg_roles u ON u.oid = a.member WHERE r.rolname = ${quoteLiteral(m.role)} AND u.rolname = ${quoteLiteral(m.member)}) THEN RETURN; END IF;`,
+    `IF ${present} THEN RETURN; END IF;`,
+    ...(byGrantor
+      ? [
+          `IF pg_catalog.current_setting('server_version_num')::int >= 160000 AND ${exists(m.grantor!)} THEN`,
+          `  BEGIN EXECUTE ${quoteLiteral(byGrantor)}; RETURN;`,
+          `  EXCEPTION WHEN OTHERS THEN RAISE WARNING '%', ${quoteLiteral(`${SCRIPT_WARNING}MEMBERSHIP_GRANTOR_CHANGED: ${what} granted by ${m.grantor} on the source: `)} || SQLERRM || '; granted by ' || current_user || ' instead';`,
+          '  END;',
+          'END IF;',
+        ]
+      : []),
     `IF pg_catalog.current_setting('server_version_num')::int >= 160000 THEN EXECUTE ${quoteLiteral(from16)}; ELSE EXECUTE ${quoteLiteral(older)}; END IF;`,
     `EXCEPTION WHEN OTHERS THEN RAISE WARNING '%', ${quoteLiteral(`${SCRIPT_WARNING}MEMBERSHIP_NOT_GRANTED: ${what}: `)} || SQLERRM;`,
     'END',
   ].join('\n');
   return doBlock(body);
+}
+
+/**
+ * Memberships in an order where each grantor holds its ADMIN OPTION before it grants (as
+ * pg_dumpall orders them); what no order satisfies (a loop) comes last.
+ */
+function grantorOrder(memberships: MembershipModel[]): MembershipModel[] {
+  const pending = [...memberships];
+  const out: MembershipModel[] = [];
+  const admins = new Set<string>();
+  const granted = new Set(memberships.filter((m) => m.admin).map((m) => `${m.role}/${m.member}`));
+  for (let progress = true; pending.length > 0 && progress; ) {
+    progress = false;
+    for (let i = 0; i < pending.length; i++) {
+      const m = pending[i]!;
+      const key = `${m.role}/${m.grantor}`;
+      if (m.grantor && granted.has(key) && !admins.has(key)) continue;
+      out.push(m);
+      if (m.admin) admins.add(`${m.role}/${m.member}`);
+      pending.splice(i--, 1);
+      progress = true;
+    }
+  }
+  return [...out, ...pending];
 }
 
 /**
@@ -98,6 +138,6 @@ export function renderGlobals(model: GlobalsModel, database: string): string {
     '',
   ];
   for (const r of model.roles) out.push(roleBlock(r));
-  for (const m of model.memberships) out.push(membershipBlock(m));
+  for (const m of grantorOrder(model.memberships)) out.push(membershipBlock(m));
   return out.join('\n');
 }
