@@ -5,7 +5,7 @@
 // written as JSON.
 //
 //   pnpm bench [--scale 10] [--rounds 3] [--many-tables] [--skip-restore] [--one-table] [--skip-s3]
-//              [--skip-memory-cap] [--memory-cap 64MiB] [--db NAME] [--out FILE] [--host 127.0.0.1 --port 5432]
+//              [--skip-memory-cap] [--memory-cap 64MiB] [--memory-cap-only] [--db NAME] [--out FILE] [--host 127.0.0.1 --port 5432]
 import { execFileSync, spawn } from 'node:child_process';
 import {
   existsSync,
@@ -35,6 +35,8 @@ const { values: args } = parseArgs({
     // The small-container step: one backup and one restore with BACKUP_MEMORY_LIMIT set.
     'memory-cap': { type: 'string', default: '64MiB' },
     'skip-memory-cap': { type: 'boolean', default: false },
+    // Only the small-container step (after one default backup, whose archive the capped restore reads).
+    'memory-cap-only': { type: 'boolean', default: false },
     // The one-table restore from S3 (s3rver) too, unless this is given.
     'skip-s3': { type: 'boolean', default: false },
     host: { type: 'string', default: process.env.PGHOST ?? '127.0.0.1' },
@@ -327,10 +329,15 @@ async function main() {
     for (const name of Object.keys(backupCases))
       if (name !== 'pg_dump -Fc' && name !== 'lifeboat backup') delete backupCases[name];
   }
+  const capOnly = args['memory-cap-only'];
+  if (capOnly) {
+    for (const name of Object.keys(backupCases))
+      if (name !== 'lifeboat backup') delete backupCases[name];
+  }
   const results = Object.fromEntries(Object.keys(backupCases).map((k) => [k, []]));
   let lastDump;
   let lastLifeboat;
-  for (let r = 0; r < rounds; r++) {
+  for (let r = 0; r < (capOnly ? 1 : rounds); r++) {
     // Alternate the order each round so cache warmth favours no one.
     const names = Object.keys(backupCases);
     const order = r % 2 ? names.reverse() : names;
@@ -351,8 +358,8 @@ async function main() {
       }
     }
   }
-  if (!args['many-tables']) await oneTable(results, db, url, lastDump, lastLifeboat);
-  if (!args['skip-restore'] && !args['one-table']) {
+  if (!args['many-tables'] && !capOnly) await oneTable(results, db, url, lastDump, lastLifeboat);
+  if (!args['skip-restore'] && !args['one-table'] && !capOnly) {
     results['pg_restore -j2'] = [];
     results['lifeboat restore'] = [];
     // The part of it that puts planner statistics back (ANALYZE on a server before 18, the
@@ -444,8 +451,8 @@ async function main() {
       w('pg_restore -t (1 table)'),
     ),
     'archive bytes / pg_dump -Fc bytes': ratio(
-      summary['lifeboat backup'].bytes,
-      summary['pg_dump -Fc'].bytes,
+      summary['lifeboat backup']?.bytes,
+      summary['pg_dump -Fc']?.bytes,
     ),
     'lifeboat (age) / lifeboat': ratio(w('lifeboat backup (age)'), w('lifeboat backup')),
     'server CPU: lifeboat restore / pg_restore -j2': ratio(
