@@ -6,10 +6,12 @@ const STORAGE =
   'BACKUP_DIR, or S3_BUCKET S3_PREFIX S3_REGION S3_ENDPOINT S3_FORCE_PATH_STYLE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY';
 const FILES = 'CONFIG_FILES (?name: optional), SSL_DIR';
 const NOTIFY =
-  'SMTP_HOST SMTP_PORT SMTP_USER SMTP_PASS SMTP_FROM SMTP_SECURE ADMIN_EMAIL, WEBHOOK_URL WEBHOOK_SECRET, NOTIFY_ON';
-const RETENTION = 'BACKUP_RETENTION_DAYS, BACKUP_KEEP_LAST/_DAILY/_WEEKLY/_MONTHLY';
+  'SMTP_HOST SMTP_PORT SMTP_USER SMTP_PASS SMTP_FROM SMTP_SECURE SMTP_REQUIRE_TLS ADMIN_EMAIL,\n    WEBHOOK_URL WEBHOOK_SECRET WEBHOOK_PRESET, NOTIFY_ON SMTP_NOTIFY_ON WEBHOOK_NOTIFY_ON';
+const RETENTION =
+  'BACKUP_RETENTION_DAYS, BACKUP_KEEP_LAST BACKUP_KEEP_DAILY BACKUP_KEEP_WEEKLY BACKUP_KEEP_MONTHLY';
 const KEYS = 'BACKUP_ENCRYPTION_RECIPIENTS, BACKUP_ENCRYPTION_IDENTITY_FILE';
 const LOGS = 'LOG_FILE LOG_RETENTION_DAYS LOG_FORMAT';
+const OUTPUT = 'NO_COLOR FORCE_COLOR (colour on a terminal only, unless forced)';
 
 /** What the backup job reads: `backup`, and `run` on its schedule. */
 const BACKUP_JOB = [
@@ -22,7 +24,7 @@ const BACKUP_JOB = [
   KEYS,
   RETENTION,
   NOTIFY,
-  'HEARTBEAT_URL METRICS_FILE',
+  'HEARTBEAT_URL HEARTBEAT_STYLE METRICS_FILE',
   LOGS,
 ];
 
@@ -54,7 +56,13 @@ const COMMANDS: Record<string, { note?: string; env: string[]; examples: string[
     ],
   },
   verify: {
-    env: [STORAGE, `${DATABASE}   (--deep)`, KEYS, LOGS],
+    env: [
+      STORAGE,
+      `${DATABASE}   (--deep)`,
+      'BACKUP_JOBS BACKUP_MEMORY_LIMIT   (--deep)',
+      KEYS,
+      LOGS,
+    ],
     examples: [
       'lifeboat verify critical_backup_20261126_020000',
       'lifeboat verify random --deep   # the monthly restore drill',
@@ -63,7 +71,15 @@ const COMMANDS: Record<string, { note?: string; env: string[]; examples: string[
   },
   restore: {
     note: 'A database restore writes only where it is told: --target-database, --target-url, or --in-place.',
-    env: [STORAGE, DATABASE, FILES, KEYS, 'BACKUP_JOBS', LOGS],
+    env: [
+      STORAGE,
+      DATABASE,
+      'TARGET_DATABASE_URL (--target-url without the password in the process list)',
+      FILES,
+      KEYS,
+      'BACKUP_JOBS BACKUP_MEMORY_LIMIT',
+      LOGS,
+    ],
     examples: [
       'lifeboat restore latest --target-database app_restored',
       'lifeboat restore latest --in-place          # the database was lost: restore it where it was',
@@ -93,7 +109,7 @@ const COMMANDS: Record<string, { note?: string; env: string[]; examples: string[
       STORAGE,
       'HEALTH_MAX_AGE_HOURS HEALTH_MIN_FREE_BYTES HEALTH_MAX_DRILL_AGE_DAYS',
       NOTIFY,
-      'HEARTBEAT_URL',
+      'HEARTBEAT_URL HEARTBEAT_STYLE',
     ],
     examples: [
       'lifeboat health   # exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (usage error)',
@@ -116,7 +132,7 @@ const COMMANDS: Record<string, { note?: string; env: string[]; examples: string[
     examples: ['lifeboat audit', 'lifeboat audit --json'],
   },
   'notify-test': {
-    env: [NOTIFY, 'HEARTBEAT_URL'],
+    env: [NOTIFY, 'HEARTBEAT_URL HEARTBEAT_STYLE'],
     examples: [
       'SMTP_HOST=smtp.example.com ADMIN_EMAIL=ops@example.com lifeboat notify-test',
       'WEBHOOK_URL=https://hooks.slack.com/… WEBHOOK_PRESET=slack lifeboat notify-test',
@@ -139,6 +155,9 @@ export function addCommandHelp(program: Command): void {
         '',
         'Environment (any variable may be NAME_FILE; `lifeboat --help` lists them all):',
         ...help.env.map((e) => `  ${e}`),
+        // Every command logs and may colour its output.
+        ...(help.env.includes(LOGS) ? [] : [`  ${LOGS}`]),
+        `  ${OUTPUT}`,
         '',
         'Examples:',
         ...help.examples.map((e) => `  ${e}`),
