@@ -75,7 +75,7 @@ describe('help audit', () => {
         .slice(2)
         .filter((l) => l.trim() !== '');
       expect(envLines.length).toBeGreaterThanOrEqual(1);
-      const settingNames = new Set(settingKeys.map((k) => SETTINGS[k].env));
+      const settingNames = new Set<string>(settingKeys.map((k) => SETTINGS[k].env));
       const names = new Set(
         (envLines.join(' ').match(/\b[A-Z][A-Z0-9_]+\b/g) ?? []).filter(
           (w) => w.includes('_') || w.startsWith('PG') || settingNames.has(w),
