@@ -35,7 +35,7 @@ const sources = (() => {
   return out.join('\n');
 })();
 /** A variable is read where its name is a string literal or a key (`env: 'BACKUP_DIR'`, `PGSSLMODE:`). */
-const isRead = (name: string) =>
+const isRead = (name: string): boolean =>
   new RegExp(`['"\`]${name}['"\`]|\\b${name}:|env\\.${name}\\b|${name}_FILE`).test(sources) ||
   // NAME_FILE forms are read generically, from the setting's own name.
   (name.endsWith('_FILE') && isRead(name.slice(0, -'_FILE'.length)));
