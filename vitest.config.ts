@@ -7,6 +7,10 @@ const src = (pkg: string, file = 'index.ts') =>
 export default defineConfig({
   resolve: {
     alias: [
+      {
+        find: /^@lifeboat\/test-support\/(.*)$/,
+        replacement: fileURLToPath(new URL('./packages/test-support/src/$1.ts', import.meta.url)),
+      },
       { find: /^@lifeboat\/core\/testing$/, replacement: src('core', 'testing/index.ts') },
       { find: /^@lifeboat\/core$/, replacement: src('core') },
       { find: /^@lifeboat\/storage-local$/, replacement: src('storage-local') },

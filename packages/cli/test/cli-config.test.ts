@@ -1,13 +1,8 @@
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createDatabase, embeddedServer, servers, sql } from '@lifeboat/test-support/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createDatabase,
-  embeddedServer,
-  servers,
-  sql,
-} from '../../plugin-postgres/test/support/servers.js';
 import { runCli } from './run-cli.js';
 
 /** Settings as a user gives them: relative paths, libpq's variables, mistakes. */

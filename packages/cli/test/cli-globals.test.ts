@@ -2,16 +2,16 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { dropDatabasesThenRoles } from '../../plugin-postgres/test/support/roles.js';
 import {
   createDatabase,
+  dropDatabasesThenRoles,
   embeddedServer,
   servers,
   sql,
   type TestServer,
   uniqueName,
-} from '../../plugin-postgres/test/support/servers.js';
+} from '@lifeboat/test-support/postgres';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 
 /**

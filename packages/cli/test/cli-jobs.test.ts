@@ -1,14 +1,14 @@
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatabase,
   embeddedServer,
   sql,
   trackDatabase,
   uniqueName,
-} from '../../plugin-postgres/test/support/servers.js';
+} from '@lifeboat/test-support/postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 
 /**

@@ -2,10 +2,10 @@ import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Receiver, startReceiver } from '@lifeboat/test-support/http';
+import { startSmtpServer } from '@lifeboat/test-support/smtp';
 import parse from 'parse-prometheus-text-format';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Receiver, startReceiver } from '../../core/test/http-receiver.js';
-import { startSmtpServer } from '../../notifier-smtp/test/helpers.js';
 import { type CliResult, runCli } from './run-cli.js';
 
 /**

@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Receiver, startReceiver } from '@lifeboat/test-support/http';
+import { createDatabase, servers, sql } from '@lifeboat/test-support/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Receiver, startReceiver } from '../../core/test/http-receiver.js';
-import { createDatabase, servers, sql } from '../../plugin-postgres/test/support/servers.js';
 import { BIN, runCli } from './run-cli.js';
 
 /**

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createDatabase, servers, sql } from '@lifeboat/test-support/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, servers, sql } from '../../plugin-postgres/test/support/servers.js';
 import { BIN, runCli } from './run-cli.js';
 
 /**

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { createDatabase, servers, sql } from '@lifeboat/test-support/postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createDatabase, servers, sql } from '../../plugin-postgres/test/support/servers.js';
 
 const run = promisify(execFile);
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));

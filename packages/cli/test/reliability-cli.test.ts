@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock } from '@lifeboat/core';
 import { localStorage } from '@lifeboat/storage-local';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatabase,
   embeddedServer,
   sql,
   trackDatabase,
-} from '../../plugin-postgres/test/support/servers.js';
+} from '@lifeboat/test-support/postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, runCli } from './run-cli.js';
 
 /** The built CLI against a real PostgreSQL (embedded, password auth) and a real folder. */

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { createEngine } from '@lifeboat/core';
 import { postgresSource } from '@lifeboat/plugin-postgres';
 import { localStorage } from '@lifeboat/storage-local';
+import { createDatabase, embeddedServer, sql } from '@lifeboat/test-support/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, embeddedServer, sql } from '../../plugin-postgres/test/support/servers.js';
 import { BIN } from './run-cli.js';
 
 /**

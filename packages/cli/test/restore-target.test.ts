@@ -2,14 +2,14 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatabase,
   servers,
   sql,
   trackDatabase,
   uniqueName,
-} from '../../plugin-postgres/test/support/servers.js';
+} from '@lifeboat/test-support/postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runCli } from './run-cli.js';
 
 /** The built CLI against a real PostgreSQL, a real backup folder and real config files. */

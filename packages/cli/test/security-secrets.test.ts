@@ -6,15 +6,15 @@ import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { ageCipher, generateAgeIdentity } from '@lifeboat/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startSmtpServer, type TestServer } from '../../notifier-smtp/test/helpers.js';
 import {
   createDatabase,
   embeddedServer,
   sql,
   trackDatabase,
   uniqueName,
-} from '../../plugin-postgres/test/support/servers.js';
+} from '@lifeboat/test-support/postgres';
+import { freePort, startSmtpServer, type TestServer } from '@lifeboat/test-support/smtp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, runCli } from './run-cli.js';
 
 /**

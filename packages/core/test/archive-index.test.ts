@@ -1,17 +1,13 @@
-import { copyFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import {
   ageCipher,
   createEngine,
+  INDEX_PREFIX,
   type LifeboatEventMap,
   memoryStorage,
   type Storage,
 } from '@lifeboat/core';
-import { rejectionOf } from '@lifeboat/core/testing';
-import { localStorage } from '@lifeboat/storage-local';
+import { faultyStorage, rejectionOf } from '@lifeboat/core/testing';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
 import { fileSource } from './helpers.js';
@@ -74,28 +70,26 @@ describe('archive index: one read of the archive on restore', () => {
   });
 
   it('an archive replaced between its check and its read is refused: the bytes read are checked too', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'lifeboat-index-'));
-    try {
-      const { engine, restored, checks } = setup(localStorage({ dir }));
-      const first = await engine.backup();
-      // Another valid archive of the same files, different content, in the same folder.
-      const { source } = fileSource({ ...FILES, 'a.txt': 'y'.repeat(5000) });
-      const other = createEngine({ sources: [source], storage: localStorage({ dir }) });
-      const second = await other.backup();
-      // Right after the index check passes, the archive file is swapped for the other one.
-      engine.events.on('restore:checked', () =>
-        copyFileSync(join(dir, second.file), join(dir, first.file)),
-      );
-      const error = await rejectionOf(engine.restore(first.id));
-      expect(error.code).toBe('ARCHIVE_CORRUPT');
-      expect(error.message).toContain('changed while it was being restored');
-      expect(checks.map((c) => c.method)).toEqual(['index']);
-      // The swapped content was read, and refused before the restore could finish.
-      expect(restored['a.txt']?.toString()).not.toBe(FILES['a.txt']);
-      await other.close();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const shared = memoryStorage();
+    const { engine, restored, checks } = setup(shared);
+    const first = await engine.backup();
+    // Another valid archive of the same files, different content, in the same storage.
+    const { source } = fileSource({ ...FILES, 'a.txt': 'y'.repeat(5000) });
+    const other = createEngine({ sources: [source], storage: shared });
+    const second = await other.backup();
+    const swapped = await buffer(await shared.get(second.file));
+    // Right after the index check passes, the archive is swapped for the other one (a put of
+    // bytes in memory is done before it returns).
+    engine.events.on('restore:checked', () => {
+      void shared.put(first.file, swapped, { overwrite: true });
+    });
+    const error = await rejectionOf(engine.restore(first.id));
+    expect(error.code).toBe('ARCHIVE_CORRUPT');
+    expect(error.message).toContain('changed while it was being restored');
+    expect(checks.map((c) => c.method)).toEqual(['index']);
+    // The swapped content was read, and refused before the restore could finish.
+    expect(restored['a.txt']?.toString()).not.toBe(FILES['a.txt']);
+    await other.close();
   });
 
   it('a damaged index is ignored: the restore checks the whole archive and succeeds', async () => {
@@ -173,20 +167,17 @@ describe('archive index: one read of the archive on restore', () => {
   });
 
   it('a failed index write is a warning on a good backup, and the restore still checks fully', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'lifeboat-index-'));
-    try {
-      // A file where the index folder should be: every index write fails for real (ENOTDIR).
-      await mkdir(join(dir, '.lifeboat'), { recursive: true });
-      await writeFile(join(dir, '.lifeboat', 'index'), 'not a folder');
-      const { engine, checks } = setup(localStorage({ dir }));
-      const result = await engine.backup();
-      expect(result.warnings.map((w) => w.code)).toEqual(['INDEX_FAILED']);
-      expect(await readdir(dir)).toContain(result.file);
-      await engine.restore(result.id);
-      expect(checks.map((c) => c.method)).toEqual(['full']);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    // Every index write fails (as a folder that cannot be written would make it).
+    const storage = faultyStorage(memoryStorage(), {
+      match: (key) => key.startsWith(INDEX_PREFIX),
+      failPut: true,
+    });
+    const { engine, checks } = setup(storage);
+    const result = await engine.backup();
+    expect(result.warnings.map((w) => w.code)).toEqual(['INDEX_FAILED']);
+    expect((await storage.list('')).map((o) => o.key)).toContain(result.file);
+    await engine.restore(result.id);
+    expect(checks.map((c) => c.method)).toEqual(['full']);
   });
 });
 

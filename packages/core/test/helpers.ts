@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { createEngine, memoryStorage, type Source, type Storage } from '@lifeboat/core';
+import { createEngine, memoryStorage, type Storage } from '@lifeboat/core';
+import { fileSource } from '@lifeboat/test-support/sources';
 import tar from 'tar-stream';
+
+export { fileSource };
 
 export interface RawEntry {
   name: string;
@@ -55,39 +57,6 @@ export function manifestFor(entries: RawEntry[], overrides: Record<string, unkno
     warnings: [],
     ...overrides,
   });
-}
-
-/** A source that emits the files it is given and records what a restore hands it. */
-export function fileSource(files: Record<string, string | Buffer>, section = 'config') {
-  const restored: Record<string, Buffer> = {};
-  const source = {
-    id: 'test',
-    section,
-    describe: () => 'test files',
-    async connect() {},
-    async close() {},
-    async backup(ctx) {
-      for (const [path, body] of Object.entries(files)) {
-        const data = Buffer.from(body);
-        await ctx.emit({
-          path,
-          type: 'file',
-          size: data.length,
-          body: () => Readable.from([data]),
-        });
-      }
-      return { files: Object.keys(files).map((p) => ({ path: `${section}/${p}` })) };
-    },
-    async restore(ctx) {
-      for await (const entry of ctx.entries) {
-        const chunks: Buffer[] = [];
-        for await (const c of entry.stream as AsyncIterable<Buffer>) chunks.push(c);
-        restored[entry.relativePath] = Buffer.concat(chunks);
-      }
-      return { restored: Object.keys(restored).length };
-    },
-  } satisfies Source;
-  return { source, restored };
 }
 
 export async function storeRaw(storage: Storage, file: string, bytes: Buffer) {

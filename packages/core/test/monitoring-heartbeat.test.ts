@@ -6,9 +6,9 @@ import {
   redact,
   type Source,
 } from '@lifeboat/core';
+import { type Receiver, startReceiver } from '@lifeboat/test-support/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fileSource } from './helpers.js';
-import { type Receiver, startReceiver } from './http-receiver.js';
 
 const TOKEN = '3f5e2c1a-9b7d-4e21-8c3f-0a1b2c3d4e5f';
 let receiver: Receiver | undefined;

@@ -1,6 +1,3 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   archiveBaseName,
@@ -15,7 +12,6 @@ import {
   type Storage,
 } from '@lifeboat/core';
 import { faultyStorage, putIndexedArchive } from '@lifeboat/core/testing';
-import { localStorage } from '@lifeboat/storage-local';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fileSource } from './helpers.js';
@@ -242,16 +238,6 @@ describe('planRetention over a year of daily archives', () => {
 
 /* ------------------------------------------------------------- engine.prune */
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'lifeboat-prune-'));
-  dirs.push(d);
-  return d;
-};
-
 const ARCHIVE = /^critical_backup_\d{8}_\d{6}\.tar\.gz$/;
 
 async function keysOf(storage: Storage) {
@@ -294,9 +280,8 @@ function engineOn(storage: Storage, retention: RetentionPolicy, now: Date, sourc
 }
 
 describe('engine.prune', () => {
-  it('applies the policy to a year of archives in a real folder, and nothing else', async () => {
-    const dir = tempDir();
-    const storage = localStorage({ dir });
+  it('applies the policy to a year of archives in a storage, and nothing else', async () => {
+    const storage = memoryStorage();
     await fill(storage, YEAR);
     const historyBefore = await storage.list('.lifeboat/history/');
     const engine = engineOn(storage, { days: 30 }, NOW);
@@ -306,7 +291,9 @@ describe('engine.prune', () => {
     expect(result.dryRun).toBe(false);
     expect(result.deleted).toHaveLength(335);
     expect(deletedEvents).toHaveLength(335);
-    const left = readdirSync(dir).filter((n) => ARCHIVE.test(n));
+    const left = (await storage.list(''))
+      .map((o) => o.key)
+      .filter((n) => !n.includes('/') && ARCHIVE.test(n));
     expect(left.sort()).toEqual(dailyNames('2026-05-02', '2026-05-31').sort());
     for (const f of FOREIGN) expect((await storage.stat(f)).bytes).toBeGreaterThan(0);
     // The old record is still there, and the prune recorded itself.

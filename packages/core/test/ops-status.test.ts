@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   createEngine,
   type Engine,
@@ -11,16 +8,10 @@ import {
   type Notifier,
   type Source,
 } from '@lifeboat/core';
-import { putIndexedArchive } from '@lifeboat/core/testing';
-import { localStorage } from '@lifeboat/storage-local';
+import { faultyStorage, putIndexedArchive } from '@lifeboat/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { notifyAll } from '../src/ops/notify.js';
 import { fileSource } from './helpers.js';
-
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
 
 function clock(start: string) {
   let t = Date.parse(start);
@@ -241,17 +232,16 @@ describe('status and report', () => {
     await expect(engine.status({ days: -1 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 
-  it('the history is shared through the storage: a fresh engine on the same folder sees it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lifeboat-status-'));
-    dirs.push(dir);
-    const a = setup({ storage: localStorage({ dir }) });
+  it('the history is shared through the storage: a fresh engine on the same storage sees it', async () => {
+    const storage = memoryStorage();
+    const a = setup({ storage });
     await a.engine.backup();
-    const b = setup({ storage: localStorage({ dir }) });
+    const b = setup({ storage });
     b.clock.set('2026-03-01T05:00:00Z');
     const s = await b.engine.status();
     expect(s.lastSuccess).toMatchObject({ at: '2026-03-01T02:00:00.000Z', ageHours: 3 });
     // A damaged record does not hide the others.
-    writeFileSync(join(dir, '.lifeboat', 'history', '20260301T030000Z_backup_x_abc.json'), '{');
+    await storage.put('.lifeboat/history/20260301T030000Z_backup_x_abc.json', Buffer.from('{'));
     expect((await b.engine.history()).length).toBe(1);
   });
 });
@@ -321,12 +311,12 @@ describe('notifications', () => {
   });
 
   it('a storage that cannot be reached fails the backup and is still notified', async () => {
-    const base = mkdtempSync(join(tmpdir(), 'lifeboat-status-'));
-    dirs.push(base);
-    writeFileSync(join(base, 'file'), 'x');
     const rec = recordingNotifier();
     const { engine } = setup({
-      storage: localStorage({ dir: join(base, 'file', 'backups') }),
+      storage: faultyStorage(memoryStorage(), {
+        failConnect: true,
+        error: () => new LifeboatError('STORAGE_FAILED', 'Cannot reach the storage'),
+      }),
       notifiers: [rec.notifier],
     });
     const failedEvents: unknown[] = [];
@@ -419,24 +409,5 @@ describe('low free space after a backup', () => {
     // The warning is in the history record too.
     const record = (await engine.history()).find((r) => r.kind === 'backup')!;
     expect(record.problems).toEqual(result.warnings);
-  });
-
-  it('on a real disk: below HEALTH_MIN_FREE_BYTES warns; above it does not', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lifeboat-status-'));
-    dirs.push(dir);
-    const huge = setup({
-      storage: localStorage({ dir }),
-      health: { maxAgeHours: 25, minFreeBytes: Number.MAX_SAFE_INTEGER },
-    });
-    const low = await huge.engine.backup();
-    expect(low.warnings.map((w) => w.code)).toEqual(['LOW_FREE_SPACE']);
-    expect(low.pruned).toEqual([]);
-    const fine = setup({
-      storage: localStorage({ dir }),
-      health: { maxAgeHours: 25, minFreeBytes: 1024 },
-    });
-    fine.clock.set('2026-03-01T03:00:00Z');
-    expect((await fine.engine.backup()).warnings).toEqual([]);
-    expect(await fine.engine.list()).toHaveLength(2);
   });
 });

@@ -5,8 +5,8 @@ import { acquireLock, createEngine } from '@lifeboat/core';
 import { smtpNotifier } from '@lifeboat/notifier-smtp';
 import { configFilesSource } from '@lifeboat/plugin-config-files';
 import { localStorage } from '@lifeboat/storage-local';
+import { startSmtpServer } from '@lifeboat/test-support/smtp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSmtpServer } from './helpers.js';
 
 /**
  * A lock held by someone else stops every backup. One refusal is normal (replicas of a host all

@@ -1,8 +1,13 @@
 import { Readable } from 'node:stream';
 import type { HealthReport } from '@lifeboat/core';
 import { smtpNotifier } from '@lifeboat/notifier-smtp';
+import {
+  addresses,
+  backupResult,
+  startSmtpServer,
+  type TestServer,
+} from '@lifeboat/test-support/smtp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { addresses, backupResult, startSmtpServer, type TestServer } from './helpers.js';
 
 // Messages as they arrive at a real SMTP server, parsed back with mailparser.
 let server: TestServer;

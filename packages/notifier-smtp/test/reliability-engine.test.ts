@@ -5,8 +5,8 @@ import { createEngine, type Source } from '@lifeboat/core';
 import { smtpNotifier } from '@lifeboat/notifier-smtp';
 import { configFilesSource } from '@lifeboat/plugin-config-files';
 import { localStorage } from '@lifeboat/storage-local';
+import { freePort, smtpError, startSmtpServer } from '@lifeboat/test-support/smtp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freePort, smtpError, startSmtpServer } from './helpers.js';
 
 /**
  * A real backup (config files to a real folder) with a mail server that is down or refuses:

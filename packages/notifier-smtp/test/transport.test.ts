@@ -3,8 +3,6 @@ import { inspect } from 'node:util';
 import { isLifeboatError } from '@lifeboat/core';
 import { rejectionOf } from '@lifeboat/core/testing';
 import { smtpNotifier } from '@lifeboat/notifier-smtp';
-import type { SMTPServerAuthentication } from 'smtp-server';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   backupResult,
   freePort,
@@ -13,7 +11,9 @@ import {
   startDroppingServer,
   startSilentServer,
   startSmtpServer,
-} from './helpers.js';
+} from '@lifeboat/test-support/smtp';
+import type { SMTPServerAuthentication } from 'smtp-server';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const PASSWORD = 'S3cret-Pa55word!';
 const WRONG = 'Wr0ng-Pa55word!';

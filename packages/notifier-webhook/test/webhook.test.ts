@@ -9,13 +9,9 @@ import {
   type Source,
 } from '@lifeboat/core';
 import { HEADERS, renderRequest, verifyWebhook, webhookNotifier } from '@lifeboat/notifier-webhook';
+import { type ReceivedRequest, type Receiver, startReceiver } from '@lifeboat/test-support/http';
+import { fileSource } from '@lifeboat/test-support/sources';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fileSource } from '../../core/test/helpers.js';
-import {
-  type ReceivedRequest,
-  type Receiver,
-  startReceiver,
-} from '../../core/test/http-receiver.js';
 
 const SECRET = 'whsec-Test-Secret-0042';
 const TOKEN = 'T0Ken9f8e7d6c5b4a3';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { testStorage } from '@lifeboat/core/testing';
 import { s3Storage } from '@lifeboat/storage-s3';
+import { ACCESS_KEY, SECRET_KEY, startS3, type TestS3 } from '@lifeboat/test-support/s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ACCESS_KEY, SECRET_KEY, startS3, type TestS3 } from './helpers/s3-server.js';
 
 // One server per variant for the whole file; every test gets its own prefix in the bucket.
 const servers: Promise<TestS3>[] = [];

@@ -10,8 +10,8 @@ import {
 } from '@lifeboat/core';
 import { countingStorage, rejectionOf } from '@lifeboat/core/testing';
 import { s3Storage } from '@lifeboat/storage-s3';
+import { ACCESS_KEY, SECRET_KEY, startS3, type TestS3 } from '@lifeboat/test-support/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS_KEY, SECRET_KEY, startS3, type TestS3 } from './helpers/s3-server.js';
 
 /** A tiny source: emits the given files under `config/`, and records what a restore hands it. */
 function filesSource(files: Record<string, Buffer>, options: { failAfter?: number } = {}) {

@@ -20,14 +20,14 @@ import {
   type S3StorageOptions,
   s3Storage,
 } from '@lifeboat/storage-s3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ACCESS_KEY,
   SECRET_KEY,
   startS3,
   startS3Process,
   type TestS3,
-} from './helpers/s3-server.js';
+} from '@lifeboat/test-support/s3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const MiB = 1024 * 1024;
 let s3: TestS3;

@@ -1,23 +1,7 @@
 import { extractArchive } from './engine.js';
-import { createDatabase, psql, sql, type TestServer } from './servers.js';
+import { createDatabase, psql, type TestServer } from './servers.js';
 
-/**
- * Drops the databases whose names start with `lb_<prefix>`, then `roles`: roles that own
- * objects in those databases, or have settings or grants on them, can go only after them.
- */
-export async function dropDatabasesThenRoles(
-  server: TestServer,
-  prefix: string,
-  roles: string[],
-): Promise<void> {
-  for (const db of await sql<{ datname: string }>(
-    server,
-    'postgres',
-    `SELECT datname FROM pg_database WHERE datname LIKE 'lb\\_${prefix}%'`,
-  ))
-    await sql(server, 'postgres', `DROP DATABASE IF EXISTS ${db.datname} WITH (FORCE)`);
-  for (const role of roles) await sql(server, 'postgres', `DROP ROLE IF EXISTS ${role}`);
-}
+export { dropDatabasesThenRoles } from '@lifeboat/test-support/postgres';
 
 /**
  * Restores the stored archive with psql alone (restore.psql from the extracted folder) into a

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, INDEX_PREFIX } from '@lifeboat/core';
 import { localStorage } from '@lifeboat/storage-local';
+import { fileSource } from '@lifeboat/test-support/sources';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fileSource } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(() => {

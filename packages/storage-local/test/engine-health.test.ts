@@ -17,8 +17,8 @@ import {
 } from '@lifeboat/core';
 import { putIndexedArchive } from '@lifeboat/core/testing';
 import { localStorage } from '@lifeboat/storage-local';
+import { fileSource } from '@lifeboat/test-support/sources';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fileSource } from './helpers.js';
 
 const dirs: string[] = [];
 const cleanups: (() => void)[] = [];

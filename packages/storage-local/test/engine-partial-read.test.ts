@@ -13,8 +13,8 @@ import {
 } from '@lifeboat/core';
 import { countingStorage, rejectionOf } from '@lifeboat/core/testing';
 import { localStorage } from '@lifeboat/storage-local';
+import { fileSource } from '@lifeboat/test-support/sources';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fileSource } from './helpers.js';
 
 // Random bytes do not compress: the archive is about as big as its data, ~12 MiB.
 const BIG = Object.fromEntries(

@@ -10,8 +10,8 @@ import {
   type RetentionPolicy,
 } from '@lifeboat/core';
 import { localStorage } from '@lifeboat/storage-local';
+import { fileSource } from '@lifeboat/test-support/sources';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fileSource } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(() => {

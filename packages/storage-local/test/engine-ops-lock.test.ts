@@ -17,8 +17,8 @@ import {
   type Storage,
 } from '@lifeboat/core';
 import { localStorage } from '@lifeboat/storage-local';
+import { fileSource } from '@lifeboat/test-support/sources';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileSource } from './helpers.js';
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];

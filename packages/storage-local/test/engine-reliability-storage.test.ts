@@ -10,8 +10,8 @@ import {
 } from '@lifeboat/core';
 import { faultyStorage, randomStream, rejectionOf, testStorage } from '@lifeboat/core/testing';
 import { localStorage } from '@lifeboat/storage-local';
+import { fileSource } from '@lifeboat/test-support/sources';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fileSource } from './helpers.js';
 
 const isArchive = (key: string) => /\.tar\.gz(\.age)?$/.test(key);
 
