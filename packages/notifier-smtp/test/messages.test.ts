@@ -1,12 +1,8 @@
 import { Readable } from 'node:stream';
 import type { HealthReport } from '@lifeboat/core';
+import { sampleBackupResult as backupResult } from '@lifeboat/core/testing';
 import { smtpNotifier } from '@lifeboat/notifier-smtp';
-import {
-  addresses,
-  backupResult,
-  startSmtpServer,
-  type TestServer,
-} from '@lifeboat/test-support/smtp';
+import { addresses, startSmtpServer, type TestServer } from '@lifeboat/test-support/smtp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 // Messages as they arrive at a real SMTP server, parsed back with mailparser.

@@ -1,10 +1,9 @@
 import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import { isLifeboatError } from '@lifeboat/core';
-import { rejectionOf } from '@lifeboat/core/testing';
+import { sampleBackupResult as backupResult, rejectionOf } from '@lifeboat/core/testing';
 import { smtpNotifier } from '@lifeboat/notifier-smtp';
 import {
-  backupResult,
   freePort,
   selfSignedCert,
   smtpError,

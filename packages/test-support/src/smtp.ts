@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BackupResult } from '@lifeboat/core';
+
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 
@@ -191,29 +191,6 @@ export function selfSignedCert(): { key: string; cert: string } {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-export function backupResult(overrides: Partial<BackupResult> = {}): BackupResult {
-  return {
-    id: 'critical_backup_20250102_030405',
-    file: 'critical_backup_20250102_030405.tar.gz',
-    bytes: 1_572_864,
-    sha256: 'a'.repeat(64),
-    createdAt: '2025-01-02T03:04:05.000Z',
-    durationMs: 65_000,
-    storage: 'local /var/backups/lifeboat',
-    encrypted: true,
-    tables: [
-      { name: 'public.users', rows: 1234 },
-      { name: 'public.orders', rows: 56789 },
-    ],
-    files: 4,
-    warnings: [{ code: 'TABLE_EMPTY', message: 'public.audit has no rows' }],
-    incomplete: [],
-    pruned: [],
-    notifications: [],
-    ...overrides,
-  };
 }
 
 /** Text of an address header as mailparser gives it (one object or a list). */
