@@ -19,7 +19,9 @@ const engine = createEngine({
   prefix: 'manual_users',
   retention: { keepLast: 20 },
 });
-engine.events.on('table:done', (t) => console.log(`  ${t.table}: ${t.rows} rows`));
+engine.events.on('source:item', (t) => {
+  if (t.phase === 'backup' && t.kind === 'table') console.log(`  ${t.name}: ${t.rows} rows`);
+});
 try {
   const backup = await engine.backup();
   console.log(`backed up to ${dir}/${backup.file}`);

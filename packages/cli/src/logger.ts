@@ -1,7 +1,14 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { type LifeboatEmitter, type LifeboatEventName, redact, redactDeep } from '@lifeboat/core';
+import {
+  type LifeboatEmitter,
+  type LifeboatEventName,
+  redact,
+  redactDeep,
+  type SourceItem,
+} from '@lifeboat/core';
 import pino from 'pino';
+import { legacyItemEvent } from './item-events.js';
 
 export interface Logger {
   info(obj: Record<string, unknown>, msg: string): void;
@@ -40,7 +47,7 @@ export function rotateLog(file: string, retentionDays: number, now = new Date())
 const LOGGED: LifeboatEventName[] = [
   'backup:started',
   'source:done',
-  'table:done',
+  'source:item',
   'backup:succeeded',
   'backup:failed',
   'verify:started',
@@ -48,8 +55,6 @@ const LOGGED: LifeboatEventName[] = [
   'verify:failed',
   'restore:checked',
   'restore:started',
-  'restore:table',
-  'restore:file',
   'restore:succeeded',
   'restore:failed',
   'prune:planned',
@@ -117,14 +122,18 @@ export function createLogger(options: {
     attach(events) {
       if (!base) return;
       for (const name of LOGGED) {
-        events.on(name, (payload: unknown) => {
+        events.on(name, (raw: unknown) => {
+          // Items keep the event names and fields the log had before `source:item` (CLI.md).
+          const legacy = name === 'source:item' ? legacyItemEvent(raw as SourceItem) : undefined;
+          const event = legacy?.name ?? name;
+          const payload = legacy?.payload ?? raw;
           const level =
             name.endsWith(':failed') || name === 'health:alert'
               ? 'error'
               : name === 'warning'
                 ? 'warn'
                 : 'info';
-          base[level]({ event: name, ...(payload as Record<string, unknown>) }, name);
+          base[level]({ event, ...(payload as Record<string, unknown>) }, event);
         });
       }
     },

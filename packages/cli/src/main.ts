@@ -19,6 +19,7 @@ import {
   type GlobalOptions,
   userDirectory,
 } from './context.js';
+import './error-hints.js';
 import { addCommandHelp } from './help.js';
 import { createIO } from './io.js';
 import { memoryPlan, startMemoryGuard } from './memory.js';

@@ -1,5 +1,6 @@
 import type { LifeboatEmitter } from '@lifeboat/core';
 import { formatBytes, formatDuration, type IO } from './io.js';
+import { legacyItemEvent } from './item-events.js';
 
 /**
  * Renders core's progress events: on a terminal one redrawn status line (item, rows, bytes,
@@ -66,11 +67,32 @@ export function attachProgress(
       : undefined;
     draw(p.item, p.rows);
   });
-  events.on('table:done', (t) =>
-    line(
-      `  table ${t.table}: ${t.rows.toLocaleString('en')} rows, ${formatBytes(t.bytes)} in ${formatDuration(t.durationMs)}`,
-    ),
-  );
+  events.on('source:item', (item) => {
+    const legacy = legacyItemEvent(item);
+    if (legacy?.name === 'table:done') {
+      const t = legacy.payload as {
+        table: string;
+        rows: number;
+        bytes: number;
+        durationMs: number;
+      };
+      line(
+        `  table ${t.table}: ${t.rows.toLocaleString('en')} rows, ${formatBytes(t.bytes)} in ${formatDuration(t.durationMs)}`,
+      );
+    } else if (legacy?.name === 'restore:table') {
+      const t = legacy.payload as { table: string; rows: number; durationMs: number };
+      line(
+        `  restored ${t.table}: ${t.rows.toLocaleString('en')} rows in ${formatDuration(t.durationMs)}`,
+      );
+    } else if (legacy?.name === 'restore:file') {
+      const f = legacy.payload as { path: string; target: string; backup?: string };
+      line(
+        `  restored ${f.path} → ${f.target}${f.backup ? ` (old file kept as ${f.backup})` : ''}`,
+      );
+    } else {
+      line(`  ${item.phase === 'restore' ? 'restored ' : ''}${item.kind} ${item.name}`);
+    }
+  });
   events.on('entry:done', (e) => {
     if (e.path.startsWith('config/') && e.type === 'file')
       line(`  file ${e.path} (${formatBytes(e.size)})`);
@@ -91,14 +113,6 @@ export function attachProgress(
     if (p.totalBytes) total = p.totalBytes;
     draw(p.item, p.rows);
   });
-  events.on('restore:table', (t) =>
-    line(
-      `  restored ${t.table}: ${t.rows.toLocaleString('en')} rows in ${formatDuration(t.durationMs)}`,
-    ),
-  );
-  events.on('restore:file', (f) =>
-    line(`  restored ${f.path} → ${f.target}${f.backup ? ` (old file kept as ${f.backup})` : ''}`),
-  );
   events.on('warning', (w) => {
     clear();
     io.warn(w.code, w.message);

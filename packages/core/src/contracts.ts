@@ -238,6 +238,21 @@ export interface Source {
   readonly healthName?: string;
   /** Lines for BACKUP_INFO.txt: how to restore this section by hand. */
   manualRestoreSteps?(summary: Record<string, unknown>): string[];
+  /**
+   * What the backup's result and BACKUP_INFO.txt say of this source, read from its own summary
+   * and entries: the engine knows no source's summary shape.
+   */
+  report?(summary: Record<string, unknown>, entries: readonly EntryRecord[]): SourceReport;
+}
+
+/** What a source's backup amounts to, for the result, notifications and BACKUP_INFO.txt. */
+export interface SourceReport {
+  /** One line per item for BACKUP_INFO.txt's contents (`public.users: 12 rows`, a file path). */
+  lines?: string[];
+  /** Tables and their rows (database sources): the result's `tables`. */
+  tables?: { name: string; rows: number; bytes?: number }[];
+  /** Files kept (file sources): added up in the result's `files`. */
+  files?: number;
 }
 
 export interface VerifyProblem {

@@ -1,6 +1,16 @@
+/** What a code means by default: the message of an error thrown without one, and what to do. */
+export interface ErrorDefinition {
+  message: string;
+  hint: string;
+}
+
 /**
  * One error class for the whole tool. `code` is stable (scripts and monitoring match on it),
  * `hint` says what to do, `retryable` tells wrappers whether trying again can help.
+ *
+ * This catalogue holds the engine's own codes. Each plugin declares its own with
+ * `defineErrorCodes` (better-auth's `$ERROR_CODES`), merged into the one catalogue errors read;
+ * a host (the CLI) may replace hints with ones that name its own settings (`setErrorHints`).
  */
 export const errorCodes = {
   CONFIG_INVALID: {
@@ -10,21 +20,16 @@ export const errorCodes = {
   SOURCE_FAILED: { message: 'A source failed', hint: 'See the cause for the source that failed.' },
   BACKUP_INCOMPLETE: {
     message: 'Some objects cannot be backed up faithfully',
-    hint: 'Set BACKUP_ALLOW_INCOMPLETE=true (--allow-incomplete, "allowIncomplete" in the config file) to back up the rest; the archive is then marked incomplete.',
-  },
-  FILE_MISSING: {
-    message: 'A configured file does not exist',
-    hint: 'Create it, fix the path, or mark it optional.',
+    hint: 'Allow an incomplete backup (allowIncomplete) to back up the rest; the archive is then marked incomplete.',
   },
   FILE_CHANGED: {
     message: 'A file changed while it was being read',
     hint: 'Run the backup again.',
   },
-  FILE_EXISTS: {
-    message: 'The target file exists',
-    hint: 'Pass overwrite (keeps a .bak copy) or choose another directory.',
+  NOT_FOUND: {
+    message: 'The object was not found',
+    hint: 'Check the name against the list of archives.',
   },
-  NOT_FOUND: { message: 'The object was not found', hint: 'Check the name with `lifeboat list`.' },
   ALREADY_EXISTS: {
     message: 'An object with that name exists',
     hint: 'Archives are never overwritten; retry the backup.',
@@ -35,7 +40,7 @@ export const errorCodes = {
   },
   STORAGE_NOT_FOUND: {
     message: 'The storage folder does not exist',
-    hint: 'Check BACKUP_DIR (or the S3 settings); `lifeboat backup` creates the folder.',
+    hint: 'Check the storage settings; a backup creates the folder.',
   },
   STORAGE_TIMEOUT: {
     message: 'The storage did not answer in time',
@@ -93,48 +98,19 @@ export const errorCodes = {
   },
   DECRYPTION_FAILED: {
     message: 'The archive could not be decrypted',
-    hint: 'Check BACKUP_ENCRYPTION_IDENTITY_FILE holds the right age identity.',
+    hint: 'Check that the age identity given is the one the archive was encrypted to.',
   },
   IDENTITY_REQUIRED: {
     message: 'The archive is encrypted and no identity was given',
-    hint: 'Set BACKUP_ENCRYPTION_IDENTITY_FILE.',
-  },
-  DATABASE_UNREACHABLE: {
-    message: 'The database cannot be reached',
-    hint: 'Check host, port and that the server runs.',
-  },
-  DATABASE_AUTH_FAILED: {
-    message: 'The database refused the credentials',
-    hint: 'Check the user and password.',
-  },
-  DATABASE_TLS_FAILED: {
-    message: 'The SSL connection to the database failed',
-    hint: 'Check sslmode and the root certificate (PGSSLROOTCERT, sslrootcert in the URL).',
-  },
-  DATABASE_FAILED: { message: 'A database operation failed', hint: 'See the cause.' },
-  TABLE_NOT_FOUND: {
-    message: 'A selected table does not exist',
-    hint: 'Check BACKUP_TABLES / --tables against the database or archive.',
-  },
-  TARGET_NOT_EMPTY: {
-    message: 'The target database is not empty',
-    hint: 'Restore into a new database (--target-database NAME). Only if this database is meant to lose everything it holds now: --clean, which asks you to confirm its name.',
-  },
-  TARGET_REQUIRED: {
-    message: 'No restore target was named',
-    hint: 'Name the target: --target-database NAME (created if absent) or --target-url; to restore into the configured database itself, --in-place.',
+    hint: 'Give the age identity (ageCipher({ identity })).',
   },
   CONFIRMATION_REQUIRED: {
     message: 'The restore would replace what the target holds and was not confirmed',
-    hint: 'Check the target named above; on a terminal, type its name when asked; elsewhere pass --yes.',
+    hint: 'Check the target named above, then confirm the restore (the confirm option).',
   },
   RESTORE_FAILED: {
     message: 'The restore failed',
     hint: 'The target was left as it was; see the cause.',
-  },
-  RESTORE_VERSION_NEWER: {
-    message: "The archive comes from a newer PostgreSQL than the restore's target",
-    hint: 'Restore into a server of the same major version or newer, or try anyway with --allow-newer-archive.',
   },
   RESTORE_UNSUPPORTED: {
     message: 'The restore cannot do what was asked with this archive',
@@ -150,11 +126,70 @@ export const errorCodes = {
     hint: 'Wait for it to finish, or remove a stale lock.',
   },
   ABORTED: { message: 'The operation was aborted', hint: 'Run it again.' },
-  NO_ARCHIVES: { message: 'The storage holds no archive', hint: 'Run `lifeboat backup` first.' },
+  NO_ARCHIVES: { message: 'The storage holds no archive', hint: 'Run a backup first.' },
   INTERNAL: { message: 'An internal error occurred', hint: 'Please report it with the log.' },
 } as const satisfies Record<string, { message: string; hint: string }>;
 
-export type ErrorCode = keyof typeof errorCodes;
+/** The engine's own codes. */
+export type CoreErrorCode = keyof typeof errorCodes;
+
+/**
+ * The codes plugins declare, added by declaration merging beside each plugin's
+ * `defineErrorCodes` call (see `@lifeboat/plugin-postgres`'s `POSTGRES_ERROR_CODES`):
+ * `declare module '@lifeboat/core' { interface PluginErrorCodes extends Codes {} }`.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by the plugins' declaration merging
+export interface PluginErrorCodes {}
+
+/** Every code: the engine's and the plugins', one typed set. */
+export type ErrorCode = CoreErrorCode | (keyof PluginErrorCodes & string);
+
+const catalogue = new Map<string, ErrorDefinition>(Object.entries(errorCodes));
+const hostHints = new Map<string, string>();
+
+/**
+ * Declares a plugin's own error codes and merges them into the catalogue (better-auth's
+ * `$ERROR_CODES`). A code declared twice with another meaning is a programming error.
+ */
+export function defineErrorCodes<const T extends Record<string, ErrorDefinition>>(codes: T): T {
+  for (const [code, definition] of Object.entries(codes)) {
+    const known = catalogue.get(code);
+    if (known && known.message !== definition.message)
+      throw new Error(`Error code ${code} is declared twice with different meanings`);
+    catalogue.set(code, definition);
+  }
+  return codes;
+}
+
+/**
+ * Hints a host gives for codes, replacing the catalogue's: the CLI names its environment
+ * variables and flags (`BACKUP_DIR`, `--target-database`), which the SDK knows nothing of.
+ */
+export function setErrorHints(
+  hints: Partial<Record<ErrorCode | `${string}:${string}`, string>>,
+): void {
+  for (const [code, hint] of Object.entries(hints)) if (hint) hostHints.set(code, hint);
+}
+
+/**
+ * A hint for a situation finer than a code (`source-missing:postgres`): the host's, if it gave
+ * one for that key, else `fallback`.
+ */
+export function hostHint(key: `${string}:${string}`, fallback: string): string {
+  return hostHints.get(key) ?? fallback;
+}
+
+/** Whether a code is in the catalogue (the engine's, or one a loaded plugin declared). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return catalogue.has(code);
+}
+
+/** The definition of a code, with the host's hint if it gave one. */
+export function errorDefinition(code: string): ErrorDefinition {
+  const definition = catalogue.get(code) ?? { message: `Error ${code}`, hint: 'See the cause.' };
+  const hint = hostHints.get(code);
+  return hint ? { ...definition, hint } : definition;
+}
 
 export interface LifeboatErrorOptions {
   cause?: unknown;
@@ -171,10 +206,11 @@ export class LifeboatError extends Error {
   readonly details: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, message?: string, options: LifeboatErrorOptions = {}) {
-    super(message ?? errorCodes[code].message, { cause: options.cause });
+    const definition = errorDefinition(code);
+    super(message ?? definition.message, { cause: options.cause });
     this.code = code;
     this.retryable = options.retryable ?? false;
-    this.hint = options.hint ?? errorCodes[code].hint;
+    this.hint = options.hint ?? definition.hint;
     this.details = options.details;
   }
 
@@ -199,7 +235,7 @@ export function toLifeboatError(error: unknown, fallback: ErrorCode = 'INTERNAL'
   if (error instanceof LifeboatError) return error;
   if (isAbortError(error)) return new LifeboatError('ABORTED', undefined, { cause: error });
   const message = error instanceof Error ? error.message : String(error);
-  return new LifeboatError(fallback, `${errorCodes[fallback].message}: ${message}`, {
+  return new LifeboatError(fallback, `${errorDefinition(fallback).message}: ${message}`, {
     cause: error,
   });
 }

@@ -2,6 +2,27 @@ import { EventEmitter } from 'eventemitter3';
 import type { BackupResult, EntryRecord, HealthReport, SourceProgress } from './contracts.js';
 import type { PlannedTarget } from './engine/restore.js';
 
+/**
+ * One item of a source done, whatever the source: a table copied or restored, a file restored.
+ * `kind` and the optional fields are the source's (`table` with rows and bytes, `file` with the
+ * place it went to); hosts render what they know and log the rest as it is.
+ */
+export interface SourceItem {
+  source: string;
+  phase: 'backup' | 'restore';
+  /** `table`, `file`, or what a source calls its items. */
+  kind: string;
+  /** `public.users`, `config/.env.production`. */
+  name: string;
+  rows?: number;
+  /** Bytes of the item's data as archived (uncompressed). */
+  bytes?: number;
+  durationMs?: number;
+  /** Where a restored item went, and where the one it replaced was kept. */
+  target?: string;
+  backup?: string;
+}
+
 export interface ErrorSummary {
   code: string;
   message: string;
@@ -15,7 +36,7 @@ export interface LifeboatEventMap {
   'source:progress': { source: string } & SourceProgress;
   'source:done': { source: string; durationMs: number };
   'entry:done': EntryRecord;
-  'table:done': { table: string; rows: number; bytes: number; durationMs: number };
+  'source:item': SourceItem;
   'backup:succeeded': BackupResult;
   'backup:failed': { id?: string; error: ErrorSummary; durationMs: number };
   'verify:started': { id: string; deep: boolean };
@@ -46,8 +67,6 @@ export interface LifeboatEventMap {
     bytes: number;
     totalBytes?: number;
   };
-  'restore:table': { table: string; rows: number; durationMs: number };
-  'restore:file': { path: string; target: string; backup?: string };
   'restore:succeeded': { id: string; durationMs: number };
   'restore:failed': { id: string; error: ErrorSummary };
   'prune:planned': {

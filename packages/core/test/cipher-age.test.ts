@@ -260,7 +260,7 @@ describe('ageCipher: failures', () => {
       error = e as LifeboatError;
     }
     expect(error?.code).toBe('IDENTITY_REQUIRED');
-    expect(error?.hint).toContain('BACKUP_ENCRYPTION_IDENTITY_FILE');
+    expect(error?.hint).toContain('age identity');
     expect(input.destroyed).toBe(true);
   });
 

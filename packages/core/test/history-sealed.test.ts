@@ -28,6 +28,7 @@ function shopSource(failWith?: string) {
     async restore() {
       return {};
     },
+    report: (summary) => ({ tables: summary.tables as { name: string; rows: number }[] }),
   } satisfies Source;
 }
 

@@ -1,3 +1,4 @@
+import './errors.js';
 import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';

@@ -1,3 +1,4 @@
+import './errors.js';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
@@ -195,8 +196,11 @@ export async function restoreConfig(
       await fs.rename(s.staged, target);
       s.staged = undefined;
       restored.push({ path: `config/${s.name}`, target, ...(backup ? { backup } : {}) });
-      ctx.events.emit('restore:file', {
-        path: `config/${s.name}`,
+      ctx.events.emit('source:item', {
+        source: 'config-files',
+        phase: 'restore',
+        kind: 'file',
+        name: `config/${s.name}`,
         target,
         ...(backup ? { backup } : {}),
       });

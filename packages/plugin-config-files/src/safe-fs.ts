@@ -1,3 +1,4 @@
+import './errors.js';
 import { constants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { relative, sep } from 'node:path';

@@ -1,3 +1,4 @@
+import './errors.js';
 import * as fs from 'node:fs/promises';
 import { type HealthCheck, LifeboatError, parseOptions, type Source } from '@lifeboat/core';
 import { backupConfig } from './backup.js';
@@ -67,6 +68,13 @@ export function configFilesSource(input: ConfigFilesOptions) {
         });
       }
       return checks;
+    },
+    report(summary, entries) {
+      const files = (summary.files as { path: string }[] | undefined) ?? [];
+      return {
+        files: entries.filter((e) => e.type === 'file').length,
+        lines: files.map((f) => f.path),
+      };
     },
     manualRestoreSteps(summary) {
       const files = (summary.files as { path: string; source: string }[] | undefined) ?? [];

@@ -581,8 +581,11 @@ function finishTable(ctx: BackupContext, table: TableState, catalog: Catalog): T
   const columns = t.columns.filter((c) => c.generated === '');
   const parent = t.partitionBound ? catalog.tables.find((p) => p.oid === t.parents[0]) : undefined;
   const durationMs = Math.round(performance.now() - table.began);
-  ctx.events.emit('table:done', {
-    table: table.name,
+  ctx.events.emit('source:item', {
+    source: 'postgres',
+    phase: 'backup',
+    kind: 'table',
+    name: table.name,
     rows: table.rows,
     bytes: table.bytes,
     durationMs,

@@ -1,3 +1,4 @@
+import './errors.js';
 import type { LifeboatEmitter } from '@lifeboat/core';
 import { type PgClient, quoteIdent, quoteLiteral } from './connection.js';
 import type { DatabaseLocale } from './summary.js';

@@ -1,3 +1,4 @@
+import './errors.js';
 import { buffer } from 'node:stream/consumers';
 import {
   type ArchiveEntry,

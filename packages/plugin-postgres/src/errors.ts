@@ -1,4 +1,51 @@
-import { type ErrorCode, isAbortError, LifeboatError, redact } from '@lifeboat/core';
+import {
+  defineErrorCodes,
+  type ErrorCode,
+  isAbortError,
+  LifeboatError,
+  redact,
+} from '@lifeboat/core';
+
+/**
+ * The postgres source's own error codes, merged into the one catalogue (the engine's codes stay
+ * in core). Hints here name the SDK's options; the CLI gives its own, naming its flags.
+ */
+export const POSTGRES_ERROR_CODES = defineErrorCodes({
+  DATABASE_UNREACHABLE: {
+    message: 'The database cannot be reached',
+    hint: 'Check host, port and that the server runs.',
+  },
+  DATABASE_AUTH_FAILED: {
+    message: 'The database refused the credentials',
+    hint: 'Check the user and password.',
+  },
+  DATABASE_TLS_FAILED: {
+    message: 'The SSL connection to the database failed',
+    hint: 'Check sslmode and the root certificate (PGSSLROOTCERT, sslrootcert in the URL).',
+  },
+  DATABASE_FAILED: { message: 'A database operation failed', hint: 'See the cause.' },
+  TABLE_NOT_FOUND: {
+    message: 'A selected table does not exist',
+    hint: 'Check the selected tables against the database or archive.',
+  },
+  TARGET_NOT_EMPTY: {
+    message: 'The target database is not empty',
+    hint: 'Restore into a new database (targetDatabase). Only if this database is meant to lose everything it holds now: clean, confirmed with its name.',
+  },
+  TARGET_REQUIRED: {
+    message: 'No restore target was named',
+    hint: 'Name the target: targetDatabase (created if absent) or targetUrl; to restore into the configured database itself, inPlace.',
+  },
+  RESTORE_VERSION_NEWER: {
+    message: "The archive comes from a newer PostgreSQL than the restore's target",
+    hint: 'Restore into a server of the same major version or newer, or try anyway with allowNewerArchive.',
+  },
+});
+
+type PostgresErrorCodes = typeof POSTGRES_ERROR_CODES;
+declare module '@lifeboat/core' {
+  interface PluginErrorCodes extends PostgresErrorCodes {}
+}
 
 interface PgErrorLike {
   code?: string;

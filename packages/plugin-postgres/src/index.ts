@@ -2,6 +2,9 @@ import type { HealthCheck, Source } from '@lifeboat/core';
 import { backupDatabase } from './backup.js';
 import { settingsFrom, withClient } from './connection.js';
 import { pgMessage } from './errors.js';
+
+export { POSTGRES_ERROR_CODES } from './errors.js';
+
 import {
   describeTarget,
   type PostgresSourceOptions,
@@ -80,5 +83,18 @@ export function postgresSource(options: PostgresSourceOptions) {
       }
     },
     manualRestoreSteps: (summary) => manualRestoreSteps(parseSummary(summary)),
+    report(summary) {
+      const tables = Array.isArray(summary.tables)
+        ? (summary.tables as { name: string; rows: number; bytes?: number }[])
+        : [];
+      return {
+        tables: tables.map((t) => ({
+          name: t.name,
+          rows: t.rows,
+          ...(typeof t.bytes === 'number' ? { bytes: t.bytes } : {}),
+        })),
+        lines: tables.map((t) => `${t.name}: ${t.rows} rows`),
+      };
+    },
   } satisfies Source;
 }

@@ -139,8 +139,8 @@ describe.each(servers)('small tables copied several to a query on $name', (serve
     const { engine, storage } = engineFor(server, db, { partBytes: 64 * 1024 });
     const controller = new AbortController();
     let seen = 0;
-    engine.events.on('table:done', () => {
-      if (++seen === 10) controller.abort();
+    engine.events.on('source:item', (e) => {
+      if (e.kind === 'table' && ++seen === 10) controller.abort();
     });
     const error = await engine.backup({ signal: controller.signal }).then(
       () => undefined,

@@ -56,7 +56,7 @@ describe.each(servers)('a backup that cannot keep everything fails closed on $na
     expect(error.message).toContain('gear');
     expect(error.message).toContain('cog');
     expect(error.message).toContain('pg_widget');
-    expect(error.hint).toContain('BACKUP_ALLOW_INCOMPLETE');
+    expect(error.hint).toContain('allowIncomplete');
     // Refused before any row was copied, and no archive (complete-looking or not) is left.
     expect(copied).toBe(0);
     expect(await archiveKeys(storage)).toEqual([]);

@@ -54,7 +54,9 @@ describe.each(servers)('fidelity on $name', (server) => {
     const target = uniqueName('fid_restored');
     trackDatabase(server, target);
     const events: string[] = [];
-    backup.engine.events.on('restore:table', (e) => events.push(e.table));
+    backup.engine.events.on('source:item', (e) => {
+      if (e.phase === 'restore' && e.kind === 'table') events.push(e.name);
+    });
     await backup.engine.restore('latest', { targetDatabase: target });
     const restored = await describeDatabase(server, target);
     expect(restored.data).toEqual(original.data);

@@ -33,8 +33,8 @@ describe('backup progress estimate', () => {
       if (p.source === 'postgres') seen.push({ bytes: p.bytes, totalBytes: p.totalBytes });
     });
     let copied = 0;
-    engine.events.on('table:done', (t) => {
-      copied += t.bytes;
+    engine.events.on('source:item', (t) => {
+      if (t.kind === 'table') copied += t.bytes ?? 0;
     });
     await engine.backup();
     await engine.close();

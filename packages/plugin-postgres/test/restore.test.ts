@@ -46,7 +46,9 @@ describe.each(servers)('restore modes on $name', (server) => {
     );
     const auditBefore = await count(server, db, 'public.audit');
     const tables: string[] = [];
-    backup.engine.events.on('restore:table', (e) => tables.push(e.table));
+    backup.engine.events.on('source:item', (e) => {
+      if (e.phase === 'restore' && e.kind === 'table') tables.push(e.name);
+    });
     const result = await backup.engine.restore('latest', {
       inPlace: true,
       tables: ['shop.orders', 'customers'],

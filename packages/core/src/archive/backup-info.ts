@@ -5,6 +5,8 @@ export function renderBackupInfo(
   id: string,
   manifest: Manifest,
   manualSteps: { section: string; steps: string[] }[],
+  /** Each section's items, as its source reports them. */
+  contents: { section: string; lines: string[] }[] = [],
 ): string {
   const lines: string[] = [];
   lines.push(`Lifeboat backup ${id}`);
@@ -21,14 +23,8 @@ export function renderBackupInfo(
   lines.push('--------');
   for (const source of manifest.sources) {
     lines.push(`${source.section}/   (${source.id})`);
-    const tables = source.summary.tables as { name: string; rows: number }[] | undefined;
-    if (Array.isArray(tables)) {
-      for (const t of tables) lines.push(`    ${t.name}: ${t.rows} rows`);
-    }
-    const files = source.summary.files as { path: string }[] | undefined;
-    if (Array.isArray(files)) {
-      for (const f of files) lines.push(`    ${f.path}`);
-    }
+    for (const item of contents.find((c) => c.section === source.section)?.lines ?? [])
+      lines.push(`    ${item}`);
   }
   if (manifest.warnings.length > 0) {
     lines.push('');

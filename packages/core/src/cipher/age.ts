@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { ArchiveCipher } from '../cipher.js';
 import { parseOptions } from '../config.js';
-import { LifeboatError } from '../errors.js';
+import { hostHint, LifeboatError } from '../errors.js';
 import { redact, registerSecret } from '../redact.js';
 import { isAgeIdentity, isAgeRecipient } from './age-keys.js';
 import { throughWeb } from './web-streams.js';
@@ -114,7 +114,10 @@ function decryptionError(error: unknown, identityCount: number, plainBytes: numb
       `None of the ${identityCount} configured age ${identityCount === 1 ? 'identity' : 'identities'} can decrypt this archive: it was encrypted to other recipients`,
       {
         ...keep,
-        hint: 'Set BACKUP_ENCRYPTION_IDENTITY_FILE to the secret key of one of the recipients the archive was encrypted to.',
+        hint: hostHint(
+          'identity:wrong',
+          'Give the secret key of one of the recipients the archive was encrypted to.',
+        ),
       },
     );
   }
@@ -215,7 +218,10 @@ export function ageCipher(input: AgeCipherOptions) {
           'IDENTITY_REQUIRED',
           'The archive is encrypted with age and no identity was given to decrypt it',
           {
-            hint: 'Set BACKUP_ENCRYPTION_IDENTITY_FILE to the age identity file (age-keygen output) matching a recipient.',
+            hint: hostHint(
+              'identity:required',
+              'Give the age identity (age-keygen output) matching a recipient.',
+            ),
           },
         );
       }

@@ -1,9 +1,15 @@
 import { renderBackupInfo } from '../archive/backup-info.js';
 import { ARCHIVE_EXTENSION, uniqueArchiveId } from '../archive/naming.js';
 import { createArchiveWriter } from '../archive/writer.js';
-import type { BackupResult, EntryRecord, Source } from '../contracts.js';
-import { LifeboatError, throwIfAborted, toLifeboatError } from '../errors.js';
-import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, type Manifest } from '../manifest.js';
+import type { BackupResult, EntryRecord, Source, SourceReport } from '../contracts.js';
+import { hostHint, LifeboatError, throwIfAborted, toLifeboatError } from '../errors.js';
+import {
+  ARCHIVE_FORMAT,
+  ARCHIVE_FORMAT_VERSION,
+  BACKUP_INFO_PATH,
+  MANIFEST_PATH,
+  type Manifest,
+} from '../manifest.js';
 import { digestTap } from '../streams/digest-tap.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { writeArchiveIndex } from './archive-index.js';
@@ -34,7 +40,7 @@ export async function createBackup(
     throwIfAborted(signal);
     if (ctx.sources.length === 0) {
       throw new LifeboatError('CONFIG_INVALID', 'Nothing to back up: no source is configured', {
-        hint: 'Set DATABASE_URL (or POSTGRES_DB), CONFIG_FILES or SSL_DIR.',
+        hint: hostHint('sources:none', 'Configure at least one source.'),
       });
     }
     await ctx.ready(signal);
@@ -76,6 +82,7 @@ export async function createBackup(
     const incomplete: BackupResult['incomplete'] = [];
     let manifestBytes = Buffer.alloc(0);
     const summaries: Manifest['sources'] = [];
+    let reports: (SourceReport & { section: string })[] = [];
     try {
       for (const source of ctx.sources) {
         throwIfAborted(signal);
@@ -108,8 +115,8 @@ export async function createBackup(
         ...(incomplete.length ? { incomplete } : {}),
       };
       manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
-      await writer.add('manifest.json', {
-        path: 'manifest.json',
+      await writer.add(MANIFEST_PATH, {
+        path: MANIFEST_PATH,
         type: 'file',
         body: manifestBytes,
         mode: 0o644,
@@ -119,10 +126,21 @@ export async function createBackup(
         section: s.section,
         steps: ctx.sources.find((src) => src.id === s.id)?.manualRestoreSteps?.(s.summary) ?? [],
       }));
-      await writer.add('BACKUP_INFO.txt', {
-        path: 'BACKUP_INFO.txt',
+      // Each source says what its summary amounts to: the engine reads no source's shape.
+      reports = summaries.map((s) => ({
+        section: s.section,
+        ...(ctx.sources
+          .find((src) => src.id === s.id)
+          ?.report?.(
+            s.summary,
+            writer.entries.filter((e) => e.path.startsWith(`${s.section}/`)),
+          ) ?? {}),
+      }));
+      const contents = reports.map((r) => ({ section: r.section, lines: r.lines ?? [] }));
+      await writer.add(BACKUP_INFO_PATH, {
+        path: BACKUP_INFO_PATH,
         type: 'file',
-        body: Buffer.from(renderBackupInfo(id, manifest, manual)),
+        body: Buffer.from(renderBackupInfo(id, manifest, manual, contents)),
         mode: 0o644,
         mtime: completed,
       });
@@ -154,7 +172,7 @@ export async function createBackup(
       ctx,
       { file, bytes, sha256, encrypted: Boolean(ctx.cipher) },
       manifestBytes,
-      writer.entries.find((e) => e.path === 'manifest.json')?.location,
+      writer.entries.find((e) => e.path === MANIFEST_PATH)?.location,
     ).catch((error) => {
       const warning = {
         code: 'INDEX_FAILED',
@@ -163,12 +181,8 @@ export async function createBackup(
       warnings.push(warning);
       ctx.events.emit('warning', warning);
     });
-    const tables = summaries
-      .flatMap((s) =>
-        Array.isArray(s.summary.tables)
-          ? (s.summary.tables as { name: string; rows: number; bytes?: unknown }[])
-          : [],
-      )
+    const tables = reports
+      .flatMap((r) => r.tables ?? [])
       .map((t) => ({
         name: t.name,
         rows: t.rows,
@@ -184,9 +198,7 @@ export async function createBackup(
       storage: ctx.storage.describe(),
       encrypted: Boolean(ctx.cipher),
       tables,
-      files: writer.entries.filter(
-        (e: EntryRecord) => e.path.startsWith('config/') && e.type === 'file',
-      ).length,
+      files: reports.reduce((n, r) => n + (r.files ?? 0), 0),
       warnings,
       incomplete,
       pruned: [],

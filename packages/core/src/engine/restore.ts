@@ -5,7 +5,7 @@ import type {
   RestoreTarget,
   Source,
 } from '../contracts.js';
-import { LifeboatError, toLifeboatError } from '../errors.js';
+import { hostHint, LifeboatError, toLifeboatError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
 import { indexedManifest } from './archive-index.js';
 import { openArchive, resolveArchive } from './archives.js';
@@ -82,12 +82,7 @@ function sourcesFor(
       throw new LifeboatError(
         'CONFIG_INVALID',
         `No ${section.id} source is configured to restore "${section.section}/"`,
-        {
-          hint:
-            section.id === 'postgres'
-              ? 'Configure the database (DATABASE_URL or POSTGRES_*).'
-              : 'Configure the source.',
-        },
+        { hint: hostHint(`source-missing:${section.id}`, 'Configure the source.') },
       );
     }
     skipped.push(`"${section.section}/" is not restored: no ${section.id} source is configured`);

@@ -1,6 +1,6 @@
 import { checkArchive } from '../archive/verify.js';
 import type { VerifyProblem } from '../contracts.js';
-import { type ErrorCode, errorCodes, LifeboatError, toLifeboatError } from '../errors.js';
+import { type ErrorCode, isErrorCode, LifeboatError, toLifeboatError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
 import { type ArchiveInfo, openArchive, resolveArchive } from './archives.js';
 import type { EngineContext } from './context.js';
@@ -144,7 +144,7 @@ async function deepCheck(
 export function throwFirstProblem(problems: VerifyProblem[], id: string): void {
   const first = problems[0];
   if (!first) return;
-  const known: ErrorCode = first.code in errorCodes ? (first.code as ErrorCode) : 'VERIFY_FAILED';
+  const known: ErrorCode = isErrorCode(first.code) ? first.code : 'VERIFY_FAILED';
   throw new LifeboatError(known, `Archive ${id} failed verification: ${first.message}`, {
     details: { problems, ...(first.path ? { path: first.path } : {}) },
   });

@@ -151,9 +151,10 @@ export function heartbeat(input: HeartbeatOptions) {
           const id = runId;
           if (options.style === 'healthchecks') enqueue(events, () => send('start', sent, id));
         },
-        'table:done': (e: { rows: number }) => {
+        'source:item': (e: { phase: string; kind: string; rows?: number }) => {
+          if (e.phase !== 'backup' || e.kind !== 'table') return;
           tables++;
-          rows += e.rows;
+          rows += e.rows ?? 0;
         },
         warning: (e: { code: string; message: string }) => {
           if (runId && e.code !== 'HEARTBEAT_FAILED') line(`warning ${e.code}: ${e.message}`);

@@ -1,3 +1,4 @@
+import '../errors.js';
 import { LifeboatError } from '@lifeboat/core';
 
 export interface NamedTable {

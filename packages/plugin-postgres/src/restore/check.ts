@@ -1,3 +1,4 @@
+import '../errors.js';
 import { LifeboatError, type RestoreCheckContext, type RestoreTarget } from '@lifeboat/core';
 import { type ConnectSettings, qualified, withClient } from '../connection.js';
 import { globalsWanted } from '../globals/restore.js';

@@ -106,8 +106,11 @@ export function tracker(summary: PostgresSummary, events: LifeboatEmitter) {
         totalBytes,
       });
       if (state.parts === table.parts.length) {
-        events.emit('restore:table', {
-          table: table.name,
+        events.emit('source:item', {
+          source: 'postgres',
+          phase: 'restore',
+          kind: 'table',
+          name: table.name,
           rows: state.rows,
           durationMs: Math.round(performance.now() - began),
         });

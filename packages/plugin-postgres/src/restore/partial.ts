@@ -152,8 +152,11 @@ export async function restorePartial(
         await closeQuietly(load.client);
         const target = into(table);
         done.push({ name: table.name, rows: load.rows, into: `${target.schema}.${target.table}` });
-        settings.events.emit('restore:table', {
-          table: table.name,
+        settings.events.emit('source:item', {
+          source: 'postgres',
+          phase: 'restore',
+          kind: 'table',
+          name: table.name,
           rows: load.rows,
           durationMs: Math.round(performance.now() - load.began),
         });

@@ -1,3 +1,4 @@
+import '../errors.js';
 import { LifeboatError, type RestoreOptions } from '@lifeboat/core';
 import type { ConnectSettings } from '../connection.js';
 import type { ConnectionTarget } from '../options.js';
