@@ -1,8 +1,8 @@
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startTlsServer, type TlsServer } from '@lifeboat/test-support/postgres-tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTlsServer, type TlsServer } from '../../plugin-postgres/test/support/tls-server.js';
 import { runCli } from './run-cli.js';
 
 /**

@@ -13,7 +13,7 @@ import {
 } from '@lifeboat/core';
 import { faultyStorage, putIndexedArchive } from '@lifeboat/core/testing';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fileSource } from './helpers.js';
 
 const DAY = 86400_000;

@@ -9,7 +9,7 @@ import {
   type Source,
 } from '@lifeboat/core';
 import { faultyStorage, putIndexedArchive } from '@lifeboat/core/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { notifyAll } from '../src/ops/notify.js';
 import { fileSource } from './helpers.js';
 
