@@ -46,7 +46,7 @@ export async function buildSources(s: Settings): Promise<Source[]> {
         ...(s.postgresDb ? { database: s.postgresDb } : {}),
         ...(s.backupTables?.length ? { tables: s.backupTables } : {}),
         ...(s.backupExcludeTables?.length ? { excludeTables: s.backupExcludeTables } : {}),
-        ...(s.jobs ? { parallel: s.jobs } : plan.jobs ? { parallel: plan.jobs } : {}),
+        ...(s.jobs ? { jobs: s.jobs } : plan.jobs ? { jobs: plan.jobs } : {}),
         ...(plan.partBytes ? { partBytes: plan.partBytes } : {}),
         ...(s.backupGlobals && s.backupGlobals !== 'none' ? { globals: s.backupGlobals } : {}),
       }),

@@ -1,3 +1,8 @@
+export {
+  ARCHIVE_FILE_PATTERN,
+  isArchiveKey,
+  isLifeboatKey,
+} from './archive/layout.js';
 export * from './archive/naming.js';
 export { createParallelGzip } from './archive/parallel-gzip.js';
 export {
@@ -72,9 +77,11 @@ export type { PruneResult } from './ops/prune.js';
 export { planRetention, type RetentionCandidate, type RetentionPlan } from './ops/retention.js';
 export type { Schedule } from './ops/schedule.js';
 export type { DayTrend, StatusReport } from './ops/status.js';
+export { PID_NAMESPACE, processGone } from './process-alive.js';
 export * from './redact.js';
 export * from './storage-memory.js';
 export { ByteQueue } from './streams/byte-queue.js';
+export { abortableSleep, jitteredBackoff } from './timing.js';
 export * from './url-secrets.js';
 export * from './version.js';
 export { NOTIFY_CATEGORIES, notificationCategory, notifyOn } from './wrappers/notify-on.js';

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
-import { setTimeout as delay } from 'node:timers/promises';
 import {
+  abortableSleep,
   type HealthCheck,
   isAbortError,
   LifeboatError,
@@ -206,11 +206,7 @@ export function smtpNotifier(input: SmtpNotifierOptions) {
           if (!failure.retryable || attempt >= options.retries)
             throw notifyFailed(error, failure, attempt, what);
           try {
-            await delay(
-              backoffDelay(attempt, options.retryDelayMs),
-              undefined,
-              signal ? { signal } : {},
-            );
+            await abortableSleep(backoffDelay(attempt, options.retryDelayMs), signal);
           } catch {
             throw aborted(signal, what);
           }

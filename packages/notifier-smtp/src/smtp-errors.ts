@@ -1,3 +1,4 @@
+import { jitteredBackoff } from '@lifeboat/core';
 import type { NodemailerError } from 'nodemailer';
 
 /**
@@ -14,8 +15,7 @@ export function backoffDelay(
   baseMs: number,
   random: () => number = Math.random,
 ): number {
-  const exp = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (attempt - 1));
-  return Math.round(exp / 2 + (random() * exp) / 2);
+  return jitteredBackoff(attempt, baseMs, MAX_BACKOFF_MS, random);
 }
 
 // Error codes nodemailer (or Node under it) gives when the connection, not the message, failed.

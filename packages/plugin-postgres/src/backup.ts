@@ -56,7 +56,7 @@ export interface BackupSettings {
   connect: ConnectSettings;
   tables?: string[] | undefined;
   excludeTables: string[];
-  parallel: number;
+  jobs: number;
   partBytes: number;
   /** A table whose heap is bigger than this is copied in page ranges by several workers. */
   splitBytes: number;
@@ -137,8 +137,8 @@ export async function backupDatabase(
     const workers: PgClient[] = [main];
     // Workers join the snapshot now, all at once (over a network each connection costs several
     // round trips); the first one reads part of the catalog meanwhile.
-    const parallel = snapshot ? settings.parallel : 1;
-    const { opened, refused } = await openAtOnce(parallel - 1, async () => {
+    const connections = snapshot ? settings.jobs : 1;
+    const { opened, refused } = await openAtOnce(connections - 1, async () => {
       const worker = await open();
       await worker.query(BEGIN_SNAPSHOT);
       await worker.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
@@ -149,7 +149,7 @@ export async function backupDatabase(
     if (refused > 0) {
       ctx.warn(
         'FEWER_WORKERS',
-        `The server refused ${refused} of ${parallel - 1} worker connections (no free connection); copying with ${workers.length}.`,
+        `The server refused ${refused} of ${connections - 1} worker connections (no free connection); copying with ${workers.length}.`,
       );
     }
 

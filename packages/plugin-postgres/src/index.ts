@@ -18,7 +18,7 @@ import { parseSummary } from './summary.js';
 import { verifyDatabase } from './verify.js';
 
 export type { PostgresSourceOptions } from './options.js';
-export { postgresOptionsSchema } from './options.js';
+export { MAX_JOBS, postgresOptionsSchema } from './options.js';
 export type { CatalogCounts, PostgresSummary, SequenceSummary, TableSummary } from './summary.js';
 
 /**
@@ -44,18 +44,16 @@ export function postgresSource(options: PostgresSourceOptions) {
         connect,
         tables: resolved.tables,
         excludeTables: resolved.excludeTables,
-        parallel: resolved.parallel,
+        jobs: resolved.jobs,
         partBytes: resolved.partBytes,
         splitBytes: resolved.splitBytes,
         globals: resolved.globals,
       }) as unknown as Promise<Record<string, unknown>>,
     checkRestore: (ctx) => checkDatabaseRestore(ctx, { source: target, connect }),
-    restore: (ctx) =>
-      restoreDatabase(ctx, { source: target, connect, parallel: resolved.parallel }),
+    restore: (ctx) => restoreDatabase(ctx, { source: target, connect, jobs: resolved.jobs }),
     // Wrapped, so the declaration bundle need not follow restore.ts's imports (pg twice).
     restoreEntries: (summary, options) => restoreEntries(summary, options),
-    verifyDeep: (ctx) =>
-      verifyDatabase(ctx, { source: target, connect, parallel: resolved.parallel }),
+    verifyDeep: (ctx) => verifyDatabase(ctx, { source: target, connect, jobs: resolved.jobs }),
     // One name whatever the outcome, also when getting ready fails (core's fallback).
     healthName: 'database',
     async health(): Promise<HealthCheck[]> {

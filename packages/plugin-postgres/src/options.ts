@@ -6,6 +6,9 @@ import { SSL_URL_PARAMS } from './libpq-ssl.js';
 
 const MiB = 1024 * 1024;
 
+/** The most connections one run opens (`jobs`). */
+export const MAX_JOBS = 32;
+
 export const postgresOptionsSchema = z
   .object({
     /** `postgres://user:password@host:port/db?sslmode=…`; wins over the five fields below. */
@@ -23,8 +26,11 @@ export const postgresOptionsSchema = z
     /** Only these tables (`schema.table` or `table`). */
     tables: z.array(z.string().min(1)).optional(),
     excludeTables: z.array(z.string().min(1)).default([]),
-    /** Connections copying tables at the same time (backup and restore). */
-    parallel: z.number().int().min(1).max(32).default(2),
+    /**
+     * Connections copying tables at the same time (backup, restore and verify --deep): the CLI's
+     * --jobs / BACKUP_JOBS, one name through every layer.
+     */
+    jobs: z.number().int().min(1).max(MAX_JOBS).default(2),
     /** A table's CSV is cut into archive entries of about this size (rows are never split). */
     partBytes: z
       .number()

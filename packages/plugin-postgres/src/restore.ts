@@ -14,7 +14,7 @@ import { type PostgresSummary, parseSummary } from './summary.js';
 export interface RestoreSettings {
   source: ConnectionTarget;
   connect: ConnectSettings;
-  parallel: number;
+  jobs: number;
 }
 
 /**
@@ -64,7 +64,7 @@ export async function restoreDatabase(
   const result = await restoreFull(ctx.entries, loaded, {
     target,
     connect: settings.connect,
-    parallel: settings.parallel,
+    jobs: settings.jobs,
     clean,
     choices,
     globals,

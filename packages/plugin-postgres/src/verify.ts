@@ -13,7 +13,7 @@ import { type CatalogCounts, parseSummary } from './summary.js';
 export interface VerifySettings {
   source: ConnectionTarget;
   connect: ConnectSettings;
-  parallel: number;
+  jobs: number;
 }
 
 /**
@@ -37,7 +37,7 @@ export async function verifyDatabase(
     const restored = await restoreFull(ctx.entries, summary, {
       target: scratch,
       connect: settings.connect,
-      parallel: settings.parallel,
+      jobs: settings.jobs,
       clean: false,
       // A scratch copy that is dropped at once: planning it well buys nothing.
       statistics: false,

@@ -63,7 +63,7 @@ afterAll(async () => {
 });
 
 const throughProxy = (database: string) =>
-  sourceFor(server, database, { host: '127.0.0.1', port: proxyPort, parallel: 4 });
+  sourceFor(server, database, { host: '127.0.0.1', port: proxyPort, jobs: 4 });
 
 describe('connections open at once', () => {
   it('a backup with four connections opens its three workers together', async () => {

@@ -53,7 +53,7 @@ describe.each(servers)('snapshot consistency on $name', (server) => {
       // table is big enough to be copied in page ranges by several workers (PostgreSQL 14+).
       while (transfers < 20) await new Promise((r) => setTimeout(r, 5));
       const backup = engineFor(server, db, {
-        parallel: 3,
+        jobs: 3,
         partBytes: 8 * 1024,
         splitBytes: 1024 * 1024,
       });

@@ -36,7 +36,7 @@ describe.each(servers)('row-aligned COPY parts on $name', (server: TestServer) =
   });
 
   it('cuts parts only between rows, each with the header, however small the parts', async () => {
-    const { engine, storage } = engineFor(server, db, { partBytes: 1024, parallel: 1 });
+    const { engine, storage } = engineFor(server, db, { partBytes: 1024, jobs: 1 });
     const result = await engine.backup();
     expect(result.tables).toEqual([
       { name: 'public.notes', rows: 3000, bytes: expect.any(Number) },

@@ -45,7 +45,7 @@ describe.each(servers)('faults on $name', (server) => {
     // A slow storage: the archive drains slowly, so the COPY stays open until the kill lands.
     const storage = slowStorage();
     const engine = createEngine({
-      sources: [sourceFor(server, db, { partBytes: 32 * 1024, parallel: 1 })],
+      sources: [sourceFor(server, db, { partBytes: 32 * 1024, jobs: 1 })],
       storage,
       pruneAfterBackup: false,
     });
@@ -147,7 +147,7 @@ describe('connection faults', () => {
 
   it('invalid options are CONFIG_INVALID', () => {
     expect(() => postgresSource({ host: 'h' } as never)).toThrow(/database/);
-    expect(() => postgresSource({ database: 'd', parallel: 0 })).toThrow(/parallel/);
+    expect(() => postgresSource({ database: 'd', jobs: 0 })).toThrow(/jobs/);
     expect(() => postgresSource({ database: 'd', bogus: 1 } as never)).toThrow(/bogus/);
   });
 });

@@ -27,7 +27,7 @@ describe.each(servers)('fidelity on $name', (server) => {
     psql(server, source, ['-v', 'ON_ERROR_STOP=1', '-f', fixture]);
     original = await describeDatabase(server, source);
     // Small parts and three connections: several tables are cut into many parts.
-    backup = engineFor(server, source, { partBytes: 16 * 1024, parallel: 3 });
+    backup = engineFor(server, source, { partBytes: 16 * 1024, jobs: 3 });
     result = await backup.engine.backup();
   });
 

@@ -27,7 +27,7 @@ beforeAll(async () => {
 
 describe('backup progress estimate', () => {
   it('never falls below the bytes copied, and ends at the real size', async () => {
-    const { engine } = engineFor(server, db, { parallel: 1, partBytes: 256 * 1024 });
+    const { engine } = engineFor(server, db, { jobs: 1, partBytes: 256 * 1024 });
     const seen: { bytes: number; totalBytes?: number }[] = [];
     engine.events.on('source:progress', (p) => {
       if (p.source === 'postgres') seen.push({ bytes: p.bytes, totalBytes: p.totalBytes });

@@ -197,14 +197,14 @@ describe.each(servers)('out of connections on $name', (server) => {
     await sql(server, db, `DROP OWNED BY ${role}`).catch(() => {});
     await sql(server, 'postgres', `DROP ROLE IF EXISTS ${role}`).catch(() => {});
   });
-  const limited = (parallel: number) =>
+  const limited = (jobs: number) =>
     postgresSource({
       host: server.host,
       port: server.port,
       user: role,
       password,
       database: db,
-      parallel,
+      jobs,
     });
 
   it('no free connection at all: a clear, retryable error, nothing stored, the password nowhere', async () => {
@@ -343,7 +343,7 @@ describe('the database restarts during a backup (embedded PostgreSQL 18)', () =>
       password,
       database: 'postgres',
       partBytes: 32 * 1024,
-      parallel: 1,
+      jobs: 1,
     });
     const engine = createEngine({ sources: [source], storage });
     let restarting: Promise<void> | undefined;

@@ -15,7 +15,7 @@ describe.each(servers)('seed dataset smart-ai-hub (scale=1) on $name', (server) 
 
   it('round-trips: backup, deep verify, restore into a new database, identical', async () => {
     const original = await describeDatabase(server, db);
-    const { engine } = engineFor(server, db, { parallel: 2 });
+    const { engine } = engineFor(server, db, { jobs: 2 });
     const began = performance.now();
     const result = await engine.backup();
     const backupMs = performance.now() - began;

@@ -48,7 +48,7 @@ describe.each(servers)('big tables copied in page ranges on $name', (server: Tes
 
   it('every row is stored once, across several parts, and restores identically', async () => {
     const { engine, storage } = engineFor(server, db, {
-      parallel: 2,
+      jobs: 2,
       partBytes: 64 * 1024,
       splitBytes: 1024 * 1024,
     });

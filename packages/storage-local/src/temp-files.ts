@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { processGone } from '@lifeboat/core';
 
 /**
  * Temporary files are `.lifeboat-tmp.<host>.<pid>.<random>.<final name>.partial`, beside their final
@@ -28,11 +29,7 @@ export function isAbandoned(
   const [owner, pid] = name.slice(TEMP_MARKER.length).split('.');
   if (owner === host && pid && /^\d+$/.test(pid)) {
     if (Number(pid) === process.pid) return false;
-    try {
-      process.kill(Number(pid), 0);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return true;
-    }
+    if (processGone({ host: hostname(), pid: Number(pid) })) return true;
   }
   return now - modifiedMs > maxAgeMs;
 }

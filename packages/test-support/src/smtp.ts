@@ -104,13 +104,7 @@ export async function startSmtpServer(
 }
 
 /** A port on which nothing listens: bind, read the number, close. */
-export async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
+export { freePort } from './ports.js';
 
 /** A TCP server that accepts and hangs up at once, counting attempts: a crashing mail server. */
 export async function startDroppingServer(): Promise<{

@@ -22,6 +22,9 @@ export function fileSource(files: Record<string, string | Buffer>, section = 'co
       }
       return { files: Object.keys(files).map((p) => ({ path: `${section}/${p}` })) };
     },
+    // Reports its files as the config-files source does (the result's `files`), in `config/`.
+    report: (_summary, entries) =>
+      section === 'config' ? { files: entries.filter((e) => e.type === 'file').length } : {},
     async restore(ctx) {
       for await (const entry of ctx.entries) {
         const chunks: Buffer[] = [];

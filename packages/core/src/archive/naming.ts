@@ -1,4 +1,5 @@
 import { LifeboatError } from '../errors.js';
+import { ARCHIVE_FILE_PATTERN } from './layout.js';
 
 export const ARCHIVE_EXTENSION = '.tar.gz';
 export const ENCRYPTED_EXTENSION = '.tar.gz.age';
@@ -30,7 +31,7 @@ export function parseArchiveName(file: string): ParsedArchiveName | undefined {
   const createdAt = new Date(Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!));
   if (Number.isNaN(createdAt.getTime())) return undefined;
   return {
-    id: file.replace(/\.tar\.gz(\.age)?$/, ''),
+    id: file.replace(ARCHIVE_FILE_PATTERN, ''),
     prefix: prefix!,
     createdAt,
     encrypted: Boolean(age),

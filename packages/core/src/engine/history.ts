@@ -1,10 +1,11 @@
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import { META_PREFIX } from '../archive/layout.js';
 import type { ArchiveCipher } from '../cipher.js';
 import type { Storage } from '../contracts.js';
 
-export const META_PREFIX = '.lifeboat/';
-export const HISTORY_PREFIX = '.lifeboat/history/';
+export { META_PREFIX };
+export const HISTORY_PREFIX = `${META_PREFIX}history/`;
 
 /** One run, kept in the storage itself so every host and fresh container sees the same history. */
 export interface RunRecord {

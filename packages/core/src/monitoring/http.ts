@@ -1,8 +1,8 @@
 import { connect as netConnect } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
 import { connect as tlsConnect } from 'node:tls';
 import { LifeboatError } from '../errors.js';
 import { redact } from '../redact.js';
+import { abortableSleep, jitteredBackoff } from '../timing.js';
 import { displayUrl } from '../url-secrets.js';
 
 export interface HttpAttemptOptions {
@@ -30,10 +30,7 @@ export interface HttpOutcome {
 }
 
 /** Pause before attempt `attempt + 1`: half to all of `base * 2^(attempt-1)`, at most 30 s. */
-export const retryPause = (attempt: number, base: number) => {
-  const full = Math.min(30_000, base * 2 ** (attempt - 1));
-  return Math.round(full / 2 + Math.random() * (full / 2));
-};
+export const retryPause = (attempt: number, base: number) => jitteredBackoff(attempt, base, 30_000);
 
 const retryableStatus = (status: number) => status >= 500 || status === 429 || status === 408;
 
@@ -99,15 +96,8 @@ export async function sendHttp(
         },
       );
     }
-    try {
-      await delay(
-        retryPause(attempt, options.retryDelayMs),
-        undefined,
-        options.signal ? { signal: options.signal } : {},
-      );
-    } catch {
-      // Aborted while waiting: the loop's check throws ABORTED.
-    }
+    // Aborted while waiting: the loop's check throws ABORTED.
+    await abortableSleep(retryPause(attempt, options.retryDelayMs), options.signal).catch(() => {});
   }
 }
 

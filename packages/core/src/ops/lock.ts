@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { buffer } from 'node:stream/consumers';
 import type { Storage } from '../contracts.js';
 import { META_PREFIX } from '../engine/history.js';
 import { isLifeboatError, LifeboatError, throwIfAborted } from '../errors.js';
 import type { LifeboatEmitter } from '../events.js';
+import { PID_NAMESPACE, processGone } from '../process-alive.js';
+import { abortableSleep } from '../timing.js';
 
 export const LOCK_KEY = `${META_PREFIX}lock`;
 /** `.lifeboat/lock.takeover-<token>`: only the process that creates it may remove that stale lock. */
@@ -34,14 +35,6 @@ export interface LockOptions {
 export interface HeldLock {
   release(): Promise<void>;
 }
-
-const PID_NAMESPACE = (() => {
-  try {
-    return readlinkSync('/proc/self/ns/pid');
-  } catch {
-    return undefined;
-  }
-})();
 
 const isMissing = (error: unknown) =>
   isLifeboatError(error, 'NOT_FOUND') || (error as NodeJS.ErrnoException)?.code === 'ENOENT';
@@ -74,36 +67,19 @@ async function readLock(storage: Storage): Promise<LockRecord | undefined> {
 }
 
 /** Only a process on this host, in this pid namespace, can be known to be gone. */
-const processGone = (record: LockRecord) => {
-  if (record.host !== hostname() || !record.pid) return false;
-  if (record.pidNamespace && PID_NAMESPACE && record.pidNamespace !== PID_NAMESPACE) return false;
-  if (record.pid === process.pid) return false;
-  try {
-    process.kill(record.pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-};
+const lockOwnerGone = (record: LockRecord) =>
+  processGone({
+    host: record.host,
+    pid: record.pid,
+    ...(record.pidNamespace ? { pidNamespace: record.pidNamespace } : {}),
+  });
 
 /** Why a lock may be taken over, or undefined while its owner may still be working. */
 function staleness(record: LockRecord, staleMs: number): string | undefined {
-  if (processGone(record)) return `its process ${record.pid} is gone`;
+  if (lockOwnerGone(record)) return `its process ${record.pid} is gone`;
   const age = Date.now() - Date.parse(record.refreshedAt);
   if (!(age <= staleMs)) return `it was not refreshed for ${Math.round(age / 1000)} s`;
   return undefined;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**
@@ -213,7 +189,11 @@ export async function acquireLock(storage: Storage, options: LockOptions): Promi
     }
     // Poll quickly at first, then once a second.
     const pause = Math.min(1000, 50 * 2 ** Math.min(polls++, 5));
-    await sleep(Math.min(pause, Math.max(20, deadline - Date.now())), options.signal);
+    // An abort ends the wait; the loop then says ABORTED as before.
+    await abortableSleep(
+      Math.min(pause, Math.max(20, deadline - Date.now())),
+      options.signal,
+    ).catch(() => {});
   }
 
   let released = false;

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Storage } from '../contracts.js';
-import { isLifeboatError, LifeboatError } from '../errors.js';
+import { isLifeboatError } from '../errors.js';
+import { abortableSleep, jitteredBackoff } from '../timing.js';
 
 export interface RetryingStorageOptions {
   /** Tries per operation, the first included (default 3). */
@@ -30,23 +31,6 @@ const NEVER_RETRIED = new Set([
 export const isRetryable = (error: unknown): boolean =>
   isLifeboatError(error) && error.retryable && !NEVER_RETRIED.has(error.code);
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new LifeboatError('ABORTED', undefined, { cause: signal.reason }));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new LifeboatError('ABORTED', undefined, { cause: signal?.reason }));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-
 /**
  * A storage decorator (as restic wraps its backends) that tries an operation again when the
  * storage failed with a retryable error: connect, get, stat, list, delete, freeSpace, and a put
@@ -71,10 +55,9 @@ export function retryingStorage<S extends Storage>(
         return await fn();
       } catch (error) {
         if (attempt >= attempts || !isRetryable(error) || signal?.aborted) throw error;
-        const full = Math.min(max, base * 2 ** (attempt - 1));
-        const delayMs = Math.round(full / 2 + (Math.random() * full) / 2);
+        const delayMs = jitteredBackoff(attempt, base, max);
         options.onRetry?.({ op, ...(key !== undefined ? { key } : {}), attempt, delayMs, error });
-        await sleep(delayMs, signal);
+        await abortableSleep(delayMs, signal);
       }
     }
   };

@@ -52,7 +52,7 @@ import {
 export interface FullRestoreSettings {
   target: ConnectionTarget;
   connect: ConnectSettings;
-  parallel: number;
+  jobs: number;
   clean: boolean;
   /** What the restore leaves out (owners, grants, schemas…). */
   choices?: RestoreChoices;
@@ -409,13 +409,13 @@ async function loadParallel(
         preDone = true;
         // Workers connect once the tables exist, all at once; the main connection is one.
         pool.release(main);
-        const { opened, refused } = await openAtOnce(settings.parallel - 1, open);
+        const { opened, refused } = await openAtOnce(settings.jobs - 1, open);
         // More connections only add speed: load over the ones the server gave.
         for (const worker of opened) pool.release(worker);
         if (refused > 0) {
           settings.events.emit('warning', {
             code: 'FEWER_WORKERS',
-            message: `The server refused ${refused} of ${settings.parallel - 1} more connections (no free connection); loading over ${settings.parallel - refused}.`,
+            message: `The server refused ${refused} of ${settings.jobs - 1} more connections (no free connection); loading over ${settings.jobs - refused}.`,
           });
         }
       } else if (entry.relativePath === POST_DATA) {
