@@ -14,21 +14,27 @@ import { digestTap } from '../streams/digest-tap.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { writeArchiveIndex } from './archive-index.js';
 import { listArchives } from './archives.js';
-import { type EngineContext, errorSummary } from './context.js';
+import type { EngineContext } from './context.js';
 import { describeLeftOut, incompleteError } from './incomplete.js';
 
 export interface BackupOptions {
   signal?: AbortSignal;
 }
 
+/** What one backup came to: its result, or its failure as a value (with the archive it named). */
+export type BackupOutcome =
+  | { ok: true; result: BackupResult }
+  | { ok: false; failure: LifeboatError; archiveId?: string; durationMs: number };
+
 /**
  * One backup of every source into one archive, streamed to the storage as it is made.
- * On failure nothing is left under the archive's name and the error is recorded in the history.
+ * On failure nothing is left under the archive's name; the failure is returned, and the caller
+ * (runBackup) says so once: `backup:failed`, the history, the notifiers.
  */
 export async function createBackup(
   ctx: EngineContext,
   options: BackupOptions = {},
-): Promise<BackupResult> {
+): Promise<BackupOutcome> {
   const started = ctx.now();
   const startedMs = performance.now();
   const controller = new AbortController();
@@ -204,16 +210,14 @@ export async function createBackup(
       pruned: [],
       notifications: [],
     };
-    return result;
+    return { ok: true, result };
   } catch (error) {
-    const failure = toLifeboatError(error, 'SOURCE_FAILED');
-    const durationMs = Math.round(performance.now() - startedMs);
-    ctx.events.emit('backup:failed', {
-      ...(id ? { id } : {}),
-      error: errorSummary(failure),
-      durationMs,
-    });
-    throw Object.assign(failure, { archiveId: id, durationMs, startedAt: started.toISOString() });
+    return {
+      ok: false,
+      failure: toLifeboatError(error, 'SOURCE_FAILED'),
+      ...(id ? { archiveId: id } : {}),
+      durationMs: Math.round(performance.now() - startedMs),
+    };
   }
 }
 

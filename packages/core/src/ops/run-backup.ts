@@ -48,6 +48,14 @@ async function reportFailure(
   ).catch((error) => historyFailed(ctx, error));
 }
 
+/** The one place `backup:failed` is emitted. */
+const failed = (ctx: EngineContext, failure: LifeboatError, durationMs: number, id?: string) =>
+  ctx.events.emit('backup:failed', {
+    ...(id ? { id } : {}),
+    error: errorSummary(failure),
+    durationMs,
+  });
+
 const historyFailed = (ctx: EngineContext, error: unknown) =>
   ctx.events.emit('warning', {
     code: 'HISTORY_FAILED',
@@ -129,33 +137,26 @@ export async function runBackup(
       await reportLocked(ctx, failure, startedAt, durationMs);
       throw failure;
     }
-    ctx.events.emit('backup:failed', { error: errorSummary(failure), durationMs });
+    failed(ctx, failure, durationMs);
     await reportFailure(ctx, failure, startedAt, durationMs, undefined, options.signal);
     throw failure;
   }
   let result: BackupResult;
   try {
-    try {
-      result = await createBackup(ctx, options);
-    } catch (error) {
-      const failure = toLifeboatError(error, 'SOURCE_FAILED');
-      const extra = failure as LifeboatError & { archiveId?: string; durationMs?: number };
+    const outcome = await createBackup(ctx, options);
+    if (!outcome.ok) {
+      const { failure, archiveId, durationMs } = outcome;
+      failed(ctx, failure, durationMs, archiveId);
       // Another run holds a lock (a source's, such as PostgreSQL's advisory lock): recorded,
       // mailed only when it keeps happening.
       if (failure.code === 'LOCKED') {
         await reportLocked(ctx, failure, startedAt, Math.round(performance.now() - began));
         throw failure;
       }
-      await reportFailure(
-        ctx,
-        failure,
-        startedAt,
-        extra.durationMs ?? Math.round(performance.now() - began),
-        extra.archiveId,
-        options.signal,
-      );
+      await reportFailure(ctx, failure, startedAt, durationMs, archiveId, options.signal);
       throw failure;
     }
+    result = outcome.result;
     // Prune only after a success, under the same lock.
     if (ctx.config.pruneAfterBackup) {
       try {
