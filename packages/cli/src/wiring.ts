@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
+  type AnySource,
   type ArchiveCipher,
   ageCipher,
   createEngine,
@@ -11,7 +12,6 @@ import {
   notifyOn,
   parseAgeIdentityFile,
   registerSecret,
-  type Source,
   type Storage,
 } from '@lifeboat/core';
 import { memoryPlan } from './memory.js';
@@ -31,8 +31,8 @@ export const hasConfigFiles = (s: Settings) => Boolean(s.configFiles?.length || 
 const optionalPath = (p: string) =>
   p.startsWith('?') ? { path: p.slice(1), optional: true } : { path: p, optional: false };
 
-export async function buildSources(s: Settings): Promise<Source[]> {
-  const sources: Source[] = [];
+export async function buildSources(s: Settings): Promise<AnySource[]> {
+  const sources: AnySource[] = [];
   if (hasDatabase(s)) {
     const plan = memoryPlan(s.memoryLimit);
     const { postgresSource } = await import('@lifeboat/plugin-postgres');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ArchiveCipher } from './cipher.js';
-import type { Notifier, Source, Storage } from './contracts.js';
+import type { AnySource, Notifier, Storage } from './contracts.js';
 import { LifeboatError } from './errors.js';
 
 const isObjectWithId = (v: unknown) =>
@@ -21,7 +21,7 @@ export type RetentionPolicy = z.infer<typeof retentionSchema>;
 export const engineConfigSchema = z
   .object({
     sources: z
-      .array(z.custom<Source>(isObjectWithId, 'each source must be a Lifeboat source plugin'))
+      .array(z.custom<AnySource>(isObjectWithId, 'each source must be a Lifeboat source plugin'))
       .default([]),
     storage: z.custom<Storage>(isObjectWithId, 'storage must be a Lifeboat storage plugin'),
     notifiers: z

@@ -206,7 +206,11 @@ export interface HealthCheck {
   details?: Record<string, unknown>;
 }
 
-export interface Source {
+/**
+ * A source of backups. `Summary` is what its backup returns and the manifest keeps (its own typed
+ * shape; a restore gets it back from disk as plain JSON, to be parsed by the source).
+ */
+export interface Source<Summary extends object = Record<string, unknown>> {
   readonly id: string;
   /** Top-level archive folder this source owns: `database`, `config`. */
   readonly section: string;
@@ -214,7 +218,7 @@ export interface Source {
   connect(options?: { signal?: AbortSignal }): Promise<void>;
   close(): Promise<void>;
   /** Writes entries through `ctx.emit`; returns the summary stored in the manifest (no secrets). */
-  backup(ctx: BackupContext): Promise<Record<string, unknown>>;
+  backup(ctx: BackupContext): Promise<Summary>;
   restore(ctx: RestoreContext): Promise<Record<string, unknown>>;
   /**
    * The entries (paths inside the section) a restore with these options reads; undefined: all
@@ -254,6 +258,9 @@ export interface SourceReport {
   /** Files kept (file sources): added up in the result's `files`. */
   files?: number;
 }
+
+/** A source of any summary shape, as the engine holds them. */
+export type AnySource = Source<object>;
 
 export interface VerifyProblem {
   code: string;

@@ -2,6 +2,7 @@ import type { HealthCheck, Source } from '@lifeboat/core';
 import { backupDatabase } from './backup.js';
 import { settingsFrom, withClient } from './connection.js';
 import { pgMessage } from './errors.js';
+import type { PostgresSummary } from './summary.js';
 
 export { POSTGRES_ERROR_CODES } from './errors.js';
 
@@ -48,7 +49,7 @@ export function postgresSource(options: PostgresSourceOptions) {
         partBytes: resolved.partBytes,
         splitBytes: resolved.splitBytes,
         globals: resolved.globals,
-      }) as unknown as Promise<Record<string, unknown>>,
+      }),
     checkRestore: (ctx) => checkDatabaseRestore(ctx, { source: target, connect }),
     restore: (ctx) => restoreDatabase(ctx, { source: target, connect, jobs: resolved.jobs }),
     // Wrapped, so the declaration bundle need not follow restore.ts's imports (pg twice).
@@ -94,5 +95,5 @@ export function postgresSource(options: PostgresSourceOptions) {
         lines: tables.map((t) => `${t.name}: ${t.rows} rows`),
       };
     },
-  } satisfies Source;
+  } satisfies Source<PostgresSummary>;
 }

@@ -1,7 +1,7 @@
 import { renderBackupInfo } from '../archive/backup-info.js';
 import { ARCHIVE_EXTENSION, uniqueArchiveId } from '../archive/naming.js';
 import { createArchiveWriter } from '../archive/writer.js';
-import type { BackupResult, EntryRecord, Source, SourceReport } from '../contracts.js';
+import type { AnySource, BackupResult, EntryRecord, SourceReport } from '../contracts.js';
 import { hostHint, LifeboatError, throwIfAborted, toLifeboatError } from '../errors.js';
 import {
   ARCHIVE_FORMAT,
@@ -223,7 +223,7 @@ export async function createBackup(
 
 async function backupSource(
   ctx: EngineContext,
-  source: Source,
+  source: AnySource,
   add: (
     path: string,
     entry: Parameters<ReturnType<typeof createArchiveWriter>['add']>[1],
@@ -268,5 +268,6 @@ async function backupSource(
   if (!summary || typeof summary !== 'object') {
     throw new LifeboatError('SOURCE_FAILED', `Source ${source.id} returned no summary`);
   }
-  return summary;
+  // The manifest keeps it as JSON: a source's typed summary is one JSON object.
+  return summary as Record<string, unknown>;
 }

@@ -1,13 +1,13 @@
 import type { ArchiveCipher } from '../cipher.js';
 import type { ResolvedEngineConfig } from '../config.js';
-import type { Notifier, Source, Storage } from '../contracts.js';
+import type { AnySource, Notifier, Storage } from '../contracts.js';
 import type { LifeboatEmitter } from '../events.js';
 
 /** What every engine operation shares. */
 export interface EngineContext {
   config: ResolvedEngineConfig;
   storage: Storage;
-  sources: Source[];
+  sources: AnySource[];
   notifiers: Notifier[];
   cipher: ArchiveCipher | undefined;
   events: LifeboatEmitter;
@@ -18,7 +18,7 @@ export interface EngineContext {
    */
   ready(signal?: AbortSignal, options?: { create?: boolean }): Promise<void>;
   /** Connects a source once. */
-  sourceReady(source: Source, signal?: AbortSignal): Promise<void>;
+  sourceReady(source: AnySource, signal?: AbortSignal): Promise<void>;
 }
 
 export const errorSummary = (e: { code?: string; message: string; hint?: string }) => ({

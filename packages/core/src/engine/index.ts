@@ -1,6 +1,6 @@
 import type { ArchiveCipher } from '../cipher.js';
 import { type EngineConfig, engineConfigSchema, formatIssues } from '../config.js';
-import type { BackupResult, HealthReport, Source } from '../contracts.js';
+import type { AnySource, BackupResult, HealthReport } from '../contracts.js';
 import { isLifeboatError, LifeboatError } from '../errors.js';
 import { createEmitter, type LifeboatEmitter } from '../events.js';
 import { collectMetrics, formatMetrics } from '../monitoring/metrics.js';
@@ -82,7 +82,7 @@ export function createEngine(input: EngineConfig): Engine {
   }
   const events = createEmitter();
   let storageReady: Promise<void> | undefined;
-  const sourcesReady = new Map<Source, Promise<void>>();
+  const sourcesReady = new Map<AnySource, Promise<void>>();
   const context: EngineContext = {
     config,
     storage: config.storage,

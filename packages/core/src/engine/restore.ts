@@ -1,9 +1,9 @@
 import type {
+  AnySource,
   ArchiveEntry,
   RestoreContext,
   RestoreOptions,
   RestoreTarget,
-  Source,
 } from '../contracts.js';
 import { hostHint, LifeboatError, toLifeboatError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
@@ -70,7 +70,7 @@ function sourcesFor(
       hint: `It holds: ${manifest.sources.map((s) => s.section).join(', ') || 'nothing'}.`,
     });
   }
-  const found: { section: Manifest['sources'][number]; source: Source }[] = [];
+  const found: { section: Manifest['sources'][number]; source: AnySource }[] = [];
   const skipped: string[] = [];
   for (const section of wanted) {
     const source = ctx.sources.find((s) => s.id === section.id && s.section === section.section);
@@ -108,7 +108,7 @@ async function confirmed(options: EngineRestoreOptions, targets: PlannedTarget[]
 
 /** Runs one section's restore; what it wrote before failing (`details.written`) is recorded. */
 async function restoreSection(
-  source: Source,
+  source: AnySource,
   written: WrittenSection[],
   section: string,
   context: RestoreContext,

@@ -1,6 +1,6 @@
 import { buffer } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RestoreOptions, Source, Storage } from '../contracts.js';
+import type { AnySource, RestoreOptions, Storage } from '../contracts.js';
 import { INDEX_PREFIX } from '../engine/archive-index.js';
 import { createEngine, type Engine } from '../engine/index.js';
 import type { Manifest } from '../manifest.js';
@@ -9,7 +9,7 @@ import { rejectionOf } from './rejection.js';
 
 export interface SourceHarness {
   /** A source with something to back up (a seeded database, a folder of files). */
-  source: Source;
+  source: AnySource;
   /** How the suite restores the backup it made: into a scratch target, never the live place. */
   restoreOptions: RestoreOptions;
   /** Asserts that the restore put back what the backup read (rows, file contents). */
