@@ -22,8 +22,10 @@ export { withDeadline } from './deadline.js';
 export { INDEX_PREFIX } from './engine/archive-index.js';
 export { ARCHIVE_CLOCK_SKEW_MS, type ArchiveTrust } from './engine/archive-trust.js';
 export type { ArchiveInfo } from './engine/archives.js';
+export { type AuditFinding, type AuditOptions, audit, SECRET_ENTRY } from './engine/audit.js';
 export type { BackupOptions } from './engine/backup.js';
 export type { ArchiveEntries, ListedEntry } from './engine/entries.js';
+export { checkHealth } from './engine/health.js';
 export {
   HISTORY_PREFIX,
   META_PREFIX,
@@ -33,12 +35,18 @@ export {
 } from './engine/history.js';
 export { describeLeftOut, incompleteError } from './engine/incomplete.js';
 export { createEngine, type Engine, type ScheduleOptions } from './engine/index.js';
+export { acquireLock, type HeldLock, LOCK_KEY } from './engine/lock.js';
+export type { NotifyOutcome } from './engine/notify.js';
+export type { PruneResult } from './engine/prune.js';
 export type {
   EngineRestoreOptions,
   PlannedTarget,
   RestoreResult,
   WrittenSection,
 } from './engine/restore.js';
+export { planRetention, type RetentionCandidate, type RetentionPlan } from './engine/retention.js';
+export type { Schedule } from './engine/schedule.js';
+export type { DayTrend, StatusReport } from './engine/status.js';
 export type { VerifyOptions, VerifyResult } from './engine/verify.js';
 export * from './errors.js';
 export * from './events.js';
@@ -69,14 +77,6 @@ export {
   type RunKind,
   runKind,
 } from './monitoring/metrics.js';
-export { type AuditFinding, type AuditOptions, audit, SECRET_ENTRY } from './ops/audit.js';
-export { checkHealth } from './ops/health.js';
-export { acquireLock, type HeldLock, LOCK_KEY } from './ops/lock.js';
-export type { NotifyOutcome } from './ops/notify.js';
-export type { PruneResult } from './ops/prune.js';
-export { planRetention, type RetentionCandidate, type RetentionPlan } from './ops/retention.js';
-export type { Schedule } from './ops/schedule.js';
-export type { DayTrend, StatusReport } from './ops/status.js';
 export { PID_NAMESPACE, processGone } from './process-alive.js';
 export * from './redact.js';
 export * from './storage-memory.js';

@@ -1,6 +1,6 @@
 import { createEngine, LifeboatError, memoryStorage, type Source } from '@lifeboat/core';
 import { describe, expect, it } from 'vitest';
-import { schedule } from '../src/ops/schedule.js';
+import { schedule } from '../src/engine/schedule.js';
 import { fileSource } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -10,7 +10,7 @@ import {
 } from '@lifeboat/core';
 import { faultyStorage, putIndexedArchive } from '@lifeboat/core/testing';
 import { describe, expect, it } from 'vitest';
-import { notifyAll } from '../src/ops/notify.js';
+import { notifyAll } from '../src/engine/notify.js';
 import { fileSource } from './helpers.js';
 
 function clock(start: string) {

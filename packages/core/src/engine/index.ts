@@ -4,18 +4,18 @@ import type { AnySource, BackupResult, HealthReport } from '../contracts.js';
 import { isLifeboatError, LifeboatError } from '../errors.js';
 import { createEmitter, type LifeboatEmitter } from '../events.js';
 import { collectMetrics, formatMetrics } from '../monitoring/metrics.js';
-import { checkHealth } from '../ops/health.js';
-import { type NotifyOutcome, notifyAll } from '../ops/notify.js';
-import type { PruneResult } from '../ops/prune.js';
-import { runBackup, runPrune } from '../ops/run-backup.js';
-import { type Schedule, schedule } from '../ops/schedule.js';
-import { type DayTrend, report, type StatusReport, status } from '../ops/status.js';
 import { type ArchiveInfo, listArchives } from './archives.js';
 import type { BackupOptions } from './backup.js';
 import type { EngineContext } from './context.js';
 import { type ArchiveEntries, listEntries } from './entries.js';
+import { checkHealth } from './health.js';
 import { type RunRecord, readHistory } from './history.js';
+import { type NotifyOutcome, notifyAll } from './notify.js';
+import type { PruneResult } from './prune.js';
 import { type EngineRestoreOptions, type RestoreResult, runRestore } from './restore.js';
+import { runBackup, runPrune } from './run-backup.js';
+import { type Schedule, schedule } from './schedule.js';
+import { type DayTrend, report, type StatusReport, status } from './status.js';
 import { runVerify, type VerifyOptions, type VerifyResult } from './verify.js';
 
 export interface ScheduleOptions {
@@ -53,7 +53,7 @@ export interface Engine {
   schedule(cron: string, options?: ScheduleOptions): Schedule;
   /** Closes every plugin the engine connected. */
   close(): Promise<void>;
-  /** Internal context, for the operations modules. */
+  /** Internal context, for the engine's modules (backup, restore, prune, health, status). */
   readonly context: EngineContext;
 }
 

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EngineContext } from '../engine/context.js';
 import { type RunRecord, readHistory } from '../engine/history.js';
+import { isLockRefusal } from '../engine/locked-runs.js';
+import { type StatusReport, status } from '../engine/status.js';
 import { toLifeboatError } from '../errors.js';
-import { isLockRefusal } from '../ops/locked-runs.js';
-import { type StatusReport, status } from '../ops/status.js';
 import { redact } from '../redact.js';
 import { TOOL_VERSION } from '../version.js';
 

@@ -2,11 +2,11 @@ import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { RetentionPolicy } from '../config.js';
-import { listArchives } from '../engine/archives.js';
-import type { EngineContext } from '../engine/context.js';
-import { readHistory } from '../engine/history.js';
 import { redact } from '../redact.js';
 import { displayUrl, sendsTokenInClear } from '../url-secrets.js';
+import { listArchives } from './archives.js';
+import type { EngineContext } from './context.js';
+import { readHistory } from './history.js';
 import { hasRetentionRule, planRetention } from './retention.js';
 
 export interface AuditFinding {

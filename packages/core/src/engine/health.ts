@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { HealthCheck, HealthReport } from '../contracts.js';
 import { withDeadline } from '../deadline.js';
-import { ARCHIVE_CLOCK_SKEW_MS, isCounted } from '../engine/archive-trust.js';
-import { type ArchiveInfo, listArchives } from '../engine/archives.js';
-import type { EngineContext } from '../engine/context.js';
-import { META_PREFIX, oldestRunAt, type RunRecord, readHistory } from '../engine/history.js';
 import { type ErrorCode, LifeboatError, toLifeboatError } from '../errors.js';
 import { redact } from '../redact.js';
+import { ARCHIVE_CLOCK_SKEW_MS, isCounted } from './archive-trust.js';
+import { type ArchiveInfo, listArchives } from './archives.js';
+import type { EngineContext } from './context.js';
 import { drillCheck, drillState, lockedCheck } from './health-runs.js';
+import { META_PREFIX, oldestRunAt, type RunRecord, readHistory } from './history.js';
 import { isLockRefusal } from './locked-runs.js';
 
 const hours = (ms: number) => (ms / 3600_000).toFixed(1);

@@ -1,4 +1,4 @@
-import type { RunRecord } from '../engine/history.js';
+import type { RunRecord } from './history.js';
 
 /** A backup refused because another run (or anyone who can connect) held the lock. */
 export const isLockRefusal = (r: RunRecord) =>

@@ -1,7 +1,7 @@
 import type { HealthCheck } from '../contracts.js';
-import { ARCHIVE_CLOCK_SKEW_MS } from '../engine/archive-trust.js';
-import type { ArchiveInfo } from '../engine/archives.js';
-import type { RunRecord } from '../engine/history.js';
+import { ARCHIVE_CLOCK_SKEW_MS } from './archive-trust.js';
+import type { ArchiveInfo } from './archives.js';
+import type { RunRecord } from './history.js';
 import { LOCKED_RUNS_ALERT, lockedInARow } from './locked-runs.js';
 
 const DAY = 86400_000;

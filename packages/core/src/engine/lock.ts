@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { buffer } from 'node:stream/consumers';
 import type { Storage } from '../contracts.js';
-import { META_PREFIX } from '../engine/history.js';
 import { isLifeboatError, LifeboatError, throwIfAborted } from '../errors.js';
 import type { LifeboatEmitter } from '../events.js';
 import { PID_NAMESPACE, processGone } from '../process-alive.js';
 import { abortableSleep } from '../timing.js';
+import { META_PREFIX } from './history.js';
 
 export const LOCK_KEY = `${META_PREFIX}lock`;
 /** `.lifeboat/lock.takeover-<token>`: only the process that creates it may remove that stale lock. */

@@ -1,8 +1,8 @@
-import { deleteArchiveIndex } from '../engine/archive-index.js';
-import { type ArchiveTrust, isCounted } from '../engine/archive-trust.js';
-import { listArchives } from '../engine/archives.js';
-import type { EngineContext } from '../engine/context.js';
-import { pruneHistory, recordRun } from '../engine/history.js';
+import { deleteArchiveIndex } from './archive-index.js';
+import { type ArchiveTrust, isCounted } from './archive-trust.js';
+import { listArchives } from './archives.js';
+import type { EngineContext } from './context.js';
+import { pruneHistory, recordRun } from './history.js';
 import { planRetention, type RetentionPlan } from './retention.js';
 
 export interface PruneResult extends RetentionPlan {

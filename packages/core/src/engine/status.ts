@@ -1,10 +1,10 @@
 import type { HealthCheck } from '../contracts.js';
-import type { ArchiveTrust } from '../engine/archive-trust.js';
-import { listArchives } from '../engine/archives.js';
-import type { EngineContext } from '../engine/context.js';
-import { type RunRecord, readHistory } from '../engine/history.js';
 import { LifeboatError } from '../errors.js';
+import type { ArchiveTrust } from './archive-trust.js';
+import { listArchives } from './archives.js';
+import type { EngineContext } from './context.js';
 import { drillCheck, drillState } from './health-runs.js';
+import { type RunRecord, readHistory } from './history.js';
 import { isLockRefusal, lockedInARow } from './locked-runs.js';
 
 function checkDays(days: number): void {

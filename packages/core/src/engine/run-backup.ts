@@ -1,9 +1,9 @@
 import type { BackupResult } from '../contracts.js';
-import { type BackupOptions, createBackup } from '../engine/backup.js';
-import type { EngineContext } from '../engine/context.js';
-import { errorSummary } from '../engine/context.js';
-import { type RunRecord, readHistory, recordRun } from '../engine/history.js';
 import { LifeboatError, toLifeboatError } from '../errors.js';
+import { type BackupOptions, createBackup } from './backup.js';
+import type { EngineContext } from './context.js';
+import { errorSummary } from './context.js';
+import { type RunRecord, readHistory, recordRun } from './history.js';
 import { acquireLock, type HeldLock } from './lock.js';
 import { LOCKED_RUNS_ALERT, lockedInARow } from './locked-runs.js';
 import { notifyAll } from './notify.js';

@@ -1,8 +1,8 @@
 import type { NotificationEvent } from '../contracts.js';
-import type { EngineContext } from '../engine/context.js';
-import { errorSummary } from '../engine/context.js';
 import { LifeboatError, toLifeboatError } from '../errors.js';
 import { redact } from '../redact.js';
+import type { EngineContext } from './context.js';
+import { errorSummary } from './context.js';
 
 export interface NotifyOutcome {
   notifier: string;
