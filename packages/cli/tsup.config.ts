@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
+import { TOOL_VERSION } from '../core/src/version.js';
 
 /**
  * pg asks whether it runs on Cloudflare Workers by constructing a `Response` when it loads, and on
@@ -22,11 +23,29 @@ const pgNodeOnly = {
   },
 };
 
+/**
+ * zod's `z.locales` namespace holds its error messages in ~50 languages (~400 KB of the bundle),
+ * and every run parsed them although Lifeboat shows English only (zod registers `en` itself, from
+ * classic/schemas.js). The bundled namespace keeps `en` alone: less to compile at every start
+ * (start-up.test.ts checks the bundle holds no other locale).
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build: { onLoad: (o: { filter: RegExp }, f: (a: { path: string }) => unknown) => void }) {
+    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
+      contents: 'export { default as en } from "./en.js";',
+      loader: 'js',
+    }));
+  },
+};
+
 // `pnpm build` empties dist first: the two builds run at once, so neither may clean.
 export default defineConfig([
   {
     entry: ['src/bin.ts'],
     format: ['esm'],
+    // `lifeboat --version` answers from bin.js alone (src/bin.ts).
+    define: { __LIFEBOAT_VERSION__: JSON.stringify(TOOL_VERSION) },
     // The library's types, with the workspace packages' types inlined: the published package
     // has no @lifeboat/* dependency to find them in.
     dts: { entry: 'src/index.ts', resolve: [/^@lifeboat\//] },
@@ -48,7 +67,7 @@ export default defineConfig([
     splitting: true,
     noExternal: [/.*/],
     external: ['pg-native'],
-    esbuildPlugins: [pgNodeOnly],
+    esbuildPlugins: [pgNodeOnly, zodEnglishOnly],
     banner: {
       js: "import { createRequire as __lifeboatCreateRequire } from 'node:module'; const require = __lifeboatCreateRequire(import.meta.url);",
     },

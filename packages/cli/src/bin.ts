@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import * as nodeModule from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 
 // V8's young generation grows to 16 MiB (twice over: two semispaces) while the modules load and
@@ -6,8 +7,20 @@ import { setFlagsFromString } from 'node:v8';
 // (README, Performance). Set before anything is loaded: growth happens during the load.
 setFlagsFromString('--semi-space-growth-factor=1');
 
-// The command runs from a bundle of itself and its dependencies (see tsup.config.ts): resolving
-// and loading a few hundred modules one by one cost ~40 ms of every run. A variable keeps the
-// type checker from looking for the bundle, which exists only after the build.
-const bundle = './bundle/run.js';
-await import(bundle);
+// `lifeboat --version` (a container's smoke test, an install check) answers before the bundle
+// loads: the version is written in at build time (tsup.config.ts), the same TOOL_VERSION
+// commander prints. Everything else goes through the command line parser.
+declare const __LIFEBOAT_VERSION__: string;
+const only = process.argv.length === 3 ? process.argv[2] : undefined;
+if (only === '--version' || only === '-V') {
+  process.stdout.write(`${__LIFEBOAT_VERSION__}\n`);
+} else {
+  // Node 22.1+ keeps the compiled code of the bundle on disk between runs (the start-up cost is
+  // mostly compiling it); Node 20 has no such switch and this is skipped.
+  (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+  // The command runs from a bundle of itself and its dependencies (see tsup.config.ts): resolving
+  // and loading a few hundred modules one by one cost ~40 ms of every run. A variable keeps the
+  // type checker from looking for the bundle, which exists only after the build.
+  const bundle = './bundle/run.js';
+  await import(bundle);
+}

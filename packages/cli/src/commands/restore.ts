@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline/promises';
 import { LifeboatError, type PlannedTarget } from '@lifeboat/core';
 import type { CommandContext } from '../context.js';
 import { formatDuration } from '../io.js';
@@ -104,6 +103,8 @@ export function describeTargets(id: string, targets: PlannedTarget[]): string {
 /** On a terminal, the person types the name of each target that would lose what it holds. */
 async function askOnTerminal(ctx: CommandContext, targets: PlannedTarget[]): Promise<boolean> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
+  // Loaded only when someone is asked: a restore run by a script never loads node:readline.
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     for (const t of targets.filter((x) => x.replaces.length > 0)) {

@@ -1,7 +1,7 @@
 import { type BackupResult, LifeboatError, metricsHandler, toLifeboatError } from '@lifeboat/core';
 import type { CommandContext } from '../context.js';
 import { healthReport } from '../health-report.js';
-import { type HealthServer, startHealthServer } from '../health-server.js';
+import type { HealthServer } from '../health-server.js';
 import { formatBytes, formatDuration } from '../io.js';
 
 export interface RunFlags {
@@ -72,6 +72,8 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
   try {
     if (ctx.settings.healthPort !== undefined) {
       const host = ctx.settings.healthHost ?? '0.0.0.0';
+      // node:http and the server load only for `run --health-port`.
+      const { startHealthServer } = await import('../health-server.js');
       server = await startHealthServer(
         {
           live: () => {

@@ -1,6 +1,5 @@
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { RetentionPolicy } from '../config.js';
 import { redact } from '../redact.js';
 import { displayUrl, sendsTokenInClear } from '../url-secrets.js';
@@ -200,6 +199,8 @@ function endpointFindings(endpoint: {
 /** Scans a log file line by line (logs can be large) for secret patterns and known secrets. */
 async function holdsSecret(path: string, secrets: string[]): Promise<boolean> {
   const known = secrets.filter((x) => x.length >= 4);
+  // Only `audit` reads logs: the other commands do not load node:readline.
+  const { createInterface } = await import('node:readline');
   const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
   try {
     for await (const line of lines) {

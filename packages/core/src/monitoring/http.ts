@@ -1,5 +1,3 @@
-import { connect as netConnect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import { LifeboatError } from '../errors.js';
 import { redact } from '../redact.js';
 import { abortableSleep, jitteredBackoff } from '../timing.js';
@@ -126,6 +124,10 @@ export async function probeUrl(
   const https = parsed.protocol === 'https:';
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   const port = Number(parsed.port || (https ? 443 : 80));
+  // Loaded here, not with the module: a command that probes nothing (backup, restore) does not
+  // pay for loading node:tls at start-up.
+  const { connect: tlsConnect } = await import('node:tls');
+  const { connect: netConnect } = await import('node:net');
   return new Promise((resolve) => {
     const socket = https
       ? tlsConnect({ host, port, servername: /^[\d.:]+$/.test(host) ? '' : host })
