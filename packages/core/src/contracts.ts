@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { EntryLocation } from './archive/entry-locator.js';
-import type { LifeboatEmitter } from './events.js';
+import type { LifeboatEmitter, SourceItem } from './events.js';
 import type { Manifest } from './manifest.js';
 
 export type { EntryLocation };
@@ -32,6 +32,14 @@ export interface GetOptions {
    * end yields the bytes up to its end, possibly none.
    */
   range?: ByteRange;
+}
+
+/**
+ * What `stat`, `list` and `delete` take: aborting the signal ends the call with ABORTED (at once
+ * when it already is), so a cancelled run does not wait on a slow storage.
+ */
+export interface StorageCallOptions {
+  signal?: AbortSignal;
 }
 
 export interface StorageCapabilities {
@@ -67,11 +75,11 @@ export interface Storage {
   /** Throws NOT_FOUND when the key does not exist. */
   get(key: string, options?: GetOptions): Promise<Readable>;
   /** Throws NOT_FOUND when the key does not exist. */
-  stat(key: string): Promise<StoredObject>;
+  stat(key: string, options?: StorageCallOptions): Promise<StoredObject>;
   /** Objects whose key starts with `prefix`, in no particular order. Never lists temporary files. */
-  list(prefix?: string): Promise<StoredObject[]>;
+  list(prefix?: string, options?: StorageCallOptions): Promise<StoredObject[]>;
   /** Deleting a key that does not exist is not an error. */
-  delete(key: string): Promise<void>;
+  delete(key: string, options?: StorageCallOptions): Promise<void>;
   /** Free bytes where the archives live, when the storage can tell. */
   freeSpace?(): Promise<{ freeBytes: number; totalBytes: number }>;
 }
@@ -118,12 +126,20 @@ export interface SourceProgress {
   totalBytes?: number;
 }
 
+/** One item of a source's backup done (a table copied): the engine adds the source and phase. */
+export type ItemDone = Omit<SourceItem, 'source' | 'phase'>;
+
+/**
+ * What a source's backup may do: add entries, tell progress, items done and warnings, leave
+ * objects out. Only these, not the engine's whole emitter: a source cannot emit another's events.
+ */
 export interface BackupContext {
   signal: AbortSignal;
-  events: LifeboatEmitter;
   /** Adds an entry to the archive. Resolves once it is written: await it for backpressure. */
   emit(entry: EntryInput): Promise<EntryRecord>;
   progress(progress: SourceProgress): void;
+  /** An item done: emitted as `source:item` with this source's id and phase `backup`. */
+  item(done: ItemDone): void;
   warn(code: string, message: string, details?: Record<string, unknown>): void;
   /**
    * Whether the setup allows an incomplete backup. Without it a source that cannot keep an

@@ -18,7 +18,7 @@ export * from './cipher/age.js';
 export * from './cipher.js';
 export * from './config.js';
 export * from './contracts.js';
-export { withDeadline } from './deadline.js';
+export { withDeadline, withSignal } from './deadline.js';
 export { INDEX_PREFIX } from './engine/archive-index.js';
 export { ARCHIVE_CLOCK_SKEW_MS, type ArchiveTrust } from './engine/archive-trust.js';
 export type { ArchiveInfo } from './engine/archives.js';

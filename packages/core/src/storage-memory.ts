@@ -56,15 +56,18 @@ export function memoryStorage(options: { freeBytes?: number } = {}) {
       const range = getOptions.range;
       return Readable.from([range ? o.data.subarray(range.start, range.end) : o.data]);
     },
-    async stat(key) {
+    async stat(key, callOptions = {}) {
+      throwIfAborted(callOptions.signal);
       const o = objects.get(key);
       if (!o) throw new LifeboatError('NOT_FOUND', `"${key}" does not exist`);
       return info(key, o);
     },
-    async list(prefix = '') {
+    async list(prefix = '', callOptions = {}) {
+      throwIfAborted(callOptions.signal);
       return [...objects].filter(([k]) => k.startsWith(prefix)).map(([k, o]) => info(k, o));
     },
-    async delete(key) {
+    async delete(key, callOptions = {}) {
+      throwIfAborted(callOptions.signal);
       objects.delete(key);
     },
     ...(options.freeBytes !== undefined

@@ -581,9 +581,7 @@ function finishTable(ctx: BackupContext, table: TableState, catalog: Catalog): T
   const columns = t.columns.filter((c) => c.generated === '');
   const parent = t.partitionBound ? catalog.tables.find((p) => p.oid === t.parents[0]) : undefined;
   const durationMs = Math.round(performance.now() - table.began);
-  ctx.events.emit('source:item', {
-    source: 'postgres',
-    phase: 'backup',
+  ctx.item({
     kind: 'table',
     name: table.name,
     rows: table.rows,

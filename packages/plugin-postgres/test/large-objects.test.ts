@@ -197,7 +197,13 @@ describe.each(servers.slice(0, 1))('large objects move in chunks on $name', (ser
       let received = 0;
       let largest = 0;
       const entries: EntryInput[] = [];
-      const ctx = {
+      const ctx: BackupContext = {
+        signal: new AbortController().signal,
+        progress: () => {},
+        item: () => {},
+        warn: () => {},
+        allowIncomplete: false,
+        leaveOut: () => {},
         emit: async (entry: EntryInput) => {
           entries.push(entry);
           if (typeof entry.body === 'function') {
@@ -208,7 +214,7 @@ describe.each(servers.slice(0, 1))('large objects move in chunks on $name', (ser
           }
           return { path: entry.path, type: entry.type, size: entry.size ?? 0 };
         },
-      } as unknown as BackupContext;
+      };
       const { summary } = await backupLargeObjects(ctx, client);
       await client.query('COMMIT');
       expect(summary).toEqual({ count: 1, bytes: size });

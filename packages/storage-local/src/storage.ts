@@ -9,6 +9,7 @@ import {
   parseOptions,
   type Storage,
   type StoredObject,
+  withSignal,
 } from '@lifeboat/core';
 import { bounded, makeDirs } from './bounded.js';
 import { fsError } from './errors.js';
@@ -244,37 +245,41 @@ export function localStorage(input: LocalStorageOptions) {
         ...(getOptions.signal ? { signal: getOptions.signal } : {}),
       });
     },
-    async stat(key) {
-      const path = pathOf(key);
-      try {
-        const st = await limit(fs.stat(path), 'read', path);
-        if (!st.isFile()) throw new LifeboatError('NOT_FOUND', `"${key}" is not a file`);
-        return { key, bytes: st.size, modifiedAt: st.mtime };
-      } catch (error) {
-        if (error instanceof LifeboatError) throw error;
-        throw fsError(error, 'read', key);
-      }
-    },
-    async list(prefix = '') {
-      // Walk only the folder the prefix points into.
-      const slash = prefix.lastIndexOf('/');
-      const base = slash >= 0 ? prefix.slice(0, slash) : '';
-      const dir = base ? pathOf(base) : root;
-      const out: StoredObject[] = [];
-      await limit(walk(dir, base, out), 'list', dir);
-      return out.filter((o) => o.key.startsWith(prefix));
-    },
-    async delete(key) {
-      const path = pathOf(key);
-      try {
-        await limit(fs.unlink(path), 'delete', path);
-        await limit(syncDir(dirname(path)), 'sync the folder', dirname(path)).catch(() => {});
-      } catch (error) {
-        if (error instanceof LifeboatError) throw error;
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw fsError(error, 'delete', key);
-      }
-    },
+    // A file-system call cannot be cancelled: an abort ends the wait for it (withSignal).
+    stat: (key, callOptions = {}) =>
+      withSignal(callOptions.signal, async (): Promise<StoredObject> => {
+        const path = pathOf(key);
+        try {
+          const st = await limit(fs.stat(path), 'read', path);
+          if (!st.isFile()) throw new LifeboatError('NOT_FOUND', `"${key}" is not a file`);
+          return { key, bytes: st.size, modifiedAt: st.mtime };
+        } catch (error) {
+          if (error instanceof LifeboatError) throw error;
+          throw fsError(error, 'read', key);
+        }
+      }),
+    list: (prefix = '', callOptions = {}) =>
+      withSignal(callOptions.signal, async () => {
+        // Walk only the folder the prefix points into.
+        const slash = prefix.lastIndexOf('/');
+        const base = slash >= 0 ? prefix.slice(0, slash) : '';
+        const dir = base ? pathOf(base) : root;
+        const out: StoredObject[] = [];
+        await limit(walk(dir, base, out), 'list', dir);
+        return out.filter((o) => o.key.startsWith(prefix));
+      }),
+    delete: (key, callOptions = {}) =>
+      withSignal(callOptions.signal, async () => {
+        const path = pathOf(key);
+        try {
+          await limit(fs.unlink(path), 'delete', path);
+          await limit(syncDir(dirname(path)), 'sync the folder', dirname(path)).catch(() => {});
+        } catch (error) {
+          if (error instanceof LifeboatError) throw error;
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+          throw fsError(error, 'delete', key);
+        }
+      }),
     async freeSpace() {
       try {
         const st = await limit(fs.statfs(root), 'measure free space of', root);

@@ -26,10 +26,14 @@ import {
   type Storage,
   type StorageCapabilities,
   type StoredObject,
+  throwIfAborted,
 } from '@lifeboat/core';
 import { codeOf, isNotFound, isPreconditionFailed, s3Error, statusOf } from './errors.js';
 import { type S3StorageOptions, s3StorageOptionsSchema } from './options.js';
 import { uploadObject } from './upload.js';
+
+/** The SDK's send options for a call the signal may abort (s3Error makes its abort ABORTED). */
+const aborting = (signal: AbortSignal | undefined) => (signal ? { abortSignal: signal } : {});
 
 /** Keys of the conditional-write probe; never listed. */
 const PROBE_PREFIX = `${META_PREFIX}.probe-`;
@@ -159,7 +163,7 @@ export function s3Storage(input: S3StorageOptions) {
             ...(keyMarker ? { KeyMarker: keyMarker } : {}),
             ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
           }),
-          signal ? { abortSignal: signal } : {},
+          aborting(signal),
         );
       } catch (error) {
         const status = statusOf(error);
@@ -218,7 +222,7 @@ export function s3Storage(input: S3StorageOptions) {
       try {
         await s3().send(
           new HeadBucketCommand({ Bucket: options.bucket }),
-          connectOptions.signal ? { abortSignal: connectOptions.signal } : {},
+          aborting(connectOptions.signal),
         );
       } catch (error) {
         if (isNotFound(error) || codeOf(error) === 'NoSuchBucket') {
@@ -307,7 +311,7 @@ export function s3Storage(input: S3StorageOptions) {
             // A ranged GET: only these bytes cross the network (end inclusive in HTTP).
             ...(range ? { Range: `bytes=${range.start}-${range.end - 1}` } : {}),
           }),
-          getOptions.signal ? { abortSignal: getOptions.signal } : {},
+          aborting(getOptions.signal),
         );
       } catch (error) {
         // A range starting past the end (416): no bytes, as the contract says.
@@ -331,10 +335,12 @@ export function s3Storage(input: S3StorageOptions) {
       return out;
     },
 
-    async stat(key) {
+    async stat(key, callOptions = {}) {
+      throwIfAborted(callOptions.signal);
       try {
         const head = await s3().send(
           new HeadObjectCommand({ Bucket: options.bucket, Key: fullKey(key) }),
+          aborting(callOptions.signal),
         );
         return {
           key,
@@ -348,7 +354,8 @@ export function s3Storage(input: S3StorageOptions) {
       }
     },
 
-    async list(prefix = '') {
+    async list(prefix = '', callOptions = {}) {
+      throwIfAborted(callOptions.signal);
       const out: StoredObject[] = [];
       let token: string | undefined;
       for (;;) {
@@ -361,6 +368,7 @@ export function s3Storage(input: S3StorageOptions) {
               MaxKeys: options.listPageSize,
               ...(token ? { ContinuationToken: token } : {}),
             }),
+            aborting(callOptions.signal),
           );
         } catch (error) {
           throw s3Error(error, 'list', where(prefix), secrets);
@@ -381,9 +389,13 @@ export function s3Storage(input: S3StorageOptions) {
       }
     },
 
-    async delete(key) {
+    async delete(key, callOptions = {}) {
+      throwIfAborted(callOptions.signal);
       try {
-        await s3().send(new DeleteObjectCommand({ Bucket: options.bucket, Key: fullKey(key) }));
+        await s3().send(
+          new DeleteObjectCommand({ Bucket: options.bucket, Key: fullKey(key) }),
+          aborting(callOptions.signal),
+        );
       } catch (error) {
         if (isNotFound(error)) return;
         throw s3Error(error, 'delete', where(key), secrets);

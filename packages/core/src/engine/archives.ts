@@ -32,9 +32,12 @@ function indexedFiles(keys: string[]): Set<string> {
  * Each says whether it counts as a backup: only files with an index record, and no name later
  * than the clock allows, do (a name is only a claim: another tool or a clock jump makes any).
  */
-export async function listArchives(ctx: EngineContext): Promise<ArchiveInfo[]> {
-  await ctx.ready(undefined, { create: false });
-  const objects = await ctx.storage.list('');
+export async function listArchives(
+  ctx: EngineContext,
+  signal?: AbortSignal,
+): Promise<ArchiveInfo[]> {
+  await ctx.ready(signal, { create: false });
+  const objects = await ctx.storage.list('', signal ? { signal } : {});
   const indexed = indexedFiles(objects.map((o) => o.key));
   const now = ctx.now();
   const archives: ArchiveInfo[] = [];
@@ -61,8 +64,12 @@ export async function listArchives(ctx: EngineContext): Promise<ArchiveInfo[]> {
  * Finds an archive by id (with or without extensions), `latest` or `random` (among the last 30
  * days). `latest` and `random` pick only archives that count as backups; an id names any file.
  */
-export async function resolveArchive(ctx: EngineContext, ref = 'latest'): Promise<ArchiveInfo> {
-  const archives = await listArchives(ctx);
+export async function resolveArchive(
+  ctx: EngineContext,
+  ref = 'latest',
+  signal?: AbortSignal,
+): Promise<ArchiveInfo> {
+  const archives = await listArchives(ctx, signal);
   if (archives.length === 0)
     throw new LifeboatError('NO_ARCHIVES', `No archive in ${ctx.storage.describe()}`);
   if (ref === 'latest' || ref === 'random') {

@@ -53,7 +53,7 @@ export async function createBackup(
     // Every source checks its preconditions (a config file that is missing, a database that
     // refuses) before any of them is read: a long dump must not end on a missing file.
     for (const source of ctx.sources) await ctx.sourceReady(source, signal);
-    const taken = new Set((await listArchives(ctx)).map((a) => a.id));
+    const taken = new Set((await listArchives(ctx, signal)).map((a) => a.id));
     id = uniqueArchiveId(ctx.config.prefix, started, taken);
     const file = `${id}${ARCHIVE_EXTENSION}${ctx.cipher?.extension ?? ''}`;
     ctx.events.emit('backup:started', {
@@ -237,13 +237,13 @@ async function backupSource(
   await ctx.sourceReady(source, signal);
   const summary = await source.backup({
     signal,
-    events: ctx.events,
     emit: async (entry) => {
       const record = await add(`${source.section}/${entry.path}`, entry);
       ctx.events.emit('entry:done', record);
       return record;
     },
     progress: (p) => ctx.events.emit('source:progress', { source: source.id, ...p }),
+    item: (done) => ctx.events.emit('source:item', { source: source.id, phase: 'backup', ...done }),
     warn: (code, message, details) => {
       warnings.push({ code, message });
       ctx.events.emit('warning', { code, message, ...(details ? { details } : {}) });

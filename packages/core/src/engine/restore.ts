@@ -148,7 +148,7 @@ export async function runRestore(
   options: EngineRestoreOptions = {},
 ): Promise<RestoreResult> {
   const began = performance.now();
-  const archive = await resolveArchive(ctx, ref);
+  const archive = await resolveArchive(ctx, ref, options.signal);
   const { signal, only: _only, confirm: _confirm, ...sourceOptions } = options;
   const sections: WrittenSection[] = [];
   try {

@@ -19,9 +19,9 @@ export function countingStorage(inner: Storage): Storage & { reads: ReadCounts }
     connect: (o) => inner.connect(o),
     close: () => inner.close(),
     put: (key, body, o) => inner.put(key, body, o),
-    stat: (key) => inner.stat(key),
-    list: (prefix) => inner.list(prefix),
-    delete: (key) => inner.delete(key),
+    stat: (key, o) => inner.stat(key, o),
+    list: (prefix, o) => inner.list(prefix, o),
+    delete: (key, o) => inner.delete(key, o),
     async get(key, o) {
       reads.gets.push({ key, ...(o?.range ? { range: { ...o.range } } : {}) });
       const stream = await inner.get(key, o);

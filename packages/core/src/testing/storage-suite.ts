@@ -211,6 +211,22 @@ export function testStorage(
       await expectCode(storage.stat('stalled.tar.gz'), 'NOT_FOUND');
     });
 
+    it('rejects stat, list and delete with ABORTED when their signal has aborted', async () => {
+      await storage.put('kept.tar.gz', Buffer.from('kept'));
+      const controller = new AbortController();
+      controller.abort(new Error('stop'));
+      const signal = controller.signal;
+      await expectCode(storage.stat('kept.tar.gz', { signal }), 'ABORTED');
+      await expectCode(storage.list('', { signal }), 'ABORTED');
+      await expectCode(storage.delete('kept.tar.gz', { signal }), 'ABORTED');
+      // An aborted delete removes nothing; a live signal changes nothing.
+      const live = new AbortController().signal;
+      expect((await storage.stat('kept.tar.gz', { signal: live })).bytes).toBe(4);
+      expect((await storage.list('', { signal: live })).map((o) => o.key)).toContain('kept.tar.gz');
+      await storage.delete('kept.tar.gz', { signal: live });
+      await expectCode(storage.stat('kept.tar.gz'), 'NOT_FOUND');
+    });
+
     it('lets exactly one of two racing exclusive puts win', async () => {
       if (!storage.capabilities.exclusiveCreate) return;
       const results = await Promise.allSettled([

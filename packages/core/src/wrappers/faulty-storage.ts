@@ -134,9 +134,9 @@ export function faultyStorage(inner: Storage, initial: FaultOptions = {}): Fault
       stream.on('error', (e) => counter.destroy(e));
       return stream.pipe(counter);
     },
-    stat: (key) => guard('stat', key, options.failStat, () => inner.stat(key)),
-    list: (prefix) => guard('list', prefix ?? '', options.failList, () => inner.list(prefix)),
-    delete: (key) => guard('delete', key, options.failDelete, () => inner.delete(key)),
+    stat: (key, o) => guard('stat', key, options.failStat, () => inner.stat(key, o)),
+    list: (prefix, o) => guard('list', prefix ?? '', options.failList, () => inner.list(prefix, o)),
+    delete: (key, o) => guard('delete', key, options.failDelete, () => inner.delete(key, o)),
   };
   if (inner.freeSpace) {
     const freeSpace = inner.freeSpace.bind(inner);

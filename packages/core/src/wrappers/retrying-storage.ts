@@ -72,9 +72,9 @@ export function retryingStorage<S extends Storage>(
       return retry('put', key, () => inner.put(key, body, o), o?.signal);
     },
     get: (key, o) => retry('get', key, () => inner.get(key, o), o?.signal),
-    stat: (key) => retry('stat', key, () => inner.stat(key)),
-    list: (prefix) => retry('list', prefix, () => inner.list(prefix)),
-    delete: (key) => retry('delete', key, () => inner.delete(key)),
+    stat: (key, o) => retry('stat', key, () => inner.stat(key, o), o?.signal),
+    list: (prefix, o) => retry('list', prefix, () => inner.list(prefix, o), o?.signal),
+    delete: (key, o) => retry('delete', key, () => inner.delete(key, o), o?.signal),
   };
   if (inner.freeSpace) {
     const freeSpace = inner.freeSpace.bind(inner);
