@@ -19,6 +19,7 @@ export default defineConfig({
       { find: /^@lifeboat\/plugin-postgres$/, replacement: src('plugin-postgres') },
       { find: /^@lifeboat\/notifier-smtp$/, replacement: src('notifier-smtp') },
       { find: /^@lifeboat\/notifier-webhook$/, replacement: src('notifier-webhook') },
+      { find: /^@lifeboat\/preset-env$/, replacement: src('preset-env') },
     ],
   },
   test: {

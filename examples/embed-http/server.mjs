@@ -6,8 +6,8 @@
 // /backups to back up now, HEARTBEAT_URL pinged around every backup, and every engine event
 // forwarded to the app's logger.
 import { createServer } from 'node:http';
-import { buildEngine, buildHeartbeat, fromEnv, resolveSettings } from '@lifeboat/cli';
 import { metricsHandler } from '@lifeboat/core';
+import { buildEngine, buildHeartbeat, fromEnv, resolveSettings } from '@lifeboat/preset-env';
 
 const logger = {
   info: (msg, fields) =>

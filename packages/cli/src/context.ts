@@ -1,18 +1,20 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Engine, Heartbeat } from '@lifeboat/core';
-import { createIO, type IO } from './io.js';
 import {
+  buildEngine,
+  buildHeartbeat,
   fromEnv,
   fromFile,
   resolvePaths,
   resolveSettings,
+  type SettingKey,
   type SettingLabels,
-} from './load-settings.js';
+  type Settings,
+} from '@lifeboat/preset-env';
+import { createIO, type IO } from './io.js';
 import { createLogger, type Logger } from './logger.js';
 import { writeMetricsFile } from './metrics-file.js';
 import { attachProgress } from './progress.js';
-import type { SettingKey, Settings } from './settings.js';
-import { buildEngine, buildHeartbeat } from './wiring.js';
 
 /** Events that end a recorded run: METRICS_FILE is rewritten after any of them. */
 const RUN_ENDS = [

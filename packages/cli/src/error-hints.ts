@@ -4,8 +4,8 @@ import { setErrorHints } from '@lifeboat/core';
  * What to do about an error, in the CLI's words: its environment variables, flags and commands.
  * The SDK's catalogues (core's and each plugin's) name options only; the CLI puts these in their
  * place for every error made once it is loaded (messages, --json, history, notifications).
- * The plugins' codes are typed through their declarations (wiring.ts imports them, lazily: no
- * plugin is loaded here).
+ * The plugins' codes are typed through their declarations (@lifeboat/preset-env's wiring imports
+ * them, lazily: no plugin is loaded here).
  */
 export const CLI_ERROR_HINTS = {
   BACKUP_INCOMPLETE:

@@ -1,6 +1,3 @@
-export { fromEnv, fromFile, resolveSettings } from './load-settings.js';
-export { buildProgram, main } from './main.js';
-export { SETTINGS, type Settings } from './settings.js';
 export {
   buildCipher,
   buildEngine,
@@ -8,4 +5,10 @@ export {
   buildNotifiers,
   buildSources,
   buildStorage,
-} from './wiring.js';
+  fromEnv,
+  fromFile,
+  resolveSettings,
+  SETTINGS,
+  type Settings,
+} from '@lifeboat/preset-env';
+export { buildProgram, main } from './main.js';

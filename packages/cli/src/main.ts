@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { LifeboatError, TOOL_VERSION, toLifeboatError } from '@lifeboat/core';
+import { memoryPlan, SETTINGS, type SettingKey, settingKeys } from '@lifeboat/preset-env';
 import { Command, Option } from 'commander';
 import { auditCommand } from './commands/audit.js';
 import { backupCommand } from './commands/backup.js';
@@ -22,8 +23,7 @@ import {
 import './error-hints.js';
 import { addCommandHelp } from './help.js';
 import { createIO } from './io.js';
-import { memoryPlan, startMemoryGuard } from './memory.js';
-import { SETTINGS, type SettingKey, settingKeys } from './settings.js';
+import { startMemoryGuard } from './memory.js';
 import { onInterrupt } from './signals.js';
 
 const SETTINGS_HELP = `

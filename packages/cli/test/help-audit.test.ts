@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SETTINGS, settingKeys } from '@lifeboat/preset-env';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/main.js';
-import { SETTINGS, settingKeys } from '../src/settings.js';
 import { runCli } from './run-cli.js';
 
 /**

@@ -2,9 +2,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isLifeboatError } from '@lifeboat/core';
+import {
+  fromEnv,
+  resolveSettings,
+  SETTINGS,
+  type SettingKey,
+  settingKeys,
+} from '@lifeboat/preset-env';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromEnv, resolveSettings } from '../src/load-settings.js';
-import { SETTINGS, type SettingKey, settingKeys } from '../src/settings.js';
 import { runCli } from './run-cli.js';
 
 /**

@@ -1,7 +1,7 @@
 import { audit } from '@lifeboat/core';
+import { monitoringEndpoints } from '@lifeboat/preset-env';
 import type { CommandContext } from '../context.js';
 import { table } from '../io.js';
-import { monitoringEndpoints } from '../wiring.js';
 
 export async function auditCommand(ctx: CommandContext): Promise<number> {
   const engine = await ctx.engine();

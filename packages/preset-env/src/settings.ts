@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
-import { parseSize } from './memory.js';
+import { parseSize } from './memory-plan.js';
 
 /** Comma lists come from the environment as strings and from a config file as arrays or strings. */
 const list = (example: string) =>

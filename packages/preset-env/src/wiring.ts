@@ -14,7 +14,7 @@ import {
   registerSecret,
   type Storage,
 } from '@lifeboat/core';
-import { memoryPlan } from './memory.js';
+import { memoryPlan } from './memory-plan.js';
 import type { Settings } from './settings.js';
 
 export interface WiringOptions {
