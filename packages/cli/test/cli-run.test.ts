@@ -90,9 +90,13 @@ describe('lifeboat run --schedule', () => {
       METRICS_FILE: metricsFile,
       HEARTBEAT_URL: `${hb.url}/ping/run-token`,
     });
-    await until('two stored backups and a skipped run', r, () => {
+    // "stored" is printed when the archive is stored; the run (prune, history, metrics) ends
+    // after it: wait for the scheduler to count two finished runs before reading what they left.
+    await until('two finished runs and a skipped one', r, async () => {
       const e = r.stderr();
-      return count(e, '\nstored ') >= 2 && e.includes('warning RUN_SKIPPED:');
+      if (count(e, '\nstored ') < 2 || !e.includes('warning RUN_SKIPPED:')) return false;
+      const live = await fetch(`http://127.0.0.1:${healthPort(r)}/healthz`);
+      return ((await live.json()) as { runs: number }).runs >= 2;
     });
     const base = `http://127.0.0.1:${healthPort(r)}`;
     const live = await fetch(`${base}/healthz`);
