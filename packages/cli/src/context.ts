@@ -114,6 +114,7 @@ export function createContext(
             jobs: '--jobs',
             memoryLimit: '--memory-limit',
             allowIncomplete: '--allow-incomplete',
+            backupFilter: '--filter',
             schedule: '--schedule',
             healthPort: '--health-port',
             healthHost: '--health-host',

@@ -17,6 +17,7 @@ const OUTPUT = 'NO_COLOR FORCE_COLOR (colour on a terminal only, unless forced)'
 const BACKUP_JOB = [
   DATABASE,
   'BACKUP_TABLES BACKUP_EXCLUDE_TABLES BACKUP_JOBS BACKUP_PREFIX BACKUP_COMPRESSION_LEVEL BACKUP_ALLOW_INCOMPLETE',
+  "BACKUP_FILTER (pg_dump's --filter file) BACKUP_SCHEMAS BACKUP_EXCLUDE_SCHEMAS BACKUP_EXCLUDE_TABLE_DATA",
   'BACKUP_MEMORY_LIMIT (e.g. 64MiB, at least 48MiB: one connection and smaller buffers under 128MiB)',
   'BACKUP_GLOBALS (roles | all-roles: roles too; password hashes only with encryption)',
   FILES,

@@ -171,13 +171,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
       '--allow-incomplete',
       'store the archive even when some objects cannot be backed up faithfully; they are named, the archive is marked incomplete and health warns (BACKUP_ALLOW_INCOMPLETE)',
     )
-    .action(async (flags: { allowIncomplete?: boolean }) => {
+    .option(
+      '--filter <file>',
+      "only what pg_dump's --filter file chooses: include|exclude table|schema PATTERN, exclude table_data PATTERN (BACKUP_FILTER)",
+    )
+    .action(async (flags: { allowIncomplete?: boolean; filter?: string }) => {
       setExit(
         await run(
           {
             ...global(),
             requireSources: true,
-            flags: flags.allowIncomplete ? { allowIncomplete: true } : {},
+            flags: {
+              ...(flags.allowIncomplete ? { allowIncomplete: true } : {}),
+              // The user's folder, also under `pnpm lifeboat` (which runs elsewhere).
+              ...(flags.filter ? { backupFilter: resolve(userDirectory(), flags.filter) } : {}),
+            },
           },
           'backup',
           (ctx) => backupCommand(ctx),
@@ -320,7 +328,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     )
     .option(
       '--filter <file>',
-      "pg_dump's --filter file: include|exclude schema, exclude table_data",
+      "pg_dump's --filter file: include|exclude schema, exclude table_data, include table (as --tables)",
     )
     .option(
       '--no-tablespaces',

@@ -54,6 +54,10 @@ const INVALID: Record<SettingKey, { env?: string[]; file?: unknown[]; form: RegE
     form: /digit from 1 to 9|from 1 to 9/,
   },
   backupExcludeTables: { file: [true, [null]], form: LIST },
+  backupSchemas: { file: [1, [true]], form: LIST },
+  backupExcludeSchemas: { file: [false], form: LIST },
+  backupExcludeTableData: { file: [{ a: 1 }], form: LIST },
+  backupFilter: { file: ['', 3], form: TEXT },
   backupGlobals: {
     env: ['everyone', 'true'],
     file: [true, 'roles,all-roles'],

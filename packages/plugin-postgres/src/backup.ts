@@ -8,6 +8,13 @@ import {
 } from '@lifeboat/core';
 import type { Submittable } from 'pg';
 import { lockTables, refuseRowSecurity } from './backup-checks.js';
+import {
+  type BackupSelection,
+  includesOnly,
+  relationTaken,
+  rowsLeftOut,
+  type SelectionSummary,
+} from './backup-filter.js';
 import { leaveOutDependents } from './catalog/left-out.js';
 import type { Catalog, TableObj, UnsupportedObj } from './catalog/model.js';
 import { renderPostData } from './catalog/post-data.js';
@@ -62,6 +69,10 @@ export interface BackupSettings {
   splitBytes: number;
   /** Roles to keep in `globals.sql` (BACKUP_GLOBALS); undefined: none. */
   globals?: GlobalsScope | undefined;
+  /** pg_dump's pattern selection (filter file, BACKUP_SCHEMAS…); undefined: none. */
+  filter?: BackupSelection | undefined;
+  /** What the manifest records of the selection. */
+  selection?: SelectionSummary | undefined;
 }
 
 const BEGIN_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
@@ -158,6 +169,7 @@ export async function backupDatabase(
       {
         tables: settings.tables,
         excludeTables: settings.excludeTables,
+        filter: settings.filter,
         // Locked as soon as they are known, before the rest of the catalog is read.
         tablesSelected: async (tables) => {
           await lockTables(main, tables);
@@ -167,6 +179,13 @@ export async function backupDatabase(
       workers[1],
     );
     const { catalog, notSelected, leftOut } = await leaveOutWhatCannotBeKept(ctx, main, read);
+    // pg_dump --exclude-table-data: the table stays without its rows. A sequence is a relation
+    // to it too: one the pattern matches keeps no value; one a table owns keeps its own.
+    const emptyTables = new Set(catalog.tables.filter((t) => rowsLeftOut(settings.filter, t)));
+    for (const seq of catalog.sequences)
+      if (rowsLeftOut(settings.filter, seq)) seq.valueLeftOut = true;
+    // pg_dump -n and -t leave out what lies outside any schema: extensions' rows, large objects.
+    const everything = !settings.tables && !(settings.filter && includesOnly(settings.filter));
     const post = renderPostData(catalog, { attachKeysFromBytes: settings.partBytes });
     // Left out because the backup was told to take only some tables, as pg_dump -t does.
     for (const u of [...notSelected, ...post.skipped]) {
@@ -188,7 +207,7 @@ export async function backupDatabase(
       ? await backupGlobals(ctx, main, settings.globals, catalog.serverVersionNum, catalog.database)
       : undefined;
     await ctx.emit({ path: PRE_DATA, type: 'file', body: Buffer.from(renderPreData(catalog)) });
-    const extensionSequences = settings.tables ? '' : await extensionSequenceValues(main);
+    const extensionSequences = everything ? await extensionSequenceValues(main) : '';
     await ctx.emit({
       path: POST_DATA,
       type: 'file',
@@ -208,7 +227,7 @@ export async function backupDatabase(
       body: Buffer.from(renderStatisticsPsql(statistics)),
     });
 
-    const dataTables = catalog.tables.filter((t) => t.kind === 'r');
+    const dataTables = catalog.tables.filter((t) => t.kind === 'r' && !emptyTables.has(t));
     const jobs = await planCopyJobs(main, catalog, dataTables, {
       split: Boolean(snapshot) && workers.length > 1,
       splitBytes: settings.splitBytes,
@@ -271,15 +290,18 @@ export async function backupDatabase(
     });
     // Rows of extensions' configuration tables, through each extension's filter (pg_dump's).
     const configTables: TableSummary[] = [];
-    for (const c of settings.tables ? [] : await extensionConfigTables(main)) {
+    const configs = everything ? await extensionConfigTables(main) : [];
+    for (const c of configs.filter(
+      (x) => !settings.filter || relationTaken(settings.filter, x.table),
+    )) {
       const job: CopyJob = { table: c.table, ranges: 1, where: c.where };
       const table = newTableState(job);
       await copyRange(ctx, main, job, table, settings.partBytes, state);
       configTables.push({ ...finishTable(ctx, table, catalog), extension: c.extension });
     }
-    const large = settings.tables
-      ? await largeObjectsNotSelected(ctx, main)
-      : await backupLargeObjects(ctx, main);
+    const large = everything
+      ? await backupLargeObjects(ctx, main)
+      : await largeObjectsNotSelected(ctx, main);
     for (const client of workers) await client.query('COMMIT');
 
     const summary: PostgresSummary = {
@@ -293,7 +315,9 @@ export async function backupDatabase(
       partBytes: settings.partBytes,
       // Archive order of the tables is the catalog order, so restore.psql is stable.
       tables: [
-        ...catalog.tables.filter((t) => results.has(t)).map((t) => results.get(t)!),
+        ...catalog.tables
+          .filter((t) => results.has(t) || emptyTables.has(t))
+          .map((t) => results.get(t) ?? withoutRows(t, catalog)),
         ...configTables,
       ],
       sequences: sequenceSummaries(catalog),
@@ -303,6 +327,7 @@ export async function backupDatabase(
       ...(globals ? { globals } : {}),
       statistics: summarizeStatistics(statistics),
       ...tablespacesOf(catalog, await databaseTablespace(main)),
+      ...(settings.selection ? { selection: settings.selection } : {}),
     };
     await ctx.emit({
       path: RESTORE_PSQL,
@@ -576,10 +601,29 @@ async function copyRange(
   }
 }
 
-function finishTable(ctx: BackupContext, table: TableState, catalog: Catalog): TableSummary {
-  const t = table.table;
+/** A table whose rows the selection leaves out (exclude table_data): no parts, on purpose. */
+function withoutRows(t: TableObj, catalog: Catalog): TableSummary {
+  return { ...tableShape(t, catalog), rows: 0, bytes: 0, parts: [], rowsLeftOut: true };
+}
+
+function tableShape(t: TableObj, catalog: Catalog) {
   const columns = t.columns.filter((c) => c.generated === '');
   const parent = t.partitionBound ? catalog.tables.find((p) => p.oid === t.parents[0]) : undefined;
+  return {
+    name: `${t.schema}.${t.name}`,
+    schema: t.schema,
+    table: t.name,
+    columns: columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      // A side-by-side restore creates the table from these: a column's own collation too.
+      ...(c.collation ? { collation: c.collation } : {}),
+    })),
+    ...(parent ? { partitionOf: { schema: parent.schema, table: parent.name } } : {}),
+  };
+}
+
+function finishTable(ctx: BackupContext, table: TableState, catalog: Catalog): TableSummary {
   const durationMs = Math.round(performance.now() - table.began);
   ctx.item({
     kind: 'table',
@@ -588,20 +632,15 @@ function finishTable(ctx: BackupContext, table: TableState, catalog: Catalog): T
     bytes: table.bytes,
     durationMs,
   });
+  const { columns, partitionOf, ...shape } = tableShape(table.table, catalog);
+  // Key order as before: name, schema, table, rows, bytes, parts, columns…
   return {
-    name: table.name,
-    schema: t.schema,
-    table: t.name,
+    ...shape,
     rows: table.rows,
     bytes: table.bytes,
     parts: table.parts,
-    columns: columns.map((c) => ({
-      name: c.name,
-      type: c.type,
-      // A side-by-side restore creates the table from these: a column's own collation too.
-      ...(c.collation ? { collation: c.collation } : {}),
-    })),
-    ...(parent ? { partitionOf: { schema: parent.schema, table: parent.name } } : {}),
+    columns,
+    ...(partitionOf ? { partitionOf } : {}),
     ...(table.ranges > 1 ? { ranges: table.ranges } : {}),
   };
 }

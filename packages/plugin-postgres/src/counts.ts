@@ -21,7 +21,9 @@ export async function catalogCounts(
     (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
        WHERE a.attrelid IN (SELECT oid FROM rels) AND c.relkind <> 'S' AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
     (SELECT pg_catalog.count(*) FROM pg_catalog.pg_constraint co
-       WHERE co.conrelid IN (SELECT oid FROM rels) AND co.contype IN ('p', 'u', 'x', 'c', 'f')) AS constraints,
+       WHERE co.conrelid IN (SELECT oid FROM rels) AND co.contype IN ('p', 'u', 'x', 'c', 'f')
+         -- A foreign key to a table left out of the backup is left out too.
+         AND (co.contype <> 'f' OR co.confrelid IN (SELECT oid FROM rels))) AS constraints,
     (SELECT pg_catalog.count(*) FROM pg_catalog.pg_index i WHERE i.indrelid IN (SELECT oid FROM rels)) AS indexes,
     (SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger t
        WHERE t.tgrelid IN (SELECT oid FROM rels) AND NOT t.tgisinternal) AS triggers,

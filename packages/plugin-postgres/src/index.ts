@@ -1,5 +1,6 @@
 import type { HealthCheck, Source } from '@lifeboat/core';
 import { backupDatabase } from './backup.js';
+import { backupSelection, namesRecord } from './backup-filter.js';
 import { settingsFrom, withClient } from './connection.js';
 import { pgMessage } from './errors.js';
 import type { PostgresSummary } from './summary.js';
@@ -18,8 +19,10 @@ import { manualRestoreSteps } from './restore-psql.js';
 import { parseSummary } from './summary.js';
 import { verifyDatabase } from './verify.js';
 
+export type { SelectionSummary } from './backup-filter.js';
 export type { PostgresSourceOptions } from './options.js';
 export { MAX_JOBS, postgresOptionsSchema } from './options.js';
+export { filterTables } from './restore/choices.js';
 export type { CatalogCounts, PostgresSummary, SequenceSummary, TableSummary } from './summary.js';
 
 /**
@@ -30,6 +33,9 @@ export function postgresSource(options: PostgresSourceOptions) {
   const resolved = resolveOptions(options);
   const target = targetFromOptions(resolved);
   const connect = settingsFrom(resolved);
+  // Read when the source is made: a bad filter line fails the setup, not a backup hours later.
+  const filter = backupSelection(resolved);
+  const selection = filter?.record ?? namesRecord(resolved);
   return {
     id: 'postgres',
     section: 'database',
@@ -49,6 +55,8 @@ export function postgresSource(options: PostgresSourceOptions) {
         partBytes: resolved.partBytes,
         splitBytes: resolved.splitBytes,
         globals: resolved.globals,
+        filter,
+        selection,
       }),
     checkRestore: (ctx) => checkDatabaseRestore(ctx, { source: target, connect }),
     restore: (ctx) => restoreDatabase(ctx, { source: target, connect, jobs: resolved.jobs }),

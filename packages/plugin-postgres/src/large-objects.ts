@@ -167,7 +167,8 @@ export async function largeObjectsNotSelected(ctx: BackupContext, client: PgClie
   const u = {
     kind: 'large objects',
     name: `${n} large object(s)`,
-    reason: 'a backup of chosen tables leaves large objects out, as pg_dump -t does',
+    reason:
+      'a backup of chosen tables or schemas leaves large objects out, as pg_dump -t and -n do',
   };
   ctx.warn('POSTGRES_NOT_SELECTED', `Not backed up: ${u.kind} ${u.name} (${u.reason})`, u);
 }

@@ -27,6 +27,18 @@ export const postgresOptionsSchema = z
     tables: z.array(z.string().min(1)).optional(),
     excludeTables: z.array(z.string().min(1)).default([]),
     /**
+     * pg_dump's selection switches, with its patterns (`app_*`, `"Mixed".t`): only objects in
+     * these schemas (-n), none in these (-N), tables without their rows (--exclude-table-data).
+     */
+    schemas: z.array(z.string().min(1)).optional(),
+    excludeSchemas: z.array(z.string().min(1)).optional(),
+    excludeTableData: z.array(z.string().min(1)).optional(),
+    /**
+     * A filter file in pg_dump's --filter syntax (`include|exclude table|schema PATTERN`,
+     * `exclude table_data PATTERN`): its text, and its name for errors and the manifest.
+     */
+    filter: z.object({ text: z.string(), name: z.string().min(1) }).optional(),
+    /**
      * Connections copying tables at the same time (backup, restore and verify --deep): the CLI's
      * --jobs / BACKUP_JOBS, one name through every layer.
      */

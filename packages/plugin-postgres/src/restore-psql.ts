@@ -89,7 +89,8 @@ export function renderRestorePsql(summary: PostgresSummary, largeObjects: string
     `\\i ${SECTION}/${PRE_DATA}`,
   ];
   summary.tables.forEach((t, i) => {
-    lines.push(`-- ${t.name.replace(/[\r\n]/g, ' ')}: ${t.rows} rows`);
+    const rows = t.rowsLeftOut ? 'rows left out at backup (exclude table_data)' : `${t.rows} rows`;
+    lines.push(`-- ${t.name.replace(/[\r\n]/g, ' ')}: ${rows}`);
     lines.push(...copyLines(t, i + 1));
   });
   lines.push(...largeObjectPsqlLines(largeObjects, SECTION));

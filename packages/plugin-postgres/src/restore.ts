@@ -2,7 +2,7 @@ import { LifeboatError, type RestoreContext, type RestoreOptions } from '@lifebo
 import { type ConnectSettings, qualified } from './connection.js';
 import { globalsWanted } from './globals/restore.js';
 import type { ConnectionTarget } from './options.js';
-import { anyChoice, choicesOf, dataWanted } from './restore/choices.js';
+import { anyChoice, choicesOf, dataWanted, filterTables } from './restore/choices.js';
 import { restoreDataOnly } from './restore/data-only.js';
 import { restoreFull } from './restore/full.js';
 import { resolveArchiveTables, restorePartial } from './restore/partial.js';
@@ -83,9 +83,14 @@ export function partialTables(
   summary: PostgresSummary,
   options: RestoreOptions,
 ): string[] | undefined {
-  const tables = options.tables?.filter((t) => t.trim() !== '') ?? [];
+  const tables = [
+    ...(options.tables?.filter((t) => t.trim() !== '') ?? []),
+    ...filterTables(options),
+  ];
   if (tables.length === 0 && !suffixOf(options)) return undefined;
-  return tables.length > 0 ? tables : summary.tables.map((t) => qualified(t.schema, t.table));
+  if (tables.length > 0) return tables;
+  // Side by side, every table the archive holds rows of.
+  return summary.tables.filter((t) => !t.rowsLeftOut).map((t) => qualified(t.schema, t.table));
 }
 
 /** The entries a restore with these options reads: only the chosen tables' data parts. */

@@ -1,4 +1,5 @@
 import { encodeSegment, LifeboatError } from '@lifeboat/core';
+import type { SelectionSummary } from './backup-filter.js';
 import type { UnsupportedObj } from './catalog/model.js';
 
 /** One table's data in the archive. `name` and `rows` are what the engine and CLI show. */
@@ -21,6 +22,11 @@ export interface TableSummary {
    * these are the rows through the extension's filter, loaded beside them.
    */
   extension?: string;
+  /**
+   * Its rows were left out on purpose (exclude table_data, BACKUP_EXCLUDE_TABLE_DATA): the
+   * table is created empty, `rows` is 0 and there are no parts.
+   */
+  rowsLeftOut?: true;
 }
 
 export interface SequenceSummary {
@@ -93,6 +99,8 @@ export interface PostgresSummary {
   tablespaces?: string[];
   /** The database's default tablespace when not pg_default (CREATE DATABASE … TABLESPACE). */
   databaseTablespace?: string;
+  /** What the backup was told to take (filter file, BACKUP_SCHEMAS…); absent: everything. */
+  selection?: SelectionSummary;
 }
 
 /** Planner statistics in the archive (statistics.ts); the public types stay free of pg. */

@@ -289,6 +289,36 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
     }
   }, 120_000);
 
+  it("a filter file's include table restores those tables (pg_restore --filter reads it as -t); exclude table is refused", async () => {
+    const target = await lifeboatRestored({});
+    await sql(
+      server,
+      target,
+      'DELETE FROM app.users WHERE boss IS NOT NULL; DELETE FROM public.members',
+    );
+    await backup.engine.restore('latest', {
+      targetDatabase: target,
+      clean: true,
+      filter: { name: 'tables.filter', text: 'include table app.us?rs  # the people\n' },
+    });
+    const counts = await sql<{ users: number; members: number }>(
+      server,
+      target,
+      'SELECT (SELECT count(*)::int FROM app.users) AS users, (SELECT count(*)::int FROM public.members) AS members',
+    );
+    // app.users has its rows back; public.members, not named, was left as it was.
+    expect(counts[0]).toEqual({ users: 2, members: 0 });
+    await expect(
+      backup.engine.restore('latest', {
+        targetDatabase: uniqueName('choice_bad'),
+        filter: { name: 'f', text: 'include schema app\nexclude table app.users\n' },
+      }),
+    ).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(/"exclude table" lines \(app\.users\)/),
+    });
+  }, 120_000);
+
   it('a choice with --tables is a usage error, before anything is written', async () => {
     const target = owned(await createDatabase(server, 'choice_partial'));
     await expect(

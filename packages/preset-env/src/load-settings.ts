@@ -231,6 +231,7 @@ export function resolvePaths(s: Settings, cwd: string): Settings {
     ...(s.sslDir ? { sslDir: optional(s.sslDir) } : {}),
     ...(s.logFile ? { logFile: at(s.logFile) } : {}),
     ...(s.metricsFile ? { metricsFile: at(s.metricsFile) } : {}),
+    ...(s.backupFilter ? { backupFilter: at(s.backupFilter) } : {}),
     ...(s.encryptionIdentityFile ? { encryptionIdentityFile: at(s.encryptionIdentityFile) } : {}),
     ...(s.configFiles ? { configFiles: s.configFiles.map(optional) } : {}),
   };

@@ -138,6 +138,14 @@ export const SETTINGS = {
   },
   backupTables: { env: 'BACKUP_TABLES', schema: list('users,shop.orders') },
   backupExcludeTables: { env: 'BACKUP_EXCLUDE_TABLES', schema: list('audit_log,public.sessions') },
+  // pg_dump's -n, -N and --exclude-table-data, with its patterns; a --filter file of its syntax.
+  backupSchemas: { env: 'BACKUP_SCHEMAS', schema: list('app,billing_*') },
+  backupExcludeSchemas: { env: 'BACKUP_EXCLUDE_SCHEMAS', schema: list('audit,scratch_*') },
+  backupExcludeTableData: {
+    env: 'BACKUP_EXCLUDE_TABLE_DATA',
+    schema: list('public.sessions,logs.*'),
+  },
+  backupFilter: { env: 'BACKUP_FILTER', schema: text('BACKUP_FILTER', './backup.filter') },
   // Roles too (database/globals.sql): those the database needs, or every role of the server.
   backupGlobals: {
     env: 'BACKUP_GLOBALS',

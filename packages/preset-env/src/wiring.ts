@@ -31,6 +31,18 @@ export const hasConfigFiles = (s: Settings) => Boolean(s.configFiles?.length || 
 const optionalPath = (p: string) =>
   p.startsWith('?') ? { path: p.slice(1), optional: true } : { path: p, optional: false };
 
+/** BACKUP_FILTER / backup --filter: the file's text, named in errors and the manifest. */
+function readFilterFile(path: string): { text: string; name: string } {
+  try {
+    return { text: readFileSync(path, 'utf8'), name: path };
+  } catch (error) {
+    throw new LifeboatError('CONFIG_INVALID', `BACKUP_FILTER: cannot read ${path}`, {
+      cause: error,
+      hint: 'name a filter file that exists and is readable (lines: include|exclude table|schema PATTERN, exclude table_data PATTERN)',
+    });
+  }
+}
+
 export async function buildSources(s: Settings): Promise<AnySource[]> {
   const sources: AnySource[] = [];
   if (hasDatabase(s)) {
@@ -46,6 +58,10 @@ export async function buildSources(s: Settings): Promise<AnySource[]> {
         ...(s.postgresDb ? { database: s.postgresDb } : {}),
         ...(s.backupTables?.length ? { tables: s.backupTables } : {}),
         ...(s.backupExcludeTables?.length ? { excludeTables: s.backupExcludeTables } : {}),
+        ...(s.backupSchemas?.length ? { schemas: s.backupSchemas } : {}),
+        ...(s.backupExcludeSchemas?.length ? { excludeSchemas: s.backupExcludeSchemas } : {}),
+        ...(s.backupExcludeTableData?.length ? { excludeTableData: s.backupExcludeTableData } : {}),
+        ...(s.backupFilter ? { filter: readFilterFile(s.backupFilter) } : {}),
         ...(s.jobs ? { jobs: s.jobs } : plan.jobs ? { jobs: plan.jobs } : {}),
         ...(plan.partBytes ? { partBytes: plan.partBytes } : {}),
         ...(s.backupGlobals && s.backupGlobals !== 'none' ? { globals: s.backupGlobals } : {}),

@@ -11,16 +11,22 @@ export async function listCommand(
     // From the index beside the archive: the archive itself is not read.
     const listed = await engine.entries(id ?? 'latest');
     ctx.io.result(listed, () =>
-      table(
-        ['ENTRY', 'SIZE', 'STORED', 'TABLE', 'ROWS'],
-        listed.entries.map((e) => [
-          e.type === 'file' ? e.path : `${e.path} (${e.type})`,
-          formatBytes(e.size),
-          e.storedBytes === undefined ? '' : formatBytes(e.storedBytes),
-          e.table ?? '',
-          e.rows === undefined ? '' : String(e.rows),
-        ]),
-      ),
+      [
+        table(
+          ['ENTRY', 'SIZE', 'STORED', 'TABLE', 'ROWS'],
+          listed.entries.map((e) => [
+            e.type === 'file' ? e.path : `${e.path} (${e.type})`,
+            formatBytes(e.size),
+            e.storedBytes === undefined ? '' : formatBytes(e.storedBytes),
+            e.table ?? '',
+            e.rows === undefined ? '' : String(e.rows),
+          ]),
+        ),
+        // No entry of their own: said, so an empty table after a restore is no surprise.
+        ...(listed.rowsLeftOut?.length
+          ? [`rows left out at backup (exclude table_data): ${listed.rowsLeftOut.join(', ')}`]
+          : []),
+      ].join('\n'),
     );
     return 0;
   }

@@ -81,6 +81,11 @@ export async function restoreChoices(flags: RestoreFlags): Promise<Record<string
   return choices;
 }
 
+async function filterFileTables(filter: unknown): Promise<string[]> {
+  const { filterTables } = await import('@lifeboat/plugin-postgres');
+  return filterTables({ filter });
+}
+
 /** What a section's restore did worth a word in the human summary (roles --globals created). */
 function sectionNotes(summary: unknown): string {
   const s = (summary ?? {}) as { rolesCreated?: unknown };
@@ -150,10 +155,14 @@ export async function restoreCommand(
     (flags.targetDatabase || flags.inPlace ? undefined : ctx.settings.targetDatabaseUrl);
   const choices = await restoreChoices(flags);
   const engine = await ctx.engine();
-  const tables = flags.tables
-    ?.split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
+  const tables = [
+    ...(flags.tables
+      ?.split(',')
+      .map((t) => t.trim())
+      .filter(Boolean) ?? []),
+    // A filter file's `include table` lines are -t, as pg_restore --filter reads them.
+    ...(choices.filter ? await filterFileTables(choices.filter) : []),
+  ];
   // The first line says where the restore writes, before it writes anything.
   engine.events.on('restore:planned', (p) => ctx.io.note(describeTargets(p.id, p.targets)));
   const result = await engine.restore(ref, {

@@ -20,12 +20,18 @@ export interface ArchiveEntries {
   id: string;
   file: string;
   entries: ListedEntry[];
+  /**
+   * Tables the backup took without their rows on purpose (postgres exclude table_data): they
+   * have no entry, and a restore creates them empty.
+   */
+  rowsLeftOut?: string[];
 }
 
 interface TableParts {
   name: string;
   rows: number;
   parts: string[];
+  rowsLeftOut?: boolean;
 }
 
 /** Tables a source summary lists with their data parts (the postgres summary's shape). */
@@ -57,8 +63,10 @@ export async function listEntries(ctx: EngineContext, ref = 'latest'): Promise<A
     });
   }
   const tableOf = new Map<string, { name: string; rows?: number }>();
+  const rowsLeftOut: string[] = [];
   for (const source of index.manifest.sources) {
     for (const t of tablesOf(source.summary)) {
+      if (t.rowsLeftOut === true) rowsLeftOut.push(t.name);
       for (const [i, part] of t.parts.entries()) {
         tableOf.set(`${source.section}/${part}`, {
           name: t.name,
@@ -79,5 +87,10 @@ export async function listEntries(ctx: EngineContext, ref = 'latest'): Promise<A
         : {}),
     };
   });
-  return { id: archive.id, file: archive.file, entries };
+  return {
+    id: archive.id,
+    file: archive.file,
+    entries,
+    ...(rowsLeftOut.length > 0 ? { rowsLeftOut } : {}),
+  };
 }

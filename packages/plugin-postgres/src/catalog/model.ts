@@ -90,6 +90,8 @@ export interface SequenceObj {
   ownedBy: { tableOid: number; column: string } | null;
   lastValue: string;
   isCalled: boolean;
+  /** Matched by an exclude table_data pattern: no setval, as pg_dump --exclude-table-data. */
+  valueLeftOut?: boolean;
   comment: string | null;
 }
 
@@ -277,6 +279,8 @@ export interface GenericObj {
   /** What it is, as the script's comment line and warnings name it: `collation`, `operator`… */
   kind: string;
   oid: number;
+  /** Its schema; null for objects outside any (casts, languages, servers). */
+  schema: string | null;
   /** Tie-breaker among objects free to go: pg_dump_sort.c's order of object types. */
   rank: number;
   sortName: string;

@@ -290,6 +290,7 @@ export function renderPostData(
         `ALTER SEQUENCE ${qualified(s.schema, s.name)} OWNED BY ${rel(s.ownedBy.tableOid)}.${quoteIdent(s.ownedBy.column)};\n`,
       );
     }
+    if (s.valueLeftOut) continue;
     out.push(
       `SELECT pg_catalog.setval(${quoteLiteral(qualified(s.schema, s.name))}, ${s.lastValue}, ${s.isCalled});\n`,
     );

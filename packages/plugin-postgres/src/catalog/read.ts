@@ -1,3 +1,12 @@
+import { LifeboatError } from '@lifeboat/core';
+import {
+  type BackupSelection,
+  includesOnly,
+  placeTaken,
+  relationMatched,
+  relationTaken,
+  schemaContains,
+} from '../backup-filter.js';
 import type { PgClient } from '../connection.js';
 import { qualified } from '../connection.js';
 import { readCodeOwners } from './code-owners.js';
@@ -13,6 +22,7 @@ import type {
   OwnerObj,
   PrivilegeObj,
   SequenceObj,
+  SystemAclObj,
   TableObj,
   TypeObj,
   UnsupportedObj,
@@ -29,6 +39,8 @@ type Row = Record<string, any>;
 export interface CatalogSelection {
   tables?: readonly string[] | undefined;
   excludeTables?: readonly string[] | undefined;
+  /** pg_dump's -t/-T/-n/-N patterns (a filter file, BACKUP_SCHEMAS…): see backup-filter.ts. */
+  filter?: BackupSelection | undefined;
   /** Runs as soon as the selected tables are known (the backup locks them there). */
   tablesSelected?: ((tables: readonly TableObj[]) => Promise<void>) | undefined;
 }
@@ -156,16 +168,40 @@ export async function readCatalog(
     'the database',
     withPartitions,
   );
+  const filter = selection.filter;
+  // Keys of what the pattern selection leaves out: what needs them is left out too (below).
+  const removed = new Set<ObjectKey>();
+  if (filter) {
+    const picked = pickByPatterns(filter, allTables, views, schemas, withPartitions);
+    for (const t of allTables) if (!picked.has(t)) selected.delete(t);
+    views = keepOr(views, (v) => picked.has(v), removed);
+  }
   const tables = allTables.filter((t) => selected.has(t));
   await selection.tablesSelected?.(tables);
   const tableSet = new Set(tables.map((t) => t.key));
+  let kept = { types, functions, schemas, extensions };
+  if (filter) {
+    kept = {
+      types: keepOr(types, (t) => schemaContains(filter, t.schema), removed),
+      functions: keepOr(functions, (f) => schemaContains(filter, f.schema), removed),
+      schemas: schemas.filter((n) => schemaContains(filter, n.name)),
+      // An extension is outside any schema (pg_dump leaves it out with -n or -t); one whose
+      // schema is left out could not be created in it.
+      extensions: extensions.filter(
+        (e) => !includesOnly(filter) && schemaContains(filter, e.schema),
+      ),
+    };
+  }
 
   const dependencies = (await rows(client, q.DEPENDENCIES)).map(
     (r) => [r.src, r.ref] as [ObjectKey, ObjectKey],
   );
   // Objects that (transitively) need a table outside the selection cannot be restored.
   const skipped: UnsupportedObj[] = [];
-  const gone = new Set(allTables.filter((t) => !tableSet.has(t.key)).map((t) => t.key));
+  const gone = new Set([
+    ...allTables.filter((t) => !tableSet.has(t.key)).map((t) => t.key),
+    ...removed,
+  ]);
   if (gone.size > 0) {
     for (let changed = true; changed; ) {
       changed = false;
@@ -190,8 +226,10 @@ export async function readCatalog(
         return false;
       });
     views = drop(views, 'view');
-    functions = drop(functions, 'function');
+    kept.functions = drop(kept.functions, 'function');
+    if (filter) kept.types = drop(kept.types, 'type');
   }
+  functions = kept.functions;
 
   const relOids = [...tables.map((t) => t.oid), ...views.map((v) => v.oid)];
   // One query at a time per connection (pg only queues a second one, and is deprecating that).
@@ -256,14 +294,15 @@ export async function readCatalog(
   });
   sequences = sequences.filter((s) => {
     const owner = s.identityOf ?? s.ownedBy;
-    return owner ? tableOids.has(owner.tableOid) : !gone.has(s.key);
+    if (owner) return tableOids.has(owner.tableOid);
+    return !gone.has(s.key) && (!filter || relationTaken(filter, s));
   });
   await readSequenceValues(client, sequences);
   const accessOids = [
-    schemas.map((x) => x.oid),
+    kept.schemas.map((x) => x.oid),
     [...relOids, ...sequences.map((x) => x.oid)],
     functions.map((x) => x.oid),
-    types.map((x) => x.oid),
+    kept.types.map((x) => x.oid),
   ];
   const privileges: PrivilegeObj[] = (await rows(client, q.PRIVILEGES, accessOids)).map((r) => ({
     kind: r.kind,
@@ -282,6 +321,15 @@ export async function readCatalog(
   }));
 
   const kinds = await readKinds(client, PRE_DATA_KINDS, versionNum);
+  if (filter) {
+    // Collations, operators, foreign tables…: by their schema; casts, languages… by none.
+    const out = new Set(
+      kinds.objects.filter((o) => !placeTaken(filter, o.schema)).map((o) => o.key),
+    );
+    kinds.objects = kinds.objects.filter((o) => !out.has(o.key));
+    kinds.owners = kinds.owners.filter((o) => !out.has(o.key));
+    kinds.privileges = kinds.privileges.filter((p) => !p.key || !out.has(p.key));
+  }
   privileges.push(...kinds.privileges);
   owners.push(...kinds.owners);
 
@@ -354,9 +402,9 @@ export async function readCatalog(
       serverVersionNum: versionNum,
       database: info!.database,
       encoding: info!.encoding,
-      extensions,
-      schemas,
-      types,
+      extensions: kept.extensions,
+      schemas: kept.schemas,
+      types: kept.types,
       functions,
       sequences,
       tables,
@@ -368,12 +416,15 @@ export async function readCatalog(
       policies,
       rules,
       statistics: post.statistics,
-      eventTriggers: post.eventTriggers,
-      publications: post.publications,
-      subscriptions: post.subscriptions,
-      defaultPrivileges: post.defaultPrivileges,
+      // Outside any schema: pg_dump leaves them out with -n or -t.
+      eventTriggers: filter && includesOnly(filter) ? [] : post.eventTriggers,
+      publications: filter && includesOnly(filter) ? [] : post.publications,
+      subscriptions: filter && includesOnly(filter) ? [] : post.subscriptions,
+      defaultPrivileges: filter
+        ? post.defaultPrivileges.filter((d) => placeTaken(filter, d.schema))
+        : post.defaultPrivileges,
       privileges,
-      systemAcls: await readSystemAcls(client),
+      systemAcls: systemAclsTaken(filter, await readSystemAcls(client)),
       owners,
       dependencies,
       unsupported,
@@ -399,4 +450,73 @@ async function readSequenceValues(client: PgClient, sequences: SequenceObj[]): P
       s.isCalled = r.is_called;
     }
   }
+}
+
+/**
+ * The tables and views the patterns take (-t/-T/-n/-N): a partitioned table brings its
+ * partitions along, in and out. An include pattern that matches nothing is an error, as pg_dump
+ * says "no matching tables/schemas were found"; an exclude pattern may match nothing.
+ */
+function pickByPatterns(
+  filter: BackupSelection,
+  tables: TableObj[],
+  views: ViewObj[],
+  schemas: { name: string }[],
+  withPartitions: (t: TableObj) => TableObj[],
+): Set<TableObj | ViewObj> {
+  const included = new Set<TableObj>();
+  const excluded = new Set<TableObj>();
+  for (const t of tables) {
+    const m = relationMatched(filter, t);
+    if (m.included) for (const x of withPartitions(t)) included.add(x);
+    if (m.excluded) for (const x of withPartitions(t)) excluded.add(x);
+  }
+  const picked = new Set<TableObj | ViewObj>();
+  for (const t of tables) {
+    const base = filter.tables.length > 0 ? included.has(t) : schemaContains(filter, t.schema);
+    if (base && !excluded.has(t)) picked.add(t);
+  }
+  for (const v of views) if (relationTaken(filter, v)) picked.add(v);
+  const matched = included.size > 0 || views.some((v) => relationMatched(filter, v).included);
+  if (filter.tables.length > 0 && !matched) {
+    throw new LifeboatError(
+      'TABLE_NOT_FOUND',
+      `No table matches ${filter.tables.map((p) => `"${p.text}"`).join(', ')} in the database`,
+      { hint: 'unqualified patterns match in public; write schema.pattern for other schemas' },
+    );
+  }
+  if (
+    filter.schemas.length > 0 &&
+    !schemas.some((n) => filter.schemas.some((p) => p.name.test(n.name)))
+  ) {
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      `No schema matches ${filter.schemas.map((p) => `"${p.text}"`).join(', ')} in the database`,
+      { hint: 'check the include schema lines (BACKUP_SCHEMAS) against the database' },
+    );
+  }
+  return picked;
+}
+
+/** The objects `take` keeps; the keys of the others go to `removed`. */
+function keepOr<T extends { key: ObjectKey }>(
+  list: T[],
+  take: (o: T) => boolean,
+  removed: Set<ObjectKey>,
+): T[] {
+  return list.filter((o) => {
+    if (take(o)) return true;
+    removed.add(o.key);
+    return false;
+  });
+}
+
+/** The server's and extensions' changed privileges the selection takes (schema ones by name). */
+function systemAclsTaken(filter: BackupSelection | undefined, acls: SystemAclObj[]) {
+  if (!filter) return acls;
+  return acls.filter((a) => {
+    const schema = /^SCHEMA (?:"((?:[^"]|"")+)"|(\S+))$/.exec(a.target);
+    if (schema) return schemaContains(filter, schema[1]?.replaceAll('""', '"') ?? schema[2]!);
+    return placeTaken(filter, a.schema);
+  });
 }

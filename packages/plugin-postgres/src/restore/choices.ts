@@ -74,13 +74,15 @@ export function choicesOf(options: RestoreOptions): RestoreChoices {
   }
   const o = parsed.data;
   const rules: FilterRule[] = o.filter ? parseFilterFile(o.filter.text, o.filter.name) : [];
-  const tableRules = rules.filter((r) => r.object === 'table');
-  if (tableRules.length > 0) {
+  // As pg_restore --filter: `include table` is -t (filterTables, a restore of those tables);
+  // pg_restore has no exclude for tables either.
+  const excluded = rules.filter((r) => r.object === 'table' && r.action === 'exclude');
+  if (excluded.length > 0) {
     throw new LifeboatError(
       'CONFIG_INVALID',
-      `The filter file ${o.filter!.name} has table lines (${tableRules.map((r) => `${r.action} table ${r.pattern}`).join('; ')}): a restore chooses by schema and table_data`,
+      `The filter file ${o.filter!.name} has "exclude table" lines (${excluded.map((r) => r.pattern).join('; ')}): a restore takes "include table" only, as pg_restore --filter`,
       {
-        hint: 'choose tables at backup time (BACKUP_TABLES/BACKUP_EXCLUDE_TABLES), or restore some tables with --tables',
+        hint: 'leave tables out at backup time (exclude table in BACKUP_FILTER), or restore the others with include table / --tables',
       },
     );
   }
@@ -110,6 +112,18 @@ export function choicesOf(options: RestoreOptions): RestoreChoices {
     noTablespaces: o.noTablespaces === true,
     tablespaceMap: new Map(Object.entries(o.tablespaceMap ?? {})),
   };
+}
+
+/**
+ * The `include table` patterns of a restore's filter file: a restore of those tables, as
+ * pg_restore --filter reads the line as -t (restore --tables).
+ */
+export function filterTables(options: RestoreOptions): string[] {
+  const filter = optionsSchema.shape.filter.safeParse(options.filter);
+  if (!filter.success || !filter.data) return [];
+  return parseFilterFile(filter.data.text, filter.data.name)
+    .filter((r) => r.object === 'table' && r.action === 'include')
+    .map((r) => r.pattern);
 }
 
 /** Whether any choice leaves something out of a full restore (`dataOnly` is a mode of its own). */
@@ -226,8 +240,15 @@ function targetTablespace(c: RestoreChoices | undefined, name: string): string |
 }
 
 /** Whether a table's rows are loaded. */
-export const dataWanted = (c: RestoreChoices, t: Pick<TableSummary, 'schema' | 'table'>) =>
-  !c.schemaOnly && schemaKept(c, t.schema) && !tableMatches(t, c.excludeTableData);
+export const dataWanted = (
+  c: RestoreChoices,
+  t: Pick<TableSummary, 'schema' | 'table' | 'rowsLeftOut'>,
+) =>
+  // A table whose rows the backup left out has none to load (nor its sequences a value).
+  !t.rowsLeftOut &&
+  !c.schemaOnly &&
+  schemaKept(c, t.schema) &&
+  !tableMatches(t, c.excludeTableData);
 
 /**
  * The sequence values (`setval`) of a script that the choices keep: what a data-only restore

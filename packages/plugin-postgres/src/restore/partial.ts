@@ -86,7 +86,17 @@ export function resolveArchiveTables(summary: PostgresSummary, names: string[]):
       { details: { tables: missing } },
     );
   }
-  return summary.tables.filter((t) => [...selected].some((s) => s.table === t));
+  const chosen = summary.tables.filter((t) => [...selected].some((s) => s.table === t));
+  const empty = chosen.filter((t) => t.rowsLeftOut);
+  if (empty.length > 0) {
+    // Replacing its rows with none would empty the table: refused, not done.
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      `The archive holds no rows of ${empty.map((t) => t.name).join(', ')}: the backup left them out (exclude table_data)`,
+      { hint: 'restore other tables, or an archive taken without that filter line' },
+    );
+  }
+  return chosen;
 }
 
 interface Load {

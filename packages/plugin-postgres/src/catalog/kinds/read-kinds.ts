@@ -47,6 +47,7 @@ export async function readKinds(
         key: r.key,
         kind: spec.kind,
         oid: Number(r.oid),
+        schema: r.schema ?? null,
         rank: spec.rank,
         sortName: r.sort_name,
         ddl: `${String(r.ddl).trimEnd()}\n${comment}`,
@@ -74,6 +75,7 @@ function objectPrivileges(r: any): PrivilegeObj[] {
     if (privileges.length === 0)
       out.push({
         kind: 'object',
+        key: r.key,
         target: r.grant_target,
         column: null,
         privilege: null,
@@ -82,9 +84,9 @@ function objectPrivileges(r: any): PrivilegeObj[] {
         toOwner: false,
       });
     for (const p of privileges)
-      out.push({ kind: 'object', target: r.grant_target, column: null, ...p });
+      out.push({ kind: 'object', key: r.key, target: r.grant_target, column: null, ...p });
   }
   for (const { column, ...p } of (r.column_privileges ?? []) as Privilege[])
-    out.push({ kind: 'column', target: r.grant_target, column: column!, ...p });
+    out.push({ kind: 'column', key: r.key, target: r.grant_target, column: column!, ...p });
   return out;
 }

@@ -30,6 +30,7 @@ export const qualifiedName = (schema: string, name: string) =>
  */
 export const kindRows = (catalog: string, query: string) => `WITH k AS (${query})
 SELECT k.oid::int8 AS oid, k.key, k.sort_name, k.ddl, k.comment_target,
+  (pg_catalog.pg_identify_object('pg_catalog.${catalog}'::pg_catalog.regclass, k.oid, 0)).schema AS schema,
   pg_catalog.obj_description(k.oid, '${catalog}') AS comment,
   k.owner_target, CASE WHEN k.owner_oid <> 0 THEN pg_catalog.pg_get_userbyid(k.owner_oid) END AS owner,
   k.grant_target, k.acl IS NOT NULL AS has_acl,
