@@ -11,7 +11,9 @@ import {
   type Notifier,
   notifyOn,
   parseAgeIdentityFile,
+  type RetryingStorageOptions,
   registerSecret,
+  retryingStorage,
   type Storage,
 } from '@lifeboat/core';
 import { memoryPlan } from './memory-plan.js';
@@ -22,6 +24,8 @@ export interface WiringOptions {
   onWarning?: (code: string, message: string) => void;
   /** Fail early when nothing is configured to back up (the backup command). */
   requireSources?: boolean;
+  /** How the storage tries again after a retryable failure (core's retryingStorage defaults). */
+  retry?: RetryingStorageOptions;
 }
 
 export const hasDatabase = (s: Settings) => Boolean(s.databaseUrl || s.postgresDb);
@@ -80,7 +84,16 @@ export async function buildSources(s: Settings): Promise<AnySource[]> {
   return sources;
 }
 
+/**
+ * The storage the settings name, wrapped in core's retryingStorage: a storage call that failed
+ * with a retryable error (an S3 endpoint that restarted, a busy file system) is tried again
+ * with backoff before the run fails; decisions and aborts are not.
+ */
 export async function buildStorage(s: Settings, options: WiringOptions = {}): Promise<Storage> {
+  return retryingStorage(await pluginStorage(s, options), options.retry);
+}
+
+async function pluginStorage(s: Settings, options: WiringOptions): Promise<Storage> {
   if (s.s3Bucket) {
     const { s3Storage } = await import('@lifeboat/storage-s3');
     return s3Storage({

@@ -151,6 +151,37 @@ describe('retryingStorage', () => {
     expect(await storage.list('')).toEqual([]);
   });
 
+  it('an exclusive put written after its try failed is its own on retry; another object is still ALREADY_EXISTS', async () => {
+    // A write that completed after its deadline (STORAGE_TIMEOUT, retryable), as a hung mount or
+    // a lost S3 answer leave it: the object is there, the caller was told it failed.
+    const local = localStorage({ dir: join(parent, 'late') });
+    await local.connect();
+    let late = 1;
+    const lateWrites: typeof local = {
+      ...local,
+      put: async (key, body, o) => {
+        const stored = await local.put(key, body, o);
+        if (late-- > 0) throw new LifeboatError('STORAGE_TIMEOUT', 'late', { retryable: true });
+        return stored;
+      },
+    };
+    const retries: string[] = [];
+    const storage = retryingStorage(lateWrites, {
+      baseDelayMs: 1,
+      onRetry: (r) => retries.push(`${r.op}#${r.attempt}`),
+    });
+    const stored = await storage.put('run.lock', Buffer.from('pid 1, token a'));
+    expect(retries).toEqual(['put#1']);
+    expect(stored).toMatchObject({ key: 'run.lock', bytes: 14 });
+    // Other bytes under that key: a real ALREADY_EXISTS (another run's lock), never taken over.
+    late = 1;
+    const other = await rejectionOf(storage.put('run.lock', Buffer.from('pid 2, token b')));
+    expect(other.code).toBe('ALREADY_EXISTS');
+    const chunks: Buffer[] = [];
+    for await (const c of await local.get('run.lock')) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('pid 1, token a');
+  });
+
   it('an abort stops the wait between tries', async () => {
     const inner = faultyStorage(memoryStorage(), { failGet: true });
     const storage = retryingStorage(inner, { attempts: 10, baseDelayMs: 5_000 });

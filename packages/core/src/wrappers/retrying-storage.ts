@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Storage } from '../contracts.js';
+import type { Storage, StoredObject } from '../contracts.js';
 import { isLifeboatError } from '../errors.js';
 import { abortableSleep, jitteredBackoff } from '../timing.js';
 
@@ -31,11 +31,29 @@ const NEVER_RETRIED = new Set([
 export const isRetryable = (error: unknown): boolean =>
   isLifeboatError(error) && error.retryable && !NEVER_RETRIED.has(error.code);
 
+/** The object at `key` when it holds exactly `bytes`; undefined when it holds anything else. */
+async function holding(
+  storage: Storage,
+  key: string,
+  bytes: Uint8Array,
+  signal?: AbortSignal,
+): Promise<StoredObject | undefined> {
+  const options = signal ? { signal } : {};
+  const stored = await storage.stat(key, options);
+  if (stored.bytes !== bytes.byteLength) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of await storage.get(key, options)) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).equals(bytes) ? stored : undefined;
+}
+
 /**
  * A storage decorator (as restic wraps its backends) that tries an operation again when the
  * storage failed with a retryable error: connect, get, stat, list, delete, freeSpace, and a put
  * whose body is bytes. A put of a stream is not retried (the stream cannot be read twice): the
- * caller retries the whole backup. The last error is thrown unchanged.
+ * caller retries the whole backup. An exclusive put whose retry finds the key holding its own
+ * bytes succeeded (its failed try was written after all). A decision (ALREADY_EXISTS, NOT_FOUND,
+ * PERMISSION_DENIED, ...) and an abort are never retried; an abort ends the wait between tries.
+ * The last error is thrown unchanged.
  */
 export function retryingStorage<S extends Storage>(
   inner: S,
@@ -69,7 +87,29 @@ export function retryingStorage<S extends Storage>(
     close: () => inner.close(),
     put(key, body, o) {
       if (!(body instanceof Uint8Array)) return inner.put(key, body as Readable, o);
-      return retry('put', key, () => inner.put(key, body, o), o?.signal);
+      if (o?.overwrite) return retry('put', key, () => inner.put(key, body, o), o?.signal);
+      // An exclusive put that failed may have been written all the same (a write that timed
+      // out and completed late, an S3 answer lost on the way back): its retry then finds the
+      // key. It is this put's own object when it holds these bytes; anything else is a real
+      // ALREADY_EXISTS (the lock of another run).
+      let failedOnce = false;
+      return retry(
+        'put',
+        key,
+        async () => {
+          try {
+            return await inner.put(key, body, o);
+          } catch (error) {
+            if (failedOnce && isLifeboatError(error) && error.code === 'ALREADY_EXISTS') {
+              const own = await holding(inner, key, body, o?.signal);
+              if (own) return own;
+            }
+            failedOnce = true;
+            throw error;
+          }
+        },
+        o?.signal,
+      );
     },
     get: (key, o) => retry('get', key, () => inner.get(key, o), o?.signal),
     stat: (key, o) => retry('stat', key, () => inner.stat(key, o), o?.signal),
