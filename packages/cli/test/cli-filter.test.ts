@@ -161,6 +161,11 @@ describe.skipIf(!source)(
         expect(backup.code, backup.stderr).toBe(0);
         const made = JSON.parse(backup.stdout);
         expect(made.id).toMatch(/^critical_backup_/);
+        // The rules as the file says them (comments gone), in the result and the archive.
+        const rules = c.filter
+          .filter((l) => !l.startsWith('#'))
+          .map((l) => l.replace(/\s+#.*$/, ''));
+        expect(made.scope).toEqual(rules.map((r) => `database: ${r}`));
 
         const mine = uniqueName('clifilter_lb');
         trackDatabase(server, mine);
@@ -169,6 +174,7 @@ describe.skipIf(!source)(
           env,
         );
         expect(restore.code, restore.stderr).toBe(0);
+        expect(JSON.parse(restore.stdout).sections[0].summary.selection).toEqual(rules);
 
         const theirs = uniqueName('clifilter_pg');
         trackDatabase(server, theirs);
@@ -192,6 +198,14 @@ describe.skipIf(!source)(
         // The drill restores it and finds the emptied tables empty, as recorded.
         const verify = await runCli(['verify', 'latest', '--deep', '--json'], env);
         expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+        expect(JSON.parse(verify.stdout).scope).toEqual(made.scope);
+        // Health says the newest backup is partial, and how.
+        const health = await runCli(['health', '--json'], env);
+        const scope = JSON.parse(health.stdout).checks.find(
+          (k: { name: string }) => k.name === 'backup-scope',
+        );
+        expect(scope?.status).toBe('ok');
+        expect(scope?.message).toContain(rules[0]);
       },
       240_000,
     );

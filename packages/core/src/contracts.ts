@@ -273,6 +273,11 @@ export interface SourceReport {
   tables?: { name: string; rows: number; bytes?: number }[];
   /** Files kept (file sources): added up in the result's `files`. */
   files?: number;
+  /**
+   * What the backup was told to take when not everything, one rule a line (`include schema
+   * app`); absent: all of it. The result, the run's record, health and verify repeat it.
+   */
+  scope?: string[];
 }
 
 /** A source of any summary shape, as the engine holds them. */
@@ -329,6 +334,8 @@ export interface BackupResult {
   warnings: { code: string; message: string }[];
   /** What the archive lacks (a backup allowed to be incomplete); empty for a complete one. */
   incomplete: (LeftOutObject & { source: string })[];
+  /** The rules that chose part of a source (SourceReport.scope); absent: everything. */
+  scope?: string[];
   pruned: string[];
   notifications: { notifier: string; ok: boolean; error?: string }[];
 }

@@ -81,13 +81,13 @@ export function backupSelection(o: SelectionOptions): BackupSelection | undefine
     excludeTableData: parse(lists.excludeTableData, 2),
     record: {
       ...(o.filter ? { filter: o.filter.name } : {}),
+      // The lists first, then the file's lines in its order.
       rules: [
         ...legacy,
-        ...lists.tables.map((p) => `include table ${p}`),
-        ...lists.excludeTables.map((p) => `exclude table ${p}`),
-        ...lists.schemas.map((p) => `include schema ${p}`),
-        ...lists.excludeSchemas.map((p) => `exclude schema ${p}`),
-        ...lists.excludeTableData.map((p) => `exclude table_data ${p}`),
+        ...(o.schemas ?? []).map((p) => `include schema ${p}`),
+        ...(o.excludeSchemas ?? []).map((p) => `exclude schema ${p}`),
+        ...(o.excludeTableData ?? []).map((p) => `exclude table_data ${p}`),
+        ...rules.map((r) => `${r.action} ${r.object} ${r.pattern}`),
       ],
     },
   };

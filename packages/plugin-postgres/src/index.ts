@@ -92,15 +92,24 @@ export function postgresSource(options: PostgresSourceOptions) {
     manualRestoreSteps: (summary) => manualRestoreSteps(parseSummary(summary)),
     report(summary) {
       const tables = Array.isArray(summary.tables)
-        ? (summary.tables as { name: string; rows: number; bytes?: number }[])
+        ? (summary.tables as { name: string; rows: number; bytes?: number; rowsLeftOut?: true }[])
         : [];
+      const rules = (summary as Partial<PostgresSummary>).selection?.rules ?? [];
       return {
         tables: tables.map((t) => ({
           name: t.name,
           rows: t.rows,
           ...(typeof t.bytes === 'number' ? { bytes: t.bytes } : {}),
         })),
-        lines: tables.map((t) => `${t.name}: ${t.rows} rows`),
+        lines: [
+          ...rules.map((r) => `selection: ${r}`),
+          ...tables.map((t) =>
+            t.rowsLeftOut
+              ? `${t.name}: rows left out (exclude table_data)`
+              : `${t.name}: ${t.rows} rows`,
+          ),
+        ],
+        ...(rules.length > 0 ? { scope: rules } : {}),
       };
     },
   } satisfies Source<PostgresSummary>;

@@ -46,7 +46,12 @@ export async function restoreDatabase(
       events: ctx.events,
       warn: ctx.warn,
     });
-    return { mode: asSuffix ? 'side-by-side' : 'tables', database: target.database, ...result };
+    return {
+      mode: asSuffix ? 'side-by-side' : 'tables',
+      database: target.database,
+      ...result,
+      ...selectionOf(summary),
+    };
   }
   // Tables whose rows are left out are created empty: the restore neither waits for nor counts them.
   const loaded = { ...summary, tables: summary.tables.filter((t) => dataWanted(choices, t)) };
@@ -59,7 +64,7 @@ export async function restoreDatabase(
       events: ctx.events,
       warn: ctx.warn,
     });
-    return { mode: 'data-only', ...result };
+    return { mode: 'data-only', ...result, ...selectionOf(summary) };
   }
   const result = await restoreFull(ctx.entries, loaded, {
     target,
@@ -72,8 +77,12 @@ export async function restoreDatabase(
     signal: ctx.signal,
     events: ctx.events,
   });
-  return { mode: 'full', ...result };
+  return { mode: 'full', ...result, ...selectionOf(summary) };
 }
+
+/** The backup's selection rules: the restore says its archive holds part of the database. */
+const selectionOf = (summary: PostgresSummary) =>
+  summary.selection ? { selection: summary.selection.rules } : {};
 
 export const suffixOf = (options: RestoreOptions) =>
   typeof options.asSuffix === 'string' && options.asSuffix !== '' ? options.asSuffix : undefined;

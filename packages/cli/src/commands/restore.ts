@@ -88,9 +88,14 @@ async function filterFileTables(filter: unknown): Promise<string[]> {
 
 /** What a section's restore did worth a word in the human summary (roles --globals created). */
 function sectionNotes(summary: unknown): string {
-  const s = (summary ?? {}) as { rolesCreated?: unknown };
-  if (typeof s.rolesCreated !== 'number') return '';
-  return `: ${s.rolesCreated} role${s.rolesCreated === 1 ? '' : 's'} created (--globals)`;
+  const s = (summary ?? {}) as { rolesCreated?: unknown; selection?: unknown };
+  const notes: string[] = [];
+  if (typeof s.rolesCreated === 'number')
+    notes.push(`${s.rolesCreated} role${s.rolesCreated === 1 ? '' : 's'} created (--globals)`);
+  // The archive holds what its backup was told to take: said, so nothing missing surprises.
+  if (Array.isArray(s.selection) && s.selection.length > 0)
+    notes.push(`the backup took part of the database: ${s.selection.join('; ')}`);
+  return notes.length > 0 ? `: ${notes.join('; ')}` : '';
 }
 
 /** One line naming where each section goes (never a password: targets are described without). */

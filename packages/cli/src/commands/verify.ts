@@ -14,7 +14,7 @@ export async function verifyCommand(
   });
   ctx.io.result(result, () =>
     result.ok
-      ? `${ctx.io.out.green('OK')} ${result.file}: ${result.entries} entries, ${formatBytes(result.bytes)} checked${result.deep ? ', restored and compared' : ''} in ${formatDuration(result.durationMs)}`
+      ? `${ctx.io.out.green('OK')} ${result.file}: ${result.entries} entries, ${formatBytes(result.bytes)} checked${result.deep ? ', restored and compared' : ''} in ${formatDuration(result.durationMs)}${result.scope ? `\n  the backup took part of what is configured, as told: ${result.scope.join('; ')}` : ''}`
       : [
           `${ctx.io.out.red('PROBLEMS')} in ${result.file}:`,
           ...result.problems.map((p) => `  ${p.code}: ${p.message}`),

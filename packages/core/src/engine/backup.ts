@@ -207,6 +207,7 @@ export async function createBackup(
       files: reports.reduce((n, r) => n + (r.files ?? 0), 0),
       warnings,
       incomplete,
+      ...scopeOf(reports),
       pruned: [],
       notifications: [],
     };
@@ -270,4 +271,10 @@ async function backupSource(
   }
   // The manifest keeps it as JSON: a source's typed summary is one JSON object.
   return summary as Record<string, unknown>;
+}
+
+/** The sources' selection rules, each after its section (`database: include schema app`). */
+export function scopeOf(reports: (SourceReport & { section: string })[]): { scope?: string[] } {
+  const scope = reports.flatMap((r) => (r.scope ?? []).map((rule) => `${r.section}: ${rule}`));
+  return scope.length > 0 ? { scope } : {};
 }

@@ -109,6 +109,7 @@ export async function checkHealth(ctx: EngineContext): Promise<HealthReport> {
         ),
         ...nameChecks(archives),
         ...incompleteCheck(archives, backups),
+        ...scopeCheck(archives, backups),
         ...lockedCheck(backups),
         drillCheck(
           drillState(verifies, ctx.now()),
@@ -216,6 +217,25 @@ function incompleteCheck(archives: ArchiveInfo[], backups: RunRecord[]): HealthC
       status: 'warning',
       message: `BACKUP_INCOMPLETE: the newest backup ${newest.id} lacks ${run.incomplete} object(s)${named.length ? `: ${named.slice(0, 5).join(', ')}${named.length > 5 ? ', …' : ''}` : ''}; it will not restore the database whole`,
       details: { code: 'BACKUP_INCOMPLETE', id: newest.id, count: run.incomplete },
+    },
+  ];
+}
+
+/**
+ * The newest backup took part of the database, as it was told (a filter file, BACKUP_SCHEMAS…):
+ * said, so nobody counts on it to restore what it was told to leave out.
+ */
+function scopeCheck(archives: ArchiveInfo[], backups: RunRecord[]): HealthCheck[] {
+  const newest = archives.find(isCounted);
+  const run = newest && backups.find((r) => r.ok && r.id === newest.id);
+  if (!newest || !run?.partial) return [];
+  const rules = run.scope ? `: ${run.scope.join('; ')}` : ' (its rules are sealed)';
+  return [
+    {
+      name: 'backup-scope',
+      status: 'ok',
+      message: `the newest backup ${newest.id} holds part of what is configured, as told${rules}`,
+      details: { id: newest.id, ...(run.scope ? { scope: run.scope } : {}) },
     },
   ];
 }

@@ -32,6 +32,9 @@ export interface RunRecord {
   incomplete?: number;
   /** Which ones (sealed with the details in an encrypted setup). */
   leftOut?: { source: string; kind: string; name: string; reason: string }[];
+  /** The backup took part of a source, as told (open); `scope` says how (sealed). */
+  partial?: boolean;
+  scope?: string[];
 }
 
 const stamp = (iso: string) => iso.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -55,6 +58,7 @@ const OPEN_FIELDS = [
   'deep',
   'lockWaitMs',
   'incomplete',
+  'partial',
 ] as const satisfies (keyof RunRecord)[];
 
 /** A record as stored by an encrypted setup: the open fields, and the whole record sealed. */

@@ -205,6 +205,7 @@ export async function runBackup(
           ? { incomplete: result.incomplete.length, leftOut: result.incomplete }
           : {}),
         ...(result.warnings.length ? { problems: result.warnings } : {}),
+        ...(result.scope ? { partial: true, scope: result.scope } : {}),
       },
       ctx.cipher,
     ).catch((error) => historyFailed(ctx, error));

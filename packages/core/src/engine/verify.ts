@@ -3,6 +3,7 @@ import type { VerifyProblem } from '../contracts.js';
 import { type ErrorCode, isErrorCode, LifeboatError, toLifeboatError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
 import { type ArchiveInfo, openArchive, resolveArchive } from './archives.js';
+import { scopeOf } from './backup.js';
 import type { EngineContext } from './context.js';
 import { recordRun } from './history.js';
 import { dispatchSections } from './sections.js';
@@ -24,6 +25,8 @@ export interface VerifyResult {
   durationMs: number;
   problems: VerifyProblem[];
   manifest?: Pick<Manifest, 'createdAt' | 'formatVersion' | 'tool'>;
+  /** The rules that chose part of a source at backup (BackupResult.scope); absent: everything. */
+  scope?: string[];
 }
 
 /** Reads the whole archive and checks it against its manifest. Throws nothing for a bad archive. */
@@ -67,6 +70,7 @@ export async function runVerify(
     bytes: check.bytes,
     durationMs: Math.round(performance.now() - began),
     problems,
+    ...(check.manifest ? scopeOf(reportsOf(ctx, check.manifest)) : {}),
     ...(check.manifest
       ? {
           manifest: {
@@ -148,4 +152,12 @@ export function throwFirstProblem(problems: VerifyProblem[], id: string): void {
   throw new LifeboatError(known, `Archive ${id} failed verification: ${first.message}`, {
     details: { problems, ...(first.path ? { path: first.path } : {}) },
   });
+}
+
+/** What each configured source says of its section of the archive (its report). */
+function reportsOf(ctx: EngineContext, manifest: Manifest) {
+  return manifest.sources.map((s) => ({
+    section: s.section,
+    ...(ctx.sources.find((src) => src.id === s.id)?.report?.(s.summary, []) ?? {}),
+  }));
 }
