@@ -26,7 +26,9 @@ try {
   const backup = await engine.backup();
   console.log(`backed up to ${dir}/${backup.file}`);
   // Beside the live table, in the configured database: asked for by name (inPlace).
-  await engine.restore(backup.id, { inPlace: true, tables: ['users'], asSuffix: '_restored' });
+  await engine.restore(backup.id, {
+    postgres: { inPlace: true, tables: ['users'], asSuffix: '_restored' },
+  });
   console.log('restored users side by side as users_restored; compare with:');
   console.log('  SELECT * FROM users_restored EXCEPT SELECT * FROM users;');
 } finally {

@@ -169,24 +169,23 @@ export interface ArchiveEntry extends EntryRecord {
   stream: Readable;
 }
 
-export interface RestoreOptions {
-  /** Only these tables (database sources). */
-  tables?: string[];
-  targetDatabase?: string;
-  targetUrl?: string;
-  clean?: boolean;
-  asSuffix?: string;
-  /** Target folder (file sources). */
-  targetDir?: string;
-  overwrite?: boolean;
-  /**
-   * Restore into the configured database itself (the emergency case). Without it, or a target
-   * named explicitly, a database source refuses: a restore writes only where it is told.
-   */
-  inPlace?: boolean;
-  /** Source-specific options. */
-  [key: string]: unknown;
-}
+/**
+ * Each source's restore options, under its source's id. A source package adds its own by
+ * augmenting this interface (as the postgres source does:
+ * `declare module '@lifeboat/core' { interface RestoreOptionsBySource { postgres: … } }`), so
+ * `engine.restore(ref, { postgres: { … }, 'config-files': { … } })` is typed section by section
+ * and no option of one source reaches another.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by each source package (declaration merging)
+export interface RestoreOptionsBySource {}
+
+/** Restore (and deep verify) options of every source, each under its source's id. */
+export type SourceRestoreOptions = {
+  [Id in keyof RestoreOptionsBySource]?: RestoreOptionsBySource[Id];
+};
+
+/** A source's own restore options as the engine holds them, before the source parses them. */
+export type RestoreOptions = object;
 
 /** Where a section would be restored and what that replaces; found before anything is written. */
 export interface RestoreTarget {
@@ -201,9 +200,17 @@ export interface RestoreTarget {
 }
 
 /** What `checkRestore` gets: everything but the entries, which are read only after every check. */
-export type RestoreCheckContext = Omit<RestoreContext, 'entries' | 'warn' | 'events'>;
+export type RestoreCheckContext<Options extends object = RestoreOptions> = Omit<
+  RestoreContext<Options>,
+  'entries' | 'warn' | 'events'
+>;
 
-export interface RestoreContext {
+/**
+ * What a source's restore (or deep verify) gets. `options` are its own, from under its id in the
+ * caller's options (`{}` when none were given); they come from outside the type system (a script,
+ * the CLI), so a source validates them.
+ */
+export interface RestoreContext<Options extends object = RestoreOptions> {
   signal: AbortSignal;
   events: LifeboatEmitter;
   /** The summary this source wrote into the manifest at backup time. */
@@ -211,7 +218,7 @@ export interface RestoreContext {
   manifest: Manifest;
   /** This source's entries, in archive order, already checked against the manifest. */
   entries: AsyncIterable<ArchiveEntry>;
-  options: RestoreOptions;
+  options: Options;
   warn(code: string, message: string, details?: Record<string, unknown>): void;
 }
 
@@ -224,9 +231,13 @@ export interface HealthCheck {
 
 /**
  * A source of backups. `Summary` is what its backup returns and the manifest keeps (its own typed
- * shape; a restore gets it back from disk as plain JSON, to be parsed by the source).
+ * shape; a restore gets it back from disk as plain JSON, to be parsed by the source). `Options` are
+ * its restore options (given under its id: see RestoreOptionsBySource).
  */
-export interface Source<Summary extends object = Record<string, unknown>> {
+export interface Source<
+  Summary extends object = Record<string, unknown>,
+  Options extends object = RestoreOptions,
+> {
   readonly id: string;
   /** Top-level archive folder this source owns: `database`, `config`. */
   readonly section: string;
@@ -235,20 +246,26 @@ export interface Source<Summary extends object = Record<string, unknown>> {
   close(): Promise<void>;
   /** Writes entries through `ctx.emit`; returns the summary stored in the manifest (no secrets). */
   backup(ctx: BackupContext): Promise<Summary>;
-  restore(ctx: RestoreContext): Promise<Record<string, unknown>>;
+  restore(ctx: RestoreContext<Options>): Promise<Record<string, unknown>>;
   /**
    * The entries (paths inside the section) a restore with these options reads; undefined: all
    * of them. The engine then reads only the gzip members that hold them.
    */
-  restoreEntries?(summary: Record<string, unknown>, options: RestoreOptions): string[] | undefined;
+  restoreEntries?(summary: Record<string, unknown>, options: Options): string[] | undefined;
+  /**
+   * Whether these options restore only part of this section (some tables): the engine then
+   * restores this section alone. Returns what asks for it (`--tables and --as-suffix restore
+   * database tables`), for the error when another section is asked for; undefined: a whole one.
+   */
+  partialRestore?(options: Options): string | undefined;
   /**
    * Checks every precondition of a restore (target named, empty or `clean`, files absent or
    * `overwrite`, tables present) without writing anything; throws when one fails. The engine
    * calls it for every section before the first entry of any section is written.
    */
-  checkRestore?(ctx: RestoreCheckContext): Promise<RestoreTarget>;
+  checkRestore?(ctx: RestoreCheckContext<Options>): Promise<RestoreTarget>;
   /** Deep verification: restore into scratch space and compare with the summary. */
-  verifyDeep?(ctx: RestoreContext): Promise<VerifyProblem[]>;
+  verifyDeep?(ctx: RestoreContext<Options>): Promise<VerifyProblem[]>;
   /** Health checks of what this source reads (database reachable, files present). */
   health?(): Promise<HealthCheck[]>;
   /**
@@ -280,8 +297,8 @@ export interface SourceReport {
   scope?: string[];
 }
 
-/** A source of any summary shape, as the engine holds them. */
-export type AnySource = Source<object>;
+/** A source of any summary and options shape, as the engine holds them. */
+export type AnySource = Source<object, object>;
 
 export interface VerifyProblem {
   code: string;

@@ -15,6 +15,7 @@ import {
 } from '@lifeboat/core';
 import { isPrivate } from './names.js';
 import { type Configured, type Place, placeOf } from './places.js';
+import type { ConfigFilesRestoreOptions } from './restore-options.js';
 import { checkFolders, lstatOrNull, makeFolders, setFolderMeta } from './safe-fs.js';
 
 interface Staged {
@@ -33,8 +34,8 @@ interface Moved {
   backup?: string;
 }
 
-const targetDirOf = (ctx: { options: { targetDir?: unknown } }) =>
-  typeof ctx.options.targetDir === 'string' ? resolve(ctx.options.targetDir) : undefined;
+const targetDirOf = (ctx: { options: ConfigFilesRestoreOptions }) =>
+  ctx.options.targetDir !== undefined ? resolve(ctx.options.targetDir) : undefined;
 
 /** Modes are masked to rwx: setuid, setgid and sticky bits are never restored. */
 function modeOf(name: string, type: string, mode: number | undefined): number {
@@ -88,7 +89,7 @@ function checkLink(name: string, linkname: string | undefined, root: string): vo
  * its root, no folder on the way is a link, no file is in the way unless `overwrite`.
  */
 export async function checkConfigRestore(
-  ctx: RestoreCheckContext,
+  ctx: RestoreCheckContext<ConfigFilesRestoreOptions>,
   configured: Configured,
 ): Promise<RestoreTarget> {
   const targetDir = targetDirOf(ctx);
@@ -147,7 +148,7 @@ async function backupName(target: string): Promise<string> {
  * created, so a bad archive or a refused overwrite leaves the targets as they were.
  */
 export async function restoreConfig(
-  ctx: RestoreContext,
+  ctx: RestoreContext<ConfigFilesRestoreOptions>,
   configured: Configured,
 ): Promise<Record<string, unknown>> {
   const targetDir = targetDirOf(ctx);

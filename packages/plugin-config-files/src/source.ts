@@ -1,10 +1,11 @@
 import './errors.js';
 import * as fs from 'node:fs/promises';
 import { type HealthCheck, LifeboatError, parseOptions, type Source } from '@lifeboat/core';
-import { backupConfig } from './backup.js';
+import { backupConfig, type ConfigSummary } from './backup.js';
 import { resolveNames } from './names.js';
 import { type ConfigFilesOptions, configFilesOptionsSchema } from './options.js';
 import { checkConfigRestore, restoreConfig } from './restore.js';
+import { type ConfigFilesRestoreOptions, configRestoreOptionsOf } from './restore-options.js';
 
 /** Config files and folders (`.env.production`, `nginx.prod.conf`, `ssl/`), archived under `config/`. */
 export function configFilesSource(input: ConfigFilesOptions) {
@@ -42,8 +43,11 @@ export function configFilesSource(input: ConfigFilesOptions) {
     },
     async close() {},
     backup: (ctx) => backupConfig(ctx, configured.files, configured.directories),
-    checkRestore: (ctx) => checkConfigRestore(ctx, configured),
-    restore: (ctx) => restoreConfig(ctx, configured),
+    // The options come from a script or the CLI: parsed before they are used.
+    checkRestore: (ctx) =>
+      checkConfigRestore({ ...ctx, options: configRestoreOptionsOf(ctx.options) }, configured),
+    restore: (ctx) =>
+      restoreConfig({ ...ctx, options: configRestoreOptionsOf(ctx.options) }, configured),
     // One name whatever the outcome, also when getting ready fails (core's fallback).
     healthName: 'config-files',
     async health() {
@@ -89,5 +93,5 @@ export function configFilesSource(input: ConfigFilesOptions) {
         'chmod 600 config/ssl/*.key 2>/dev/null || true',
       ];
     },
-  } satisfies Source;
+  } satisfies Source<ConfigSummary, ConfigFilesRestoreOptions>;
 }

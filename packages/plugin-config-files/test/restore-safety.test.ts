@@ -79,7 +79,7 @@ describe('config restore stays inside what it restores', () => {
     });
     for (const into of [undefined, join(work, 'elsewhere')]) {
       const error = await restorer
-        .restore(id, { overwrite: true, ...(into ? { targetDir: into } : {}) })
+        .restore(id, { 'config-files': { overwrite: true, ...(into ? { targetDir: into } : {}) } })
         .catch((e) => e);
       expect(isLifeboatError(error, 'UNSAFE_PATH'), String(error)).toBe(true);
       expect(error.message).toContain('ssl/stolen');
@@ -104,7 +104,9 @@ describe('config restore stays inside what it restores', () => {
       sources: [configFilesSource({ directories: [{ path: live, name: 'ssl' }] })],
       storage,
     });
-    const error = await restorer.restore(id, { overwrite: true }).catch((e) => e);
+    const error = await restorer
+      .restore(id, { 'config-files': { overwrite: true } })
+      .catch((e) => e);
     expect(isLifeboatError(error, 'UNSAFE_PATH'), String(error)).toBe(true);
     expect(error.message).toContain(join(live, 'certs'));
     expect(await fs.readdir(outside)).toEqual([]);
@@ -121,7 +123,7 @@ describe('config restore stays inside what it restores', () => {
       sources: [configFilesSource({ directories: [{ path: join(work, 'bin'), name: 'bin' }] })],
       storage,
     });
-    await restorer.restore(id, { targetDir: out });
+    await restorer.restore(id, { 'config-files': { targetDir: out } });
     expect((await fs.stat(join(out, 'bin', 'tool'))).mode & 0o7777).toBe(0o755);
     expect((await fs.stat(join(out, 'bin'))).mode & 0o7777).toBe(0o777);
   });
@@ -137,7 +139,7 @@ describe('config restore stays inside what it restores', () => {
       const cwd = process.cwd();
       process.chdir(work); // another filesystem than /dev/shm
       try {
-        await restorer.restore(id, { overwrite: true });
+        await restorer.restore(id, { 'config-files': { overwrite: true } });
       } finally {
         process.chdir(cwd);
       }
@@ -156,7 +158,7 @@ describe('config restore stays inside what it restores', () => {
     await fs.writeFile(`${live}.bak`, 'older\n');
     const { storage, id } = await archiveOf([file('app.conf', 'archived\n')]);
     const restorer = createEngine({ sources: [configFilesSource({ files: [live] })], storage });
-    await restorer.restore(id, { overwrite: true });
+    await restorer.restore(id, { 'config-files': { overwrite: true } });
     expect(await fs.readFile(live, 'utf8')).toBe('archived\n');
     expect(await fs.readFile(`${live}.bak`, 'utf8')).toBe('older\n');
     expect(await fs.readFile(`${live}.bak.1`, 'utf8')).toBe('live\n');

@@ -60,7 +60,7 @@ describe('config files', () => {
     expect((await engine.verify(result.id)).ok).toBe(true);
 
     const out = join(work, 'restored');
-    await engine.restore(result.id, { only: 'config', targetDir: out });
+    await engine.restore(result.id, { only: 'config', 'config-files': { targetDir: out } });
     expect(await fs.readFile(join(out, '.env.production'), 'utf8')).toContain('DATABASE_URL');
     expect((await fs.stat(join(out, '.env.production'))).mode & 0o777).toBe(0o600);
     expect((await fs.stat(join(out, 'docker-compose.prod.yml'))).mode & 0o777).toBe(0o644);
@@ -85,7 +85,9 @@ describe('config files', () => {
     const out = join(work, 'restored');
     await fs.mkdir(out);
     await fs.writeFile(join(out, 'nginx.prod.conf'), 'live version\n');
-    const error = await engine.restore(id, { only: 'config', targetDir: out }).catch((e) => e);
+    const error = await engine
+      .restore(id, { only: 'config', 'config-files': { targetDir: out } })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(LifeboatError);
     expect(error.code).toBe('FILE_EXISTS');
     expect(error.message).toContain('nginx.prod.conf');
@@ -93,7 +95,10 @@ describe('config files', () => {
     expect(await fs.readFile(join(out, 'nginx.prod.conf'), 'utf8')).toBe('live version\n');
     expect((await fs.readdir(out)).sort()).toEqual(['nginx.prod.conf']);
 
-    await engine.restore(id, { only: 'config', targetDir: out, overwrite: true });
+    await engine.restore(id, {
+      only: 'config',
+      'config-files': { targetDir: out, overwrite: true },
+    });
     expect(await fs.readFile(join(out, 'nginx.prod.conf'), 'utf8')).toBe('server {}\n');
     expect(await fs.readFile(join(out, 'nginx.prod.conf.bak'), 'utf8')).toBe('live version\n');
   });
@@ -136,7 +141,7 @@ describe('config files', () => {
     await fs.rm(join(app, 'nginx.prod.conf'));
     await fs.rm(join(app, 'ssl'), { recursive: true });
     await fs.writeFile(join(app, '.env.production'), 'changed\n');
-    await engine.restore(id, { only: 'config', overwrite: true });
+    await engine.restore(id, { only: 'config', 'config-files': { overwrite: true } });
     expect(await fs.readFile(join(app, 'nginx.prod.conf'), 'utf8')).toBe('server {}\n');
     expect(await fs.readFile(join(app, '.env.production.bak'), 'utf8')).toBe('changed\n');
     expect(await fs.readlink(join(app, 'ssl', 'current.pem'))).toBe('privkey.pem');

@@ -102,7 +102,7 @@ describe('config-files restore of a mutated archive (property, real folders)', (
         const restorer = createEngine({ sources: [source()], storage: damaged });
         const target = join(work, `target-${run++}`);
         try {
-          await restorer.restore(file, { targetDir: target });
+          await restorer.restore(file, { 'config-files': { targetDir: target } });
         } catch (error) {
           refused++;
           expect(isLifeboatError(error), String(error)).toBe(true);

@@ -14,6 +14,7 @@ import {
   targetFromOptions,
 } from './options.js';
 import { checkDatabaseRestore } from './restore/check.js';
+import { type PostgresRestoreOptions, restoreOptionsOf } from './restore/options.js';
 import { restoreDatabase, restoreEntries } from './restore.js';
 import { manualRestoreSteps } from './restore-psql.js';
 import { parseSummary } from './summary.js';
@@ -21,6 +22,15 @@ import { verifyDatabase } from './verify.js';
 
 export type { SelectionSummary } from './backup-filter.js';
 export type { PostgresSourceOptions } from './options.js';
+export { type PostgresRestoreOptions, postgresRestoreOptionsSchema } from './restore/options.js';
+
+declare module '@lifeboat/core' {
+  /** `engine.restore(ref, { postgres: { … } })`: the postgres source's restore options. */
+  interface RestoreOptionsBySource {
+    postgres: PostgresRestoreOptions;
+  }
+}
+
 export { MAX_JOBS, postgresOptionsSchema } from './options.js';
 export { filterTables } from './restore/choices.js';
 export type { CatalogCounts, PostgresSummary, SequenceSummary, TableSummary } from './summary.js';
@@ -58,11 +68,29 @@ export function postgresSource(options: PostgresSourceOptions) {
         filter,
         selection,
       }),
-    checkRestore: (ctx) => checkDatabaseRestore(ctx, { source: target, connect }),
-    restore: (ctx) => restoreDatabase(ctx, { source: target, connect, jobs: resolved.jobs }),
+    // Each entry point parses the options it is given: they come from a script or the CLI.
+    checkRestore: (ctx) =>
+      checkDatabaseRestore(
+        { ...ctx, options: restoreOptionsOf(ctx.options) },
+        { source: target, connect },
+      ),
+    restore: (ctx) =>
+      restoreDatabase(
+        { ...ctx, options: restoreOptionsOf(ctx.options) },
+        { source: target, connect, jobs: resolved.jobs },
+      ),
     // Wrapped, so the declaration bundle need not follow restore.ts's imports (pg twice).
-    restoreEntries: (summary, options) => restoreEntries(summary, options),
-    verifyDeep: (ctx) => verifyDatabase(ctx, { source: target, connect, jobs: resolved.jobs }),
+    restoreEntries: (summary, options) => restoreEntries(summary, restoreOptionsOf(options)),
+    partialRestore(options) {
+      const given = restoreOptionsOf(options);
+      const partial = (given.tables?.length ?? 0) > 0 || Boolean(given.asSuffix);
+      return partial ? '--tables and --as-suffix restore database tables' : undefined;
+    },
+    verifyDeep: (ctx) =>
+      verifyDatabase(
+        { ...ctx, options: restoreOptionsOf(ctx.options) },
+        { source: target, connect, jobs: resolved.jobs },
+      ),
     // One name whatever the outcome, also when getting ready fails (core's fallback).
     healthName: 'database',
     async health(): Promise<HealthCheck[]> {
@@ -112,5 +140,5 @@ export function postgresSource(options: PostgresSourceOptions) {
         ...(rules.length > 0 ? { scope: rules } : {}),
       };
     },
-  } satisfies Source<PostgresSummary>;
+  } satisfies Source<PostgresSummary, PostgresRestoreOptions>;
 }

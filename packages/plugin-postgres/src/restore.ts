@@ -1,10 +1,11 @@
-import { LifeboatError, type RestoreContext, type RestoreOptions } from '@lifeboat/core';
+import { LifeboatError, type RestoreContext } from '@lifeboat/core';
 import { type ConnectSettings, qualified } from './connection.js';
 import { globalsWanted } from './globals/restore.js';
 import type { ConnectionTarget } from './options.js';
 import { anyChoice, choicesOf, dataWanted, filterTables } from './restore/choices.js';
 import { restoreDataOnly } from './restore/data-only.js';
 import { restoreFull } from './restore/full.js';
+import type { PostgresRestoreOptions } from './restore/options.js';
 import { resolveArchiveTables, restorePartial } from './restore/partial.js';
 import { statisticsWanted } from './restore/statistics.js';
 import { resolveRestoreTarget } from './restore/target.js';
@@ -23,7 +24,7 @@ export interface RestoreSettings {
  * `inPlace`).
  */
 export async function restoreDatabase(
-  ctx: RestoreContext,
+  ctx: RestoreContext<PostgresRestoreOptions>,
   settings: RestoreSettings,
 ): Promise<Record<string, unknown>> {
   const summary = parseSummary(ctx.summary);
@@ -84,13 +85,13 @@ export async function restoreDatabase(
 const selectionOf = (summary: PostgresSummary) =>
   summary.selection ? { selection: summary.selection.rules } : {};
 
-export const suffixOf = (options: RestoreOptions) =>
+export const suffixOf = (options: PostgresRestoreOptions) =>
   typeof options.asSuffix === 'string' && options.asSuffix !== '' ? options.asSuffix : undefined;
 
 /** The tables a partial restore loads (all of them side by side), or undefined for a full one. */
 export function partialTables(
   summary: PostgresSummary,
-  options: RestoreOptions,
+  options: PostgresRestoreOptions,
 ): string[] | undefined {
   const tables = [
     ...(options.tables?.filter((t) => t.trim() !== '') ?? []),
@@ -105,7 +106,7 @@ export function partialTables(
 /** The entries a restore with these options reads: only the chosen tables' data parts. */
 export function restoreEntries(
   summary: Record<string, unknown>,
-  options: RestoreOptions,
+  options: PostgresRestoreOptions,
 ): string[] | undefined {
   const parsed = parseSummary(summary);
   const tables = partialTables(parsed, options);
@@ -116,7 +117,7 @@ export function restoreEntries(
  * The restore-time choices; they shape a full restore (a partial one loads rows only, so
  * `--data-only` with `--tables` is what `--tables` does anyway).
  */
-export function checkedChoices(options: RestoreOptions, partial: boolean) {
+export function checkedChoices(options: PostgresRestoreOptions, partial: boolean) {
   const choices = choicesOf(options);
   if (partial && anyChoice(choices)) {
     throw new LifeboatError(

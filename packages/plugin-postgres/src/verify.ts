@@ -6,6 +6,7 @@ import { catalogCounts, countFunctionsAndTypes } from './counts.js';
 import { toPgLifeboatError } from './errors.js';
 import type { ConnectionTarget } from './options.js';
 import { restoreFull } from './restore/full.js';
+import type { PostgresRestoreOptions } from './restore/options.js';
 import { dropDatabase } from './restore/target.js';
 import { refuseNewerArchive } from './restore/version.js';
 import { type CatalogCounts, parseSummary } from './summary.js';
@@ -21,7 +22,7 @@ export interface VerifySettings {
  * and catalog counts with what the backup recorded, and always drops the scratch database.
  */
 export async function verifyDatabase(
-  ctx: RestoreContext,
+  ctx: RestoreContext<PostgresRestoreOptions>,
   settings: VerifySettings,
 ): Promise<VerifyProblem[]> {
   const summary = parseSummary(ctx.summary);

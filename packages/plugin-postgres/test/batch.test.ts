@@ -131,7 +131,7 @@ describe.each(servers)('small tables copied several to a query on $name', (serve
 
     const target = uniqueName('batch_restored');
     trackDatabase(server, target);
-    await engine.restore('latest', { targetDatabase: target });
+    await engine.restore('latest', { postgres: { targetDatabase: target } });
     expect(await sql(server, target, DIGESTS)).toEqual(await sql(server, db, DIGESTS));
   });
 

@@ -81,7 +81,7 @@ describe('connections open at once', () => {
     trackDatabase(server, target);
     mostHeld = 0;
     await createEngine({ sources: [throughProxy(db)], storage }).restore('latest', {
-      targetDatabase: target,
+      postgres: { targetDatabase: target },
     });
     expect(mostHeld).toBe(3);
     const rows = await sql<{ n: string }>(server, target, 'SELECT count(*) AS n FROM c');

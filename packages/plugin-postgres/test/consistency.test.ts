@@ -73,7 +73,7 @@ describe.each(servers)('snapshot consistency on $name', (server) => {
       await writing;
       const target = uniqueName('bank_restored');
       trackDatabase(server, target);
-      await backup.engine.restore('latest', { targetDatabase: target });
+      await backup.engine.restore('latest', { postgres: { targetDatabase: target } });
       const [restored] = await sql<{ total: string }>(
         server,
         target,

@@ -84,12 +84,12 @@ describe.each(local)('--data-only and materialized views on $name', (server) => 
     const backup = engineFor(server, source);
     await backup.engine.backup();
     const ours = owned(uniqueName('mv_ours'));
-    await backup.engine.restore('latest', { targetDatabase: ours, schemaOnly: true });
+    await backup.engine.restore('latest', { postgres: { targetDatabase: ours, schemaOnly: true } });
     const warnings: string[] = [];
     backup.engine.events.on('warning', (w: { code: string; message: string }) =>
       warnings.push(`${w.code}: ${w.message}`),
     );
-    await backup.engine.restore('latest', { targetDatabase: ours, dataOnly: true });
+    await backup.engine.restore('latest', { postgres: { targetDatabase: ours, dataOnly: true } });
 
     const file = join(work, `${randomBytes(4).toString('hex')}.dump`);
     run('pg_dump', ['-Fc', '-f', file, source], server);

@@ -115,7 +115,7 @@ describe.each(servers)('database-level properties on $name', (server) => {
     expect(original!.settings).toHaveLength(2);
     const target = uniqueName(`dbl${tag}_new`);
     trackDatabase(server, target);
-    await backup.engine.restore('latest', { targetDatabase: target });
+    await backup.engine.restore('latest', { postgres: { targetDatabase: target } });
     expect(await picture(server, target)).toEqual(original);
     const dumped = dumpCreate(server, source);
     if (dumped) expect(dumpCreate(server, target)).toEqual(dumped);
@@ -124,7 +124,7 @@ describe.each(servers)('database-level properties on $name', (server) => {
   it('a restore into an existing database leaves them alone, as pg_restore without --create', async () => {
     const target = await createDatabase(server, `dbl${tag}_existing`);
     const before = await picture(server, target);
-    await backup.engine.restore('latest', { targetDatabase: target });
+    await backup.engine.restore('latest', { postgres: { targetDatabase: target } });
     expect(await picture(server, target)).toEqual(before);
   }, 120_000);
 
@@ -132,10 +132,7 @@ describe.each(servers)('database-level properties on $name', (server) => {
     const target = uniqueName(`dbl${tag}_choices`);
     trackDatabase(server, target);
     await backup.engine.restore('latest', {
-      targetDatabase: target,
-      noOwner: true,
-      noPrivileges: true,
-      noComments: true,
+      postgres: { targetDatabase: target, noOwner: true, noPrivileges: true, noComments: true },
     });
     expect(await picture(server, target)).toEqual({
       ...original,

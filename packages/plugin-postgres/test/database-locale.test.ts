@@ -85,7 +85,7 @@ describe.each(servers)('encoding and locale of a created database on $name', (se
       trackDatabase(server, target);
       const warnings: string[] = [];
       engine.events.on('warning', (w) => warnings.push(w.code));
-      await engine.restore('latest', { targetDatabase: target });
+      await engine.restore('latest', { postgres: { targetDatabase: target } });
       expect(warnings).not.toContain('DATABASE_LOCALE_CHANGED');
       expect(await picture(server, target)).toEqual(await picture(server, source));
       const rows = await sql<{ word: string }>(server, target, 'SELECT word FROM w ORDER BY 1');

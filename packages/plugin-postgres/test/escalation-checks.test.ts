@@ -65,7 +65,7 @@ describe.each(servers)(
         const existing = await createDatabase(server, 'esc_check_old');
         dbs.push(existing);
         for (const target of [created, existing]) {
-          await engine.restore('latest', { targetDatabase: target });
+          await engine.restore('latest', { postgres: { targetDatabase: target } });
           expect(await isSuperuser(server, evil)).toBe(false);
           // The checks ran (as the owner) on the restored rows.
           expect(await seenIn(server, target)).toEqual([evil]);
@@ -112,7 +112,9 @@ describe.each(servers)(
         const setting = engineFor(server, settingDb);
         await setting.engine.backup();
         await expect(
-          setting.engine.restore('latest', { targetDatabase: fresh(dbs, 'esc_setting_new') }),
+          setting.engine.restore('latest', {
+            postgres: { targetDatabase: fresh(dbs, 'esc_setting_new') },
+          }),
         ).rejects.toThrow(
           /RESTORE_REFUSED: constraint "s_id_check" on "plant"."s".*standard_conforming_strings/s,
         );
@@ -144,7 +146,9 @@ describe.each(servers)(
         await temp.engine.backup();
         const existing = await createDatabase(server, 'esc_temp_old');
         dbs.push(existing);
-        await expect(temp.engine.restore('latest', { targetDatabase: existing })).rejects.toThrow(
+        await expect(
+          temp.engine.restore('latest', { postgres: { targetDatabase: existing } }),
+        ).rejects.toThrow(
           /RESTORE_REFUSED: constraint "e_shadow" on domain "plant"."e".*lifeboat_owner/s,
         );
         expect(await isSuperuser(server, evil)).toBe(false);

@@ -117,7 +117,9 @@ describe.each(servers)(
         targets.push(created, existing);
         for (const target of [created, existing]) {
           warnings.length = 0;
-          const result = await engine.restore('latest', { targetDatabase: target, noOwner: true });
+          const result = await engine.restore('latest', {
+            postgres: { targetDatabase: target, noOwner: true },
+          });
           await untouched(target);
           expect(skippedIn(result)).toEqual(steps);
           const skipped = warnings.filter((w) => w.code === 'RESTORE_STEP_SKIPPED');
@@ -159,7 +161,9 @@ describe.each(servers)(
         await sql(server, 'postgres', `CREATE DATABASE ${ownPsql} OWNER ${restorer.name}`);
         targets.push(fresh, own, ownPsql);
         for (const target of [fresh, own]) {
-          const result = await asRestorer.restore('latest', { targetDatabase: target });
+          const result = await asRestorer.restore('latest', {
+            postgres: { targetDatabase: target },
+          });
           await untouched(target);
           expect(skippedIn(result)).toEqual(steps);
         }
@@ -187,7 +191,7 @@ describe.each(servers)(
         const missing = uniqueName('noowner_missing');
         trackDatabase(server, missing);
         targets.push(missing);
-        const restored = await engine.restore('latest', { targetDatabase: missing });
+        const restored = await engine.restore('latest', { postgres: { targetDatabase: missing } });
         await untouched(missing);
         expect(skippedIn(restored)).toEqual(steps);
         const superDrill = await engine.verify('latest', { deep: true });

@@ -46,7 +46,7 @@ describe.each(servers)('no source code runs as the restoring superuser on $name'
       const existing = await createDatabase(server, 'escalate_old');
       targets.push(created, existing);
       for (const target of [created, existing]) {
-        await engine.restore('latest', { targetDatabase: target });
+        await engine.restore('latest', { postgres: { targetDatabase: target } });
         expect(await isSuperuser(server, evil)).toBe(false);
         expect(await seenIn(server, target)).toEqual([evil]);
         const [owner] = await sql<{ o: string }>(

@@ -103,15 +103,18 @@ describe.each(servers)('extension configuration tables on $name', (server) => {
   it('restores them after the extension is created, by the engine', async () => {
     const target = uniqueName(`cfg${tag}_new`);
     trackDatabase(server, target);
-    await backup.engine.restore('latest', { targetDatabase: target });
+    await backup.engine.restore('latest', { postgres: { targetDatabase: target } });
     await judge(target);
   }, 120_000);
 
   it('restores them into an existing database, over another copy with --clean', async () => {
     const target = await createDatabase(server, `cfg${tag}_existing`);
-    await backup.engine.restore('latest', { targetDatabase: target });
+    await backup.engine.restore('latest', { postgres: { targetDatabase: target } });
     await judge(target);
-    await backup.engine.restore('latest', { targetDatabase: target, clean: true, confirm: true });
+    await backup.engine.restore('latest', {
+      confirm: true,
+      postgres: { targetDatabase: target, clean: true },
+    });
     await judge(target);
   }, 120_000);
 

@@ -96,7 +96,7 @@ describe.each(servers)('a backup that cannot keep everything fails closed on $na
     // What it holds restores, through the engine and through psql alone.
     const target = uniqueName('failclosed_copy');
     trackDatabase(server, target);
-    await engine.restore('latest', { targetDatabase: target });
+    await engine.restore('latest', { postgres: { targetDatabase: target } });
     const [count] = await sql<{ n: string }>(server, target, 'SELECT count(*) AS n FROM kept');
     expect(Number(count!.n)).toBe(50);
     const viaPsql = await createDatabase(server, 'failclosed_psql');
@@ -158,7 +158,7 @@ describe.each(servers)('a domain whose default casts to another user type on $na
     await engine.backup();
     const target = uniqueName('domaindefault_copy');
     trackDatabase(server, target);
-    await engine.restore('latest', { targetDatabase: target });
+    await engine.restore('latest', { postgres: { targetDatabase: target } });
     const [row] = await sql<{ how: string }>(
       server,
       target,

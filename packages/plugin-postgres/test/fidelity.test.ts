@@ -57,7 +57,7 @@ describe.each(servers)('fidelity on $name', (server) => {
     backup.engine.events.on('source:item', (e) => {
       if (e.phase === 'restore' && e.kind === 'table') events.push(e.name);
     });
-    await backup.engine.restore('latest', { targetDatabase: target });
+    await backup.engine.restore('latest', { postgres: { targetDatabase: target } });
     const restored = await describeDatabase(server, target);
     expect(restored.data).toEqual(original.data);
     expect(restored.catalog).toEqual(original.catalog);

@@ -66,7 +66,7 @@ describe('membership grantors (GRANTED BY) on PostgreSQL 18', () => {
       await sql(server, 'postgres', `DROP ROLE ${r}`);
     const target = uniqueName('gg_dst');
     databases.push(target);
-    await backup.engine.restore('latest', { targetDatabase: target, globals: true });
+    await backup.engine.restore('latest', { postgres: { targetDatabase: target, globals: true } });
     expect(await grantors()).toEqual(before);
   }, 120_000);
 });

@@ -140,7 +140,7 @@ describe.skipIf(!source)('roles (BACKUP_GLOBALS) into a fresh PostgreSQL 18', ()
     // Without --globals: every role is missing on the target, the restore still succeeds.
     const plain = uniqueName('globplain');
     const warnings = collect(engine);
-    await engine.restore('latest', { targetUrl: targetUrl(plain) });
+    await engine.restore('latest', { postgres: { targetUrl: targetUrl(plain) } });
     const missing = warnings.filter((w) => w.code === 'ROLE_MISSING').map((w) => w.message);
     expect(missing.join('\n')).toContain(`owner role ${roles.owner} does not exist`);
     expect(missing.join('\n')).toContain(`role ${roles.reader} does not exist`);
@@ -152,8 +152,7 @@ describe.skipIf(!source)('roles (BACKUP_GLOBALS) into a fresh PostgreSQL 18', ()
     const full = uniqueName('globfull');
     const again = collect(engine);
     const restored = await engine.restore('latest', {
-      targetUrl: targetUrl(full),
-      globals: true,
+      postgres: { targetUrl: targetUrl(full), globals: true },
     });
     expect(again.filter((w) => w.code === 'ROLE_MISSING')).toEqual([]);
     expect(JSON.stringify(restored)).toContain('"rolesCreated":3');
@@ -200,7 +199,7 @@ describe.skipIf(!source)('roles (BACKUP_GLOBALS) into a fresh PostgreSQL 18', ()
       'SELECT * FROM pg_authid WHERE rolname = current_user',
     );
     const into = uniqueName('globenc');
-    await engine.restore('latest', { targetUrl: targetUrl(into), globals: true });
+    await engine.restore('latest', { postgres: { targetUrl: targetUrl(into), globals: true } });
 
     expect(await hashOf(target, roles.owner)).toBe(await hashOf(from, roles.owner));
     expect(await hashOf(target, roles.app)).toMatch(/^SCRAM-SHA-256\$|^md5/);
@@ -240,7 +239,9 @@ describe.skipIf(!source)('roles (BACKUP_GLOBALS) into a fresh PostgreSQL 18', ()
     const { engine } = engineFor(from, db);
     await engine.backup();
     await expect(
-      engine.restore('latest', { targetDatabase: uniqueName('glob_none_r'), globals: true }),
+      engine.restore('latest', {
+        postgres: { targetDatabase: uniqueName('glob_none_r'), globals: true },
+      }),
     ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 });

@@ -112,16 +112,19 @@ describe.each(servers)('large objects on $name', (server) => {
   it('restores contents, owner, ACL and comment into a new database', async () => {
     const target = uniqueName(`lo${tag}_new`);
     trackDatabase(server, target);
-    await backup.engine.restore('latest', { targetDatabase: target });
+    await backup.engine.restore('latest', { postgres: { targetDatabase: target } });
     await judge(target);
   }, 120_000);
 
   it('restores them into an existing empty database, and over others with --clean', async () => {
     const target = await createDatabase(server, `lo${tag}_existing`);
-    await backup.engine.restore('latest', { targetDatabase: target });
+    await backup.engine.restore('latest', { postgres: { targetDatabase: target } });
     await judge(target);
     await sql(server, target, "SELECT lo_from_bytea(0, 'stray'::bytea)");
-    await backup.engine.restore('latest', { targetDatabase: target, clean: true, confirm: true });
+    await backup.engine.restore('latest', {
+      confirm: true,
+      postgres: { targetDatabase: target, clean: true },
+    });
     await judge(target);
   }, 120_000);
 
@@ -134,10 +137,7 @@ describe.each(servers)('large objects on $name', (server) => {
     const target = uniqueName(`lo${tag}_choices`);
     trackDatabase(server, target);
     await backup.engine.restore('latest', {
-      targetDatabase: target,
-      noOwner: true,
-      noPrivileges: true,
-      noComments: true,
+      postgres: { targetDatabase: target, noOwner: true, noPrivileges: true, noComments: true },
     });
     expect(await picture(server, target)).toEqual(expected);
 
@@ -153,7 +153,9 @@ describe.each(servers)('large objects on $name', (server) => {
   it('leaves them out with --schema (they lie in no schema), as pg_restore does', async () => {
     const target = uniqueName(`lo${tag}_schema`);
     trackDatabase(server, target);
-    await backup.engine.restore('latest', { targetDatabase: target, schemas: ['public'] });
+    await backup.engine.restore('latest', {
+      postgres: { targetDatabase: target, schemas: ['public'] },
+    });
     expect(await picture(server, target)).toEqual([]);
     expect(await sql(server, target, 'SELECT id FROM public.docs')).toEqual([{ id: 1 }]);
   }, 120_000);
@@ -162,7 +164,9 @@ describe.each(servers)('large objects on $name', (server) => {
     const target = await createDatabase(server, `lo${tag}_tables`);
     await sql(server, target, 'CREATE TABLE public.docs (id int PRIMARY KEY, body oid)');
     await sql(server, target, `SELECT lo_from_bytea(${bigOid}, 'mine'::bytea)`);
-    await backup.engine.restore('latest', { targetDatabase: target, tables: ['public.docs'] });
+    await backup.engine.restore('latest', {
+      postgres: { targetDatabase: target, tables: ['public.docs'] },
+    });
     expect(await sql(server, target, 'SELECT id FROM public.docs')).toEqual([{ id: 1 }]);
     const left = await picture(server, target);
     expect(left).toHaveLength(1);

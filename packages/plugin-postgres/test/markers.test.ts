@@ -31,7 +31,7 @@ describe.each(servers)('marker lines inside database text on $name', (server) =>
     await engine.backup();
     const target = uniqueName('markers_r');
     trackDatabase(server, target);
-    await engine.restore('latest', { targetDatabase: target });
+    await engine.restore('latest', { postgres: { targetDatabase: target } });
     const roles = await sql(server, 'postgres', 'SELECT 1 FROM pg_roles WHERE rolname = $1', [
       pwned,
     ]);

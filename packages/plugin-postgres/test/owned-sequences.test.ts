@@ -49,7 +49,7 @@ describe.each(servers)('sequences of serial and identity columns on $name', (ser
       const existing = await createDatabase(server, 'seqown_old');
       targets.push(created, existing);
       for (const target of [created, existing]) {
-        await engine.restore('latest', { targetDatabase: target });
+        await engine.restore('latest', { postgres: { targetDatabase: target } });
         expect(await ownersOf(target)).toEqual(before);
         const [next] = await sql<{ id: number }>(
           server,

@@ -52,7 +52,7 @@ describe.each(servers)('partial restore reaching other tables on $name', (server
         storage,
       });
       const error = (await rejectionOf(
-        asRole.restore('latest', { inPlace: true, tables: ['users'] }),
+        asRole.restore('latest', { postgres: { inPlace: true, tables: ['users'] } }),
       )) as LifeboatError;
       expect(isLifeboatError(error, 'RESTORE_FAILED')).toBe(true);
       expect(error.message).toMatch(/orders_user_id_fkey of public\.orders \(ON DELETE CASCADE\)/);
@@ -63,7 +63,7 @@ describe.each(servers)('partial restore reaching other tables on $name', (server
       expect(await count(server, db, 'notes WHERE user_id IS NOT NULL')).toBe(1);
 
       const items = (await rejectionOf(
-        asRole.restore('latest', { inPlace: true, tables: ['items'] }),
+        asRole.restore('latest', { postgres: { inPlace: true, tables: ['items'] } }),
       )) as LifeboatError;
       expect(isLifeboatError(items, 'RESTORE_FAILED')).toBe(true);
       expect(items.message).toMatch(/trigger items_deleted \(ON DELETE\)/);
@@ -75,7 +75,7 @@ describe.each(servers)('partial restore reaching other tables on $name', (server
       await sql(server, db, `INSERT INTO audit VALUES ('since the backup')`);
       const warnings: string[] = [];
       asRole.events.on('warning', (w) => warnings.push(w.code));
-      await asRole.restore('latest', { inPlace: true, tables: ['audit'] });
+      await asRole.restore('latest', { postgres: { inPlace: true, tables: ['audit'] } });
       expect(await count(server, db, 'audit')).toBe(0);
       expect(warnings).toContain('REPLICA_ROLE_DENIED');
     } finally {
@@ -94,7 +94,7 @@ describe.each(servers)('partial restore reaching other tables on $name', (server
     await sql(server, db, `INSERT INTO users VALUES (3, 'cy'); INSERT INTO orders VALUES (12, 3)`);
     const warnings: { code: string; message: string }[] = [];
     engine.events.on('warning', (w) => warnings.push(w));
-    await engine.restore('latest', { inPlace: true, tables: ['users'] });
+    await engine.restore('latest', { postgres: { inPlace: true, tables: ['users'] } });
     expect(await count(server, db, 'users')).toBe(2);
     expect(await count(server, db, 'orders')).toBe(3);
     expect(await count(server, db, 'notes WHERE user_id IS NOT NULL')).toBe(1);

@@ -65,7 +65,7 @@ describe.each(servers)('partial restore of a table using the new kinds on $name'
       db,
       `DELETE FROM public.things WHERE id > 10; UPDATE public.things SET label = 'x'`,
     );
-    await engine.restore('latest', { inPlace: true, tables: ['things'] });
+    await engine.restore('latest', { postgres: { inPlace: true, tables: ['things'] } });
     expect(await rowsOf(server, db, 'public.things')).toEqual(original);
     // The index with the custom operator class is there and still used for its order.
     const [index] = await sql<{ def: string }>(
@@ -79,7 +79,9 @@ describe.each(servers)('partial restore of a table using the new kinds on $name'
   it('restores the table beside the live one with the same column types', async () => {
     const { engine } = engineFor(server, db);
     await engine.backup();
-    await engine.restore('latest', { inPlace: true, tables: ['things'], asSuffix: '_r' });
+    await engine.restore('latest', {
+      postgres: { inPlace: true, tables: ['things'], asSuffix: '_r' },
+    });
     expect(await rowsOf(server, db, 'public.things_r')).toEqual(original);
     expect(await columnsOf(server, db, 'public.things_r')).toEqual(
       await columnsOf(server, db, 'public.things'),

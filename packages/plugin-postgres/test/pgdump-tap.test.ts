@@ -88,7 +88,7 @@ describe.each(servers)('pg_dump’s own test objects on $name', (server) => {
 
     const viaEngine = uniqueName('tap_engine');
     trackDatabase(server, viaEngine);
-    await engine.restore('latest', { targetDatabase: viaEngine });
+    await engine.restore('latest', { postgres: { targetDatabase: viaEngine } });
     const dir = await extractArchive(storage);
     const viaPsql = await createDatabase(server, 'tap_psql');
     psql(server, viaPsql, ['-v', 'ON_ERROR_STOP=1', '-f', 'database/restore.psql'], dir);
@@ -120,7 +120,9 @@ describe.runIf(servers.length > 1)('pg_dump’s own test objects, 15 to 18', () 
     const ours = uniqueName('tap_up_ours');
     trackDatabase(newer, ours);
     await engine.restore('latest', {
-      targetUrl: `postgres://${newer.user}:${encodeURIComponent(newer.password ?? '')}@${newer.host}:${newer.port}/${ours}`,
+      postgres: {
+        targetUrl: `postgres://${newer.user}:${encodeURIComponent(newer.password ?? '')}@${newer.host}:${newer.port}/${ours}`,
+      },
     });
     // The anchor: pg_dump 15's script of the same database, run by psql on the newer server.
     const theirs = await createDatabase(newer, 'tap_up_pgdump');

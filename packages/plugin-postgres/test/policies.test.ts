@@ -68,7 +68,7 @@ describe.each(servers)('policies for missing roles on $name', (server) => {
 
       const warnings: { code: string; message: string }[] = [];
       engine.events.on('warning', (w) => warnings.push(w));
-      await engine.restore('latest', { targetDatabase: target });
+      await engine.restore('latest', { postgres: { targetDatabase: target } });
       const missing = warnings.filter((w) => w.code === 'ROLE_MISSING').map((w) => w.message);
       expect(missing.sort()).toEqual([
         `role ${gone} does not exist on this server; POLICY "mixed" ON "public"."t" is created for the other roles only`,

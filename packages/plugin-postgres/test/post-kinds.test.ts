@@ -77,7 +77,7 @@ describe.each(servers)(
     it('restores each with its options, owner and comment', async () => {
       const target = uniqueName('postkinds_r');
       trackDatabase(server, target);
-      await backup.engine.restore('latest', { targetDatabase: target });
+      await backup.engine.restore('latest', { postgres: { targetDatabase: target } });
       await judge(target);
       // The fixture sets each of them: a comparison of empty lists would prove nothing.
       expect(original.statistics).toHaveLength(2);
@@ -97,7 +97,10 @@ describe.each(servers)(
     it('restores into an existing database with --clean, over objects of these kinds', async () => {
       const target = await createDatabase(server, 'postkinds_clean');
       psql(server, target, ['-v', 'ON_ERROR_STOP=1', '-f', fixture]);
-      await backup.engine.restore('latest', { targetDatabase: target, clean: true, confirm: true });
+      await backup.engine.restore('latest', {
+        confirm: true,
+        postgres: { targetDatabase: target, clean: true },
+      });
       expect(await postKinds(server, target)).toEqual(original);
     }, 120_000);
   },

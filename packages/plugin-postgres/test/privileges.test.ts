@@ -61,7 +61,7 @@ describe.each(servers)('privileges on $name', (server) => {
       const onWarning = (w: { code: string; message: string }) => warnings.push(w);
       engine.events.on('warning', onWarning);
       try {
-        await engine.restore('latest', { targetDatabase: target });
+        await engine.restore('latest', { postgres: { targetDatabase: target } });
       } finally {
         engine.events.off('warning', onWarning);
       }
@@ -115,7 +115,7 @@ describe.each(servers)('privileges on $name', (server) => {
       });
       const warnings: { code: string; message: string }[] = [];
       asRestorer.events.on('warning', (w) => warnings.push(w));
-      await asRestorer.restore('latest', { targetDatabase: target });
+      await asRestorer.restore('latest', { postgres: { targetDatabase: target } });
       const notSet = warnings.filter((w) => w.code === 'OWNER_NOT_SET');
       expect(notSet).toHaveLength(1);
       // Three relations, and the database it created (owned by the source's owner there).
@@ -166,7 +166,7 @@ describe.each(servers)('privileges on $name', (server) => {
       expect(post).not.toMatch(/OWNER TO|lifeboat_owner\(/);
       const warnings: string[] = [];
       engine.events.on('warning', (w) => warnings.push(w.code));
-      await engine.restore('latest', { targetDatabase: target });
+      await engine.restore('latest', { postgres: { targetDatabase: target } });
       expect(warnings).toEqual([]);
       const owned = await sql<{ n: number }>(
         server,

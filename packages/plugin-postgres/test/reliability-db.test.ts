@@ -83,7 +83,7 @@ describe.each(servers)('restore faults on $name', (server) => {
     backup.engine.events.on('restore:progress', onProgress);
     try {
       const error = await rejectionOf(
-        backup.engine.restore('latest', { inPlace: true, tables: ['big'] }),
+        backup.engine.restore('latest', { postgres: { inPlace: true, tables: ['big'] } }),
       );
       // Killed mid-COPY it is RESTORE_FAILED; killed between two statements, the next one
       // finds the connection gone. Either way: retryable, and the table as it was.
@@ -107,7 +107,9 @@ describe.each(servers)('restore faults on $name', (server) => {
     };
     backup.engine.events.on('restore:progress', onProgress);
     try {
-      const error = await rejectionOf(backup.engine.restore('latest', { targetDatabase: target }));
+      const error = await rejectionOf(
+        backup.engine.restore('latest', { postgres: { targetDatabase: target } }),
+      );
       expect(['RESTORE_FAILED', 'DATABASE_UNREACHABLE']).toContain(error.code);
       expect(error.message).toMatch(/terminat|connection|reached/i);
     } finally {
@@ -127,7 +129,9 @@ describe.each(servers)('restore faults on $name', (server) => {
     };
     backup.engine.events.on('restore:progress', onProgress);
     try {
-      const error = await rejectionOf(backup.engine.restore('latest', { targetDatabase: target }));
+      const error = await rejectionOf(
+        backup.engine.restore('latest', { postgres: { targetDatabase: target } }),
+      );
       expect(['RESTORE_FAILED', 'DATABASE_FAILED']).toContain(error.code);
     } finally {
       backup.engine.events.off('restore:progress', onProgress);
@@ -154,7 +158,9 @@ describe.each(servers)('restore faults on $name', (server) => {
     const notesBefore = await digest(server, db, 'z_notes');
     try {
       const error = await rejectionOf(
-        backup.engine.restore('latest', { inPlace: true, tables: ['a_ok', 'z_notes'] }),
+        backup.engine.restore('latest', {
+          postgres: { inPlace: true, tables: ['a_ok', 'z_notes'] },
+        }),
       );
       expect(error.code).toBe('RESTORE_FAILED');
       expect(error.message).toMatch(/null value|not-null|violates/i);
@@ -274,7 +280,7 @@ describe.each(servers)('out of connections on $name', (server) => {
       const engine = createEngine({ sources: [limited(4)], storage });
       const warnings: string[] = [];
       engine.events.on('warning', (w) => warnings.push(`${w.code}: ${w.message}`));
-      await engine.restore('latest', { targetDatabase: target });
+      await engine.restore('latest', { postgres: { targetDatabase: target } });
       expect(warnings).toContainEqual(
         expect.stringMatching(/^FEWER_WORKERS: .*refused [23] of 3 more connections/),
       );

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RestoreOptions } from '@lifeboat/core';
+import type { PostgresRestoreOptions } from '@lifeboat/plugin-postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineFor, extractArchive } from './support/engine.js';
 import { pgDumpPicture } from './support/pgdump.js';
@@ -138,16 +138,16 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
     return target;
   };
 
-  const lifeboatRestored = async (options: RestoreOptions) => {
+  const lifeboatRestored = async (options: PostgresRestoreOptions) => {
     const target = uniqueName('choice_lb');
     owned(target);
-    await backup.engine.restore('latest', { targetDatabase: target, ...options });
+    await backup.engine.restore('latest', { postgres: { targetDatabase: target, ...options } });
     return target;
   };
 
   const cases: {
     name: string;
-    options: RestoreOptions;
+    options: PostgresRestoreOptions;
     dump?: string[];
     restore?: string[];
     toc?: (line: string) => boolean;
@@ -235,7 +235,7 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
   it('--data-only into the tables --schema-only made equals pg_restore -s, then -a --disable-triggers', async () => {
     const ours = await lifeboatRestored({ schemaOnly: true });
     const empty = await pgDumpPicture(server, ours);
-    await backup.engine.restore('latest', { targetDatabase: ours, dataOnly: true });
+    await backup.engine.restore('latest', { postgres: { targetDatabase: ours, dataOnly: true } });
     const theirs = pgRestored([], ['--schema-only']);
     const file = join(work, `${randomBytes(4).toString('hex')}.dump`);
     run('pg_dump', ['-Fc', '-f', file, source], server);
@@ -260,13 +260,12 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
     // No database, and a database without the tables: TABLE_NOT_FOUND naming them.
     await expect(
       backup.engine.restore('latest', {
-        targetDatabase: uniqueName('choice_none'),
-        dataOnly: true,
+        postgres: { targetDatabase: uniqueName('choice_none'), dataOnly: true },
       }),
     ).rejects.toMatchObject({ code: 'TABLE_NOT_FOUND' });
     const bare = owned(await createDatabase(server, 'choice_bare'));
     await expect(
-      backup.engine.restore('latest', { targetDatabase: bare, dataOnly: true }),
+      backup.engine.restore('latest', { postgres: { targetDatabase: bare, dataOnly: true } }),
     ).rejects.toMatchObject({
       code: 'TABLE_NOT_FOUND',
       message: expect.stringMatching(/app\.users/),
@@ -275,7 +274,7 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
     const full = await lifeboatRestored({ schemaOnly: true });
     await sql(server, full, "INSERT INTO public.orgs VALUES (9, 'mine')");
     await expect(
-      backup.engine.restore('latest', { targetDatabase: full, dataOnly: true }),
+      backup.engine.restore('latest', { postgres: { targetDatabase: full, dataOnly: true } }),
     ).rejects.toMatchObject({ code: 'TARGET_NOT_EMPTY', message: expect.stringMatching(/orgs/) });
     expect(await sql(server, full, 'SELECT count(*)::int AS n FROM app.users')).toEqual([{ n: 0 }]);
     for (const options of [
@@ -284,7 +283,7 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
       { schemaOnly: true, tables: ['public.orgs'] },
     ]) {
       await expect(
-        backup.engine.restore('latest', { targetDatabase: full, ...options }),
+        backup.engine.restore('latest', { postgres: { targetDatabase: full, ...options } }),
       ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     }
   }, 120_000);
@@ -323,15 +322,15 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
     const target = owned(await createDatabase(server, 'choice_partial'));
     await expect(
       backup.engine.restore('latest', {
-        targetDatabase: target,
-        tables: ['public.orgs'],
-        noOwner: true,
+        postgres: { targetDatabase: target, tables: ['public.orgs'], noOwner: true },
       }),
     ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     await expect(
       backup.engine.restore('latest', {
-        targetDatabase: uniqueName('choice_bad'),
-        filter: { name: 'f', text: 'include table app.users\nexclude functions x\n' },
+        postgres: {
+          targetDatabase: uniqueName('choice_bad'),
+          filter: { name: 'f', text: 'include table app.users\nexclude functions x\n' },
+        },
       }),
     ).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/line 2/) });
   });

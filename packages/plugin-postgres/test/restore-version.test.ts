@@ -43,7 +43,9 @@ describe.runIf(local15)('cross-version restore: 18 archive, 15 server', () => {
   it('fails before anything is created, naming both versions and the flag', async () => {
     const target = uniqueName('version_refused');
     trackDatabase(older, target);
-    const failure = backup.engine.restore('latest', { targetUrl: urlOf(older, target) });
+    const failure = backup.engine.restore('latest', {
+      postgres: { targetUrl: urlOf(older, target) },
+    });
     await expect(failure).rejects.toMatchObject({
       code: 'RESTORE_VERSION_NEWER',
       message: expect.stringMatching(/PostgreSQL 18\.\d+ \(18\).*PostgreSQL 15\.\d+.*\(15\)/),
@@ -56,8 +58,7 @@ describe.runIf(local15)('cross-version restore: 18 archive, 15 server', () => {
     const target = uniqueName('version_tried');
     trackDatabase(older, target);
     await backup.engine.restore('latest', {
-      targetUrl: urlOf(older, target),
-      allowNewerArchive: true,
+      postgres: { targetUrl: urlOf(older, target), allowNewerArchive: true },
     });
     const [row] = await sql<{ n: string }>(older, target, 'SELECT count(*) AS n FROM items');
     expect(Number(row!.n)).toBe(100);
@@ -79,7 +80,10 @@ describe.runIf(local15)('cross-version restore: 18 archive, 15 server', () => {
     const refused = await drill.verify('latest', { deep: true });
     expect(refused.ok).toBe(false);
     expect(refused.problems.map((p) => p.code)).toEqual(['RESTORE_VERSION_NEWER']);
-    const tried = await drill.verify('latest', { deep: true, allowNewerArchive: true });
+    const tried = await drill.verify('latest', {
+      deep: true,
+      postgres: { allowNewerArchive: true },
+    });
     expect(tried.problems).toEqual([]);
   }, 120_000);
 
@@ -90,7 +94,7 @@ describe.runIf(local15)('cross-version restore: 18 archive, 15 server', () => {
     await engine.backup();
     const target = uniqueName('version_up');
     trackDatabase(newer, target);
-    await engine.restore('latest', { targetUrl: urlOf(newer, target) });
+    await engine.restore('latest', { postgres: { targetUrl: urlOf(newer, target) } });
     const [row] = await sql<{ n: string }>(newer, target, 'SELECT count(*) AS n FROM t');
     expect(Number(row!.n)).toBe(2);
   }, 120_000);

@@ -50,8 +50,7 @@ describe.each(servers)('restore modes on $name', (server) => {
       if (e.phase === 'restore' && e.kind === 'table') tables.push(e.name);
     });
     const result = await backup.engine.restore('latest', {
-      inPlace: true,
-      tables: ['shop.orders', 'customers'],
+      postgres: { inPlace: true, tables: ['shop.orders', 'customers'] },
     });
     expect(result.sections[0]!.summary.mode).toBe('tables');
     expect(await count(server, db, 'shop.orders')).toBe(1000);
@@ -68,16 +67,14 @@ describe.each(servers)('restore modes on $name', (server) => {
     expect(Number(next!.id)).toBeGreaterThan(1000);
     // "orders" alone means public.orders.
     await sql(server, db, 'DELETE FROM public.orders');
-    await backup.engine.restore('latest', { inPlace: true, tables: ['orders'] });
+    await backup.engine.restore('latest', { postgres: { inPlace: true, tables: ['orders'] } });
     expect(await count(server, db, 'public.orders')).toBe(10);
   });
 
   it('loads side by side with --as-suffix and leaves the originals alone', async () => {
     await sql(server, db, 'DELETE FROM shop.orders WHERE id <= 10');
     await backup.engine.restore('latest', {
-      inPlace: true,
-      tables: ['shop.orders'],
-      asSuffix: '_restored',
+      postgres: { inPlace: true, tables: ['shop.orders'], asSuffix: '_restored' },
     });
     expect(await count(server, db, 'shop.orders_restored')).toBe(1000);
     expect(await count(server, db, 'shop.orders')).toBe(990);
@@ -90,25 +87,20 @@ describe.each(servers)('restore modes on $name', (server) => {
     // A second time the side table is in the way, unless --clean.
     const error = await rejectionOf(
       backup.engine.restore('latest', {
-        inPlace: true,
-        tables: ['shop.orders'],
-        asSuffix: '_restored',
+        postgres: { inPlace: true, tables: ['shop.orders'], asSuffix: '_restored' },
       }),
     );
     expect(isLifeboatError(error, 'TARGET_NOT_EMPTY')).toBe(true);
     await backup.engine.restore('latest', {
-      inPlace: true,
-      tables: ['shop.orders'],
-      asSuffix: '_restored',
-      clean: true,
       confirm: true,
+      postgres: { inPlace: true, tables: ['shop.orders'], asSuffix: '_restored', clean: true },
     });
     expect(await count(server, db, 'shop.orders_restored')).toBe(1000);
   });
 
   it('names a table that is not in the archive', async () => {
     const error = await rejectionOf(
-      backup.engine.restore('latest', { inPlace: true, tables: ['shop.nope'] }),
+      backup.engine.restore('latest', { postgres: { inPlace: true, tables: ['shop.nope'] } }),
     );
     expect(isLifeboatError(error, 'TABLE_NOT_FOUND')).toBe(true);
     expect((error as Error).message).toContain('shop.nope');
@@ -123,7 +115,9 @@ describe.each(servers)('restore modes on $name', (server) => {
     try {
       const before = await count(server, db, 'shop.customers');
       const error = await rejectionOf(
-        backup.engine.restore('latest', { inPlace: true, tables: ['shop.customers'] }),
+        backup.engine.restore('latest', {
+          postgres: { inPlace: true, tables: ['shop.customers'] },
+        }),
       );
       expect(isLifeboatError(error, 'RESTORE_FAILED')).toBe(true);
       expect(await count(server, db, 'shop.customers')).toBe(before);
@@ -139,10 +133,15 @@ describe.each(servers)('restore modes on $name', (server) => {
       target,
       'CREATE TABLE public.leftover (x int); INSERT INTO public.leftover VALUES (1)',
     );
-    const error = await rejectionOf(backup.engine.restore('latest', { targetDatabase: target }));
+    const error = await rejectionOf(
+      backup.engine.restore('latest', { postgres: { targetDatabase: target } }),
+    );
     expect(isLifeboatError(error, 'TARGET_NOT_EMPTY')).toBe(true);
     expect((error as Error).message).toContain('public.leftover');
-    await backup.engine.restore('latest', { targetDatabase: target, clean: true, confirm: true });
+    await backup.engine.restore('latest', {
+      confirm: true,
+      postgres: { targetDatabase: target, clean: true },
+    });
     expect(await count(server, target, 'shop.orders')).toBe(1000);
     const leftover = await sql(server, target, "SELECT to_regclass('public.leftover') AS t");
     expect(leftover[0]!.t).toBeNull();
@@ -162,7 +161,10 @@ describe.each(servers)('restore modes on $name', (server) => {
     await sql(server, db, 'DROP TABLE public.guarded; DROP FUNCTION public.lb_positive(int)');
     await sql(server, target, 'CREATE TABLE public.keep_me (x int)');
     const failed = await rejectionOf(
-      withRole.engine.restore('latest', { targetDatabase: target, clean: true, confirm: true }),
+      withRole.engine.restore('latest', {
+        confirm: true,
+        postgres: { targetDatabase: target, clean: true },
+      }),
     );
     expect(isLifeboatError(failed, 'RESTORE_FAILED')).toBe(true);
     expect((failed as Error).message).toContain('guarded_positive');
@@ -188,7 +190,7 @@ describe.each(servers)('restore modes on $name', (server) => {
     );
     const target = uniqueName('shop_new');
     trackDatabase(server, target);
-    await selected.engine.restore('latest', { targetDatabase: target });
+    await selected.engine.restore('latest', { postgres: { targetDatabase: target } });
     // The as-suffix test above removed 10 orders from the live table.
     expect(await count(server, target, 'shop.orders')).toBe(990);
     expect(await count(server, target, 'public.order_totals')).toBe(100);

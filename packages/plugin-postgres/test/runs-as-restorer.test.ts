@@ -35,7 +35,7 @@ describe.each(servers)('objects left running as the restoring role on $name', (s
       });
       const warnings: { code: string; message: string }[] = [];
       asRestorer.events.on('warning', (w) => warnings.push(w));
-      const result = await asRestorer.restore('latest', { targetDatabase: target });
+      const result = await asRestorer.restore('latest', { postgres: { targetDatabase: target } });
       const listed = result.sections.find((s) => s.section === 'database')?.summary
         .runsAsRestorer as string[];
       expect(listed.sort()).toEqual(['FUNCTION public.definer()', 'VIEW public.peek']);

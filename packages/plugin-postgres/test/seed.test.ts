@@ -30,7 +30,7 @@ describe.each(servers)('seed dataset smart-ai-hub (scale=1) on $name', (server) 
     const target = uniqueName('seed_restored');
     trackDatabase(server, target);
     const restoreBegan = performance.now();
-    await engine.restore('latest', { targetDatabase: target });
+    await engine.restore('latest', { postgres: { targetDatabase: target } });
     const restoreMs = performance.now() - restoreBegan;
     const restored = await describeDatabase(server, target);
     expect(restored.data).toEqual(original.data);

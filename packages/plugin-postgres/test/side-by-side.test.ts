@@ -65,7 +65,9 @@ describe.each(servers)('side-by-side restore on $name', (server) => {
       [name62, 'é'],
     ] as const) {
       const error = await rejectionOf(
-        engine.restore('latest', { inPlace: true, tables: [table], asSuffix: suffix, clean: true }),
+        engine.restore('latest', {
+          postgres: { inPlace: true, tables: [table], asSuffix: suffix, clean: true },
+        }),
       );
       expect(isLifeboatError(error, 'CONFIG_INVALID')).toBe(true);
       expect((error as Error).message).toContain(`${table}${suffix}`);
@@ -78,7 +80,9 @@ describe.each(servers)('side-by-side restore on $name', (server) => {
     const { engine } = engineFor(server, db);
     await engine.backup();
     const error = await rejectionOf(
-      engine.restore('latest', { inPlace: true, tables: ['users'], asSuffix: '_old', clean: true }),
+      engine.restore('latest', {
+        postgres: { inPlace: true, tables: ['users'], asSuffix: '_old', clean: true },
+      }),
     );
     expect(isLifeboatError(error, 'CONFIG_INVALID')).toBe(true);
     expect((error as Error).message).toContain('public.users_old');
@@ -88,7 +92,9 @@ describe.each(servers)('side-by-side restore on $name', (server) => {
   it('creates the side table with the types the server checked, keeping their modifiers', async () => {
     const { engine } = engineFor(server, db);
     await engine.backup();
-    await engine.restore('latest', { inPlace: true, tables: ['users'], asSuffix: '_side' });
+    await engine.restore('latest', {
+      postgres: { inPlace: true, tables: ['users'], asSuffix: '_side' },
+    });
     const types = await sql<{ t: string }>(
       server,
       db,
@@ -118,7 +124,9 @@ describe.each(servers)('side-by-side restore on $name', (server) => {
         users.columns[1]!.type = type;
       });
       const error = await rejectionOf(
-        engine.restore('latest', { inPlace: true, tables: ['users'], asSuffix: '_tampered' }),
+        engine.restore('latest', {
+          postgres: { inPlace: true, tables: ['users'], asSuffix: '_tampered' },
+        }),
       );
       expect(isLifeboatError(error, 'MANIFEST_INVALID')).toBe(true);
       expect((error as Error).message).toMatch(/column name of public\.users the type/);

@@ -78,7 +78,7 @@ describe.each(servers)('big tables copied in page ranges on $name', (server: Tes
     const [source] = await sql<{ rows: number; digest: string }>(server, db, DIGEST);
     const target = uniqueName('split_restored');
     trackDatabase(server, target);
-    await engine.restore('latest', { targetDatabase: target });
+    await engine.restore('latest', { postgres: { targetDatabase: target } });
     const [restored] = await sql<{ rows: number; digest: string }>(server, target, DIGEST);
     expect(restored).toEqual(source);
     const [child] = await sql<{ n: number }>(

@@ -205,7 +205,9 @@ describe('planner statistics on PostgreSQL 18: imported as the source had them',
     const warnings: string[] = [];
     const onWarning = (w: { code: string }) => warnings.push(w.code);
     backup.engine.events.on('warning', onWarning);
-    const result = await backup.engine.restore('latest', { targetUrl: urlOf(server, target) });
+    const result = await backup.engine.restore('latest', {
+      postgres: { targetUrl: urlOf(server, target) },
+    });
     backup.engine.events.off('warning', onWarning);
     expect(warnings).toEqual([]);
     expect(result.sections[0]!.summary.statistics).toMatchObject({ imported: 5, analyzed: 2 });
@@ -214,7 +216,7 @@ describe('planner statistics on PostgreSQL 18: imported as the source had them',
 
   it('into an existing empty database (one transaction) and with psql alone', async () => {
     const target = await createDatabase(server, 'stats18_existing');
-    await backup.engine.restore('latest', { targetUrl: urlOf(server, target) });
+    await backup.engine.restore('latest', { postgres: { targetUrl: urlOf(server, target) } });
     await expectSameAsSource(target);
     const { db, stderr } = await viaPsql(server, dir);
     expect(stderr).not.toMatch(/STATISTICS_NOT_RESTORED|ERROR/);
@@ -225,8 +227,7 @@ describe('planner statistics on PostgreSQL 18: imported as the source had them',
     const target = uniqueName('stats18_none');
     trackDatabase(server, target);
     const result = await backup.engine.restore('latest', {
-      targetUrl: urlOf(server, target),
-      noAnalyze: true,
+      postgres: { targetUrl: urlOf(server, target), noAnalyze: true },
     });
     expect(result.sections[0]!.summary.statistics).toBeUndefined();
     const { db } = await viaPsql(server, dir, ['no_analyze=1']);
@@ -240,8 +241,7 @@ describe('planner statistics on PostgreSQL 18: imported as the source had them',
     const target = uniqueName('stats18_nodata');
     trackDatabase(server, target);
     await backup.engine.restore('latest', {
-      targetUrl: urlOf(server, target),
-      excludeTableData: ['shop.orders'],
+      postgres: { targetUrl: urlOf(server, target), excludeTableData: ['shop.orders'] },
     });
     expect(await columnStats(server, target, ['orders', 'orders_lower'])).toEqual([]);
     expect(await columnStats(server, target, ['parts_eu'])).toEqual(
@@ -271,7 +271,7 @@ describe.runIf(local15)('planner statistics on PostgreSQL 15: ANALYZE after the 
   it('the engine and restore.psql analyse every restored table; --no-analyze does not', async () => {
     const target = uniqueName('stats15_new');
     trackDatabase(server, target);
-    const result = await backup.engine.restore('latest', { targetDatabase: target });
+    const result = await backup.engine.restore('latest', { postgres: { targetDatabase: target } });
     // orders, parts_eu, parts_us, ext, the totals view; parts (partitioned) had statistics too.
     expect(result.sections[0]!.summary.statistics).toMatchObject({ imported: 0, analyzed: 7 });
     const { db } = await viaPsql(server, dir);
@@ -282,7 +282,7 @@ describe.runIf(local15)('planner statistics on PostgreSQL 15: ANALYZE after the 
     }
     const none = uniqueName('stats15_none');
     trackDatabase(server, none);
-    await backup.engine.restore('latest', { targetDatabase: none, noAnalyze: true });
+    await backup.engine.restore('latest', { postgres: { targetDatabase: none, noAnalyze: true } });
     const { db: psqlNone } = await viaPsql(server, dir, ['no_analyze=1']);
     for (const copy of [none, psqlNone])
       expect((await lastAnalyzed(server, copy)).some((r) => r.analyzed)).toBe(false);
@@ -294,7 +294,7 @@ describe.runIf(local15)('planner statistics on PostgreSQL 15: ANALYZE after the 
     const warnings: { code: string; message: string }[] = [];
     const onWarning = (w: { code: string; message: string }) => warnings.push(w);
     backup.engine.events.on('warning', onWarning);
-    await backup.engine.restore('latest', { targetDatabase: target, noOwner: true });
+    await backup.engine.restore('latest', { postgres: { targetDatabase: target, noOwner: true } });
     backup.engine.events.off('warning', onWarning);
     expect(await guardedAnalyzed(server, target)).toBe(false);
     expect(warnings).toEqual([
@@ -315,7 +315,7 @@ describe.runIf(local15)('planner statistics on PostgreSQL 15: ANALYZE after the 
     await newer.start();
     const target = uniqueName('stats15_to18');
     trackDatabase(newer, target);
-    await backup.engine.restore('latest', { targetUrl: urlOf(newer, target) });
+    await backup.engine.restore('latest', { postgres: { targetUrl: urlOf(newer, target) } });
     expect(await columnStats(newer, target)).toEqual(await columnStats(server, source));
     const [orders] = await sql<{ reltuples: number }>(
       newer,

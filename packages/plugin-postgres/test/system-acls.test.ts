@@ -60,7 +60,7 @@ describe.each(servers)('privileges on the server’s own objects on $name', (ser
     await engine.backup();
     const copy = uniqueName('sysacl_copy');
     trackDatabase(server, copy);
-    await engine.restore('latest', { targetDatabase: copy });
+    await engine.restore('latest', { postgres: { targetDatabase: copy } });
     expect(await picture(server, copy)).toEqual(before);
 
     const dir = await extractArchive(storage);
@@ -71,7 +71,7 @@ describe.each(servers)('privileges on the server’s own objects on $name', (ser
     // --no-privileges leaves the server's defaults, as pg_restore -x does (the owner still moves).
     const bare = uniqueName('sysacl_bare');
     trackDatabase(server, bare);
-    await engine.restore('latest', { targetDatabase: bare, noPrivileges: true });
+    await engine.restore('latest', { postgres: { targetDatabase: bare, noPrivileges: true } });
     const kept = await picture(server, bare);
     expect(kept.find((r) => r.what === 'pg_sleep')).toEqual(
       fresh.find((r) => r.what === 'pg_sleep'),

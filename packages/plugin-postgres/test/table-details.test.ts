@@ -86,7 +86,7 @@ describe.each(servers)('table and column details on $name', (server) => {
   it('restores access methods, storage parameters, replica identity, column storage, compression, statistics and options, typed tables, inherited and partition columns, rule and trigger states, views in loops and reading themselves', async () => {
     const target = uniqueName('tabdetails_r');
     trackDatabase(server, target);
-    await backup.engine.restore('latest', { targetDatabase: target });
+    await backup.engine.restore('latest', { postgres: { targetDatabase: target } });
     await judge(target);
     // The fixture sets each of them: a comparison of defaults would prove nothing.
     const columns = original.columns as Record<string, unknown>[];

@@ -4,7 +4,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RestoreOptions } from '@lifeboat/core';
+import type { PostgresRestoreOptions } from '@lifeboat/plugin-postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineFor, extractArchive } from './support/engine.js';
 import { psqlAs, servers, sql, type TestServer, uniqueName } from './support/servers.js';
@@ -126,14 +126,14 @@ describe.each(servers)('tablespaces on $name', (server) => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  const lifeboatRestored = async (options: RestoreOptions = {}) => {
+  const lifeboatRestored = async (options: PostgresRestoreOptions = {}) => {
     const target = uniqueName('t17ts_lb');
     databases.push(target);
     const warnings: { code: string; message: string }[] = [];
     const collect = (w: { code: string; message: string }) => warnings.push(w);
     backup.engine.events.on('warning', collect);
     try {
-      await backup.engine.restore('latest', { targetDatabase: target, ...options });
+      await backup.engine.restore('latest', { postgres: { targetDatabase: target, ...options } });
     } finally {
       backup.engine.events.off('warning', collect);
     }

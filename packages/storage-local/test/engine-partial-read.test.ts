@@ -13,7 +13,11 @@ import {
 } from '@lifeboat/core';
 import { countingStorage, rejectionOf } from '@lifeboat/core/testing';
 import { localStorage } from '@lifeboat/storage-local';
-import { fileSource } from '@lifeboat/test-support/sources';
+import {
+  fileSource,
+  partialTables,
+  type TableRestoreOptions,
+} from '@lifeboat/test-support/sources';
 import { afterEach, describe, expect, it } from 'vitest';
 
 // Random bytes do not compress: the archive is about as big as its data, ~12 MiB.
@@ -26,10 +30,11 @@ const CONFIG = { '.env.production': 'KEY=value\n', 'nginx.conf': 'server {}\n' }
 /** A database-like source: `tables: ['small']` restores data/small.csv alone. */
 function tableSource() {
   const { source, restored } = fileSource(TABLES, 'database');
-  const tables: Source = {
+  const tables: Source<Record<string, unknown>, TableRestoreOptions> = {
     ...source,
     id: 'tables',
     restoreEntries: (_summary, options) => options.tables?.map((t) => `data/${t}.csv`),
+    partialRestore: partialTables,
     async restore(ctx) {
       const wanted = ctx.options.tables?.map((t) => `data/${t}.csv`);
       for await (const entry of ctx.entries) {
@@ -94,7 +99,7 @@ describe('partial reads: only the gzip members a restore needs', () => {
 
   it('restoring one table reads a small fraction of the archive, the table exact', async () => {
     const { storage, engine, checks, result, db } = await setup();
-    await engine.restore(result.id, { tables: ['small'] });
+    await engine.restore(result.id, { tables: { tables: ['small'] } });
     expect(checks.map((c) => c.method)).toEqual(['ranges']);
     expect(db.restored['data/small.csv']).toEqual(TABLES['data/small.csv']);
     expect(Object.keys(db.restored)).toEqual(['data/small.csv']);
@@ -117,7 +122,7 @@ describe('partial reads: only the gzip members a restore needs', () => {
 
   it('one big table reads about its own size, not the archive', async () => {
     const { storage, engine, result, db } = await setup();
-    await engine.restore(result.id, { tables: ['big3'] });
+    await engine.restore(result.id, { tables: { tables: ['big3'] } });
     // Buffer.equals: toEqual compares 2 MiB element by element (tens of seconds).
     expect(db.restored['data/big3.csv']?.equals(BIG['data/big3.csv']!)).toBe(true);
     const read = archiveBytesRead(storage, result.file);
@@ -154,7 +159,7 @@ describe('partial reads: only the gzip members a restore needs', () => {
     ]);
     await writeFile(path, patched);
     // The index still names the old size: the partial path is not taken on a resized archive.
-    const error = await rejectionOf(engine.restore(result.id, { tables: ['small'] }));
+    const error = await rejectionOf(engine.restore(result.id, { tables: { tables: ['small'] } }));
     expect(['ENTRY_MISMATCH', 'ARCHIVE_CORRUPT']).toContain(error.code);
     expect(db.restored['data/small.csv']).toBeUndefined();
   });
@@ -169,7 +174,7 @@ describe('partial reads: only the gzip members a restore needs', () => {
     const { createHash } = await import('node:crypto');
     record.manifestSha256 = createHash('sha256').update(record.manifest).digest('hex');
     await storage.put(key, Buffer.from(JSON.stringify(record)), { overwrite: true });
-    const error = await rejectionOf(engine.restore(result.id, { tables: ['small'] }));
+    const error = await rejectionOf(engine.restore(result.id, { tables: { tables: ['small'] } }));
     expect(error.code).toBe('ARCHIVE_CORRUPT');
     expect(error.message).toContain('manifest.json');
   });
@@ -192,7 +197,7 @@ describe('partial reads: only the gzip members a restore needs', () => {
   it('an archive without an index is read whole, as before', async () => {
     const { storage, engine, checks, result, db } = await setup();
     await storage.delete(`.lifeboat/index/${result.file}.json`);
-    await engine.restore(result.id, { tables: ['small'] });
+    await engine.restore(result.id, { tables: { tables: ['small'] } });
     expect(checks.map((c) => c.method)).toEqual(['full']);
     expect(db.restored['data/small.csv']).toEqual(TABLES['data/small.csv']);
     expect(archiveBytesRead(storage, result.file)).toBeGreaterThanOrEqual(result.bytes);

@@ -11,6 +11,7 @@ import {
 import { countingStorage, rejectionOf } from '@lifeboat/core/testing';
 import { s3Storage } from '@lifeboat/storage-s3';
 import { ACCESS_KEY, SECRET_KEY, startS3, type TestS3 } from '@lifeboat/test-support/s3';
+import { partialTables, type TableRestoreOptions } from '@lifeboat/test-support/sources';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** A tiny source: emits the given files under `config/`, and records what a restore hands it. */
@@ -239,19 +240,20 @@ describe('partial restore through S3: ranged GETs', () => {
       id: 'tables',
       section: 'database',
       restoreEntries: (_summary, options) => options.tables?.map((t) => `data/${t}.csv`),
+      partialRestore: partialTables,
       async restore(ctx) {
         for await (const entry of ctx.entries)
           restored[entry.relativePath] = await buffer(entry.stream);
         return {};
       },
-    } satisfies Source;
+    } satisfies Source<Record<string, unknown>, TableRestoreOptions>;
     const storage = countingStorage(storageAt(prefix));
     const engine = createEngine({ sources: [database], storage });
     const methods: string[] = [];
     engine.events.on('restore:checked', (e) => methods.push(e.method));
     const result = await engine.backup();
     storage.reads.bytes.clear();
-    await engine.restore(result.id, { tables: ['small'] });
+    await engine.restore(result.id, { tables: { tables: ['small'] } });
     expect(methods).toEqual(['ranges']);
     expect(Object.keys(restored)).toEqual(['data/small.csv']);
     expect(restored['data/small.csv']?.equals(tables['data/small.csv']!)).toBe(true);

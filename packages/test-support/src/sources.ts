@@ -36,3 +36,19 @@ export function fileSource(files: Record<string, string | Buffer>, section = 'co
   } satisfies Source;
   return { source, restored };
 }
+
+/** Restore options of the database-like test sources (id `tables`): `{ tables: ['small'] }`. */
+export interface TableRestoreOptions {
+  tables?: string[];
+}
+
+declare module '@lifeboat/core' {
+  /** `engine.restore(ref, { tables: { tables: ['small'] } })`, as a database source's. */
+  interface RestoreOptionsBySource {
+    tables: TableRestoreOptions;
+  }
+}
+
+/** A partial restore of some tables restores their section alone (as the postgres source's). */
+export const partialTables = (options: TableRestoreOptions) =>
+  (options.tables?.length ?? 0) > 0 ? 'tables restore database tables' : undefined;

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { LifeboatError, type PlannedTarget } from '@lifeboat/core';
+import type { ConfigFilesRestoreOptions } from '@lifeboat/plugin-config-files';
+import type { PostgresRestoreOptions } from '@lifeboat/plugin-postgres';
 import type { CommandContext } from '../context.js';
 import { formatDuration } from '../io.js';
 
@@ -39,8 +41,8 @@ export interface RestoreFlags {
 }
 
 /** The restore-time choices the flags make (engine options of the postgres source). */
-export async function restoreChoices(flags: RestoreFlags): Promise<Record<string, unknown>> {
-  const choices: Record<string, unknown> = {};
+export async function restoreChoices(flags: RestoreFlags): Promise<PostgresRestoreOptions> {
+  const choices: PostgresRestoreOptions = {};
   if (flags.schemaOnly) choices.schemaOnly = true;
   if (flags.dataOnly) choices.dataOnly = true;
   if (flags.owner === false) choices.noOwner = true;
@@ -170,20 +172,27 @@ export async function restoreCommand(
   ];
   // The first line says where the restore writes, before it writes anything.
   engine.events.on('restore:planned', (p) => ctx.io.note(describeTargets(p.id, p.targets)));
-  const result = await engine.restore(ref, {
-    signal: ctx.signal,
-    ...(flags.only ? { only: flags.only } : {}),
+  // Each section's flags go to its own source, under the source's id.
+  const postgres: PostgresRestoreOptions = {
     ...(tables?.length ? { tables } : {}),
     ...(flags.targetDatabase ? { targetDatabase: flags.targetDatabase } : {}),
     ...(targetUrl ? { targetUrl } : {}),
     ...(flags.inPlace ? { inPlace: true } : {}),
     ...(flags.clean ? { clean: true } : {}),
     ...(flags.asSuffix ? { asSuffix: flags.asSuffix } : {}),
-    ...(flags.configDir ? { targetDir: flags.configDir } : {}),
-    ...(flags.overwrite ? { overwrite: true } : {}),
     ...choices,
     ...(flags.analyze === false ? { noAnalyze: true } : {}),
     ...(flags.allowNewerArchive ? { allowNewerArchive: true } : {}),
+  };
+  const configFiles: ConfigFilesRestoreOptions = {
+    ...(flags.configDir ? { targetDir: flags.configDir } : {}),
+    ...(flags.overwrite ? { overwrite: true } : {}),
+  };
+  const result = await engine.restore(ref, {
+    signal: ctx.signal,
+    ...(flags.only ? { only: flags.only } : {}),
+    postgres,
+    'config-files': configFiles,
     confirm: flags.yes ? true : (targets) => askOnTerminal(ctx, targets),
   });
   ctx.io.result({ ok: true, ...result }, () =>

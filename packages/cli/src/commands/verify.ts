@@ -9,7 +9,8 @@ export async function verifyCommand(
   const engine = await ctx.engine();
   const result = await engine.verify(ref, {
     deep: Boolean(options.deep),
-    ...(options.allowNewerArchive ? { allowNewerArchive: true } : {}),
+    // The deep check's scratch restore is the postgres source's: its option goes under its id.
+    ...(options.allowNewerArchive ? { postgres: { allowNewerArchive: true } } : {}),
     signal: ctx.signal,
   });
   ctx.io.result(result, () =>

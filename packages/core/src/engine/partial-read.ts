@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { planRuns, type Run, readRuns, runBytes } from '../archive/located-reader.js';
 import type { ReadEntry } from '../archive/reader.js';
-import type { RestoreOptions } from '../contracts.js';
+import type { SourceRestoreOptions } from '../contracts.js';
 import { LifeboatError } from '../errors.js';
 import { entryLocationSchema, MANIFEST_PATH, type Manifest } from '../manifest.js';
 import { readArchiveIndex } from './archive-index.js';
 import type { ArchiveInfo } from './archives.js';
 import type { EngineContext } from './context.js';
+import { optionsFor } from './sections.js';
 
 /** Reading ranges pays off only when they are a small part of the archive. */
 const MAX_SHARE = 0.5;
@@ -30,7 +31,7 @@ export interface PartialRead {
 export async function planPartialRead(
   ctx: EngineContext,
   archive: ArchiveInfo,
-  selection: { only?: string | undefined; options: RestoreOptions },
+  selection: { only?: string | undefined; options: SourceRestoreOptions },
   signal?: AbortSignal,
 ): Promise<PartialRead | undefined> {
   if (archive.encrypted) return undefined;
@@ -77,14 +78,14 @@ export async function planPartialRead(
 function wantedEntries(
   ctx: EngineContext,
   manifest: Manifest,
-  selection: { only?: string | undefined; options: RestoreOptions },
+  selection: { only?: string | undefined; options: SourceRestoreOptions },
 ): Set<string> {
   const wanted = new Set<string>();
   for (const section of manifest.sources) {
     if (selection.only && section.section !== selection.only) continue;
     const source = ctx.sources.find((s) => s.id === section.id && s.section === section.section);
     if (!source) continue;
-    const asked = source.restoreEntries?.(section.summary, selection.options);
+    const asked = source.restoreEntries?.(section.summary, optionsFor(selection.options, source));
     const prefix = `${section.section}/`;
     if (asked) for (const path of asked) wanted.add(`${prefix}${path}`);
     else

@@ -2,8 +2,8 @@ import type {
   AnySource,
   ArchiveEntry,
   RestoreContext,
-  RestoreOptions,
   RestoreTarget,
+  SourceRestoreOptions,
 } from '../contracts.js';
 import { hostHint, LifeboatError, toLifeboatError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
@@ -11,7 +11,7 @@ import { indexedManifest } from './archive-index.js';
 import { openArchive, resolveArchive } from './archives.js';
 import { type EngineContext, errorSummary } from './context.js';
 import { planPartialRead } from './partial-read.js';
-import { dispatchSections, type SectionHandler } from './sections.js';
+import { dispatchSections, optionsFor, type SectionHandler } from './sections.js';
 import { quickCheck, throwFirstProblem } from './verify.js';
 
 /** Where one section goes, as its source found it before anything was written. */
@@ -20,8 +20,15 @@ export interface PlannedTarget extends RestoreTarget {
   source: string;
 }
 
-export interface EngineRestoreOptions extends RestoreOptions {
-  /** Restore only this section: `database` or `config`. `tables`/`asSuffix` imply `database`. */
+/**
+ * A restore's options: the engine's own, and each source's under its id
+ * (`{ postgres: { targetDatabase: 'app_restored' }, 'config-files': { targetDir: '/tmp/cfg' } }`).
+ */
+export interface EngineRestoreOptions extends SourceRestoreOptions {
+  /**
+   * Restore only this section: `database` or `config`. A source's partial restore (postgres
+   * `tables`/`asSuffix`) implies its own section.
+   */
   only?: string;
   /**
    * Consent to replace what a target holds now (`clean` into a non-empty database): `true`, or a
@@ -46,16 +53,23 @@ export interface RestoreResult {
   sections: WrittenSection[];
 }
 
-/** `--tables` and `--as-suffix` are about the database only: config files are not touched. */
-function sectionWanted(options: EngineRestoreOptions): string | undefined {
-  const partial = (options.tables?.length ?? 0) > 0 || Boolean(options.asSuffix);
-  if (partial && options.only && options.only !== 'database') {
-    throw new LifeboatError(
-      'CONFIG_INVALID',
-      `--tables and --as-suffix restore database tables; they cannot go with --only ${options.only}`,
-    );
+/**
+ * A source's partial restore (postgres `--tables`, `--as-suffix`) is about its section only: the
+ * other sections are not touched.
+ */
+function sectionWanted(ctx: EngineContext, options: EngineRestoreOptions): string | undefined {
+  for (const source of ctx.sources) {
+    const partial = source.partialRestore?.(optionsFor(options, source));
+    if (!partial) continue;
+    if (options.only && options.only !== source.section) {
+      throw new LifeboatError(
+        'CONFIG_INVALID',
+        `${partial}; they cannot go with --only ${options.only}`,
+      );
+    }
+    return source.section;
   }
-  return options.only ?? (partial ? 'database' : undefined);
+  return options.only;
 }
 
 function sourcesFor(
@@ -149,13 +163,13 @@ export async function runRestore(
 ): Promise<RestoreResult> {
   const began = performance.now();
   const archive = await resolveArchive(ctx, ref, options.signal);
-  const { signal, only: _only, confirm: _confirm, ...sourceOptions } = options;
+  const { signal } = options;
   const sections: WrittenSection[] = [];
   try {
-    const only = sectionWanted(options);
+    const only = sectionWanted(ctx, options);
     const checkBegan = performance.now();
     // A partial restore reads only the members it needs, when the archive's index allows.
-    const partial = await planPartialRead(ctx, archive, { only, options: sourceOptions }, signal);
+    const partial = await planPartialRead(ctx, archive, { only, options }, signal);
     const indexed = partial ? undefined : await indexedManifest(ctx, archive, signal);
     const method = partial ? 'ranges' : indexed ? 'index' : 'full';
     let manifest = partial?.manifest ?? indexed?.manifest;
@@ -171,7 +185,7 @@ export async function runRestore(
         signal: signal ?? new AbortController().signal,
         summary: section.summary,
         manifest,
-        options: sourceOptions,
+        options: optionsFor(options, source),
       };
       const target: RestoreTarget = source.checkRestore
         ? await source.checkRestore(context)
@@ -196,7 +210,7 @@ export async function runRestore(
           summary: section.summary,
           manifest,
           entries,
-          options: sourceOptions,
+          options: optionsFor(options, source),
           warn: (code, message, details) =>
             ctx.events.emit('warning', { code, message, ...(details ? { details } : {}) }),
         });

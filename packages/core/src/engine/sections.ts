@@ -1,8 +1,12 @@
 import { Readable } from 'node:stream';
 import { type ReadEntry, readArchive } from '../archive/reader.js';
-import type { ArchiveEntry } from '../contracts.js';
+import type { ArchiveEntry, SourceRestoreOptions } from '../contracts.js';
 import { LifeboatError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
+
+/** The options a caller gave a section's source (under the source's id), `{}` when none. */
+export const optionsFor = (options: SourceRestoreOptions, source: { id: string }): object =>
+  (options as Record<string, object | undefined>)[source.id] ?? {};
 
 export type SectionHandler = (entries: AsyncIterable<ArchiveEntry>) => Promise<void>;
 

@@ -1,17 +1,19 @@
 import { checkArchive } from '../archive/verify.js';
-import type { VerifyProblem } from '../contracts.js';
+import type { SourceRestoreOptions, VerifyProblem } from '../contracts.js';
 import { type ErrorCode, isErrorCode, LifeboatError, toLifeboatError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
 import { type ArchiveInfo, openArchive, resolveArchive } from './archives.js';
 import { scopeOf } from './backup.js';
 import type { EngineContext } from './context.js';
 import { recordRun } from './history.js';
-import { dispatchSections } from './sections.js';
+import { dispatchSections, optionsFor } from './sections.js';
 
-export interface VerifyOptions {
+/**
+ * A verify's options; with `deep`, each source's scratch restore gets its own under its id
+ * (`{ deep: true, postgres: { allowNewerArchive: true } }`).
+ */
+export interface VerifyOptions extends SourceRestoreOptions {
   deep?: boolean;
-  /** The scratch restore tries an archive from a newer PostgreSQL than the server's. */
-  allowNewerArchive?: boolean;
   signal?: AbortSignal;
 }
 
@@ -45,7 +47,7 @@ export async function runVerify(
 ): Promise<VerifyResult> {
   const began = performance.now();
   const startedAt = ctx.now().toISOString();
-  const archive = await resolveArchive(ctx, ref);
+  const archive = await resolveArchive(ctx, ref, options.signal);
   const deep = options.deep ?? false;
   ctx.events.emit('verify:started', { id: archive.id, deep });
   let check: Awaited<ReturnType<typeof quickCheck>>;
@@ -57,9 +59,7 @@ export async function runVerify(
   }
   const problems = [...check.problems];
   if (deep && problems.length === 0 && check.manifest) {
-    problems.push(
-      ...(await deepCheck(ctx, archive, check.manifest, options.signal, options.allowNewerArchive)),
-    );
+    problems.push(...(await deepCheck(ctx, archive, check.manifest, options, options.signal)));
   }
   const result: VerifyResult = {
     id: archive.id,
@@ -105,8 +105,8 @@ async function deepCheck(
   ctx: EngineContext,
   archive: ArchiveInfo,
   manifest: Manifest,
+  options: SourceRestoreOptions,
   signal?: AbortSignal,
-  allowNewerArchive = false,
 ): Promise<VerifyProblem[]> {
   const problems: VerifyProblem[] = [];
   const handlers = new Map<
@@ -125,7 +125,7 @@ async function deepCheck(
           summary: section.summary,
           manifest,
           entries,
-          options: allowNewerArchive ? { allowNewerArchive: true } : {},
+          options: optionsFor(options, source),
           warn: (code, message, details) =>
             ctx.events.emit('warning', { code, message, ...(details ? { details } : {}) }),
         })),

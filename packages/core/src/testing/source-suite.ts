@@ -1,8 +1,9 @@
 import { buffer } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AnySource, RestoreOptions, Storage } from '../contracts.js';
+import type { AnySource, Storage } from '../contracts.js';
 import { INDEX_PREFIX } from '../engine/archive-index.js';
 import { createEngine, type Engine } from '../engine/index.js';
+import type { EngineRestoreOptions } from '../engine/restore.js';
 import type { Manifest } from '../manifest.js';
 import { memoryStorage } from '../storage-memory.js';
 import { rejectionOf } from './rejection.js';
@@ -10,8 +11,11 @@ import { rejectionOf } from './rejection.js';
 export interface SourceHarness {
   /** A source with something to back up (a seeded database, a folder of files). */
   source: AnySource;
-  /** How the suite restores the backup it made: into a scratch target, never the live place. */
-  restoreOptions: RestoreOptions;
+  /**
+   * The source's own restore options (given under its id) for the suite's restore: into a
+   * scratch target, never the live place.
+   */
+  restoreOptions: object;
   /** Asserts that the restore put back what the backup read (rows, file contents). */
   checkRestored(): Promise<void>;
   /** Removes what the test made (databases, folders). */
@@ -88,7 +92,9 @@ export function testSource(
     it('restores what it backed up, and the archive verifies', async () => {
       const result = await engine.backup();
       expect((await engine.verify(result.id)).ok).toBe(true);
-      await engine.restore(result.id, harness.restoreOptions);
+      // The source's id is known only at run time: its options go under it.
+      const options = { [harness.source.id]: harness.restoreOptions } as EngineRestoreOptions;
+      await engine.restore(result.id, options);
       await harness.checkRestored();
     });
 

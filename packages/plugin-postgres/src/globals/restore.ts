@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { type LifeboatEmitter, LifeboatError, type RestoreOptions } from '@lifeboat/core';
+import { type LifeboatEmitter, LifeboatError } from '@lifeboat/core';
 import type { PgClient } from '../connection.js';
 import { runScript, withScriptWarnings } from '../restore/load.js';
+import type { PostgresRestoreOptions } from '../restore/options.js';
 import { GLOBALS, type PostgresSummary } from '../summary.js';
 
 /**
@@ -11,7 +12,7 @@ import { GLOBALS, type PostgresSummary } from '../summary.js';
  * before anything is written.
  */
 export function globalsWanted(
-  options: RestoreOptions,
+  options: PostgresRestoreOptions,
   summary: PostgresSummary,
   partial: boolean,
 ): boolean {

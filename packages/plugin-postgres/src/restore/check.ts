@@ -7,6 +7,7 @@ import { checkedChoices, partialTables, suffixOf } from '../restore.js';
 import { parseSummary } from '../summary.js';
 import { dataWanted } from './choices.js';
 import { checkDataOnly } from './data-only.js';
+import type { PostgresRestoreOptions } from './options.js';
 import { checkTargets, resolveArchiveTables } from './partial.js';
 import {
   databaseExists,
@@ -23,7 +24,7 @@ import { refuseNewerArchive } from './version.js';
  * partial restore's tables exist (or, side by side, are not in the way).
  */
 export async function checkDatabaseRestore(
-  ctx: RestoreCheckContext,
+  ctx: RestoreCheckContext<PostgresRestoreOptions>,
   settings: { source: ConnectionTarget; connect: ConnectSettings },
 ): Promise<RestoreTarget> {
   const summary = parseSummary(ctx.summary);

@@ -1,5 +1,4 @@
-import { LifeboatError, type RestoreOptions } from '@lifeboat/core';
-import { z } from 'zod';
+import { LifeboatError } from '@lifeboat/core';
 import { TABLESPACE_CALL, tablespaceSetting } from '../catalog/tablespaces.js';
 import { type FilterRule, parseFilterFile } from '../filter-file.js';
 import {
@@ -9,6 +8,7 @@ import {
   tableMatches,
 } from '../name-pattern.js';
 import { POST_DATA, type PostgresSummary, type TableSummary } from '../summary.js';
+import type { PostgresRestoreOptions } from './options.js';
 import { placeStatement, type StatementPlace } from './statement-place.js';
 import { splitStatements, tokenize } from './statements.js';
 
@@ -44,35 +44,8 @@ export interface RestoreChoices {
   tablespaceTargets?: Map<string, string>;
 }
 
-const optionsSchema = z.object({
-  schemaOnly: z.boolean().optional(),
-  dataOnly: z.boolean().optional(),
-  noOwner: z.boolean().optional(),
-  noPrivileges: z.boolean().optional(),
-  noPolicies: z.boolean().optional(),
-  noComments: z.boolean().optional(),
-  noPublications: z.boolean().optional(),
-  noSubscriptions: z.boolean().optional(),
-  schemas: z.array(z.string().min(1)).optional(),
-  excludeSchemas: z.array(z.string().min(1)).optional(),
-  excludeTableData: z.array(z.string().min(1)).optional(),
-  noTablespaces: z.boolean().optional(),
-  /** `{ old: 'new' }`: the archive's tablespace `old` becomes `new` on the target. */
-  tablespaceMap: z.record(z.string().min(1), z.string().min(1)).optional(),
-  /** A filter file's text, in pg_dump's `--filter` syntax. */
-  filter: z.object({ text: z.string(), name: z.string() }).optional(),
-});
-
-/** The choices in restore options; a bad pattern or filter line is CONFIG_INVALID. */
-export function choicesOf(options: RestoreOptions): RestoreChoices {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    throw new LifeboatError(
-      'CONFIG_INVALID',
-      `Invalid restore choices: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
-    );
-  }
-  const o = parsed.data;
+/** The choices in restore options (already parsed); a bad pattern or filter line is CONFIG_INVALID. */
+export function choicesOf(o: PostgresRestoreOptions): RestoreChoices {
   const rules: FilterRule[] = o.filter ? parseFilterFile(o.filter.text, o.filter.name) : [];
   // As pg_restore --filter: `include table` is -t (filterTables, a restore of those tables);
   // pg_restore has no exclude for tables either.

@@ -3,7 +3,6 @@ import {
   type ArchiveEntry,
   type LifeboatEmitter,
   LifeboatError,
-  type RestoreOptions,
   throwIfAborted,
 } from '@lifeboat/core';
 import type { PgClient } from '../connection.js';
@@ -17,6 +16,7 @@ import {
 import type { PostgresSummary } from '../summary.js';
 import { dataWanted, type RestoreChoices } from './choices.js';
 import { runScript, withScriptWarnings } from './load.js';
+import type { PostgresRestoreOptions } from './options.js';
 
 /** What putting the planner statistics back did (in a full restore's result). */
 export interface StatisticsResult {
@@ -28,7 +28,7 @@ export interface StatisticsResult {
 }
 
 /** `noAnalyze: true` (CLI --no-analyze): neither import nor ANALYZE; autovacuum analyses later. */
-export const statisticsWanted = (options: RestoreOptions) => options.noAnalyze !== true;
+export const statisticsWanted = (options: PostgresRestoreOptions) => options.noAnalyze !== true;
 
 /** Keeps `statistics.json` aside as the entries go by. */
 export function statisticsEntry() {

@@ -1,4 +1,4 @@
-import { type LifeboatEmitter, LifeboatError, type RestoreOptions } from '@lifeboat/core';
+import { type LifeboatEmitter, LifeboatError } from '@lifeboat/core';
 import { NOT_EXTENSION_MEMBER, USER_NAMESPACE } from '../catalog/queries.js';
 import { type ConnectSettings, type PgClient, quoteIdent, withClient } from '../connection.js';
 import { createDatabase } from '../database-locale.js';
@@ -6,13 +6,14 @@ import { pgCode, toPgLifeboatError } from '../errors.js';
 import { type ConnectionTarget, describeTarget, targetFromUrl } from '../options.js';
 import type { DatabaseLocale } from '../summary.js';
 import { dropGlobalObjects } from './clean-globals.js';
+import type { PostgresRestoreOptions } from './options.js';
 
 /**
  * `--target-url` wins, then `--target-database` on the configured server; the configured database
  * itself only when asked for (`inPlace`): a restore never writes where nobody named.
  */
 export function resolveRestoreTarget(
-  options: RestoreOptions,
+  options: PostgresRestoreOptions,
   source: ConnectionTarget,
 ): ConnectionTarget {
   if (typeof options.targetUrl === 'string' && options.targetUrl !== '')

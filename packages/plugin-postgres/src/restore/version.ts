@@ -1,15 +1,17 @@
 import '../errors.js';
-import { LifeboatError, type RestoreOptions } from '@lifeboat/core';
+import { LifeboatError } from '@lifeboat/core';
 import type { ConnectSettings } from '../connection.js';
 import type { ConnectionTarget } from '../options.js';
 import type { PostgresSummary } from '../summary.js';
+import type { PostgresRestoreOptions } from './options.js';
 import { targetServerVersion } from './target.js';
 
 /** 150004 → 15, 180000 → 18 (major versions since 10). */
 export const majorOf = (versionNum: number) => Math.floor(versionNum / 10000);
 
 /** `allowNewerArchive: true` (CLI --allow-newer-archive): try a newer server's archive anyway. */
-export const newerArchiveAllowed = (options: RestoreOptions) => options.allowNewerArchive === true;
+export const newerArchiveAllowed = (options: PostgresRestoreOptions) =>
+  options.allowNewerArchive === true;
 
 /**
  * An archive is SQL written by and for its server's major version: an older server may lack
@@ -23,7 +25,7 @@ export function newerArchiveError(archive: PostgresSummary, target: { num: numbe
     'RESTORE_VERSION_NEWER',
     `The archive comes from PostgreSQL ${archive.serverVersion} (${from}), newer than the target server's PostgreSQL ${target.text} (${into}): its SQL may use what ${into} lacks`,
     {
-      hint: `Restore into PostgreSQL ${from} or newer (the upgrade path goes that way), or try anyway with --allow-newer-archive (SDK option allowNewerArchive: true); a failure midway leaves a database the restore created dropped, an existing one as it was.`,
+      hint: `Restore into PostgreSQL ${from} or newer (the upgrade path goes that way), or try anyway with --allow-newer-archive (SDK option { postgres: { allowNewerArchive: true } }); a failure midway leaves a database the restore created dropped, an existing one as it was.`,
       details: { archiveVersion: archive.serverVersionNum, targetVersion: target.num },
     },
   );
@@ -32,7 +34,7 @@ export function newerArchiveError(archive: PostgresSummary, target: { num: numbe
 /** Throws RESTORE_VERSION_NEWER when the target's major version is older than the archive's. */
 export async function refuseNewerArchive(
   archive: PostgresSummary,
-  options: RestoreOptions,
+  options: PostgresRestoreOptions,
   target: ConnectionTarget,
   connect: ConnectSettings,
 ): Promise<void> {

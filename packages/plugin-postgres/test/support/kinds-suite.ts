@@ -77,7 +77,7 @@ export function describeKindsRestore<K extends Record<string, unknown[]>>(suite:
       const target = uniqueName(`${suite.prefix}_r`);
       trackDatabase(server, target);
       databases.push(target);
-      await backup.engine.restore('latest', { targetDatabase: target });
+      await backup.engine.restore('latest', { postgres: { targetDatabase: target } });
       const restored = await picture(server, target);
       expect(restored.kinds).toEqual(original.kinds);
       // pg_dump judges wherever it can read the server.
@@ -94,7 +94,9 @@ export function describeKindsRestore<K extends Record<string, unknown[]>>(suite:
         const target = uniqueName(`${suite.prefix}_f`);
         trackDatabase(server, target);
         databases.push(target);
-        await backup.engine.restore('latest', { targetDatabase: target, ...suite.filtered });
+        await backup.engine.restore('latest', {
+          postgres: { targetDatabase: target, ...suite.filtered },
+        });
         expect((await picture(server, target)).kinds).toEqual(original.kinds);
       },
       120_000,
@@ -108,9 +110,8 @@ export function describeKindsRestore<K extends Record<string, unknown[]>>(suite:
         const variables = roles.flatMap((r) => ['-v', `${r.variable}=${r.name}`]);
         psql(server, target, ['-v', 'ON_ERROR_STOP=1', ...variables, '-f', suite.fixture]);
         await backup.engine.restore('latest', {
-          targetDatabase: target,
-          clean: true,
           confirm: true,
+          postgres: { targetDatabase: target, clean: true },
         });
         expect((await picture(server, target)).kinds).toEqual(original.kinds);
       },
