@@ -296,9 +296,11 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
       'DELETE FROM app.users WHERE boss IS NOT NULL; DELETE FROM public.members',
     );
     await backup.engine.restore('latest', {
-      targetDatabase: target,
-      clean: true,
-      filter: { name: 'tables.filter', text: 'include table app.us?rs  # the people\n' },
+      postgres: {
+        targetDatabase: target,
+        clean: true,
+        filter: { name: 'tables.filter', text: 'include table app.us?rs  # the people\n' },
+      },
     });
     const counts = await sql<{ users: number; members: number }>(
       server,
@@ -309,8 +311,10 @@ describe.each(local)('restore-time choices on $name, judged by pg_restore', (ser
     expect(counts[0]).toEqual({ users: 2, members: 0 });
     await expect(
       backup.engine.restore('latest', {
-        targetDatabase: uniqueName('choice_bad'),
-        filter: { name: 'f', text: 'include schema app\nexclude table app.users\n' },
+        postgres: {
+          targetDatabase: uniqueName('choice_bad'),
+          filter: { name: 'f', text: 'include schema app\nexclude table app.users\n' },
+        },
       }),
     ).rejects.toMatchObject({
       code: 'CONFIG_INVALID',

@@ -83,7 +83,7 @@ export async function restoreChoices(flags: RestoreFlags): Promise<PostgresResto
   return choices;
 }
 
-async function filterFileTables(filter: unknown): Promise<string[]> {
+async function filterFileTables(filter: PostgresRestoreOptions['filter']): Promise<string[]> {
   const { filterTables } = await import('@lifeboat/plugin-postgres');
   return filterTables({ filter });
 }

@@ -91,10 +91,9 @@ export function choicesOf(o: PostgresRestoreOptions): RestoreChoices {
  * The `include table` patterns of a restore's filter file: a restore of those tables, as
  * pg_restore --filter reads the line as -t (restore --tables).
  */
-export function filterTables(options: RestoreOptions): string[] {
-  const filter = optionsSchema.shape.filter.safeParse(options.filter);
-  if (!filter.success || !filter.data) return [];
-  return parseFilterFile(filter.data.text, filter.data.name)
+export function filterTables(options: Pick<PostgresRestoreOptions, 'filter'>): string[] {
+  if (!options.filter) return [];
+  return parseFilterFile(options.filter.text, options.filter.name)
     .filter((r) => r.object === 'table' && r.action === 'include')
     .map((r) => r.pattern);
 }
