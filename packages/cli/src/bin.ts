@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import * as nodeModule from 'node:module';
 import { setFlagsFromString } from 'node:v8';
+import { memoryLimitAsked, runWithSmallMalloc, smallMallocEnv } from './small-malloc.js';
 
 // V8's young generation grows to 16 MiB (twice over: two semispaces) while the modules load and
 // then stays there; kept at its starting 1 MiB, peak RSS is ~25 MiB lower for the same CPU
@@ -14,6 +15,10 @@ declare const __LIFEBOAT_VERSION__: string;
 const only = process.argv.length === 3 ? process.argv[2] : undefined;
 if (only === '--version' || only === '-V') {
   process.stdout.write(`${__LIFEBOAT_VERSION__}\n`);
+} else if (memoryLimitAsked(process.argv, process.env) && !smallMallocEnv(process.env)) {
+  // A memory limit was asked for: the command runs in a child whose C allocator gives freed
+  // buffers back (small-malloc.ts); this process only waits for it and passes signals on.
+  process.exitCode = await runWithSmallMalloc(process.argv, process.env);
 } else {
   // Node 22.1+ keeps the compiled code of the bundle on disk between runs (the start-up cost is
   // mostly compiling it); Node 20 has no such switch and this is skipped.

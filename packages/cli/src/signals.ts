@@ -12,6 +12,7 @@ export interface Interrupt {
 }
 
 const HANDLED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+const SAME_EVENT_MS = 300;
 
 /**
  * Turns Ctrl-C and SIGTERM into an abort of the running operation, so it removes its partial
@@ -22,9 +23,17 @@ export function onInterrupt(): Interrupt {
   const controller = new AbortController();
   let received: NodeJS.Signals | undefined;
   const codeOf = (s: NodeJS.Signals) => 128 + (constants.signals[s] ?? 0);
+  let at = 0;
   const handler = (s: NodeJS.Signals) => {
-    if (received) process.exit(codeOf(received));
+    if (received) {
+      // The same signal twice within a moment is one event delivered twice: Ctrl-C reaches
+      // both the command and the process waiting on it under a memory limit (small-malloc.ts),
+      // which passes it on; so does a supervisor signalling the whole group.
+      if (s === received && performance.now() - at < SAME_EVENT_MS) return;
+      process.exit(codeOf(received));
+    }
     received = s;
+    at = performance.now();
     controller.abort(
       new LifeboatError('ABORTED', `Cancelled by ${s}`, { hint: 'Run it again when ready.' }),
     );

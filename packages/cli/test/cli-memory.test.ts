@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import {
   uniqueName,
 } from '@lifeboat/test-support/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { BIN, runCli } from './run-cli.js';
 
 /**
  * BACKUP_MEMORY_LIMIT / --memory-limit: under 128 MiB a backup and a restore use one connection
@@ -139,6 +140,96 @@ describe('BACKUP_MEMORY_LIMIT and --memory-limit', () => {
       expect(Number(rows[0]!.n)).toBe(5000);
     }
   });
+
+  it('with a limit the command runs in a child with a fixed malloc threshold; without, in one process', async () => {
+    // Each process of the run writes its pid, parent and allocator setting when it exits.
+    const probe = join(work, 'malloc.cjs');
+    const out = join(work, 'malloc.txt');
+    await fs.writeFile(
+      probe,
+      `process.on('exit', () => require('fs').appendFileSync(${JSON.stringify(out)}, [process.pid, process.ppid, process.env.MALLOC_MMAP_THRESHOLD_ ?? '-', process.env.MALLOC_ARENA_MAX ?? '-'].join(' ') + '\\n'));`,
+    );
+    const runs: string[][][] = [];
+    for (const extra of [{}, { BACKUP_MEMORY_LIMIT: '64MiB' }, { MEMORY_FLAG: '1' }] as Record<
+      string,
+      string
+    >[]) {
+      await fs.rm(out, { force: true });
+      const flag = 'MEMORY_FLAG' in extra ? ['--memory-limit', '100M'] : [];
+      const result = await runCli([...flag, 'list', '--json'], {
+        ...env,
+        ...extra,
+        NODE_OPTIONS: `--require ${probe}`,
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expect(Array.isArray(JSON.parse(result.stdout))).toBe(true);
+      runs.push(
+        (await fs.readFile(out, 'utf8'))
+          .trim()
+          .split('\n')
+          .map((l) => l.split(' ')),
+      );
+    }
+    expect(runs[0]).toEqual([[expect.any(String), expect.any(String), '-', '-']]);
+    for (const run of runs.slice(1)) {
+      expect(run).toHaveLength(2);
+      const [child, parent] = run as [string[], string[]];
+      // The child ends first and names the waiting process as its parent.
+      expect(child[1]).toBe(parent[0]);
+      expect(child.slice(2)).toEqual(['131072', '2']);
+      expect(parent.slice(2)).toEqual(['-', '-']);
+    }
+    // Set by the user: respected, and nothing is started twice.
+    await fs.rm(out, { force: true });
+    const own = await runCli(['list', '--json'], {
+      ...env,
+      BACKUP_MEMORY_LIMIT: '64MiB',
+      MALLOC_ARENA_MAX: '4',
+      NODE_OPTIONS: `--require ${probe}`,
+    });
+    expect(own.code, own.stderr).toBe(0);
+    expect((await fs.readFile(out, 'utf8')).trim().split('\n')).toHaveLength(1);
+  });
+
+  it('under a limit, SIGTERM or Ctrl-C reaches the command once: it stops cleanly (143, 130)', async () => {
+    for (const [signal, code, both] of [
+      ['SIGTERM', 143, false],
+      ['SIGINT', 130, true],
+    ] as const) {
+      const child = spawn(process.execPath, [BIN, 'run'], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '/tmp',
+          ...env,
+          BACKUP_MEMORY_LIMIT: '64MiB',
+          SCHEDULE: '0 2 * * *',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.stdout.on('data', () => {});
+      const exited = new Promise<number | null>((resolve) =>
+        child.on('close', (c, s) => resolve(c ?? (s ? -1 : null))),
+      );
+      // The command proper: the waiting process's child, once the scheduler says it is up.
+      let command: number | undefined;
+      for (let i = 0; i < 300 && !command; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        if (!/next run|schedul/i.test(stderr)) continue;
+        const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim();
+        command = kids ? Number(kids.split(/\s+/)[0]) : undefined;
+      }
+      expect(command, stderr).toBeGreaterThan(0);
+      // Ctrl-C on a terminal: the whole group gets it, the command twice (once passed on).
+      if (both) process.kill(command!, signal);
+      child.kill(signal);
+      expect(await exited, stderr).toBe(code);
+      expect(stderr.trim().split('\n').at(-1)).toBe(
+        `lifeboat: run cancelled by ${signal}: the schedule stopped; no backup was running`,
+      );
+    }
+  }, 60_000);
 
   it('refuses a limit that is no size or too small, naming the setting (exit 2, nothing stored)', async () => {
     for (const [args, extraEnv, named] of [

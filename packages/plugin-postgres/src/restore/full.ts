@@ -456,15 +456,29 @@ async function loadParallel(
             'ARCHIVE_CORRUPT',
             `Table data comes before database/${PRE_DATA}`,
           );
+        const loaded = (rows: number, bytes: number) => {
+          progress.done(table, rows, bytes);
+          const done = (loadedParts.get(table) ?? 0) + 1;
+          loadedParts.set(table, done);
+          if (done === table.parts.length) buildFor(table);
+        };
+        if (settings.jobs <= 1) {
+          // One connection: the part streams from the archive into COPY as it is inflated
+          // (reading still overlaps loading, chunk by chunk), and no part is held whole. This
+          // is what keeps a restore under BACKUP_MEMORY_LIMIT (README, Performance).
+          let copied!: Promise<void>;
+          await start((client) => {
+            copied = copyPart(client, table, entry.stream).then((rows) => loaded(rows, entry.size));
+            return copied;
+          });
+          await copied;
+          continue;
+        }
         // Read the part before waiting for a connection, so reading overlaps loading; at most
         // `parallel` parts load and one waits in memory.
         const data = await readChunks(entry.stream);
         await start(async (client) => {
-          const rows = await copyPart(client, table, data.chunks);
-          progress.done(table, rows, data.bytes);
-          const done = (loadedParts.get(table) ?? 0) + 1;
-          loadedParts.set(table, done);
-          if (done === table.parts.length) buildFor(table);
+          loaded(await copyPart(client, table, data.chunks), data.bytes);
         });
       }
     }
