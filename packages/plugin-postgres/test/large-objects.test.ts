@@ -102,7 +102,7 @@ describe.each(servers)('large objects on $name', (server) => {
     expect(result.warnings.map((w) => [w.code, w.message])).toEqual([
       [
         'POSTGRES_NOT_SELECTED',
-        'Not backed up: large objects 4 large object(s) (a backup of chosen tables leaves large objects out, as pg_dump -t does)',
+        'Not backed up: large objects 4 large object(s) (a backup of chosen tables or schemas leaves large objects out, as pg_dump -t and -n do)',
       ],
     ]);
     const dir = await extractArchive(chosen.storage);
