@@ -6,8 +6,18 @@
 // /backups to back up now, HEARTBEAT_URL pinged around every backup, and every engine event
 // forwarded to the app's logger.
 import { createServer } from 'node:http';
-import { metricsHandler } from '@lifeboat/core';
-import { buildEngine, buildHeartbeat, fromEnv, resolveSettings } from '@lifeboat/preset-env';
+import { metricsHandler, setErrorHints } from '@lifeboat/core';
+import {
+  buildEngine,
+  buildHeartbeat,
+  ENV_ERROR_HINTS,
+  fromEnv,
+  resolveSettings,
+} from '@lifeboat/preset-env';
+
+// Errors' hints name the environment variables this server is configured with (S3_ENDPOINT, not
+// the storage's `endpoint` option).
+setErrorHints(ENV_ERROR_HINTS);
 
 const logger = {
   info: (msg, fields) =>

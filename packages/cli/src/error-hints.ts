@@ -1,4 +1,5 @@
 import { setErrorHints } from '@lifeboat/core';
+import { ENV_ERROR_HINTS } from '@lifeboat/preset-env';
 
 /**
  * What to do about an error, in the CLI's words: its environment variables, flags and commands.
@@ -31,8 +32,12 @@ export const CLI_ERROR_HINTS = {
   /** An encrypted archive that no configured identity opens, or with no identity at all. */
   'identity:wrong':
     'Set BACKUP_ENCRYPTION_IDENTITY_FILE to the secret key of one of the recipients the archive was encrypted to.',
+  /** The plugins' situations whose hints name a command or a flag. */
+  'local:missing': 'Check BACKUP_DIR; `lifeboat backup` creates the folder.',
+  'postgres:exclude-on-restore':
+    'leave tables out at backup time (exclude table in BACKUP_FILTER), or restore the others with include table / --tables',
   'identity:required':
     'Set BACKUP_ENCRYPTION_IDENTITY_FILE to the age identity file (age-keygen output) matching a recipient.',
 } as const;
 
-setErrorHints(CLI_ERROR_HINTS);
+setErrorHints({ ...ENV_ERROR_HINTS, ...CLI_ERROR_HINTS });

@@ -1,4 +1,4 @@
-import { jitteredBackoff } from '@lifeboat/core';
+import { hostHint, jitteredBackoff } from '@lifeboat/core';
 import type { NodemailerError } from 'nodemailer';
 
 /**
@@ -52,7 +52,10 @@ export function classifySmtpError(error: unknown): Failure {
     return {
       kind: 'auth',
       retryable: reply !== undefined && reply >= 400 && reply < 500,
-      hint: 'Check SMTP_USER and SMTP_PASS, and that the server offers AUTH on this port.',
+      hint: hostHint(
+        'smtp:auth',
+        'Check the user and pass options, and that the server offers AUTH on this port.',
+      ),
     };
   }
   if (
@@ -63,7 +66,10 @@ export function classifySmtpError(error: unknown): Failure {
     return {
       kind: 'tls',
       retryable: false,
-      hint: 'Check SMTP_SECURE against the port (465 is TLS from the start, 587 upgrades with STARTTLS) and the server certificate.',
+      hint: hostHint(
+        'smtp:tls',
+        'Check the secure option against the port (465 is TLS from the start, 587 upgrades with STARTTLS) and the server certificate.',
+      ),
     };
   }
   if (reply !== undefined && reply >= 400 && reply < 500) {
@@ -79,7 +85,10 @@ export function classifySmtpError(error: unknown): Failure {
       kind: 'rejected',
       retryable: false,
       hint: envelope
-        ? 'The server refused the sender or a recipient: check SMTP_FROM and ADMIN_EMAIL.'
+        ? hostHint(
+            'smtp:envelope',
+            'The server refused the sender or a recipient: check the from and to options.',
+          )
         : 'The server refused the message: see its answer (a size limit? turn attachArchive off or lower attachMaxBytes).',
     };
   }
@@ -87,10 +96,17 @@ export function classifySmtpError(error: unknown): Failure {
     return {
       kind: 'connection',
       retryable: true,
-      hint: 'Check SMTP_HOST and SMTP_PORT, and that the mail server runs and is reachable from here.',
+      hint: hostHint(
+        'smtp:connection',
+        'Check the host and port options, and that the mail server runs and is reachable from here.',
+      ),
     };
   }
-  return { kind: 'other', retryable: false, hint: 'Check the mail server settings (SMTP_*).' };
+  return {
+    kind: 'other',
+    retryable: false,
+    hint: hostHint('smtp:other', 'Check the mail server options.'),
+  };
 }
 
 /** A reply of the server, or the socket error, in one line. */

@@ -82,7 +82,8 @@ describe('authentication', () => {
       expect(error.message).toContain(`127.0.0.1:${server.port}`);
       expect(error.message).toContain('535');
       expect(error.message).toContain('Authentication credentials invalid');
-      expect(error.hint).toContain('SMTP_USER');
+      // The SDK's hint names its options; the CLI's names SMTP_USER (cli/test/error-hints).
+      expect(error.hint).toContain('user and pass options');
       expect(server.counts.auth).toBe(1); // a permanent refusal is not retried
       expect(server.received).toHaveLength(0);
       const encoded = [
@@ -286,7 +287,7 @@ describe('rejections and retries', () => {
     expect(error.retryable).toBe(false);
     expect(error.message).toContain(`127.0.0.1:${server.port}`);
     expect(error.message).toContain('550 No such user ops@example.com');
-    expect(error.hint).toContain('ADMIN_EMAIL');
+    expect(error.hint).toContain('the from and to options');
     expect(server.counts.rcpt).toBe(1);
     expect(server.counts.connections).toBe(1);
   });
@@ -403,7 +404,7 @@ describe('a server that is down', () => {
     const [check] = await smtpNotifier({ ...base, port }).health();
     expect(check).toMatchObject({ name: 'mail', status: 'warning' });
     expect(check!.message).toContain(`127.0.0.1:${port}`);
-    expect(check!.message).toContain('SMTP_HOST');
+    expect(check!.message).toContain('host and port options');
   });
 });
 

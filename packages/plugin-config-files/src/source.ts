@@ -1,6 +1,12 @@
 import './errors.js';
 import * as fs from 'node:fs/promises';
-import { type HealthCheck, LifeboatError, parseOptions, type Source } from '@lifeboat/core';
+import {
+  type HealthCheck,
+  hostHint,
+  LifeboatError,
+  parseOptions,
+  type Source,
+} from '@lifeboat/core';
 import { backupConfig, type ConfigSummary } from './backup.js';
 import { resolveNames } from './names.js';
 import { type ConfigFilesOptions, configFilesOptionsSchema } from './options.js';
@@ -36,7 +42,10 @@ export function configFilesSource(input: ConfigFilesOptions) {
           'FILE_MISSING',
           `Config file${missing.length > 1 ? 's' : ''} missing: ${missing.join(', ')}`,
           {
-            hint: 'Fix CONFIG_FILES / SSL_DIR, or mark a file optional with a leading "?" (CONFIG_FILES=.env,?local.conf).',
+            hint: hostHint(
+              'config-files:missing',
+              'Fix the files / directories options, or mark a file optional ({ path, optional: true }).',
+            ),
           },
         );
       }

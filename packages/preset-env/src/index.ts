@@ -1,3 +1,4 @@
+export { ENV_ERROR_HINTS } from './error-hints.js';
 export {
   fromEnv,
   fromFile,

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { LifeboatError, withDeadline } from '@lifeboat/core';
+import { hostHint, LifeboatError, withDeadline } from '@lifeboat/core';
 import { fsError } from './errors.js';
 
 /**
@@ -58,7 +58,13 @@ export async function makeDirs(dir: string, mode: number): Promise<void> {
         throw new LifeboatError(
           'STORAGE_FAILED',
           `Cannot create the folder "${dir}": the file system of "${dirname(level)}" does not allow new folders there (ENOENT)`,
-          { cause: error, hint: 'Set BACKUP_DIR to a folder on a disk (not /proc, /sys or /dev).' },
+          {
+            cause: error,
+            hint: hostHint(
+              'local:not-a-disk',
+              'Set dir to a folder on a disk (not /proc, /sys or /dev).',
+            ),
+          },
         );
       }
       throw fsError(error, 'create the folder', dir);

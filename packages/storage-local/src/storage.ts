@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   assertSafeEntryPath,
+  hostHint,
   LifeboatError,
   parseOptions,
   type Storage,
@@ -91,7 +92,12 @@ export function localStorage(input: LocalStorageOptions) {
         throw new LifeboatError(
           'STORAGE_NOT_FOUND',
           `The backup folder "${root}" does not exist (nothing was created: this command only reads)`,
-          { hint: 'Check BACKUP_DIR; `lifeboat backup` creates the folder.' },
+          {
+            hint: hostHint(
+              'local:missing',
+              'Check dir; connect() without create: false creates the folder.',
+            ),
+          },
         );
       throw fsError(error, 'open', root);
     });

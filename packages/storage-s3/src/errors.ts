@@ -1,4 +1,4 @@
-import { type ErrorCode, isAbortError, LifeboatError, redact } from '@lifeboat/core';
+import { type ErrorCode, hostHint, isAbortError, LifeboatError, redact } from '@lifeboat/core';
 
 interface AwsLikeError {
   name?: string;
@@ -103,13 +103,19 @@ export function s3Error(
       `Cannot ${action} ${where}: the S3 endpoint cannot be reached (${detail})`,
       {
         retryable: true,
-        hint: 'Check S3_ENDPOINT / S3_REGION and the network; the run can be retried.',
+        hint: hostHint(
+          's3:unreachable',
+          'Check the endpoint / region options and the network; the run can be retried.',
+        ),
       },
     );
   }
   if (code === 'CredentialsProviderError' || /Could not load credentials/i.test(raw ?? '')) {
     return say('PERMISSION_DENIED', `Cannot ${action} ${where}: no AWS credentials were found`, {
-      hint: 'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or a profile / instance role).',
+      hint: hostHint(
+        's3:no-credentials',
+        'Give accessKeyId and secretAccessKey (or a profile / instance role).',
+      ),
     });
   }
   if (CREDENTIAL_CODES.has(code)) {
@@ -117,7 +123,10 @@ export function s3Error(
       'PERMISSION_DENIED',
       `Cannot ${action} ${where}: S3 refused the credentials (${code})`,
       {
-        hint: 'Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and the session token, if any) for this endpoint.',
+        hint: hostHint(
+          's3:credentials-refused',
+          'Check accessKeyId and secretAccessKey (and the session token, if any) for this endpoint.',
+        ),
       },
     );
   }
@@ -128,12 +137,15 @@ export function s3Error(
     code === 'AllAccessDisabled'
   ) {
     return say('PERMISSION_DENIED', `Cannot ${action} ${where}: access denied (${detail})`, {
-      hint: 'Check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, and that their policy allows s3:ListBucket, s3:GetObject, s3:PutObject, s3:DeleteObject and s3:AbortMultipartUpload on this bucket and prefix.',
+      hint: hostHint(
+        's3:access-denied',
+        'Check accessKeyId / secretAccessKey, and that their policy allows s3:ListBucket, s3:GetObject, s3:PutObject, s3:DeleteObject and s3:AbortMultipartUpload on this bucket and prefix.',
+      ),
     });
   }
   if (code === 'NoSuchBucket') {
     return say('STORAGE_FAILED', `Cannot ${action} ${where}: the bucket does not exist`, {
-      hint: 'Create the bucket, or fix S3_BUCKET / S3_ENDPOINT.',
+      hint: hostHint('s3:no-bucket', 'Create the bucket, or fix the bucket / endpoint options.'),
     });
   }
   if (status === 301 || code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed') {
@@ -141,7 +153,7 @@ export function s3Error(
       'CONFIG_INVALID',
       `Cannot ${action} ${where}: the bucket is in another region (${detail})`,
       {
-        hint: 'Set S3_REGION to the region of the bucket.',
+        hint: hostHint('s3:wrong-region', 'Set the region option to the region of the bucket.'),
       },
     );
   }

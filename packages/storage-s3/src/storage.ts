@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   assertSafeEntryPath,
+  hostHint,
   isLifeboatKey,
   LifeboatError,
   META_PREFIX,
@@ -231,7 +232,10 @@ export function s3Storage(input: S3StorageOptions) {
             `The bucket "${options.bucket}" does not exist at ${endpoint ?? `AWS ${options.region}`}`,
             {
               cause: error,
-              hint: 'Create the bucket, or fix S3_BUCKET / S3_ENDPOINT.',
+              hint: hostHint(
+                's3:no-bucket',
+                'Create the bucket, or fix the bucket / endpoint options.',
+              ),
             },
           );
         }

@@ -1,4 +1,4 @@
-import { LifeboatError } from '@lifeboat/core';
+import { hostHint, LifeboatError } from '@lifeboat/core';
 import {
   type BackupSelection,
   includesOnly,
@@ -492,7 +492,12 @@ function pickByPatterns(
     throw new LifeboatError(
       'CONFIG_INVALID',
       `No schema matches ${filter.schemas.map((p) => `"${p.text}"`).join(', ')} in the database`,
-      { hint: 'check the include schema lines (BACKUP_SCHEMAS) against the database' },
+      {
+        hint: hostHint(
+          'postgres:schema-not-found',
+          'check the include schema lines against the database',
+        ),
+      },
     );
   }
   return picked;

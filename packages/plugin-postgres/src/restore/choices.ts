@@ -1,4 +1,4 @@
-import { LifeboatError } from '@lifeboat/core';
+import { hostHint, LifeboatError } from '@lifeboat/core';
 import { TABLESPACE_CALL, tablespaceSetting } from '../catalog/tablespaces.js';
 import { type FilterRule, parseFilterFile } from '../filter-file.js';
 import {
@@ -55,7 +55,10 @@ export function choicesOf(o: PostgresRestoreOptions): RestoreChoices {
       'CONFIG_INVALID',
       `The filter file ${o.filter!.name} has "exclude table" lines (${excluded.map((r) => r.pattern).join('; ')}): a restore takes "include table" only, as pg_restore --filter`,
       {
-        hint: 'leave tables out at backup time (exclude table in BACKUP_FILTER), or restore the others with include table / --tables',
+        hint: hostHint(
+          'postgres:exclude-on-restore',
+          'leave tables out at backup time (exclude table in the backup filter), or restore the others with include table / the tables option',
+        ),
       },
     );
   }

@@ -1,0 +1,30 @@
+/**
+ * Hints in the words of these settings: their environment variables. The plugins' own hints
+ * name their options (`dir`, `bucket`, `user`); a host that reads its settings from the
+ * environment installs these instead with core's `setErrorHints(ENV_ERROR_HINTS)` (the CLI
+ * does, beside its own naming its flags and commands). Keys are the plugins' situations
+ * (`hostHint('s3:unreachable', …)`).
+ */
+export const ENV_ERROR_HINTS = {
+  'postgres:schema-not-found':
+    'check the include schema lines (BACKUP_SCHEMAS) against the database',
+  'config-files:missing':
+    'Fix CONFIG_FILES / SSL_DIR, or mark a file optional with a leading "?" (CONFIG_FILES=.env,?local.conf).',
+  'local:not-a-disk': 'Set BACKUP_DIR to a folder on a disk (not /proc, /sys or /dev).',
+  's3:no-bucket': 'Create the bucket, or fix S3_BUCKET / S3_ENDPOINT.',
+  's3:unreachable': 'Check S3_ENDPOINT / S3_REGION and the network; the run can be retried.',
+  's3:no-credentials':
+    'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or a profile / instance role).',
+  's3:credentials-refused':
+    'Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and the session token, if any) for this endpoint.',
+  's3:access-denied':
+    'Check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, and that their policy allows s3:ListBucket, s3:GetObject, s3:PutObject, s3:DeleteObject and s3:AbortMultipartUpload on this bucket and prefix.',
+  's3:wrong-region': 'Set S3_REGION to the region of the bucket.',
+  'smtp:auth': 'Check SMTP_USER and SMTP_PASS, and that the server offers AUTH on this port.',
+  'smtp:tls':
+    'Check SMTP_SECURE against the port (465 is TLS from the start, 587 upgrades with STARTTLS) and the server certificate.',
+  'smtp:envelope': 'The server refused the sender or a recipient: check SMTP_FROM and ADMIN_EMAIL.',
+  'smtp:connection':
+    'Check SMTP_HOST and SMTP_PORT, and that the mail server runs and is reachable from here.',
+  'smtp:other': 'Check the mail server settings (SMTP_*).',
+} as const;
