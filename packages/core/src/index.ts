@@ -65,6 +65,7 @@ export {
   probeUrl,
   retryPause,
   sendHttp,
+  urlHealth,
 } from './monitoring/http.js';
 export {
   collectMetrics,

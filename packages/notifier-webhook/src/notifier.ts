@@ -7,11 +7,11 @@ import {
   type NotificationEvent,
   type Notifier,
   parseOptions,
-  probeUrl,
   redact,
   registerSecret,
   registerUrlSecrets,
   sendHttp,
+  urlHealth,
 } from '@lifeboat/core';
 import {
   type ResolvedWebhookNotifierOptions,
@@ -94,24 +94,14 @@ export function webhookNotifier(input: WebhookNotifierOptions) {
     /** Whether the receiver accepts connections; nothing is posted (a post would be a message). */
     // One name whatever the outcome, also when getting ready fails (core's fallback).
     healthName: 'webhook',
-    async health(): Promise<HealthCheck[]> {
-      const probe = await probeUrl(options.url, options.timeoutMs);
-      return [
-        probe.ok
-          ? {
-              name: 'webhook',
-              status: 'ok',
-              message: `${where} accepts connections`,
-              details: { url: where },
-            }
-          : {
-              name: 'webhook',
-              status: 'warning',
-              message: redact(`the webhook receiver ${where} cannot be reached: ${probe.reason}`),
-              details: { url: where },
-            },
-      ];
-    },
+    health: (): Promise<HealthCheck[]> =>
+      urlHealth({
+        name: 'webhook',
+        url: options.url,
+        where,
+        timeoutMs: options.timeoutMs,
+        unreachable: (reason) => `the webhook receiver ${where} cannot be reached: ${reason}`,
+      }),
   } satisfies Notifier;
 }
 

@@ -474,6 +474,39 @@ interface CopyState {
 }
 
 /**
+ * Adds one data part of a table (its COPY header and `bytes` bytes of rows) and tells the
+ * progress. Parts are numbered when emitted: ranges and batches copied at once share a table's
+ * numbering.
+ */
+async function emitTablePart(
+  ctx: BackupContext,
+  job: CopyJob,
+  table: TableState,
+  state: CopyState,
+  header: Buffer,
+  chunks: Buffer[],
+  bytes: number,
+): Promise<void> {
+  const path = partPath(job.table.schema, job.table.name, table.parts.length + 1);
+  table.parts.push(path);
+  table.bytes += bytes;
+  state.bytes += bytes;
+  const body = [header, ...chunks];
+  await ctx.emit({
+    path,
+    type: 'file',
+    size: header.length + bytes,
+    body: () => Readable.from(body),
+  });
+  ctx.progress({
+    item: table.name,
+    rows: table.rows,
+    bytes: state.bytes,
+    totalBytes: estimate(state, table),
+  });
+}
+
+/**
  * The estimate grows with tables that write more CSV than the catalog said (compressed TOAST
  * values do, many times over), so a progress display never passes 100% before the end…
  */
@@ -514,23 +547,7 @@ async function copyBatch(
       // Every table leaves at least one part (a header alone for an empty table).
       if (piece.bytes === 0 && (!piece.last || emitted.has(piece.index))) continue;
       emitted.add(piece.index);
-      const path = partPath(job.table.schema, job.table.name, table.parts.length + 1);
-      table.parts.push(path);
-      table.bytes += piece.bytes;
-      state.bytes += piece.bytes;
-      const body = [piece.header, ...piece.chunks];
-      await ctx.emit({
-        path,
-        type: 'file',
-        size: piece.header.length + piece.bytes,
-        body: () => Readable.from(body),
-      });
-      ctx.progress({
-        item: table.name,
-        rows: table.rows,
-        bytes: state.bytes,
-        totalBytes: estimate(state, table),
-      });
+      await emitTablePart(ctx, job, table, state, piece.header, piece.chunks, piece.bytes);
     }
     const missing = tables.findIndex((_, i) => !emitted.has(i));
     if (missing >= 0) throw new Error(`COPY batch sent nothing for ${tables[missing]!.name}`);
@@ -551,25 +568,8 @@ async function copyRange(
   const { sql } = copySql(job);
   let emitted = 0;
   const emitPart = async (header: Buffer, chunks: Buffer[], size: number) => {
-    // Numbered when emitted: ranges copied at once share the table's numbering.
-    const path = partPath(job.table.schema, job.table.name, table.parts.length + 1);
-    table.parts.push(path);
     emitted++;
-    table.bytes += size;
-    state.bytes += size;
-    const body = [header, ...chunks];
-    await ctx.emit({
-      path,
-      type: 'file',
-      size: header.length + size,
-      body: () => Readable.from(body),
-    });
-    ctx.progress({
-      item: table.name,
-      rows: table.rows,
-      bytes: state.bytes,
-      totalBytes: estimate(state, table),
-    });
+    await emitTablePart(ctx, job, table, state, header, chunks, size);
   };
   try {
     // Chunks end at row boundaries: a part is cut at the first chunk end past partBytes.

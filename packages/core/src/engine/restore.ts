@@ -11,7 +11,7 @@ import { indexedManifest } from './archive-index.js';
 import { openArchive, resolveArchive } from './archives.js';
 import { type EngineContext, errorSummary } from './context.js';
 import { planPartialRead } from './partial-read.js';
-import { dispatchSections, optionsFor, type SectionHandler } from './sections.js';
+import { dispatchSections, optionsFor, type SectionHandler, sectionContext } from './sections.js';
 import { quickCheck, throwFirstProblem } from './verify.js';
 
 /** Where one section goes, as its source found it before anything was written. */
@@ -204,16 +204,18 @@ export async function runRestore(
     const handlers = new Map<string, SectionHandler>();
     for (const { section, source } of restoring) {
       handlers.set(section.section, async (entries: AsyncIterable<ArchiveEntry>) => {
-        const summary = await restoreSection(source, sections, section.section, {
-          signal: signal ?? new AbortController().signal,
-          events: ctx.events,
-          summary: section.summary,
-          manifest,
-          entries,
-          options: optionsFor(options, source),
-          warn: (code, message, details) =>
-            ctx.events.emit('warning', { code, message, ...(details ? { details } : {}) }),
-        });
+        const summary = await restoreSection(
+          source,
+          sections,
+          section.section,
+          sectionContext(
+            ctx,
+            source,
+            { summary: section.summary, manifest, entries },
+            options,
+            signal,
+          ),
+        );
         sections.push({ section: section.section, source: source.id, summary });
       });
     }

@@ -1,12 +1,45 @@
 import { Readable } from 'node:stream';
 import { type ReadEntry, readArchive } from '../archive/reader.js';
-import type { ArchiveEntry, SourceRestoreOptions } from '../contracts.js';
+import type {
+  AnySource,
+  ArchiveEntry,
+  RestoreContext,
+  SourceRestoreOptions,
+} from '../contracts.js';
 import { LifeboatError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
+import type { EngineContext } from './context.js';
 
 /** The options a caller gave a section's source (under the source's id), `{}` when none. */
 export const optionsFor = (options: SourceRestoreOptions, source: { id: string }): object =>
   (options as Record<string, object | undefined>)[source.id] ?? {};
+
+/**
+ * What a section's source gets to restore or deep-verify it: its entries, its summary from the
+ * manifest, its own options, and warnings that go out as the engine's `warning` events.
+ */
+export function sectionContext(
+  ctx: EngineContext,
+  source: AnySource,
+  at: {
+    summary: Record<string, unknown>;
+    manifest: Manifest;
+    entries: AsyncIterable<ArchiveEntry>;
+  },
+  options: SourceRestoreOptions,
+  signal: AbortSignal | undefined,
+): RestoreContext<object> {
+  return {
+    signal: signal ?? new AbortController().signal,
+    events: ctx.events,
+    summary: at.summary,
+    manifest: at.manifest,
+    entries: at.entries,
+    options: optionsFor(options, source),
+    warn: (code, message, details) =>
+      ctx.events.emit('warning', { code, message, ...(details ? { details } : {}) }),
+  };
+}
 
 export type SectionHandler = (entries: AsyncIterable<ArchiveEntry>) => Promise<void>;
 

@@ -6,7 +6,7 @@ import { type ArchiveInfo, openArchive, resolveArchive } from './archives.js';
 import { scopeOf } from './backup.js';
 import type { EngineContext } from './context.js';
 import { recordRun } from './history.js';
-import { dispatchSections, optionsFor } from './sections.js';
+import { dispatchSections, sectionContext } from './sections.js';
 
 /**
  * A verify's options; with `deep`, each source's scratch restore gets its own under its id
@@ -119,16 +119,15 @@ async function deepCheck(
     handlers.set(section.section, async (entries) => {
       await ctx.sourceReady(source, signal);
       problems.push(
-        ...(await source.verifyDeep!({
-          signal: signal ?? new AbortController().signal,
-          events: ctx.events,
-          summary: section.summary,
-          manifest,
-          entries,
-          options: optionsFor(options, source),
-          warn: (code, message, details) =>
-            ctx.events.emit('warning', { code, message, ...(details ? { details } : {}) }),
-        })),
+        ...(await source.verifyDeep!(
+          sectionContext(
+            ctx,
+            source,
+            { summary: section.summary, manifest, entries },
+            options,
+            signal,
+          ),
+        )),
       );
     });
   }

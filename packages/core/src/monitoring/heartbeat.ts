@@ -7,7 +7,7 @@ import { toLifeboatError } from '../errors.js';
 import type { LifeboatEmitter } from '../events.js';
 import { redact } from '../redact.js';
 import { displayUrl, registerUrlSecrets } from '../url-secrets.js';
-import { probeUrl, sendHttp } from './http.js';
+import { sendHttp, urlHealth } from './http.js';
 
 const httpUrl = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
   message: 'must be an http(s) URL such as https://hc-ping.com/<uuid>',
@@ -223,25 +223,14 @@ export function heartbeat(input: HeartbeatOptions) {
     },
 
     /** Whether the service can be reached (a connection only: nothing is pinged). */
-    async health(): Promise<HealthCheck[]> {
-      const probe = await probeUrl(options.url, options.timeoutMs);
-      return [
-        probe.ok
-          ? {
-              name: 'heartbeat',
-              status: 'ok',
-              message: `${where} accepts connections`,
-              details: { url: where },
-            }
-          : {
-              name: 'heartbeat',
-              // The backups themselves are fine; only the dead-man's switch is at risk.
-              status: 'warning',
-              message: redact(`${where} cannot be reached: ${probe.reason}`),
-              details: { url: where },
-            },
-      ];
-    },
+    health: (): Promise<HealthCheck[]> =>
+      urlHealth({
+        name: 'heartbeat',
+        url: options.url,
+        where,
+        timeoutMs: options.timeoutMs,
+        unreachable: (reason) => `${where} cannot be reached: ${reason}`,
+      }),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { HealthCheck } from '../contracts.js';
 import { LifeboatError } from '../errors.js';
 import { redact } from '../redact.js';
 import { abortableSleep, jitteredBackoff } from '../timing.js';
@@ -146,4 +147,31 @@ export async function probeUrl(
       done({ ok: false, reason: error.code ?? error.message }),
     );
   });
+}
+
+/**
+ * The health check of a service reached by URL (a heartbeat, a webhook receiver): whether it
+ * accepts connections, nothing sent. Unreachable is a warning: the backups themselves are fine,
+ * only what tells of them is at risk. `where` is the URL without secrets.
+ */
+export async function urlHealth(check: {
+  name: string;
+  url: string;
+  where: string;
+  timeoutMs: number;
+  /** The message when it cannot be reached, from the reason. */
+  unreachable: (reason: string | undefined) => string;
+}): Promise<HealthCheck[]> {
+  const probe = await probeUrl(check.url, check.timeoutMs);
+  const details = { url: check.where };
+  return [
+    probe.ok
+      ? { name: check.name, status: 'ok', message: `${check.where} accepts connections`, details }
+      : {
+          name: check.name,
+          status: 'warning',
+          message: redact(check.unreachable(probe.reason)),
+          details,
+        },
+  ];
 }

@@ -39,6 +39,29 @@ const defaultError = (op: StorageOp, key: string) =>
   });
 
 /**
+ * Passes the first `limit` bytes on, then fails with `fail()`: the bytes up to the limit are
+ * handed on first, so the other side sees a real half write (or half read). `after` runs once the
+ * failure is passed on (the reading side's source is closed).
+ */
+function failAfter(limit: number, fail: () => Error, after?: () => void): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (seen + chunk.length > limit) {
+        const head = chunk.subarray(0, Math.max(0, limit - seen));
+        seen = limit;
+        if (head.length > 0) this.push(head);
+        callback(fail());
+        after?.();
+        return;
+      }
+      seen += chunk.length;
+      callback(null, chunk);
+    },
+  });
+}
+
+/**
  * A test decorator that makes a real storage fail on purpose: at once, or in the middle of a
  * streamed put or get. Used by the fault-injection tests of every package; never in production.
  */
@@ -83,22 +106,10 @@ export function faultyStorage(inner: Storage, initial: FaultOptions = {}): Fault
       if (limit === undefined || !fires(key, true)) return inner.put(key, body, o);
       const source =
         body instanceof Uint8Array ? Readable.from([Buffer.from(body)]) : (body as Readable);
-      let seen = 0;
       let fault: Error | undefined;
-      const counter = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          if (seen + chunk.length > limit) {
-            // Hand the storage the bytes up to the limit, then fail: a real half write.
-            const head = chunk.subarray(0, Math.max(0, limit - seen));
-            seen = limit;
-            if (head.length > 0) this.push(head);
-            fault = inject('put', key);
-            callback(fault);
-            return;
-          }
-          seen += chunk.length;
-          callback(null, chunk);
-        },
+      const counter = failAfter(limit, () => {
+        fault = inject('put', key);
+        return fault;
       });
       source.on('error', (e) => counter.destroy(e));
       source.pipe(counter);
@@ -116,21 +127,11 @@ export function faultyStorage(inner: Storage, initial: FaultOptions = {}): Fault
       const stream = await inner.get(key, o);
       const limit = options.failGetAfterBytes;
       if (limit === undefined || !fires(key, true)) return stream;
-      let seen = 0;
-      const counter = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          if (seen + chunk.length > limit) {
-            const head = chunk.subarray(0, Math.max(0, limit - seen));
-            seen = limit;
-            if (head.length > 0) this.push(head);
-            callback(inject('get', key));
-            stream.destroy();
-            return;
-          }
-          seen += chunk.length;
-          callback(null, chunk);
-        },
-      });
+      const counter = failAfter(
+        limit,
+        () => inject('get', key),
+        () => stream.destroy(),
+      );
       stream.on('error', (e) => counter.destroy(e));
       return stream.pipe(counter);
     },
