@@ -12,7 +12,7 @@ import { psqlAs, servers, sql, type TestServer, uniqueName } from './support/ser
 /**
  * Tablespaces as pg_dump/pg_restore keep them: each table, index, constraint's index,
  * materialized view and partitioned table is restored where it lay (SET default_tablespace
- * before it), the database's own default tablespace too (as pg_dump --create);
+ * before it; a partition elsewhere than its parent is moved there after its CREATE), the database's own default tablespace too (as pg_dump --create);
  * --no-tablespaces and --tablespace-map move them; a tablespace the target lacks is a
  * TABLESPACE_MISSING warning, the object goes to the default one and the restore succeeds.
  */
@@ -34,9 +34,16 @@ CREATE INDEX mv_id ON public.mv (id) TABLESPACE ${A};
 CREATE TABLE public.p (id int, k int) PARTITION BY RANGE (k) TABLESPACE ${A};
 CREATE TABLE public.p1 PARTITION OF public.p FOR VALUES FROM (0) TO (10) TABLESPACE ${A};
 CREATE INDEX p_id ON public.p (id) TABLESPACE ${A};
+-- Partitions elsewhere than their parent: pg_default, and the database's default (B).
+CREATE TABLE public.p2 PARTITION OF public.p FOR VALUES FROM (10) TO (20) TABLESPACE pg_default;
+CREATE TABLE public.p3 PARTITION OF public.p FOR VALUES FROM (20) TO (30) TABLESPACE ${B};
+CREATE TABLE public.q (id int, k int) PARTITION BY LIST (k);
+CREATE TABLE public.q1 PARTITION OF public.q FOR VALUES IN (1) TABLESPACE ${A};
+INSERT INTO public.q VALUES (1, 1);
 INSERT INTO public.t1 SELECT g, 'v' || g FROM generate_series(1, 50) g;
 INSERT INTO public.t2 SELECT g, 'w' || g FROM generate_series(1, 50) g;
 INSERT INTO public.p SELECT g, g % 10 FROM generate_series(1, 50) g;
+INSERT INTO public.p SELECT g, 10 + g % 20 FROM generate_series(1, 40) g;
 REFRESH MATERIALIZED VIEW public.mv;
 `;
 
@@ -181,6 +188,10 @@ describe.each(servers)('tablespaces on $name', (server) => {
       mv_id: A,
       p: A,
       p1: A,
+      p2: 'pg_default',
+      p3: '',
+      q: '',
+      q1: A,
       p_id: A,
     });
     const { target, warnings } = await lifeboatRestored();

@@ -16,7 +16,11 @@ import type {
 import { type Sortable, sortByDependencies } from './order.js';
 import { renderSystemAcls } from './system-acls.js';
 import { tableAlters, usingClause, viewAlters, withClause } from './table-details.js';
-import { TABLESPACE_HELPER, tablespaceSelector } from './tablespaces.js';
+import {
+  partitionTablespaceStatement,
+  TABLESPACE_HELPER,
+  tablespaceSelector,
+} from './tablespaces.js';
 import { placeholderView, planViewLoops } from './view-loops.js';
 
 /** Plain SQL both `psql -f` and the plugin's own restore run: no psql meta-commands. */
@@ -312,10 +316,15 @@ export function renderPreData(catalog: Catalog): string {
           `CREATE ${o.obj.unlogged ? 'UNLOGGED ' : ''}SEQUENCE ${qualified(o.obj.schema, o.obj.name)} ${sequenceOptions(o.obj)};\n`,
         );
         break;
-      case 'table':
+      case 'table': {
         out.push(tablespaces.select(o.obj.tablespace));
         out.push(renderTable(o.obj, included, catalog.sequences));
+        // Created in its parent's tablespace whatever was selected: moved where it lay.
+        const parent = o.obj.partitionBound ? included.get(o.obj.parents[0]!) : undefined;
+        if (parent && parent.tablespace !== o.obj.tablespace)
+          out.push(partitionTablespaceStatement(qualified(o.obj.schema, o.obj.name)));
         break;
+      }
       case 'object':
         out.push(o.obj.ddl);
         break;

@@ -18,6 +18,8 @@ export const TABLESPACE_MAP = 'lifeboat.tablespace_map';
 /** Session setting: the tablespaces already reported missing, one per line. */
 const MISSING = 'lifeboat.tablespaces_missing';
 export const TABLESPACE_CALL = 'pg_temp.lifeboat_tablespace';
+/** Moves a partition into the selected tablespace (partitionTablespaceStatement). */
+export const PARTITION_TABLESPACE_CALL = 'pg_temp.lifeboat_partition_tablespace';
 
 /** The statement that selects a tablespace ('' the database's default) for what follows. */
 export const tablespaceStatement = (name: string) =>
@@ -56,7 +58,28 @@ BEGIN
   PERFORM pg_catalog.set_config('default_tablespace', wanted, false);
 END
 $lifeboat$;
+CREATE OR REPLACE FUNCTION ${PARTITION_TABLESPACE_CALL}(rel text) RETURNS void
+LANGUAGE plpgsql AS $lifeboat$
+DECLARE wanted text := pg_catalog.current_setting('default_tablespace');
+BEGIN
+  IF wanted = '' THEN
+    wanted := (SELECT t.spcname FROM pg_catalog.pg_database d JOIN pg_catalog.pg_tablespace t ON t.oid = d.dattablespace
+               WHERE d.datname = pg_catalog.current_database());
+  END IF;
+  EXECUTE pg_catalog.format('ALTER TABLE %s SET TABLESPACE %I', rel, wanted);
+END
+$lifeboat$;
 `;
+
+/**
+ * A partition is created in its parent's tablespace whatever default_tablespace says (the
+ * parent's overrides it, CREATE TABLE … PARTITION OF); one that lay elsewhere is moved, right
+ * after its CREATE (still empty), to the tablespace the statement before it selected: mapped,
+ * the default one for a missing tablespace or with --no-tablespaces, as pg_restore places the
+ * partition pg_dump creates on its own and attaches.
+ */
+export const partitionTablespaceStatement = (relation: string) =>
+  `SELECT ${PARTITION_TABLESPACE_CALL}(${quoteLiteral(relation)});\n`;
 
 /** The tablespaces the catalog's objects lie in, sorted (none: the scripts never name one). */
 export function usedTablespaces(catalog: Catalog): string[] {

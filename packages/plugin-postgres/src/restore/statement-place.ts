@@ -184,6 +184,9 @@ export function placeStatement(sql: string): StatementPlace {
         ...(place.relation ? { relation: place.relation } : {}),
       };
     }
+    // A partition moved to the tablespace selected before it: it goes with its table.
+    if (fn === 'pg_temp.lifeboat_partition_tablespace' && tokens[5]?.type === 'string')
+      return { kind: 'object', ...placeOf(qualifiedAt(tokenize(tokens[5].text), 0)) };
     if (fn === 'pg_catalog.setval' && tokens[5]?.type === 'string') {
       return { kind: 'sequence-value', ...placeOf(qualifiedAt(tokenize(tokens[5].text), 0)) };
     }
