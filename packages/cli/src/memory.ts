@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { setMemoryPacer } from '@lifeboat/core';
 
 const MiB = 1024 * 1024;
 
@@ -38,5 +39,18 @@ export function startMemoryGuard(stepBytes: number): () => void {
     timer = setTimeout(tick, growing ? 25 : 250).unref();
   };
   timer = setTimeout(tick, 25).unref();
-  return () => clearTimeout(timer);
+  // Reads the engine drops at once (the archive's sha256 check) outrun the timer: counted as
+  // they go, a collection every `stepBytes` of them (core's memory-pacer.ts).
+  let read = 0;
+  setMemoryPacer((bytes) => {
+    read += bytes;
+    if (read < stepBytes) return;
+    read = 0;
+    collect({ type: 'minor', execution: 'sync' });
+    low = Math.min(low, process.memoryUsage().arrayBuffers);
+  });
+  return () => {
+    clearTimeout(timer);
+    setMemoryPacer(undefined);
+  };
 }

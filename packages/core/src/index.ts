@@ -51,6 +51,7 @@ export type { VerifyOptions, VerifyResult } from './engine/verify.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './manifest.js';
+export { paceMemory, setMemoryPacer } from './memory-pacer.js';
 export {
   type Heartbeat,
   type HeartbeatOptions,

@@ -210,3 +210,30 @@ describe('readArchive: hashing entries', () => {
     }
   });
 });
+
+describe('memory pacer', () => {
+  it('a restore reports every stored byte it checks and every byte it inflates; none without a pacer', async () => {
+    const { setMemoryPacer } = await import('@lifeboat/core');
+    const { engine, storage, restored } = setup();
+    const result = await engine.backup();
+    const stored = (await buffer(await storage.get(result.file))).length;
+    const inflated = (await import('node:zlib')).gunzipSync(
+      await buffer(await storage.get(result.file)),
+    ).length;
+    let paced = 0;
+    setMemoryPacer((bytes) => {
+      paced += bytes;
+    });
+    try {
+      await engine.restore(result.id);
+    } finally {
+      setMemoryPacer(undefined);
+    }
+    // The index check reads the stored bytes once, the restore inflates the whole archive once.
+    expect(paced).toBe(stored + inflated);
+    expect(restored['a.txt']?.toString()).toBe(FILES['a.txt']);
+    const before = paced;
+    await engine.restore(result.id);
+    expect(paced).toBe(before);
+  });
+});

@@ -3,6 +3,7 @@ import { PassThrough, type Readable, Transform } from 'node:stream';
 import tar from 'tar-stream';
 import type { EntryType } from '../contracts.js';
 import { isLifeboatError, LifeboatError } from '../errors.js';
+import { paceMemory } from '../memory-pacer.js';
 import { createParallelGunzip } from './parallel-gunzip.js';
 import { assertSafeEntryPath, assertSafeLink } from './paths.js';
 
@@ -117,6 +118,8 @@ export async function* readArchive(
   const countOut = new Transform({
     transform(chunk: Buffer, _e, cb) {
       expanded += chunk.length;
+      // Inflated members are dropped as soon as the entries have them (memory-pacer.ts).
+      paceMemory(chunk.length);
       if (expanded > floor && expanded > compressed * ratio) {
         cb(
           new LifeboatError(

@@ -4,6 +4,7 @@ import { buffer } from 'node:stream/consumers';
 import type { EntryLocation } from '../archive/entry-locator.js';
 import { parseManifest } from '../archive/verify.js';
 import type { Manifest } from '../manifest.js';
+import { paceMemory } from '../memory-pacer.js';
 import type { ArchiveInfo, StoredDigest } from './archives.js';
 import type { EngineContext } from './context.js';
 import { META_PREFIX } from './history.js';
@@ -137,6 +138,7 @@ export async function indexedManifest(
     for await (const chunk of stored as AsyncIterable<Buffer>) {
       hash.update(chunk);
       bytes += chunk.length;
+      paceMemory(chunk.length);
     }
   } catch {
     return undefined;
