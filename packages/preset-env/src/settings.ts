@@ -211,7 +211,14 @@ export const SETTINGS = {
   smtpSecure: { env: 'SMTP_SECURE', schema: bool('SMTP_SECURE') },
   smtpRequireTls: { env: 'SMTP_REQUIRE_TLS', schema: bool('SMTP_REQUIRE_TLS') },
   adminEmail: { env: 'ADMIN_EMAIL', schema: list('ops@example.com,cto@example.com') },
-  s3Bucket: { env: 'S3_BUCKET', schema: text('S3_BUCKET', 'my-backups') },
+  // As storage-s3's schema has it: checked here with the other settings, named as the user set it.
+  s3Bucket: {
+    env: 'S3_BUCKET',
+    schema: text('S3_BUCKET', 'my-backups').regex(
+      /^[A-Za-z0-9._-]+$/,
+      'S3_BUCKET may hold only letters, digits, ".", "_" and "-"',
+    ),
+  },
   s3Prefix: { env: 'S3_PREFIX', schema: anyText('S3_PREFIX') },
   s3Region: { env: 'S3_REGION', schema: text('S3_REGION', 'eu-west-1') },
   s3Endpoint: {

@@ -16,6 +16,13 @@ import {
   retryingStorage,
   type Storage,
 } from '@lifeboat/core';
+// The plugins' own option shapes (their zod schemas' input), as types only: a plugin is loaded
+// when the settings name it, and its schema then parses these with its own defaults and bounds
+// (the notifiers' factories take theirs directly).
+import type { ConfigFilesOptions } from '@lifeboat/plugin-config-files';
+import type { PostgresSourceOptions } from '@lifeboat/plugin-postgres';
+import type { LocalStorageOptions } from '@lifeboat/storage-local';
+import type { S3StorageOptions } from '@lifeboat/storage-s3';
 import { memoryPlan } from './memory-plan.js';
 import type { Settings } from './settings.js';
 
@@ -51,35 +58,34 @@ export async function buildSources(s: Settings): Promise<AnySource[]> {
   const sources: AnySource[] = [];
   if (hasDatabase(s)) {
     const plan = memoryPlan(s.memoryLimit);
+    // host, port and user default in the plugin's schema (localhost, 5432, postgres).
+    const options: PostgresSourceOptions = {
+      ...(s.databaseUrl ? { connectionString: s.databaseUrl } : {}),
+      ...(s.postgresHost ? { host: s.postgresHost } : {}),
+      ...(s.postgresPort !== undefined ? { port: s.postgresPort } : {}),
+      ...(s.postgresUser ? { user: s.postgresUser } : {}),
+      ...(s.postgresPassword !== undefined ? { password: s.postgresPassword } : {}),
+      ...(s.postgresDb ? { database: s.postgresDb } : {}),
+      ...(s.backupTables?.length ? { tables: s.backupTables } : {}),
+      ...(s.backupExcludeTables?.length ? { excludeTables: s.backupExcludeTables } : {}),
+      ...(s.backupSchemas?.length ? { schemas: s.backupSchemas } : {}),
+      ...(s.backupExcludeSchemas?.length ? { excludeSchemas: s.backupExcludeSchemas } : {}),
+      ...(s.backupExcludeTableData?.length ? { excludeTableData: s.backupExcludeTableData } : {}),
+      ...(s.backupFilter ? { filter: readFilterFile(s.backupFilter) } : {}),
+      ...(s.jobs ? { jobs: s.jobs } : plan.jobs ? { jobs: plan.jobs } : {}),
+      ...(plan.partBytes ? { partBytes: plan.partBytes } : {}),
+      ...(s.backupGlobals && s.backupGlobals !== 'none' ? { globals: s.backupGlobals } : {}),
+    };
     const { postgresSource } = await import('@lifeboat/plugin-postgres');
-    sources.push(
-      postgresSource({
-        ...(s.databaseUrl ? { connectionString: s.databaseUrl } : {}),
-        host: s.postgresHost ?? 'localhost',
-        port: s.postgresPort ?? 5432,
-        user: s.postgresUser ?? 'postgres',
-        ...(s.postgresPassword !== undefined ? { password: s.postgresPassword } : {}),
-        ...(s.postgresDb ? { database: s.postgresDb } : {}),
-        ...(s.backupTables?.length ? { tables: s.backupTables } : {}),
-        ...(s.backupExcludeTables?.length ? { excludeTables: s.backupExcludeTables } : {}),
-        ...(s.backupSchemas?.length ? { schemas: s.backupSchemas } : {}),
-        ...(s.backupExcludeSchemas?.length ? { excludeSchemas: s.backupExcludeSchemas } : {}),
-        ...(s.backupExcludeTableData?.length ? { excludeTableData: s.backupExcludeTableData } : {}),
-        ...(s.backupFilter ? { filter: readFilterFile(s.backupFilter) } : {}),
-        ...(s.jobs ? { jobs: s.jobs } : plan.jobs ? { jobs: plan.jobs } : {}),
-        ...(plan.partBytes ? { partBytes: plan.partBytes } : {}),
-        ...(s.backupGlobals && s.backupGlobals !== 'none' ? { globals: s.backupGlobals } : {}),
-      }),
-    );
+    sources.push(postgresSource(options));
   }
   if (hasConfigFiles(s)) {
+    const options: ConfigFilesOptions = {
+      files: (s.configFiles ?? []).map((f) => ({ ...optionalPath(f) })),
+      directories: s.sslDir ? [{ ...optionalPath(s.sslDir), name: 'ssl' }] : [],
+    };
     const { configFilesSource } = await import('@lifeboat/plugin-config-files');
-    sources.push(
-      configFilesSource({
-        files: (s.configFiles ?? []).map((f) => ({ ...optionalPath(f) })),
-        directories: s.sslDir ? [{ ...optionalPath(s.sslDir), name: 'ssl' }] : [],
-      }),
-    );
+    sources.push(configFilesSource(options));
   }
   return sources;
 }
@@ -95,22 +101,26 @@ export async function buildStorage(s: Settings, options: WiringOptions = {}): Pr
 
 async function pluginStorage(s: Settings, options: WiringOptions): Promise<Storage> {
   if (s.s3Bucket) {
-    const { s3Storage } = await import('@lifeboat/storage-s3');
-    return s3Storage({
+    // The region defaults in the plugin's schema (us-east-1).
+    const s3: S3StorageOptions = {
       bucket: s.s3Bucket,
       ...(s.s3Prefix ? { prefix: s.s3Prefix } : {}),
-      region: s.s3Region ?? 'us-east-1',
+      ...(s.s3Region ? { region: s.s3Region } : {}),
       ...(s.s3Endpoint ? { endpoint: s.s3Endpoint } : {}),
       ...(s.s3ForcePathStyle !== undefined ? { forcePathStyle: s.s3ForcePathStyle } : {}),
       ...(s.awsAccessKeyId ? { accessKeyId: s.awsAccessKeyId } : {}),
       ...(s.awsSecretAccessKey ? { secretAccessKey: s.awsSecretAccessKey } : {}),
-    });
+    };
+    const { s3Storage } = await import('@lifeboat/storage-s3');
+    return s3Storage(s3);
   }
-  const { localStorage } = await import('@lifeboat/storage-local');
-  return localStorage({
+  // The plugin requires a folder; the settings' default is ./backups.
+  const local: LocalStorageOptions = {
     dir: s.backupDir ?? './backups',
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-  });
+  };
+  const { localStorage } = await import('@lifeboat/storage-local');
+  return localStorage(local);
 }
 
 export async function buildNotifiers(s: Settings): Promise<Notifier[]> {
