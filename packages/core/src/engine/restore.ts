@@ -11,7 +11,7 @@ import { indexedManifest } from './archive-index.js';
 import { openArchive, resolveArchive } from './archives.js';
 import { type EngineContext, errorSummary } from './context.js';
 import { planPartialRead } from './partial-read.js';
-import { dispatchSections, optionsFor, type SectionHandler, sectionContext } from './sections.js';
+import { dispatchSections, optionsFor, type SectionHandler, sectionContexts } from './sections.js';
 import { quickCheck, throwFirstProblem } from './verify.js';
 
 /** Where one section goes, as its source found it before anything was written. */
@@ -202,20 +202,11 @@ export async function runRestore(
     await confirmed(options, targets);
 
     const handlers = new Map<string, SectionHandler>();
+    const contextOf = sectionContexts(ctx, manifest, options, signal);
     for (const { section, source } of restoring) {
       handlers.set(section.section, async (entries: AsyncIterable<ArchiveEntry>) => {
-        const summary = await restoreSection(
-          source,
-          sections,
-          section.section,
-          sectionContext(
-            ctx,
-            source,
-            { summary: section.summary, manifest, entries },
-            options,
-            signal,
-          ),
-        );
+        const context = contextOf(source, section.summary, entries);
+        const summary = await restoreSection(source, sections, section.section, context);
         sections.push({ section: section.section, source: source.id, summary });
       });
     }

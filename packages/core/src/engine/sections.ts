@@ -15,30 +15,29 @@ export const optionsFor = (options: SourceRestoreOptions, source: { id: string }
   (options as Record<string, object | undefined>)[source.id] ?? {};
 
 /**
- * What a section's source gets to restore or deep-verify it: its entries, its summary from the
- * manifest, its own options, and warnings that go out as the engine's `warning` events.
+ * What each section's source gets to restore or deep-verify it, in one run: its entries, its
+ * summary from the manifest, its own options, and warnings that go out as `warning` events.
  */
-export function sectionContext(
+export function sectionContexts(
   ctx: EngineContext,
-  source: AnySource,
-  at: {
-    summary: Record<string, unknown>;
-    manifest: Manifest;
-    entries: AsyncIterable<ArchiveEntry>;
-  },
+  manifest: Manifest,
   options: SourceRestoreOptions,
   signal: AbortSignal | undefined,
-): RestoreContext<object> {
-  return {
+) {
+  return (
+    source: AnySource,
+    summary: Record<string, unknown>,
+    entries: AsyncIterable<ArchiveEntry>,
+  ): RestoreContext<object> => ({
     signal: signal ?? new AbortController().signal,
     events: ctx.events,
-    summary: at.summary,
-    manifest: at.manifest,
-    entries: at.entries,
+    summary,
+    manifest,
+    entries,
     options: optionsFor(options, source),
     warn: (code, message, details) =>
       ctx.events.emit('warning', { code, message, ...(details ? { details } : {}) }),
-  };
+  });
 }
 
 export type SectionHandler = (entries: AsyncIterable<ArchiveEntry>) => Promise<void>;

@@ -6,7 +6,7 @@ import { type ArchiveInfo, openArchive, resolveArchive } from './archives.js';
 import { scopeOf } from './backup.js';
 import type { EngineContext } from './context.js';
 import { recordRun } from './history.js';
-import { dispatchSections, sectionContext } from './sections.js';
+import { dispatchSections, sectionContexts } from './sections.js';
 
 /**
  * A verify's options; with `deep`, each source's scratch restore gets its own under its id
@@ -113,22 +113,13 @@ async function deepCheck(
     string,
     (entries: AsyncIterable<import('../contracts.js').ArchiveEntry>) => Promise<void>
   >();
+  const contextOf = sectionContexts(ctx, manifest, options, signal);
   for (const section of manifest.sources) {
     const source = ctx.sources.find((s) => s.section === section.section && s.id === section.id);
     if (!source?.verifyDeep) continue;
     handlers.set(section.section, async (entries) => {
       await ctx.sourceReady(source, signal);
-      problems.push(
-        ...(await source.verifyDeep!(
-          sectionContext(
-            ctx,
-            source,
-            { summary: section.summary, manifest, entries },
-            options,
-            signal,
-          ),
-        )),
-      );
+      problems.push(...(await source.verifyDeep!(contextOf(source, section.summary, entries))));
     });
   }
   if (handlers.size === 0) return problems;
