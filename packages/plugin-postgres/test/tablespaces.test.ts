@@ -40,6 +40,9 @@ CREATE TABLE public.p3 PARTITION OF public.p FOR VALUES FROM (20) TO (30) TABLES
 CREATE TABLE public.q (id int, k int) PARTITION BY LIST (k);
 CREATE TABLE public.q1 PARTITION OF public.q FOR VALUES IN (1) TABLESPACE ${A};
 INSERT INTO public.q VALUES (1, 1);
+-- A partition's index elsewhere than its partitioned index.
+CREATE INDEX q_id ON public.q (id);
+ALTER INDEX public.q1_id_idx SET TABLESPACE ${A};
 INSERT INTO public.t1 SELECT g, 'v' || g FROM generate_series(1, 50) g;
 INSERT INTO public.t2 SELECT g, 'w' || g FROM generate_series(1, 50) g;
 INSERT INTO public.p SELECT g, g % 10 FROM generate_series(1, 50) g;
@@ -192,6 +195,8 @@ describe.each(servers)('tablespaces on $name', (server) => {
       p3: '',
       q: '',
       q1: A,
+      q_id: '',
+      q1_id_idx: A,
       p_id: A,
     });
     const { target, warnings } = await lifeboatRestored();

@@ -163,6 +163,8 @@ export interface IndexObj {
   quotedName: string;
   def: string;
   isPartition: boolean;
+  /** A partition's index: the partitioned index it is attached to (0: none). */
+  parentOid?: number;
   backsConstraint: boolean;
   clustered: boolean;
   /** The tablespace it lies in; null: the database's default. */

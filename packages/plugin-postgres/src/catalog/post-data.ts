@@ -13,7 +13,11 @@ import {
 import { orderedPreData, SCRIPT_HEADER } from './pre-data.js';
 import { constraintPresent, guardStep, ifPresent, indexPresent, stepsOf } from './step-guard.js';
 import { indexAlters, ruleState, triggerState } from './table-details.js';
-import { tablespaceSelector } from './tablespaces.js';
+import {
+  PARTITION_TABLESPACE_HELPER,
+  partitionTablespaceStatement,
+  tablespaceSelector,
+} from './tablespaces.js';
 
 const POLICY_COMMANDS: Record<string, string> = {
   '*': 'ALL',
@@ -235,6 +239,21 @@ export function renderPostData(
     addConstraint(c);
   }
   out.push(m.fkEnd);
+  // An index built on a partitioned table is built on each partition in its tablespace: a
+  // partition's index that lay elsewhere is moved where it lay (as the partition itself is).
+  const byOid = new Map(catalog.indexes.map((i) => [i.oid, i]));
+  const moved = catalog.indexes.filter((i) => {
+    const parent = i.parentOid ? byOid.get(i.parentOid) : undefined;
+    return parent && isAttachedPartition(i.tableOid) && parent.tablespace !== i.tablespace;
+  });
+  if (moved.length > 0) {
+    section('indexes of partitions elsewhere than their partitioned index');
+    out.push(PARTITION_TABLESPACE_HELPER);
+    for (const i of moved) {
+      out.push(tablespaces.select(i.tablespace, false));
+      out.push(partitionTablespaceStatement(qualified(schemaOf(i.tableOid), i.name)));
+    }
+  }
   // The rest creates nothing that takes space (a refresh keeps its tablespace).
   out.push(tablespaces.select(null, false));
 

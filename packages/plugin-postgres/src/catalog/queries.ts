@@ -178,7 +178,8 @@ export const INDEXES = `SELECT i.indexrelid::int8 AS oid, i.indrelid::int8 AS ta
   (SELECT pg_catalog.json_agg(pg_catalog.json_build_array(a.attnum, a.attstattarget) ORDER BY a.attnum)
      FROM pg_catalog.pg_attribute a
      WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0) AS statistics,
-  pg_catalog.obj_description(i.indexrelid, 'pg_class') AS comment
+  pg_catalog.obj_description(i.indexrelid, 'pg_class') AS comment,
+  (SELECT inh.inhparent::int8 FROM pg_catalog.pg_inherits inh WHERE inh.inhrelid = i.indexrelid LIMIT 1) AS parent_oid
 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 WHERE i.indrelid = ANY($1::pg_catalog.oid[])
 ORDER BY i.indrelid, ic.relname`;

@@ -352,6 +352,7 @@ export async function readCatalog(
     quotedName: r.quoted_name,
     def: r.def,
     isPartition: r.is_partition,
+    parentOid: num(r.parent_oid ?? 0),
     backsConstraint: r.backs_constraint,
     clustered: r.clustered,
     replicaIdentity: r.replica_identity,

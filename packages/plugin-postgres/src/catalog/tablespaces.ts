@@ -25,6 +25,22 @@ export const PARTITION_TABLESPACE_CALL = 'pg_temp.lifeboat_partition_tablespace'
 export const tablespaceStatement = (name: string) =>
   `SELECT ${TABLESPACE_CALL}(${quoteLiteral(name)});\n`;
 
+/** Defined by pre-data, and again by post-data for a partition's index (another session). */
+export const PARTITION_TABLESPACE_HELPER = `CREATE OR REPLACE FUNCTION ${PARTITION_TABLESPACE_CALL}(rel text) RETURNS void
+LANGUAGE plpgsql AS $lifeboat$
+DECLARE wanted text := pg_catalog.current_setting('default_tablespace');
+BEGIN
+  IF wanted = '' THEN
+    wanted := (SELECT t.spcname FROM pg_catalog.pg_database d JOIN pg_catalog.pg_tablespace t ON t.oid = d.dattablespace
+               WHERE d.datname = pg_catalog.current_database());
+  END IF;
+  -- An index a guarded step did not build (step-guard.ts) is not there to move.
+  IF pg_catalog.to_regclass(rel) IS NULL THEN RETURN; END IF;
+  EXECUTE pg_catalog.format('ALTER TABLE %s SET TABLESPACE %I', rel, wanted);
+END
+$lifeboat$;
+`;
+
 /**
  * The helper psql runs (pre-data defines it first, for the session). The map is
  * `old=new,old2=new2`: a name holding `,` or `=` cannot be mapped this way (a Lifeboat restore
@@ -58,18 +74,7 @@ BEGIN
   PERFORM pg_catalog.set_config('default_tablespace', wanted, false);
 END
 $lifeboat$;
-CREATE OR REPLACE FUNCTION ${PARTITION_TABLESPACE_CALL}(rel text) RETURNS void
-LANGUAGE plpgsql AS $lifeboat$
-DECLARE wanted text := pg_catalog.current_setting('default_tablespace');
-BEGIN
-  IF wanted = '' THEN
-    wanted := (SELECT t.spcname FROM pg_catalog.pg_database d JOIN pg_catalog.pg_tablespace t ON t.oid = d.dattablespace
-               WHERE d.datname = pg_catalog.current_database());
-  END IF;
-  EXECUTE pg_catalog.format('ALTER TABLE %s SET TABLESPACE %I', rel, wanted);
-END
-$lifeboat$;
-`;
+${PARTITION_TABLESPACE_HELPER}`;
 
 /**
  * A partition is created in its parent's tablespace whatever default_tablespace says (the
