@@ -39,5 +39,6 @@ it('every hostHint key of core and the plugins has a hint naming the CLI setting
   expect(hostHint('s3:unreachable', '')).toContain('S3_ENDPOINT');
   expect(hostHint('smtp:auth', '')).toContain('SMTP_USER and SMTP_PASS');
   expect(hostHint('local:missing', '')).toContain('`lifeboat backup`');
+  expect(hostHint('audit:no-retention', '')).toContain('BACKUP_RETENTION_DAYS=30');
   expect(errorDefinition('STORAGE_NOT_FOUND').hint).toBe(CLI_ERROR_HINTS.STORAGE_NOT_FOUND);
 });

@@ -27,4 +27,16 @@ export const ENV_ERROR_HINTS = {
   'smtp:connection':
     'Check SMTP_HOST and SMTP_PORT, and that the mail server runs and is reachable from here.',
   'smtp:other': 'Check the mail server settings (SMTP_*).',
+  // What `audit` says to do about a finding.
+  'audit:secrets-in-logs':
+    'Remove those lines or files, rotate the leaked secrets, and keep LOG_FILE for Lifeboat only.',
+  'audit:unencrypted-archives':
+    'Set BACKUP_ENCRYPTION_RECIPIENTS to an age public key so new archives are encrypted.',
+  'audit:unencrypted-config': 'Set BACKUP_ENCRYPTION_RECIPIENTS.',
+  'audit:unsigned-webhook':
+    'Set WEBHOOK_SECRET and verify the X-Lifeboat-Signature header in the receiver.',
+  'audit:no-retention':
+    'Set BACKUP_RETENTION_DAYS=30, or BACKUP_KEEP_DAILY=7 BACKUP_KEEP_WEEKLY=4 BACKUP_KEEP_MONTHLY=12.',
+  'audit:retention-too-short':
+    'Keep more: BACKUP_RETENTION_DAYS=30 or BACKUP_KEEP_DAILY=7 BACKUP_KEEP_WEEKLY=4 BACKUP_KEEP_MONTHLY=12.',
 } as const;

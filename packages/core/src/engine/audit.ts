@@ -1,6 +1,7 @@
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { RetentionPolicy } from '../config.js';
+import { hostHint } from '../errors.js';
 import { redact } from '../redact.js';
 import { displayUrl, sendsTokenInClear } from '../url-secrets.js';
 import { listArchives } from './archives.js';
@@ -111,7 +112,10 @@ export async function audit(
             check: 'secrets-in-logs',
             status: 'finding',
             message: `secrets found in ${leaks.join(', ')} (in ${dir})`,
-            fix: 'Remove those lines or files, rotate the leaked secrets, and keep LOG_FILE for Lifeboat only.',
+            fix: hostHint(
+              'audit:secrets-in-logs',
+              'Remove those lines or files, rotate the leaked secrets, and keep the log file for Lifeboat only.',
+            ),
           }
         : unreadable.length
           ? {
@@ -143,14 +147,17 @@ export async function audit(
             .slice(0, 3)
             .map((a) => a.id)
             .join(', ')}`,
-          fix: 'Set BACKUP_ENCRYPTION_RECIPIENTS to an age public key so new archives are encrypted.',
+          fix: hostHint(
+            'audit:unencrypted-archives',
+            'Give the engine a cipher (ageCipher with an age public key) so new archives are encrypted.',
+          ),
         }
       : !ctx.cipher && secretSources
         ? {
             check: 'unencrypted-secrets',
             status: 'finding',
             message: 'config files are backed up without encryption',
-            fix: 'Set BACKUP_ENCRYPTION_RECIPIENTS.',
+            fix: hostHint('audit:unencrypted-config', 'Give the engine a cipher (ageCipher).'),
           }
         : {
             check: 'unencrypted-secrets',
@@ -184,7 +191,10 @@ function endpointFindings(endpoint: {
       check: 'unsigned-webhook',
       status: 'finding',
       message: `${where} posts without a signature: the receiver cannot tell Lifeboat's messages from forged ones`,
-      fix: 'Set WEBHOOK_SECRET and verify the X-Lifeboat-Signature header in the receiver.',
+      fix: hostHint(
+        'audit:unsigned-webhook',
+        'Give the webhook notifier a secret and verify the X-Lifeboat-Signature header in the receiver.',
+      ),
     });
   } else if (endpoint.signed === true) {
     findings.push({
@@ -225,7 +235,10 @@ function retentionFinding(policy: RetentionPolicy, now: Date, count: number): Au
       check: 'retention',
       status: 'finding',
       message: 'no retention rule is set: archives are never pruned and will fill the storage',
-      fix: 'Set BACKUP_RETENTION_DAYS=30, or BACKUP_KEEP_DAILY=7 BACKUP_KEEP_WEEKLY=4 BACKUP_KEEP_MONTHLY=12.',
+      fix: hostHint(
+        'audit:no-retention',
+        'Set a retention rule: { days: 30 }, or { keepDaily: 7, keepWeekly: 4, keepMonthly: 12 }.',
+      ),
     };
   }
   const daily = Array.from({ length: 400 }, (_, i) => {
@@ -240,7 +253,10 @@ function retentionFinding(policy: RetentionPolicy, now: Date, count: number): Au
         check: 'retention',
         status: 'finding',
         message: `the retention policy ${described} would delete every archive but the newest: one bad backup leaves nothing to restore`,
-        fix: 'Keep more: BACKUP_RETENTION_DAYS=30 or BACKUP_KEEP_DAILY=7 BACKUP_KEEP_WEEKLY=4 BACKUP_KEEP_MONTHLY=12.',
+        fix: hostHint(
+          'audit:retention-too-short',
+          'Keep more: { days: 30 } or { keepDaily: 7, keepWeekly: 4, keepMonthly: 12 }.',
+        ),
       }
     : {
         check: 'retention',
