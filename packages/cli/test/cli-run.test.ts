@@ -40,6 +40,10 @@ beforeAll(async () => {
   };
 }, 120_000);
 afterAll(async () => {
+  // A failed assertion leaves its `lifeboat run` going (it never exits by itself): stop it.
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
   await hb?.close();
   if (work) await fs.rm(work, { recursive: true, force: true });
 });
@@ -51,11 +55,14 @@ interface Running {
   exited: Promise<number | null>;
 }
 
+const children: ChildProcess[] = [];
+
 function start(args: string[], extra: Record<string, string>): Running {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.push(child);
   let stderr = '';
   let stdout = '';
   child.stderr!.on('data', (d) => (stderr += d));
