@@ -51,10 +51,6 @@ export function backupSelection(o: SelectionOptions): BackupSelection | undefine
     excludeSchemas: [...(o.excludeSchemas ?? []), ...from('schema', 'exclude')],
     excludeTableData: [...(o.excludeTableData ?? []), ...from('table_data', 'exclude')],
   };
-  const legacy = [
-    ...(o.tables ?? []).map((t) => `include table ${t}`),
-    ...(o.excludeTables ?? []).map((t) => `exclude table ${t}`),
-  ];
   if (Object.values(lists).every((l) => l.length === 0)) return undefined;
   if (o.tables?.length && (lists.tables.length > 0 || lists.schemas.length > 0)) {
     throw new LifeboatError(
@@ -83,7 +79,7 @@ export function backupSelection(o: SelectionOptions): BackupSelection | undefine
       ...(o.filter ? { filter: o.filter.name } : {}),
       // The lists first, then the file's lines in its order.
       rules: [
-        ...legacy,
+        ...(namesRecord(o)?.rules ?? []),
         ...(o.schemas ?? []).map((p) => `include schema ${p}`),
         ...(o.excludeSchemas ?? []).map((p) => `exclude schema ${p}`),
         ...(o.excludeTableData ?? []).map((p) => `exclude table_data ${p}`),

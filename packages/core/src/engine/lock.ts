@@ -97,7 +97,15 @@ async function takeOver(
   try {
     await storage.put(
       marker,
-      Buffer.from(JSON.stringify({ owner: `${hostname()}:${process.pid}`, at: new Date() })),
+      // A nonce: a retried exclusive put takes a key holding its own bytes as its own
+      // (retryingStorage), so two takers' markers must never be equal.
+      Buffer.from(
+        JSON.stringify({
+          owner: `${hostname()}:${process.pid}`,
+          at: new Date(),
+          nonce: randomBytes(8).toString('hex'),
+        }),
+      ),
     );
   } catch (error) {
     if (!isLifeboatError(error, 'ALREADY_EXISTS')) throw error;
