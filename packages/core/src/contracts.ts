@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { EntryLocation } from './archive/entry-locator.js';
-import type { LifeboatEmitter, SourceItem } from './events.js';
+import type { SourceItem } from './events.js';
 import type { Manifest } from './manifest.js';
 
 export type { EntryLocation };
@@ -140,7 +140,7 @@ export interface BackupContext {
   progress(progress: SourceProgress): void;
   /** An item done: emitted as `source:item` with this source's id and phase `backup`. */
   item(done: ItemDone): void;
-  warn(code: string, message: string, details?: Record<string, unknown>): void;
+  warn: Warn;
   /**
    * Whether the setup allows an incomplete backup. Without it a source that cannot keep an
    * object throws `incompleteError` (BACKUP_INCOMPLETE) before it copies anything.
@@ -202,8 +202,14 @@ export interface RestoreTarget {
 /** What `checkRestore` gets: everything but the entries, which are read only after every check. */
 export type RestoreCheckContext<Options extends object = RestoreOptions> = Omit<
   RestoreContext<Options>,
-  'entries' | 'warn' | 'events'
+  'entries' | keyof RestoreReport
 >;
+
+/** A warning of a source, emitted as a `warning` event. */
+export type Warn = (code: string, message: string, details?: Record<string, unknown>) => void;
+
+/** What a restore tells while it runs: the part of RestoreContext a source hands its helpers. */
+export type RestoreReport = Pick<RestoreContext, 'progress' | 'item' | 'warn'>;
 
 /**
  * What a source's restore (or deep verify) gets. `options` are its own, from under its id in the
@@ -212,14 +218,20 @@ export type RestoreCheckContext<Options extends object = RestoreOptions> = Omit<
  */
 export interface RestoreContext<Options extends object = RestoreOptions> {
   signal: AbortSignal;
-  events: LifeboatEmitter;
   /** The summary this source wrote into the manifest at backup time. */
   summary: Record<string, unknown>;
   manifest: Manifest;
   /** This source's entries, in archive order, already checked against the manifest. */
   entries: AsyncIterable<ArchiveEntry>;
   options: Options;
-  warn(code: string, message: string, details?: Record<string, unknown>): void;
+  /**
+   * What is being restored: emitted as `restore:progress` with this source's id. Only these
+   * three, not the engine's whole emitter: a source cannot emit another's events.
+   */
+  progress(progress: SourceProgress): void;
+  /** An item restored: emitted as `source:item` with this source's id and phase `restore`. */
+  item(done: ItemDone): void;
+  warn: Warn;
 }
 
 export interface HealthCheck {

@@ -197,9 +197,7 @@ export async function restoreConfig(
       await fs.rename(s.staged, target);
       s.staged = undefined;
       restored.push({ path: `config/${s.name}`, target, ...(backup ? { backup } : {}) });
-      ctx.events.emit('source:item', {
-        source: 'config-files',
-        phase: 'restore',
+      ctx.item({
         kind: 'file',
         name: `config/${s.name}`,
         target,

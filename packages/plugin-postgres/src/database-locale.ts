@@ -1,5 +1,5 @@
 import './errors.js';
-import type { LifeboatEmitter } from '@lifeboat/core';
+import type { Warn } from '@lifeboat/core';
 import { type PgClient, quoteIdent, quoteLiteral } from './connection.js';
 import type { DatabaseLocale } from './summary.js';
 
@@ -66,7 +66,7 @@ export async function createDatabase(
   client: PgClient,
   database: string,
   locale: DatabaseLocale | undefined,
-  events: LifeboatEmitter | undefined,
+  warn: Warn | undefined,
   tablespace?: string,
 ): Promise<void> {
   const inTablespace = tablespace ? ` TABLESPACE = ${quoteIdent(tablespace)}` : '';
@@ -92,8 +92,8 @@ export async function createDatabase(
     }
   }
   await client.query(plain);
-  events?.emit('warning', {
-    code: 'DATABASE_LOCALE_CHANGED',
-    message: `Database ${database} was created with the server's default encoding and locale, not the source's (${describeLocale(locale)}): ${reason}. Text may sort and compare differently than in the source.`,
-  });
+  warn?.(
+    'DATABASE_LOCALE_CHANGED',
+    `Database ${database} was created with the server's default encoding and locale, not the source's (${describeLocale(locale)}): ${reason}. Text may sort and compare differently than in the source.`,
+  );
 }

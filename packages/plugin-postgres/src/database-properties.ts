@@ -1,11 +1,6 @@
 import './errors.js';
 import { buffer } from 'node:stream/consumers';
-import {
-  type ArchiveEntry,
-  type BackupContext,
-  type LifeboatEmitter,
-  LifeboatError,
-} from '@lifeboat/core';
+import { type ArchiveEntry, type BackupContext, LifeboatError, type Warn } from '@lifeboat/core';
 import { guardedStatement, ownerStatement, renderPrivileges } from './catalog/access.js';
 import type { PrivilegeObj } from './catalog/model.js';
 import {
@@ -208,7 +203,7 @@ export function databaseProperties() {
       target: ConnectionTarget,
       connect: ConnectSettings,
       choices: RestoreChoices | undefined,
-      events: LifeboatEmitter,
+      warn: Warn,
       signal: AbortSignal,
     ): Promise<void> {
       if (!properties) return;
@@ -218,7 +213,7 @@ export function databaseProperties() {
         target,
         connect,
         (client) =>
-          withScriptWarnings(client, events, () => runScript(client, sql, DATABASE_PROPERTIES)),
+          withScriptWarnings(client, warn, () => runScript(client, sql, DATABASE_PROPERTIES)),
         signal,
       );
     },

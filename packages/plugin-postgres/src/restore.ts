@@ -44,8 +44,7 @@ export async function restoreDatabase(
       asSuffix,
       clean,
       signal: ctx.signal,
-      events: ctx.events,
-      warn: ctx.warn,
+      report: ctx,
     });
     return {
       mode: asSuffix ? 'side-by-side' : 'tables',
@@ -62,8 +61,7 @@ export async function restoreDatabase(
       connect: settings.connect,
       choices,
       signal: ctx.signal,
-      events: ctx.events,
-      warn: ctx.warn,
+      report: ctx,
     });
     return { mode: 'data-only', ...result, ...selectionOf(summary) };
   }
@@ -76,7 +74,7 @@ export async function restoreDatabase(
     globals,
     statistics: statisticsWanted(ctx.options),
     signal: ctx.signal,
-    events: ctx.events,
+    report: ctx,
   });
   return { mode: 'full', ...result, ...selectionOf(summary) };
 }

@@ -43,7 +43,7 @@ export async function verifyDatabase(
       // A scratch copy that is dropped at once: planning it well buys nothing.
       statistics: false,
       signal: ctx.signal,
-      events: ctx.events,
+      report: ctx,
     });
     await withClient(
       scratch,

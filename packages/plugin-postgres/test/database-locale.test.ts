@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createEmitter } from '@lifeboat/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase as createWithLocale } from '../src/database-locale.js';
 import { engineFor, extractArchive } from './support/engine.js';
@@ -113,9 +112,7 @@ describe.each(servers)('encoding and locale of a created database on $name', (se
   it('a locale the target cannot make: the server default, with DATABASE_LOCALE_CHANGED', async () => {
     const target = uniqueName('loc_fallback');
     trackDatabase(server, target);
-    const events = createEmitter();
     const warnings: { code: string; message: string }[] = [];
-    events.on('warning', (w) => warnings.push(w));
     const client = adminClient(server);
     await client.connect();
     try {
@@ -130,7 +127,7 @@ describe.each(servers)('encoding and locale of a created database on $name', (se
           locale: null,
           icuRules: null,
         },
-        events,
+        (code, message) => warnings.push({ code, message }),
       );
     } finally {
       await client.end();

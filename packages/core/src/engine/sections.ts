@@ -16,7 +16,8 @@ export const optionsFor = (options: SourceRestoreOptions, source: { id: string }
 
 /**
  * What each section's source gets to restore or deep-verify it, in one run: its entries, its
- * summary from the manifest, its own options, and warnings that go out as `warning` events.
+ * summary from the manifest, its own options, and its progress, items done and warnings, which go
+ * out as `restore:progress`, `source:item` and `warning` events under its id.
  */
 export function sectionContexts(
   ctx: EngineContext,
@@ -30,11 +31,13 @@ export function sectionContexts(
     entries: AsyncIterable<ArchiveEntry>,
   ): RestoreContext<object> => ({
     signal: signal ?? new AbortController().signal,
-    events: ctx.events,
     summary,
     manifest,
     entries,
     options: optionsFor(options, source),
+    progress: (p) => ctx.events.emit('restore:progress', { source: source.id, ...p }),
+    item: (done) =>
+      ctx.events.emit('source:item', { source: source.id, phase: 'restore', ...done }),
     warn: (code, message, details) =>
       ctx.events.emit('warning', { code, message, ...(details ? { details } : {}) }),
   });

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { type LifeboatEmitter, LifeboatError } from '@lifeboat/core';
+import { LifeboatError, type Warn } from '@lifeboat/core';
 import type { PgClient } from '../connection.js';
 import { runScript, withScriptWarnings } from '../restore/load.js';
 import type { PostgresRestoreOptions } from '../restore/options.js';
@@ -42,7 +42,7 @@ export function globalsWanted(
 export async function applyGlobals(
   client: PgClient,
   stream: Readable,
-  events: LifeboatEmitter,
+  warn: Warn,
 ): Promise<number> {
   const sql = (await buffer(stream)).toString();
   const count = async () =>
@@ -50,6 +50,6 @@ export async function applyGlobals(
       (await client.query('SELECT pg_catalog.count(*) AS n FROM pg_catalog.pg_roles')).rows[0].n,
     );
   const before = await count();
-  await withScriptWarnings(client, events, () => runScript(client, sql, GLOBALS));
+  await withScriptWarnings(client, warn, () => runScript(client, sql, GLOBALS));
   return (await count()) - before;
 }

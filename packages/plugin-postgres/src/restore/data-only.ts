@@ -1,8 +1,8 @@
 import { buffer } from 'node:stream/consumers';
 import {
   type ArchiveEntry,
-  type LifeboatEmitter,
   LifeboatError,
+  type RestoreReport,
   throwIfAborted,
 } from '@lifeboat/core';
 import {
@@ -34,8 +34,7 @@ export interface DataOnlySettings {
   connect: ConnectSettings;
   choices: RestoreChoices;
   signal: AbortSignal;
-  events: LifeboatEmitter;
-  warn(code: string, message: string): void;
+  report: RestoreReport;
 }
 
 /**
@@ -100,9 +99,9 @@ export async function restoreDataOnly(
     await checkDataOnly(client, settings.target, summary.tables);
     await client.query('BEGIN');
     const triggersHeld = await holdTriggers(client, settings);
-    const progress = tracker(summary, settings.events);
+    const progress = tracker(summary, settings.report);
     const parts = partIndex(summary.tables);
-    const large = largeObjectRestore(summary, settings.choices, settings.events);
+    const large = largeObjectRestore(summary, settings.choices, settings.report.warn);
     let values: string | undefined;
     let refreshes: string[] = [];
     for await (const entry of entries) {
@@ -127,7 +126,7 @@ export async function restoreDataOnly(
     if (refreshes.length > 0) {
       // pg_restore -a does not refresh them either (MATERIALIZED VIEW DATA is post-data): they
       // hold what they held, so say how to bring them up to the rows just loaded.
-      settings.warn(
+      settings.report.warn(
         'MATVIEW_NOT_REFRESHED',
         `--data-only leaves materialized views as they were, as pg_restore --data-only does; refresh them now that the rows are in: ${refreshes.join(' ')}`,
       );
@@ -172,7 +171,7 @@ async function holdTriggers(client: PgClient, settings: DataOnlySettings): Promi
   } catch (error) {
     if (pgCode(error) !== '42501') throw error;
     await client.query('ROLLBACK TO SAVEPOINT replica');
-    settings.warn(
+    settings.report.warn(
       'REPLICA_ROLE_DENIED',
       'Cannot hold triggers while loading (not a superuser): triggers and foreign keys fire, so a row whose reference loads later fails the restore (nothing is kept then).',
     );

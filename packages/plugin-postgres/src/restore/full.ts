@@ -1,9 +1,10 @@
 import { buffer } from 'node:stream/consumers';
 import {
   type ArchiveEntry,
-  type LifeboatEmitter,
   LifeboatError,
+  type RestoreReport,
   throwIfAborted,
+  type Warn,
 } from '@lifeboat/core';
 import { type PostDataPlan, splitPostData } from '../catalog/post-data.js';
 import { splitBatches } from '../catalog/pre-data.js';
@@ -61,7 +62,7 @@ export interface FullRestoreSettings {
   /** Put planner statistics back (import on 18+, else ANALYZE) once everything is built. */
   statistics: boolean;
   signal: AbortSignal;
-  events: LifeboatEmitter;
+  report: RestoreReport;
 }
 
 export interface FullRestoreResult {
@@ -85,7 +86,7 @@ export interface FullRestoreResult {
 }
 
 /** Counts rows per table as parts load, and reports progress and finished tables. */
-export function tracker(summary: PostgresSummary, events: LifeboatEmitter) {
+export function tracker(summary: PostgresSummary, report: RestoreReport) {
   const began = performance.now();
   const loaded = new Map<TableSummary, { rows: number; parts: number }>();
   let bytes = 0;
@@ -98,17 +99,14 @@ export function tracker(summary: PostgresSummary, events: LifeboatEmitter) {
       state.parts += 1;
       loaded.set(table, state);
       bytes += size;
-      events.emit('restore:progress', {
-        source: 'postgres',
+      report.progress({
         item: table.name,
         rows: state.rows,
         bytes,
         totalBytes,
       });
       if (state.parts === table.parts.length) {
-        events.emit('source:item', {
-          source: 'postgres',
-          phase: 'restore',
+        report.item({
           kind: 'table',
           name: table.name,
           rows: state.rows,
@@ -151,7 +149,7 @@ export async function restoreFull(
       choices.tablespaceMap,
       settings.target,
       settings.connect,
-      settings.events,
+      settings.report.warn,
     );
   }
   if (choices) settings = { ...settings, choices };
@@ -163,7 +161,7 @@ export async function restoreFull(
     settings.target,
     settings.connect,
     summary.locale,
-    settings.events,
+    settings.report.warn,
     databaseTablespace,
   );
   if (choices?.tablespaceTargets) {
@@ -176,14 +174,16 @@ export async function restoreFull(
   const runsAsRestorer: string[] = [];
   const skippedSteps: string[] = [];
   const roles = { created: undefined as number | undefined };
-  const onWarning = (w: { code: string; message: string }) => {
-    if (w.code === 'RUNS_AS_RESTORER')
-      runsAsRestorer.push(w.message.replace(/ runs with .*$/s, ''));
-    if (w.code === STEP_SKIPPED) skippedSteps.push(w.message.replace(/ not run: .*$/s, ''));
+  // The scripts' warnings also make the result's lists: each is noted on its way out.
+  const { progress: told, item, warn } = settings.report;
+  const noting: Warn = (code, message, details) => {
+    if (code === 'RUNS_AS_RESTORER') runsAsRestorer.push(message.replace(/ runs with .*$/s, ''));
+    if (code === STEP_SKIPPED) skippedSteps.push(message.replace(/ not run: .*$/s, ''));
+    warn(code, message, details);
   };
-  settings.events.on('warning', onWarning);
+  settings = { ...settings, report: { progress: told, item, warn: noting } };
   try {
-    const progress = tracker(summary, settings.events);
+    const progress = tracker(summary, settings.report);
     const properties = databaseProperties();
     const rest = properties.intercept(entries);
     let statistics: StatisticsResult | undefined;
@@ -192,8 +192,8 @@ export async function restoreFull(
         properties.ownerSql(settings.target.database, settings.choices),
       );
       // As pg_restore --create: the database's own properties, once everything is in.
-      const { target, connect, choices, events, signal } = settings;
-      await properties.apply(target, connect, choices, events, signal);
+      const { target, connect, choices, report, signal } = settings;
+      await properties.apply(target, connect, choices, report.warn, signal);
     } else statistics = await loadInOneTransaction(rest, summary, settings, progress, roles);
     return {
       database: settings.target.database,
@@ -210,8 +210,6 @@ export async function restoreFull(
   } catch (error) {
     if (created) await dropDatabase(settings.target, settings.connect).catch(() => {});
     throw error;
-  } finally {
-    settings.events.off('warning', onWarning);
   }
 }
 
@@ -232,7 +230,7 @@ async function loadInOneTransaction(
     await client.query('BEGIN');
     if (settings.clean) await cleanDatabase(client);
     const parts = partIndex(summary.tables);
-    const large = largeObjectRestore(summary, settings.choices, settings.events);
+    const large = largeObjectRestore(summary, settings.choices, settings.report.warn);
     const stats = statisticsEntry();
     let post: string | undefined;
     for await (const entry of entries) {
@@ -240,7 +238,7 @@ async function loadInOneTransaction(
       if (entry.relativePath === GLOBALS) {
         // In the restore's transaction: a failure takes the roles back too.
         if (settings.globals)
-          roles.created = await applyGlobals(client, entry.stream, settings.events);
+          roles.created = await applyGlobals(client, entry.stream, settings.report.warn);
       } else if (entry.relativePath === PRE_DATA) {
         const pre = applyChoices(
           (await buffer(entry.stream)).toString(),
@@ -248,7 +246,9 @@ async function loadInOneTransaction(
           PRE_DATA,
           summary,
         );
-        await withScriptWarnings(client, settings.events, () => runScript(client, pre, PRE_DATA));
+        await withScriptWarnings(client, settings.report.warn, () =>
+          runScript(client, pre, PRE_DATA),
+        );
       } else if (entry.relativePath === POST_DATA) {
         post = applyChoices(
           (await buffer(entry.stream)).toString(),
@@ -269,13 +269,15 @@ async function loadInOneTransaction(
     large.check();
     if (post === undefined)
       throw new LifeboatError('ENTRY_MISSING', `The archive has no database/${POST_DATA}`);
-    await withScriptWarnings(client, settings.events, () => runScript(client, post, POST_DATA));
+    await withScriptWarnings(client, settings.report.warn, () =>
+      runScript(client, post, POST_DATA),
+    );
     // In the transaction: a restore that fails leaves no statistics behind either.
     const statistics = settings.statistics
       ? await runStatistics(
           [client],
           statisticsJobs(stats.value, summary, settings.choices, await serverVersion(client)),
-          settings.events,
+          settings.report.warn,
           settings.signal,
         )
       : undefined;
@@ -341,9 +343,9 @@ async function loadParallel(
     };
     // A post-data step on a worker: its warnings (a step skipped) are reported too.
     const postStep = (client: PgClient, sql: string) =>
-      withScriptWarnings(client, settings.events, () => runScript(client, sql, POST_DATA));
+      withScriptWarnings(client, settings.report.warn, () => runScript(client, sql, POST_DATA));
     const parts = partIndex(summary.tables);
-    const large = largeObjectRestore(summary, settings.choices, settings.events);
+    const large = largeObjectRestore(summary, settings.choices, settings.report.warn);
     const stats = statisticsEntry();
     let plan: PostDataPlan | undefined;
     let post: string | undefined;
@@ -397,13 +399,13 @@ async function loadParallel(
         // Committed as they are made: roles belong to the server, not to the new database
         // (dropped on failure), and a second run only adds what is still missing.
         if (settings.globals)
-          roles.created = await applyGlobals(main, entry.stream, settings.events);
+          roles.created = await applyGlobals(main, entry.stream, settings.report.warn);
       } else if (entry.relativePath === PRE_DATA) {
         // Batch by batch: the database is new (dropped on failure), and one transaction for
         // thousands of tables would run out of lock slots.
         const pre = (await buffer(entry.stream)).toString();
         const batches = splitBatches(applyChoices(pre, settings.choices, PRE_DATA, summary));
-        await withScriptWarnings(main, settings.events, async () => {
+        await withScriptWarnings(main, settings.report.warn, async () => {
           for (const batch of batches) await runScript(main, batch, PRE_DATA);
         });
         preDone = true;
@@ -413,10 +415,10 @@ async function loadParallel(
         // More connections only add speed: load over the ones the server gave.
         for (const worker of opened) pool.release(worker);
         if (refused > 0) {
-          settings.events.emit('warning', {
-            code: 'FEWER_WORKERS',
-            message: `The server refused ${refused} of ${settings.jobs - 1} more connections (no free connection); loading over ${settings.jobs - refused}.`,
-          });
+          settings.report.warn(
+            'FEWER_WORKERS',
+            `The server refused ${refused} of ${settings.jobs - 1} more connections (no free connection); loading over ${settings.jobs - refused}.`,
+          );
         }
       } else if (entry.relativePath === POST_DATA) {
         post = applyChoices(
@@ -499,14 +501,14 @@ async function loadParallel(
     // The new database is dropped on failure: pieces may commit on their own.
     const owner = databaseOwner?.();
     const pieces = owner ? [owner, ...plan.restPieces] : plan.restPieces;
-    await withScriptWarnings(main, settings.events, async () => {
+    await withScriptWarnings(main, settings.report.warn, async () => {
       for (const piece of pieces) await runScript(main, `BEGIN;\n${piece}\nCOMMIT;`, POST_DATA);
     });
     // Once every index is built (CREATE INDEX sets its table's pg_class numbers), over all the
     // connections: on a big database ANALYZE is minutes of work.
     if (!settings.statistics) return undefined;
     const jobs = statisticsJobs(stats.value, summary, settings.choices, await serverVersion(main));
-    return await runStatistics(clients, jobs, settings.events, signal);
+    return await runStatistics(clients, jobs, settings.report.warn, signal);
   } catch (error) {
     internal.abort(error);
     throw toPgLifeboatError(error, 'restoring the database', 'RESTORE_FAILED');

@@ -1,5 +1,5 @@
 import { buffer } from 'node:stream/consumers';
-import { type ArchiveEntry, type LifeboatEmitter, LifeboatError } from '@lifeboat/core';
+import { type ArchiveEntry, LifeboatError, type Warn } from '@lifeboat/core';
 import type { PgClient } from '../connection.js';
 import { toPgLifeboatError } from '../errors.js';
 import { LARGE_OBJECT_CHUNK, LARGE_OBJECTS_SQL, largeObjectOid } from '../large-objects.js';
@@ -53,7 +53,7 @@ export async function loadLargeObject(
 export function largeObjectRestore(
   summary: PostgresSummary,
   choices: RestoreChoices | undefined,
-  events: LifeboatEmitter,
+  warn: Warn,
 ) {
   // pg_restore counts large objects (and their owners, grants, comments) as data: --schema-only
   // leaves them out, --data-only restores them.
@@ -79,7 +79,7 @@ export function largeObjectRestore(
         LARGE_OBJECTS_SQL,
         summary,
       );
-      await withScriptWarnings(client, events, () => runScript(client, sql, LARGE_OBJECTS_SQL));
+      await withScriptWarnings(client, warn, () => runScript(client, sql, LARGE_OBJECTS_SQL));
     },
     /** Every large object arrived, and the script with them (a cut archive is no restore). */
     check() {

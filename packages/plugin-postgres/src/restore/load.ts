@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { LifeboatEmitter } from '@lifeboat/core';
+import type { Warn } from '@lifeboat/core';
 import { from as copyFrom } from 'pg-copy-streams';
 import { SCRIPT_WARNING } from '../catalog/access.js';
 import { type PgClient, qualified, quoteIdent } from '../connection.js';
@@ -13,14 +13,14 @@ import type { TableSummary } from '../summary.js';
  */
 export async function withScriptWarnings<T>(
   client: PgClient,
-  events: LifeboatEmitter,
+  warn: Warn,
   work: () => Promise<T>,
 ): Promise<T> {
   const onNotice = (notice: { message?: string }) => {
     const raised = notice.message?.startsWith(SCRIPT_WARNING)
       ? /^([A-Z_]+): (.*)$/s.exec(notice.message.slice(SCRIPT_WARNING.length))
       : null;
-    if (raised) events.emit('warning', { code: raised[1]!, message: raised[2]! });
+    if (raised) warn(raised[1]!, raised[2]!);
   };
   client.on('notice', onNotice);
   try {

@@ -1,7 +1,7 @@
 import {
   type ArchiveEntry,
-  type LifeboatEmitter,
   LifeboatError,
+  type RestoreReport,
   throwIfAborted,
 } from '@lifeboat/core';
 import { selectTables } from '../catalog/select.js';
@@ -32,8 +32,7 @@ export interface PartialRestoreSettings {
   asSuffix?: string | undefined;
   clean: boolean;
   signal: AbortSignal;
-  events: LifeboatEmitter;
-  warn(code: string, message: string): void;
+  report: RestoreReport;
 }
 
 interface Named {
@@ -149,8 +148,7 @@ export async function restorePartial(
       load.rows += await copyPart(load.client, table, entry.stream, into(table));
       load.parts += 1;
       bytes += entry.size;
-      settings.events.emit('restore:progress', {
-        source: 'postgres',
+      settings.report.progress({
         item: table.name,
         rows: load.rows,
         bytes,
@@ -162,9 +160,7 @@ export async function restorePartial(
         await closeQuietly(load.client);
         const target = into(table);
         done.push({ name: table.name, rows: load.rows, into: `${target.schema}.${target.table}` });
-        settings.events.emit('source:item', {
-          source: 'postgres',
-          phase: 'restore',
+        settings.report.item({
           kind: 'table',
           name: table.name,
           rows: load.rows,
@@ -321,7 +317,7 @@ async function reportOrphans(
         const oid = live.get(t);
         if (oid === undefined) continue;
         for (const o of await orphanedRows(client, oid, t)) {
-          settings.warn(
+          settings.report.warn(
             'ORPHANED_ROWS',
             `${o.rows} ${o.rows === 1 ? 'row' : 'rows'} of ${o.child} (foreign key ${o.key}) refer to no row of ${t.name} as restored (added since the backup, or their row was not in it); foreign keys were held while rows were replaced, so nothing removed them: check them.`,
           );
@@ -370,7 +366,7 @@ async function beginTable(
         await client.query(`LOCK TABLE ONLY ${name} IN ROW EXCLUSIVE MODE`);
         const effects = checked.oid === undefined ? [] : await deleteEffects(client, checked.oid);
         if (effects.length > 0) throw cascadeError([{ table: table.name, effects }]);
-        settings.warn(
+        settings.report.warn(
           'REPLICA_ROLE_DENIED',
           `Cannot disable triggers while replacing ${table.name} (not a superuser): foreign keys and triggers stay active (none of them reaches another table).`,
         );

@@ -1,10 +1,5 @@
 import { buffer } from 'node:stream/consumers';
-import {
-  type ArchiveEntry,
-  type LifeboatEmitter,
-  LifeboatError,
-  throwIfAborted,
-} from '@lifeboat/core';
+import { type ArchiveEntry, LifeboatError, throwIfAborted, type Warn } from '@lifeboat/core';
 import type { PgClient } from '../connection.js';
 import { type ArchivedStatistics, STATISTICS } from '../statistics.js';
 import {
@@ -82,7 +77,7 @@ export const serverVersion = async (client: PgClient): Promise<number> =>
 export async function runStatistics(
   clients: PgClient[],
   jobs: StatisticsJob[],
-  events: LifeboatEmitter,
+  warn: Warn,
   signal: AbortSignal,
 ): Promise<StatisticsResult> {
   const began = performance.now();
@@ -92,7 +87,7 @@ export async function runStatistics(
       for (let job = queue.shift(); job; job = queue.shift()) {
         throwIfAborted(signal);
         const sql = job.sql;
-        await withScriptWarnings(client, events, () =>
+        await withScriptWarnings(client, warn, () =>
           runScript(client, sql, 'the planner statistics'),
         );
       }

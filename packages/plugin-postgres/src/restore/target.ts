@@ -1,4 +1,4 @@
-import { type LifeboatEmitter, LifeboatError } from '@lifeboat/core';
+import { LifeboatError, type Warn } from '@lifeboat/core';
 import { NOT_EXTENSION_MEMBER, USER_NAMESPACE } from '../catalog/queries.js';
 import { type ConnectSettings, type PgClient, quoteIdent, withClient } from '../connection.js';
 import { createDatabase } from '../database-locale.js';
@@ -85,7 +85,7 @@ export async function ensureDatabase(
   target: ConnectionTarget,
   settings: ConnectSettings,
   locale?: DatabaseLocale,
-  events?: LifeboatEmitter,
+  warn?: Warn,
   /** Its default tablespace, as pg_dump --create gives it (checked to exist there). */
   tablespace?: string,
 ): Promise<boolean> {
@@ -96,7 +96,7 @@ export async function ensureDatabase(
     if (rows.length > 0) return true;
     try {
       // template0: a new database without whatever was added to template1.
-      await createDatabase(c, target.database, locale, events, tablespace);
+      await createDatabase(c, target.database, locale, warn, tablespace);
     } catch (error) {
       if (pgCode(error) === '42P04') return true;
       throw toPgLifeboatError(error, `creating database ${target.database}`, 'RESTORE_FAILED');
@@ -233,7 +233,7 @@ export async function resolveTablespaces(
   map: ReadonlyMap<string, string>,
   target: ConnectionTarget,
   settings: ConnectSettings,
-  events: LifeboatEmitter,
+  warn: Warn,
 ): Promise<Map<string, string>> {
   const resolved = new Map<string, string>();
   if (names.length === 0) return resolved;
@@ -249,10 +249,10 @@ export async function resolveTablespaces(
     }
     resolved.set(name, '');
     const mapped = wanted === name ? '' : ` (--tablespace-map ${name}=${wanted})`;
-    events.emit('warning', {
-      code: 'TABLESPACE_MISSING',
-      message: `Tablespace ${wanted}${mapped} does not exist on the target server: what the archive kept in ${name} goes to the database's default tablespace. Create it there first, map it with --tablespace-map ${name}=NAME, or leave tablespaces out with --no-tablespaces.`,
-    });
+    warn(
+      'TABLESPACE_MISSING',
+      `Tablespace ${wanted}${mapped} does not exist on the target server: what the archive kept in ${name} goes to the database's default tablespace. Create it there first, map it with --tablespace-map ${name}=NAME, or leave tablespaces out with --no-tablespaces.`,
+    );
   }
   return resolved;
 }
