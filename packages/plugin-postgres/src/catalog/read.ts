@@ -242,6 +242,17 @@ export async function readCatalog(
   // Awaited below; a failure meanwhile must not count as unhandled.
   keyRows.catch(() => {});
   if (!helper) await keyRows;
+  // The helper goes on with the two queries that need only the relations (together 20 ms on a
+  // bare server, a fifth of this read) while this connection reads columns and kinds.
+  const helperRows = (async () => {
+    if (helper) await keyRows;
+    return {
+      systemAcls: await readSystemAcls(keyClient),
+      codeOwners: await readCodeOwners(keyClient, relOids),
+    };
+  })();
+  helperRows.catch(() => {});
+  if (!helper) await helperRows;
   const columns = new Map<number, ColumnObj[]>();
   for (const r of await rows(client, q.columnsQuery(versionNum), [relOids])) {
     const list = columns.get(num(r.rel)) ?? [];
@@ -396,6 +407,7 @@ export async function readCatalog(
   // Every kind read here is recreated; what is left is what the post-data reader cannot keep
   // (security labels). Kinds Lifeboat does not know are found by unknown-kinds.ts.
   const unsupported: UnsupportedObj[] = [...post.unsupported];
+  const late = await helperRows;
 
   return {
     catalog: {
@@ -425,11 +437,11 @@ export async function readCatalog(
         ? post.defaultPrivileges.filter((d) => placeTaken(filter, d.schema))
         : post.defaultPrivileges,
       privileges,
-      systemAcls: systemAclsTaken(filter, await readSystemAcls(client)),
+      systemAcls: systemAclsTaken(filter, late.systemAcls),
       owners,
       dependencies,
       unsupported,
-      codeOwners: await readCodeOwners(client, relOids),
+      codeOwners: late.codeOwners,
     },
     skipped,
   };
