@@ -1,25 +1,19 @@
-import * as zlib from 'node:zlib';
-
 /**
  * Indexed gzip members: each member's header carries an extra field ("LB", RFC 1952 FEXTRA)
  * holding the member's total size, as BGZF does. gzip, tar and every reader ignore it; Lifeboat
  * uses it to find member boundaries without inflating, so members inflate in parallel.
  */
 export const HEADER_BYTES = 20;
-const TRAILER_BYTES = 8;
-
-/** zlib.crc32 arrived in Node 20.15 / 22.2; without it members are written unindexed. */
-export const crc32 = (zlib as unknown as { crc32?: (data: Uint8Array) => number }).crc32;
+/** A member's CRC-32 and input size. */
+export const TRAILER_BYTES = 8;
+/** The header zlib writes itself (no name, no extra field), replaced by the indexed one. */
+export const GZIP_HEADER_BYTES = 10;
 
 /**
- * The head and tail of an indexed member around `deflatedBytes` of raw deflate data: written as
- * three pieces, the deflated bytes are never copied.
+ * The head of an indexed member holding `deflatedBytes` of raw deflate data and the 8-byte
+ * trailer: written as a piece of its own, the deflated bytes are never copied.
  */
-export function indexedMemberFrame(
-  deflatedBytes: number,
-  crc: number,
-  inputBytes: number,
-): { head: Buffer; tail: Buffer } {
+export function indexedMemberHead(deflatedBytes: number): Buffer {
   const total = HEADER_BYTES + deflatedBytes + TRAILER_BYTES;
   const head = Buffer.allocUnsafe(HEADER_BYTES);
   head[0] = 0x1f;
@@ -34,10 +28,7 @@ export function indexedMemberFrame(
   head[13] = 0x42; // 'B'
   head.writeUInt16LE(4, 14);
   head.writeUInt32LE(total, 16);
-  const tail = Buffer.allocUnsafe(TRAILER_BYTES);
-  tail.writeUInt32LE(crc >>> 0, 0);
-  tail.writeUInt32LE(inputBytes >>> 0, 4);
-  return { head, tail };
+  return head;
 }
 
 /** The total size of the indexed member starting at `header`, or undefined if it is not one. */

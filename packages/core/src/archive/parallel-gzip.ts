@@ -1,11 +1,10 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
-import { deflateRaw as deflateRawCallback, gzip as gzipCallback } from 'node:zlib';
+import { gzip as gzipCallback } from 'node:zlib';
 import { ByteQueue } from '../streams/byte-queue.js';
-import { crc32, indexedMemberFrame } from './gzip-members.js';
+import { GZIP_HEADER_BYTES, indexedMemberHead, TRAILER_BYTES } from './gzip-members.js';
 
 const gzip = promisify(gzipCallback);
-const deflateRaw = promisify(deflateRawCallback);
 
 export interface ParallelGzipOptions {
   level?: number;
@@ -46,7 +45,7 @@ export function createParallelGzip(options: ParallelGzipOptions = {}): ParallelG
   // Allocation, not copying, is what costs here: every large buffer counts towards V8's next
   // full GC. So block buffers are reused (up to `concurrency` + 1 of them), the deflate output
   // buffer is sized from the last member's output instead of a whole block, and members go out
-  // as head, deflated bytes, tail (no copy into one buffer).
+  // as the indexed head and zlib's member after its own header (no copy into one buffer).
   const spare: Buffer[] = [];
   let outputGuess = Math.max(64 * 1024, blockSize >> 1);
   // memLevel 9 (zlib's default is 8): a bigger hash table, measured 7% less CPU at level 4 on
@@ -57,26 +56,25 @@ export function createParallelGzip(options: ParallelGzipOptions = {}): ParallelG
     const release = () => {
       if (pooled) spare.push(pooled);
     };
-    // Indexed members (see gzip-members.ts) let readers inflate in parallel too.
-    const crc = crc32;
+    // Indexed members (see gzip-members.ts) let readers inflate in parallel too. zlib writes a
+    // plain member on the thread pool, its CRC included; only its 10-byte header is replaced
+    // (a separate crc32 pass over every block cost the main thread 10-20 ms a scale-1 backup).
     const inputBytes = block.length;
-    const p: Promise<Compressed> = crc
-      ? deflateRaw(block, { level, memLevel, chunkSize }).then((raw) => {
-          const { head, tail } = indexedMemberFrame(raw.length, crc(block), block.length);
-          // A member far smaller than the guess would keep the whole output buffer alive
-          // downstream: copy it out (the guess shrinks to fit the next one).
-          const deflated = raw.buffer.byteLength > 2 * raw.length + 4096 ? Buffer.from(raw) : raw;
-          outputGuess = Math.min(
-            blockSize + 64 * 1024,
-            Math.max(16 * 1024, Math.ceil((raw.length * 1.1 + 1024) / 4096) * 4096),
-          );
-          release();
-          return { pieces: [head, deflated, tail], inputBytes };
-        })
-      : gzip(block, { level, memLevel, chunkSize: blockSize }).then((member) => {
-          release();
-          return { pieces: [member], inputBytes };
-        });
+    const p: Promise<Compressed> = gzip(block, { level, memLevel, chunkSize }).then((member) => {
+      release();
+      // zlib's own header is 10 bytes with no flags; anything else goes out as it is.
+      if (member[3] !== 0) return { pieces: [member], inputBytes };
+      const body = member.subarray(GZIP_HEADER_BYTES);
+      const head = indexedMemberHead(body.length - TRAILER_BYTES);
+      // A member far smaller than the guess would keep the whole output buffer alive
+      // downstream: copy it out (the guess shrinks to fit the next one).
+      const kept = member.buffer.byteLength > 2 * member.length + 4096 ? Buffer.from(body) : body;
+      outputGuess = Math.min(
+        blockSize + 64 * 1024,
+        Math.max(16 * 1024, Math.ceil((member.length * 1.1 + 1024) / 4096) * 4096),
+      );
+      return { pieces: [head, kept], inputBytes };
+    });
     // Rejections are observed when the block is awaited; avoid an unhandled-rejection warning.
     p.catch(() => {});
     inFlight.push(p);
