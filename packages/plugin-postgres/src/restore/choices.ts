@@ -1,4 +1,5 @@
-import { hostHint, LifeboatError } from '@lifeboat/core';
+import { buffer } from 'node:stream/consumers';
+import { type ArchiveEntry, hostHint, LifeboatError } from '@lifeboat/core';
 import { TABLESPACE_CALL, tablespaceSetting } from '../catalog/tablespaces.js';
 import { type FilterRule, parseFilterFile } from '../filter-file.js';
 import {
@@ -172,6 +173,15 @@ function kept(
     );
   }
   return schemaKept(c, place.schema);
+}
+
+/** An archived script (pre-data, post-data, large objects) read whole, with the choices applied. */
+export async function chosenScript(
+  entry: ArchiveEntry,
+  c: RestoreChoices | undefined,
+  summary: PostgresSummary,
+): Promise<string> {
+  return applyChoices((await buffer(entry.stream)).toString(), c, entry.relativePath, summary);
 }
 
 /** The script without the statements the choices leave out (comments and markers stay). */

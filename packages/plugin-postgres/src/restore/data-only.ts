@@ -5,21 +5,14 @@ import {
   type RestoreReport,
   throwIfAborted,
 } from '@lifeboat/core';
-import {
-  type ConnectSettings,
-  closeQuietly,
-  endOnAbort,
-  openClient,
-  type PgClient,
-  qualified,
-} from '../connection.js';
+import { type ConnectSettings, type PgClient, qualified, withClient } from '../connection.js';
 import { pgCode, toPgLifeboatError } from '../errors.js';
 import { type ConnectionTarget, describeTarget } from '../options.js';
 import { POST_DATA, type PostgresSummary, type TableSummary } from '../summary.js';
 import { type RestoreChoices, sequenceValues } from './choices.js';
 import { tracker } from './full.js';
-import { largeObjectRestore } from './large-objects.js';
-import { copyPart, partIndex, runScript } from './load.js';
+import { runScript } from './load.js';
+import { serialData } from './serial-data.js';
 
 /**
  * `--data-only`, as `pg_restore --data-only --disable-triggers`: rows into tables that exist
@@ -92,60 +85,67 @@ export async function restoreDataOnly(
   entries: AsyncIterable<ArchiveEntry>,
   summary: PostgresSummary,
   settings: DataOnlySettings,
-): Promise<{ database: string; tables: { name: string; rows: number }[]; triggersHeld: boolean }> {
-  const client = await openClient(settings.target, settings.connect, settings.signal);
-  const stop = endOnAbort(client, settings.signal);
-  try {
-    await checkDataOnly(client, settings.target, summary.tables);
-    await client.query('BEGIN');
-    const triggersHeld = await holdTriggers(client, settings);
-    const progress = tracker(summary, settings.report);
-    const parts = partIndex(summary.tables);
-    const large = largeObjectRestore(summary, settings.choices, settings.report.warn);
-    let values: string | undefined;
-    let refreshes: string[] = [];
-    for await (const entry of entries) {
-      throwIfAborted(settings.signal);
-      if (entry.relativePath === POST_DATA) {
-        const post = (await buffer(entry.stream)).toString();
-        values = sequenceValues(post, settings.choices, summary);
-        refreshes = matviewRefreshes(post);
-      } else if (large.isTheirs(entry)) {
-        await large.take(entry, client);
-      } else {
-        const table = parts.get(entry.relativePath);
-        if (table) progress.done(table, await copyPart(client, table, entry.stream), entry.size);
+): Promise<DataOnlyResult> {
+  return withClient(
+    settings.target,
+    settings.connect,
+    async (client) => {
+      try {
+        return await loadDataOnly(client, entries, summary, settings);
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw toPgLifeboatError(error, 'restoring rows (--data-only)', 'RESTORE_FAILED');
       }
-    }
-    progress.check();
-    large.check();
-    if (values === undefined)
-      throw new LifeboatError('ENTRY_MISSING', `The archive has no database/${POST_DATA}`);
-    await runScript(client, values, `the sequence values of ${POST_DATA}`);
-    await client.query('COMMIT');
-    if (refreshes.length > 0) {
-      // pg_restore -a does not refresh them either (MATERIALIZED VIEW DATA is post-data): they
-      // hold what they held, so say how to bring them up to the rows just loaded.
-      settings.report.warn(
-        'MATVIEW_NOT_REFRESHED',
-        `--data-only leaves materialized views as they were, as pg_restore --data-only does; refresh them now that the rows are in: ${refreshes.join(' ')}`,
-      );
-    }
-    return {
-      database: settings.target.database,
-      tables: summary.tables.map((t) => ({
-        name: t.name,
-        rows: progress.loaded.get(t)?.rows ?? 0,
-      })),
-      triggersHeld,
-    };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw toPgLifeboatError(error, 'restoring rows (--data-only)', 'RESTORE_FAILED');
-  } finally {
-    stop();
-    await closeQuietly(client);
+    },
+    settings.signal,
+  );
+}
+
+interface DataOnlyResult {
+  database: string;
+  tables: { name: string; rows: number }[];
+  triggersHeld: boolean;
+}
+
+async function loadDataOnly(
+  client: PgClient,
+  entries: AsyncIterable<ArchiveEntry>,
+  summary: PostgresSummary,
+  settings: DataOnlySettings,
+): Promise<DataOnlyResult> {
+  await checkDataOnly(client, settings.target, summary.tables);
+  await client.query('BEGIN');
+  const triggersHeld = await holdTriggers(client, settings);
+  const progress = tracker(summary, settings.report);
+  const data = serialData(client, summary, settings.choices, settings.report.warn, progress);
+  let values: string | undefined;
+  let refreshes: string[] = [];
+  for await (const entry of entries) {
+    throwIfAborted(settings.signal);
+    if (entry.relativePath === POST_DATA) {
+      const post = (await buffer(entry.stream)).toString();
+      values = sequenceValues(post, settings.choices, summary);
+      refreshes = matviewRefreshes(post);
+    } else await data.take(entry);
   }
+  await runScript(client, data.complete(values), `the sequence values of ${POST_DATA}`);
+  await client.query('COMMIT');
+  if (refreshes.length > 0) {
+    // pg_restore -a does not refresh them either (MATERIALIZED VIEW DATA is post-data): they
+    // hold what they held, so say how to bring them up to the rows just loaded.
+    settings.report.warn(
+      'MATVIEW_NOT_REFRESHED',
+      `--data-only leaves materialized views as they were, as pg_restore --data-only does; refresh them now that the rows are in: ${refreshes.join(' ')}`,
+    );
+  }
+  return {
+    database: settings.target.database,
+    tables: summary.tables.map((t) => ({
+      name: t.name,
+      rows: progress.loaded.get(t)?.rows ?? 0,
+    })),
+    triggersHeld,
+  };
 }
 
 /**

@@ -1,4 +1,3 @@
-import { buffer } from 'node:stream/consumers';
 import {
   type ArchiveEntry,
   LifeboatError,
@@ -30,9 +29,10 @@ import {
   PRE_DATA,
   type TableSummary,
 } from '../summary.js';
-import { applyChoices, choicesOf, type RestoreChoices } from './choices.js';
+import { choicesOf, chosenScript, type RestoreChoices } from './choices.js';
 import { largeObjectRestore } from './large-objects.js';
 import { copyPart, partIndex, readChunks, runScript, withScriptWarnings } from './load.js';
+import { serialData } from './serial-data.js';
 import {
   runStatistics,
   type StatisticsResult,
@@ -187,14 +187,15 @@ export async function restoreFull(
     const properties = databaseProperties();
     const rest = properties.intercept(entries);
     let statistics: StatisticsResult | undefined;
+    const load: Load = { summary, settings, progress, roles };
     if (created) {
-      statistics = await loadParallel(rest, summary, settings, progress, roles, () =>
+      statistics = await loadParallel(rest, load, () =>
         properties.ownerSql(settings.target.database, settings.choices),
       );
       // As pg_restore --create: the database's own properties, once everything is in.
       const { target, connect, choices, report, signal } = settings;
       await properties.apply(target, connect, choices, report.warn, signal);
-    } else statistics = await loadInOneTransaction(rest, summary, settings, progress, roles);
+    } else statistics = await loadInOneTransaction(rest, load);
     return {
       database: settings.target.database,
       created,
@@ -213,12 +214,17 @@ export async function restoreFull(
   }
 }
 
+/** What both ways of loading work with; `roles` is filled in with the roles `--globals` made. */
+interface Load {
+  summary: PostgresSummary;
+  settings: FullRestoreSettings;
+  progress: ReturnType<typeof tracker>;
+  roles: { created: number | undefined };
+}
+
 async function loadInOneTransaction(
   entries: AsyncIterable<ArchiveEntry>,
-  summary: PostgresSummary,
-  settings: FullRestoreSettings,
-  progress: ReturnType<typeof tracker>,
-  roles: { created: number | undefined },
+  { summary, settings, progress, roles }: Load,
 ): Promise<StatisticsResult | undefined> {
   const client = await openClient(settings.target, settings.connect, settings.signal);
   const stop = endOnAbort(client, settings.signal);
@@ -229,8 +235,7 @@ async function loadInOneTransaction(
     }
     await client.query('BEGIN');
     if (settings.clean) await cleanDatabase(client);
-    const parts = partIndex(summary.tables);
-    const large = largeObjectRestore(summary, settings.choices, settings.report.warn);
+    const data = serialData(client, summary, settings.choices, settings.report.warn, progress);
     const stats = statisticsEntry();
     let post: string | undefined;
     for await (const entry of entries) {
@@ -240,37 +245,19 @@ async function loadInOneTransaction(
         if (settings.globals)
           roles.created = await applyGlobals(client, entry.stream, settings.report.warn);
       } else if (entry.relativePath === PRE_DATA) {
-        const pre = applyChoices(
-          (await buffer(entry.stream)).toString(),
-          settings.choices,
-          PRE_DATA,
-          summary,
-        );
+        const pre = await chosenScript(entry, settings.choices, summary);
         await withScriptWarnings(client, settings.report.warn, () =>
           runScript(client, pre, PRE_DATA),
         );
       } else if (entry.relativePath === POST_DATA) {
-        post = applyChoices(
-          (await buffer(entry.stream)).toString(),
-          settings.choices,
-          POST_DATA,
-          summary,
-        );
-      } else if (large.isTheirs(entry)) {
-        await large.take(entry, client);
+        post = await chosenScript(entry, settings.choices, summary);
       } else if (stats.isTheirs(entry)) {
         await stats.take(entry);
-      } else {
-        const table = parts.get(entry.relativePath);
-        if (table) progress.done(table, await copyPart(client, table, entry.stream), entry.size);
-      }
+      } else await data.take(entry);
     }
-    progress.check();
-    large.check();
-    if (post === undefined)
-      throw new LifeboatError('ENTRY_MISSING', `The archive has no database/${POST_DATA}`);
+    const postData = data.complete(post);
     await withScriptWarnings(client, settings.report.warn, () =>
-      runScript(client, post, POST_DATA),
+      runScript(client, postData, POST_DATA),
     );
     // In the transaction: a restore that fails leaves no statistics behind either.
     const statistics = settings.statistics
@@ -294,10 +281,7 @@ async function loadInOneTransaction(
 
 async function loadParallel(
   entries: AsyncIterable<ArchiveEntry>,
-  summary: PostgresSummary,
-  settings: FullRestoreSettings,
-  progress: ReturnType<typeof tracker>,
-  roles: { created: number | undefined },
+  { summary, settings, progress, roles }: Load,
   /** The new database's owner statement, run before the rest of post-data (and its report). */
   databaseOwner?: () => string | undefined,
 ): Promise<StatisticsResult | undefined> {
@@ -403,8 +387,7 @@ async function loadParallel(
       } else if (entry.relativePath === PRE_DATA) {
         // Batch by batch: the database is new (dropped on failure), and one transaction for
         // thousands of tables would run out of lock slots.
-        const pre = (await buffer(entry.stream)).toString();
-        const batches = splitBatches(applyChoices(pre, settings.choices, PRE_DATA, summary));
+        const batches = splitBatches(await chosenScript(entry, settings.choices, summary));
         await withScriptWarnings(main, settings.report.warn, async () => {
           for (const batch of batches) await runScript(main, batch, PRE_DATA);
         });
@@ -421,12 +404,7 @@ async function loadParallel(
           );
         }
       } else if (entry.relativePath === POST_DATA) {
-        post = applyChoices(
-          (await buffer(entry.stream)).toString(),
-          settings.choices,
-          POST_DATA,
-          summary,
-        );
+        post = await chosenScript(entry, settings.choices, summary);
         plan = splitPostData(post);
         for (const statement of plan.parallel) {
           for (const t of statement.tables) {

@@ -1,10 +1,9 @@
-import { buffer } from 'node:stream/consumers';
 import { type ArchiveEntry, LifeboatError, type Warn } from '@lifeboat/core';
 import type { PgClient } from '../connection.js';
 import { toPgLifeboatError } from '../errors.js';
 import { LARGE_OBJECT_CHUNK, LARGE_OBJECTS_SQL, largeObjectOid } from '../large-objects.js';
 import type { PostgresSummary } from '../summary.js';
-import { applyChoices, type RestoreChoices } from './choices.js';
+import { chosenScript, type RestoreChoices } from './choices.js';
 import { runScript, withScriptWarnings } from './load.js';
 
 /**
@@ -73,12 +72,7 @@ export function largeObjectRestore(
       }
       scriptSeen = true;
       if (!wanted) return;
-      const sql = applyChoices(
-        (await buffer(entry.stream)).toString(),
-        choices,
-        LARGE_OBJECTS_SQL,
-        summary,
-      );
+      const sql = await chosenScript(entry, choices, summary);
       await withScriptWarnings(client, warn, () => runScript(client, sql, LARGE_OBJECTS_SQL));
     },
     /** Every large object arrived, and the script with them (a cut archive is no restore). */
