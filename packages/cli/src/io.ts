@@ -85,6 +85,19 @@ export function createIO(options: {
   };
 }
 
+/**
+ * A count as `toLocaleString('en')` writes it (1,234,567), without ICU: its first call loads the
+ * locale data, 20 ms of a command's start (measured on Node 20).
+ */
+export const formatCount = (n: number): string => {
+  if (!Number.isSafeInteger(n)) return n.toLocaleString('en');
+  const digits = String(Math.abs(n));
+  const head = digits.length % 3 || 3;
+  let out = digits.slice(0, head);
+  for (let i = head; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
+  return n < 0 ? `-${out}` : out;
+};
+
 export const formatBytes = (n: number): string => {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;

@@ -1,5 +1,5 @@
 import type { LifeboatEmitter } from '@lifeboat/core';
-import { formatBytes, formatDuration, type IO } from './io.js';
+import { formatBytes, formatCount, formatDuration, type IO } from './io.js';
 import { legacyItemEvent } from './item-events.js';
 
 /**
@@ -77,13 +77,11 @@ export function attachProgress(
         durationMs: number;
       };
       line(
-        `  table ${t.table}: ${t.rows.toLocaleString('en')} rows, ${formatBytes(t.bytes)} in ${formatDuration(t.durationMs)}`,
+        `  table ${t.table}: ${formatCount(t.rows)} rows, ${formatBytes(t.bytes)} in ${formatDuration(t.durationMs)}`,
       );
     } else if (legacy?.name === 'restore:table') {
       const t = legacy.payload as { table: string; rows: number; durationMs: number };
-      line(
-        `  restored ${t.table}: ${t.rows.toLocaleString('en')} rows in ${formatDuration(t.durationMs)}`,
-      );
+      line(`  restored ${t.table}: ${formatCount(t.rows)} rows in ${formatDuration(t.durationMs)}`);
     } else if (legacy?.name === 'restore:file') {
       const f = legacy.payload as { path: string; target: string; backup?: string };
       line(
@@ -152,7 +150,7 @@ export function progressLine(p: {
     ...(known && rate > 0 && p.total! > p.bytes
       ? [`ETA ${formatDuration(Math.round(((p.total! - p.bytes) / rate) * 1000))}`]
       : []),
-    ...(p.rows !== undefined ? [`rows ${p.rows.toLocaleString('en')}`] : []),
+    ...(p.rows !== undefined ? [`rows ${formatCount(p.rows)}`] : []),
     ...(p.item ? [p.item] : []),
   ];
   return parts.join('  ');

@@ -1,5 +1,5 @@
 import type { CommandContext } from '../context.js';
-import { formatBytes, formatDuration } from '../io.js';
+import { formatBytes, formatCount, formatDuration } from '../io.js';
 
 export async function backupCommand(ctx: CommandContext): Promise<number> {
   const engine = await ctx.engine();
@@ -11,7 +11,7 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
       `  sha256:  ${result.sha256}`,
       ...(result.tables.length
         ? [
-            `  tables:  ${result.tables.length}, ${result.tables.reduce((n, t) => n + t.rows, 0).toLocaleString('en')} rows`,
+            `  tables:  ${result.tables.length}, ${formatCount(result.tables.reduce((n, t) => n + t.rows, 0))} rows`,
           ]
         : []),
       ...(result.files ? [`  files:   ${result.files}`] : []),
