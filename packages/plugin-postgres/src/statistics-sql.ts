@@ -9,7 +9,15 @@ export const IMPORTS_STATISTICS = 180000;
 export interface StatisticsJob {
   /** `schema.table`, for warnings. */
   name: string;
+  /** The table, quoted (`"schema"."table"`), as post-data's markers name it. */
+  relation: string;
   kind: 'import' | 'analyze';
+  /**
+   * Needs more than its table's rows and indexes: extended statistics (created in post-data's
+   * rest), a partitioned table (sampled through its partitions) or a materialized view (filled by
+   * post-data's refresh). A restore runs it once everything else is in.
+   */
+  last?: true;
   sql: string;
   /** Heap pages at the source: the biggest go first, so no connection is left with the longest. */
   pages: number;
@@ -105,10 +113,11 @@ export const analyzeJob = (
   const relation = qualified(schema, table);
   const analyze = `EXECUTE ${quoteLiteral(`ANALYZE ${relation}`)};`;
   if (!guard || guard.codeOwners.length === 0)
-    return { name, kind: 'analyze', pages, sql: guarded(name, analyze) };
+    return { name, relation, kind: 'analyze', pages, sql: guarded(name, analyze) };
   const body = `${ownerGuard(relation, guard.owner, guard.codeOwners, name)}\n${analyze}`;
   return {
     name,
+    relation,
     kind: 'analyze',
     pages,
     sql: guarded(name, body, 'DECLARE runner text; untrusted text;\n'),
@@ -128,18 +137,22 @@ export function statisticsJob(
 ): StatisticsJob | undefined {
   const r = group.relation;
   const name = `${r.schema}.${r.name}`;
+  const last = r.extended || r.kind !== 'r' ? { last: true as const } : {};
   if (targetVersion >= IMPORTS_STATISTICS && !r.extended) {
     const calls = [r, ...group.indexes].flatMap((x) => relationCalls(x, version));
-    return { name, kind: 'import', pages: r.relpages, sql: guarded(name, calls.join('\n')) };
+    const sql = guarded(name, calls.join('\n'));
+    const relation = qualified(r.schema, r.name);
+    return { name, relation, kind: 'import', pages: r.relpages, sql, ...last };
   }
   const hadStatistics = r.reltuples !== '-1' || r.columns.length > 0;
   if (r.kind === 'p' && !hadStatistics) return undefined;
-  return analyzeJob(
+  const job = analyzeJob(
     r.schema,
     r.name,
     r.relpages,
     r.owner && r.codeOwners ? { owner: r.owner, codeOwners: r.codeOwners } : undefined,
   );
+  return { ...job, ...last };
 }
 
 /** `statistics.sql`: what restore.psql runs after post-data (imports on 18+, else ANALYZE). */

@@ -39,6 +39,9 @@ import {
   serverVersion,
   statisticsEntry,
   statisticsJobs,
+  statisticsResult,
+  statisticsSchedule,
+  statisticsStep,
 } from './statistics.js';
 import {
   cleanDatabase,
@@ -347,6 +350,28 @@ async function loadParallel(
     const keyBusy = new Set<string>();
     const ready = (name: string) =>
       dataTables.has(name) && loadedTables.has(name) && (unbuilt.get(name) ?? 0) === 0;
+    // Planner statistics of a table as soon as it is loaded and indexed, on whichever
+    // connection is free, instead of all at the end (statisticsSchedule says which may).
+    // ANALYZE locks its table against a foreign key's validation: never both at once.
+    let statisticsJobsAll: ReturnType<typeof statisticsJobs> | undefined;
+    let earlyStatistics = new Map<string, ReturnType<typeof statisticsJobs>[number]>();
+    let lateStatistics: ReturnType<typeof statisticsJobs> = [];
+    let preDataSql = '';
+    const startStatistics = () => {
+      for (const [name, job] of earlyStatistics) {
+        if (!ready(name) || keyBusy.has(name)) continue;
+        earlyStatistics.delete(name);
+        keyBusy.add(name);
+        void start(async (client) => {
+          try {
+            await statisticsStep(client, job, settings.report.warn);
+          } finally {
+            keyBusy.delete(name);
+          }
+          startForeignKeys();
+        });
+      }
+    };
     const startForeignKeys = () => {
       for (const job of pendingKeys) {
         if (!job.tables.every((t) => ready(t) && !keyBusy.has(t))) continue;
@@ -361,6 +386,7 @@ async function loadParallel(
           startForeignKeys();
         });
       }
+      startStatistics();
     };
     const buildFor = (table: TableSummary) => {
       const name = qualified(table.schema, table.table);
@@ -387,7 +413,8 @@ async function loadParallel(
       } else if (entry.relativePath === PRE_DATA) {
         // Batch by batch: the database is new (dropped on failure), and one transaction for
         // thousands of tables would run out of lock slots.
-        const batches = splitBatches(await chosenScript(entry, settings.choices, summary));
+        preDataSql = await chosenScript(entry, settings.choices, summary);
+        const batches = splitBatches(preDataSql);
         await withScriptWarnings(main, settings.report.warn, async () => {
           for (const batch of batches) await runScript(main, batch, PRE_DATA);
         });
@@ -436,6 +463,20 @@ async function loadParallel(
             'ARCHIVE_CORRUPT',
             `Table data comes before database/${PRE_DATA}`,
           );
+        if (!statisticsJobsAll && settings.statistics && plan && stats.value) {
+          // The archive's statistics.json and post-data come before its table data.
+          statisticsJobsAll = statisticsJobs(
+            stats.value,
+            summary,
+            settings.choices,
+            await serverVersion(main),
+          );
+          ({ early: earlyStatistics, late: lateStatistics } = statisticsSchedule(
+            statisticsJobsAll,
+            summary,
+            { preData: preDataSql, postDataRest: plan.rest },
+          ));
+        }
         const loaded = (rows: number, bytes: number) => {
           progress.done(table, rows, bytes);
           const done = (loadedParts.get(table) ?? 0) + 1;
@@ -482,11 +523,19 @@ async function loadParallel(
     await withScriptWarnings(main, settings.report.warn, async () => {
       for (const piece of pieces) await runScript(main, `BEGIN;\n${piece}\nCOMMIT;`, POST_DATA);
     });
-    // Once every index is built (CREATE INDEX sets its table's pg_class numbers), over all the
-    // connections: on a big database ANALYZE is minutes of work.
+    // What did not run alongside the loading, once every index is built (CREATE INDEX sets its
+    // table's pg_class numbers), over all the connections: on a big database ANALYZE is
+    // minutes of work.
     if (!settings.statistics) return undefined;
-    const jobs = statisticsJobs(stats.value, summary, settings.choices, await serverVersion(main));
-    return await runStatistics(clients, jobs, settings.report.warn, signal);
+    const jobs =
+      statisticsJobsAll ??
+      statisticsJobs(stats.value, summary, settings.choices, await serverVersion(main));
+    // The steps whose tables never became ready (a guarded index skipped…) run now too.
+    const left = statisticsJobsAll
+      ? [...lateStatistics, ...earlyStatistics.values()].sort((a, b) => b.pages - a.pages)
+      : jobs;
+    const end = await runStatistics(clients, left, settings.report.warn, signal);
+    return statisticsResult(jobs, end.durationMs);
   } catch (error) {
     internal.abort(error);
     throw toPgLifeboatError(error, 'restoring the database', 'RESTORE_FAILED');

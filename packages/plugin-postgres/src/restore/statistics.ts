@@ -1,6 +1,6 @@
 import { buffer } from 'node:stream/consumers';
 import { type ArchiveEntry, LifeboatError, throwIfAborted, type Warn } from '@lifeboat/core';
-import type { PgClient } from '../connection.js';
+import { type PgClient, qualified } from '../connection.js';
 import { type ArchivedStatistics, STATISTICS } from '../statistics.js';
 import {
   analyzeJob,
@@ -19,6 +19,11 @@ export interface StatisticsResult {
   imported: number;
   /** Tables analysed (older servers, extended statistics, archives without statistics). */
   analyzed: number;
+  /**
+   * What the steps added at the end of the restore, once everything else was in. In a restore
+   * into a new database most steps run earlier, each as soon as its table is loaded and
+   * indexed, alongside the rest of the loading: they are counted above, not here.
+   */
   durationMs: number;
 }
 
@@ -73,6 +78,46 @@ export const serverVersion = async (client: PgClient): Promise<number> =>
     (await client.query("SELECT pg_catalog.current_setting('server_version_num') AS v")).rows[0].v,
   );
 
+/** One step on one connection; a refusal comes as a warning. */
+export function statisticsStep(client: PgClient, job: StatisticsJob, warn: Warn): Promise<void> {
+  return withScriptWarnings(client, warn, () =>
+    runScript(client, job.sql, 'the planner statistics'),
+  );
+}
+
+/**
+ * Which steps a restore into a new database may run as soon as their table's rows, keys and
+ * indexes are in (`early`, by the table's quoted name), alongside the loading of the rest, and
+ * which wait for the end (`late`). A step waits when its table's statistics need more than
+ * that: the job's own reasons (`last`: extended statistics, made in post-data's rest), a
+ * partition (its indexes come with its partitioned parent's), a table whose rows come in no
+ * part; and every step waits when the scripts could change what ANALYZE reads: statistics
+ * targets of indexes set in post-data's rest, or inheritance (ANALYZE of a parent samples its
+ * children). Those words in a name or a comment only make every step wait: slower, never wrong.
+ */
+export function statisticsSchedule(
+  jobs: StatisticsJob[],
+  summary: PostgresSummary,
+  scripts: { preData: string; postDataRest: string },
+): { early: Map<string, StatisticsJob>; late: StatisticsJob[] } {
+  const early = new Map<string, StatisticsJob>();
+  const waitAll =
+    /\bINHERITS\b/i.test(scripts.preData) || /\bSET STATISTICS\b/i.test(scripts.postDataRest);
+  if (waitAll) return { early, late: jobs };
+  const loadedAlone = new Set(
+    summary.tables
+      .filter((t) => !t.partitionOf && t.parts.length > 0)
+      .map((t) => qualified(t.schema, t.table)),
+  );
+  const late: StatisticsJob[] = [];
+  for (const job of jobs) {
+    if (!job.last && loadedAlone.has(job.relation) && !early.has(job.relation))
+      early.set(job.relation, job);
+    else late.push(job);
+  }
+  return { early, late };
+}
+
 /** Runs the steps over the connections, each taking the next; refusals come as warnings. */
 export async function runStatistics(
   clients: PgClient[],
@@ -86,16 +131,16 @@ export async function runStatistics(
     clients.map(async (client) => {
       for (let job = queue.shift(); job; job = queue.shift()) {
         throwIfAborted(signal);
-        const sql = job.sql;
-        await withScriptWarnings(client, warn, () =>
-          runScript(client, sql, 'the planner statistics'),
-        );
+        await statisticsStep(client, job, warn);
       }
     }),
   );
-  return {
-    imported: jobs.filter((j) => j.kind === 'import').length,
-    analyzed: jobs.filter((j) => j.kind === 'analyze').length,
-    durationMs: Math.round(performance.now() - began),
-  };
+  return statisticsResult(jobs, Math.round(performance.now() - began));
 }
+
+/** What was done, for the result: every step, wherever it ran; `durationMs` the end's. */
+export const statisticsResult = (jobs: StatisticsJob[], durationMs: number): StatisticsResult => ({
+  imported: jobs.filter((j) => j.kind === 'import').length,
+  analyzed: jobs.filter((j) => j.kind === 'analyze').length,
+  durationMs,
+});
