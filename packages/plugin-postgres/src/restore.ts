@@ -9,7 +9,7 @@ import type { PostgresRestoreOptions } from './restore/options.js';
 import { resolveArchiveTables, restorePartial } from './restore/partial.js';
 import { statisticsWanted } from './restore/statistics.js';
 import { resolveRestoreTarget } from './restore/target.js';
-import { refuseNewerArchive } from './restore/version.js';
+import { refuseNewerArchive, wasVersionChecked } from './restore/version.js';
 import { type PostgresSummary, parseSummary } from './summary.js';
 
 export interface RestoreSettings {
@@ -35,7 +35,8 @@ export async function restoreDatabase(
   const choices = checkedChoices(ctx.options, tables !== undefined);
   const globals = globalsWanted(ctx.options, summary, tables !== undefined);
   // Checked before (checkRestore); again here for a caller that restores without it.
-  await refuseNewerArchive(summary, ctx.options, target, settings.connect);
+  if (!wasVersionChecked(ctx.summary, target))
+    await refuseNewerArchive(summary, ctx.options, target, settings.connect);
   if (tables) {
     const result = await restorePartial(ctx.entries, summary, {
       target,

@@ -120,17 +120,15 @@ export async function readArchiveIndex(
 }
 
 /**
- * The archive's manifest, when its index is intact and the stored bytes are exactly those the
- * index describes; otherwise undefined (and the caller reads the whole archive to check it).
+ * Whether the stored bytes are exactly those an intact index describes (its sha256 and size):
+ * one pass over the raw archive, no inflating.
  */
-export async function indexedManifest(
+export async function storedMatches(
   ctx: EngineContext,
   archive: ArchiveInfo,
+  record: StoredDigest,
   signal?: AbortSignal,
-): Promise<IndexedArchive | undefined> {
-  const index = await readArchiveIndex(ctx, archive, signal);
-  if (!index) return undefined;
-  const record = index.stored;
+): Promise<boolean> {
   const hash = createHash('sha256');
   let bytes = 0;
   try {
@@ -141,8 +139,7 @@ export async function indexedManifest(
       paceMemory(chunk.length);
     }
   } catch {
-    return undefined;
+    return false;
   }
-  if (bytes !== record.bytes || hash.digest('hex') !== record.sha256) return undefined;
-  return { manifest: index.manifest, stored: record };
+  return bytes === record.bytes && hash.digest('hex') === record.sha256;
 }

@@ -7,7 +7,7 @@ import type {
 } from '../contracts.js';
 import { hostHint, LifeboatError, toLifeboatError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
-import { indexedManifest } from './archive-index.js';
+import { readArchiveIndex, storedMatches } from './archive-index.js';
 import { openArchive, resolveArchive } from './archives.js';
 import { type EngineContext, errorSummary } from './context.js';
 import { planPartialRead } from './partial-read.js';
@@ -148,6 +148,18 @@ function withWritten(error: LifeboatError, written: WrittenSection[]): LifeboatE
   });
 }
 
+/** A promise's outcome, kept: its failure counts only if the caller asks (`unwrap`). */
+const settled = <T>(p: Promise<T>): Promise<{ value: T } | { error: unknown }> =>
+  p.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+
+function unwrap<T>(outcome: { value: T } | { error: unknown }): T {
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
+}
+
 /**
  * Restores an archive. The archive is checked first, so a damaged or hostile archive is refused
  * before anything is written: by its stored sha256 when its index is intact (one cheap pass over
@@ -168,30 +180,46 @@ export async function runRestore(
   try {
     const only = sectionWanted(ctx, options);
     const checkBegan = performance.now();
+    // Every section's preconditions (`checkRestore`): only reads, nothing is written.
+    const plan = async (manifest: Manifest) => {
+      const { found: restoring, skipped } = sourcesFor(ctx, manifest, archive.id, only);
+      const targets: PlannedTarget[] = [];
+      for (const { section, source } of restoring) {
+        const context = {
+          signal: signal ?? new AbortController().signal,
+          summary: section.summary,
+          manifest,
+          options: optionsFor(options, source),
+        };
+        const target: RestoreTarget = source.checkRestore
+          ? await source.checkRestore(context)
+          : { target: source.describe(), inPlace: true, replaces: [] };
+        targets.push({ section: section.section, source: source.id, ...target });
+      }
+      return { manifest, restoring, skipped, targets };
+    };
     // A partial restore reads only the members it needs, when the archive's index allows.
     const partial = await planPartialRead(ctx, archive, { only, options }, signal);
-    const indexed = partial ? undefined : await indexedManifest(ctx, archive, signal);
+    const index = partial ? undefined : await readArchiveIndex(ctx, archive, signal);
+    // The targets are checked while the stored bytes are hashed (both only read); what the
+    // index's manifest planned counts only once the bytes match it, and the hash decides
+    // first, so a bad archive is reported as such whatever the targets say.
+    const planning = index && settled(plan(index.manifest));
+    const indexed =
+      index && (await storedMatches(ctx, archive, index.stored, signal))
+        ? { manifest: index.manifest, stored: index.stored }
+        : undefined;
     const method = partial ? 'ranges' : indexed ? 'index' : 'full';
-    let manifest = partial?.manifest ?? indexed?.manifest;
-    if (!manifest) {
+    let planned: Awaited<ReturnType<typeof plan>>;
+    if (partial) planned = await plan(partial.manifest);
+    else if (indexed && planning) planned = unwrap(await planning);
+    else {
+      await planning;
       const check = await quickCheck(ctx, archive, signal);
       throwFirstProblem(check.problems, archive.id);
-      manifest = check.manifest!;
+      planned = await plan(check.manifest!);
     }
-    const { found: restoring, skipped } = sourcesFor(ctx, manifest, archive.id, only);
-    const targets: PlannedTarget[] = [];
-    for (const { section, source } of restoring) {
-      const context = {
-        signal: signal ?? new AbortController().signal,
-        summary: section.summary,
-        manifest,
-        options: optionsFor(options, source),
-      };
-      const target: RestoreTarget = source.checkRestore
-        ? await source.checkRestore(context)
-        : { target: source.describe(), inPlace: true, replaces: [] };
-      targets.push({ section: section.section, source: source.id, ...target });
-    }
+    const { manifest, restoring, skipped, targets } = planned;
     ctx.events.emit('restore:planned', { id: archive.id, targets });
     for (const message of skipped) ctx.events.emit('warning', { code: 'SECTION_SKIPPED', message });
     ctx.events.emit('restore:checked', {

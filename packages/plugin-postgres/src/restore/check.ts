@@ -10,13 +10,13 @@ import { checkDataOnly } from './data-only.js';
 import type { PostgresRestoreOptions } from './options.js';
 import { checkTargets, resolveArchiveTables } from './partial.js';
 import {
-  databaseExists,
   isSameDatabase,
   notEmptyError,
   resolveRestoreTarget,
+  targetServer,
   userObjects,
 } from './target.js';
-import { refuseNewerArchive } from './version.js';
+import { refuseNewer, rememberVersionChecked } from './version.js';
 
 /**
  * Every precondition of a database restore, checked without writing: a target was named, a full
@@ -33,7 +33,9 @@ export async function checkDatabaseRestore(
   const choices = checkedChoices(ctx.options, chosen !== undefined);
   globalsWanted(ctx.options, summary, chosen !== undefined);
   // Before anything else touches the target: an older server fails midway through the SQL.
-  await refuseNewerArchive(summary, ctx.options, target, settings.connect);
+  const server = await targetServer(target, settings.connect);
+  refuseNewer(summary, ctx.options, server.version);
+  rememberVersionChecked(ctx.summary, target);
   const mode = {
     partial: chosen !== undefined,
     tables: chosen ?? [],
@@ -45,7 +47,7 @@ export async function checkDatabaseRestore(
     inPlace: isSameDatabase(target, settings.source),
     confirmText: target.database,
   };
-  const exists = await databaseExists(target, settings.connect);
+  const exists = server.exists;
   if (!mode.partial && choices.dataOnly) {
     if (!exists) {
       throw new LifeboatError(

@@ -67,16 +67,22 @@ export async function targetServerVersion(
   });
 }
 
-/** Whether the target database exists (asked on the server's maintenance database). */
-export async function databaseExists(
+/** The target server's version and whether the target database exists, on one connection. */
+export async function targetServer(
   target: ConnectionTarget,
   settings: ConnectSettings,
-): Promise<boolean> {
+): Promise<{ version: { num: number; text: string }; exists: boolean }> {
   return withMaintenance(target, settings, async (c) => {
-    const { rows } = await c.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [
-      target.database,
-    ]);
-    return rows.length > 0;
+    const { rows } = await c.query(
+      `SELECT pg_catalog.current_setting('server_version_num')::int AS num, pg_catalog.current_setting('server_version') AS text,
+        EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = $1) AS exists`,
+      [target.database],
+    );
+    const row = rows[0];
+    return {
+      version: { num: Number(row.num), text: String(row.text) },
+      exists: row.exists === true,
+    };
   });
 }
 

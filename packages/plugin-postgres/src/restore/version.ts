@@ -31,6 +31,17 @@ export function newerArchiveError(archive: PostgresSummary, target: { num: numbe
   );
 }
 
+/** Throws RESTORE_VERSION_NEWER when the server's major version is older than the archive's. */
+export function refuseNewer(
+  archive: PostgresSummary,
+  options: PostgresRestoreOptions,
+  server: { num: number; text: string },
+): void {
+  if (newerArchiveAllowed(options) || !archive.serverVersionNum) return;
+  if (majorOf(server.num) < majorOf(archive.serverVersionNum))
+    throw newerArchiveError(archive, server);
+}
+
 /** Throws RESTORE_VERSION_NEWER when the target's major version is older than the archive's. */
 export async function refuseNewerArchive(
   archive: PostgresSummary,
@@ -39,7 +50,19 @@ export async function refuseNewerArchive(
   connect: ConnectSettings,
 ): Promise<void> {
   if (newerArchiveAllowed(options) || !archive.serverVersionNum) return;
-  const server = await targetServerVersion(target, connect);
-  if (majorOf(server.num) < majorOf(archive.serverVersionNum))
-    throw newerArchiveError(archive, server);
+  refuseNewer(archive, options, await targetServerVersion(target, connect));
 }
+
+/**
+ * The servers whose version a restore's check (checkRestore) found fine, by the section's
+ * summary as the engine handed it: the restore that follows on the same summary and server
+ * need not ask again (one connection less before anything starts).
+ */
+const versionChecked = new WeakMap<object, string>();
+const serverOf = (target: ConnectionTarget) => `${target.host}\u0000${target.port}`;
+
+export const rememberVersionChecked = (summary: object, target: ConnectionTarget) =>
+  void versionChecked.set(summary, serverOf(target));
+
+export const wasVersionChecked = (summary: object, target: ConnectionTarget) =>
+  versionChecked.get(summary) === serverOf(target);
