@@ -15,10 +15,23 @@ export default defineConfig({
       { find: /^@lifeboat\/core$/, replacement: src('core') },
       { find: /^@lifeboat\/storage-local$/, replacement: src('storage-local') },
       { find: /^@lifeboat\/storage-s3$/, replacement: src('storage-s3') },
+      { find: /^@lifeboat\/storage-s3\/fields$/, replacement: src('storage-s3', 'fields.ts') },
       { find: /^@lifeboat\/plugin-config-files$/, replacement: src('plugin-config-files') },
       { find: /^@lifeboat\/plugin-postgres$/, replacement: src('plugin-postgres') },
+      {
+        find: /^@lifeboat\/plugin-postgres\/fields$/,
+        replacement: src('plugin-postgres', 'fields.ts'),
+      },
       { find: /^@lifeboat\/notifier-smtp$/, replacement: src('notifier-smtp') },
+      {
+        find: /^@lifeboat\/notifier-smtp\/fields$/,
+        replacement: src('notifier-smtp', 'fields.ts'),
+      },
       { find: /^@lifeboat\/notifier-webhook$/, replacement: src('notifier-webhook') },
+      {
+        find: /^@lifeboat\/notifier-webhook\/fields$/,
+        replacement: src('notifier-webhook', 'fields.ts'),
+      },
       { find: /^@lifeboat\/preset-env$/, replacement: src('preset-env') },
     ],
   },

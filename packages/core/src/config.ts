@@ -100,7 +100,8 @@ export function formatIssues(error: z.ZodError, names: Record<string, string> = 
       if (issue.code === 'unrecognized_keys') {
         return `${name}: unknown setting${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
       }
-      return `${name}: ${issue.message}`;
+      // A message that names its option already (`jobs must be…`) is not prefixed with it again.
+      return issue.message.startsWith(`${name} `) ? issue.message : `${name}: ${issue.message}`;
     })
     .join('; ');
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { portField } from './fields.js';
 
 /** 10 MiB: most mail servers refuse messages of 20-25 MB, and base64 adds a third on top. */
 export const DEFAULT_ATTACH_MAX_BYTES = 10 * 1024 * 1024;
@@ -37,7 +38,7 @@ export const smtpNotifierOptionsSchema = z
   .object({
     host: z.string().trim().min(1, 'the SMTP host is required (SMTP_HOST)'),
     /** 587 by default, 465 when `secure` is set. */
-    port: z.number().int().min(1).max(65535).optional(),
+    port: portField.optional(),
     /** TLS from the first byte (SMTPS). Defaults to true on port 465, else STARTTLS is used when offered. */
     secure: z.boolean().optional(),
     user: z.string().min(1).optional(),

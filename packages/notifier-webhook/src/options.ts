@@ -1,21 +1,13 @@
 import { z } from 'zod';
+import { presetField, secretField, urlField } from './fields.js';
 
-export const WEBHOOK_PRESETS = ['json', 'slack', 'discord', 'teams', 'ntfy'] as const;
-export type WebhookPreset = (typeof WEBHOOK_PRESETS)[number];
+export { WEBHOOK_PRESETS, type WebhookPreset } from './fields.js';
 
 export const webhookNotifierOptionsSchema = z
   .object({
-    /** Where every notification is POSTed. Its path and query are treated as secrets. */
-    url: z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
-      message: 'must be an http(s) URL such as https://hooks.example.com/lifeboat (WEBHOOK_URL)',
-    }),
-    /** HMAC-SHA256 key: every request carries X-Lifeboat-Signature (WEBHOOK_SECRET). */
-    secret: z
-      .string()
-      .min(8, 'the secret must be at least 8 characters (WEBHOOK_SECRET)')
-      .optional(),
-    /** Shape of the body: Lifeboat's own JSON, or what Slack, Discord, Teams or ntfy expect. */
-    preset: z.enum(WEBHOOK_PRESETS).default('json'),
+    url: urlField,
+    secret: secretField.optional(),
+    preset: presetField.default('json'),
     /** Extra request headers (an Authorization header, for example; its value is never logged). */
     headers: z.record(z.string(), z.string()).default({}),
     /** Attempts in all, the first one included; retried on 5xx, 408, 429 and timeouts. */

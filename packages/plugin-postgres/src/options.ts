@@ -2,19 +2,19 @@ import { LifeboatError, parseOptions, registerSecret } from '@lifeboat/core';
 import type { ClientConfig } from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { z } from 'zod';
+import { GLOBALS_SCOPES, jobsField, portField } from './fields.js';
 import { SSL_URL_PARAMS } from './libpq-ssl.js';
 
-const MiB = 1024 * 1024;
+export { MAX_JOBS } from './fields.js';
 
-/** The most connections one run opens (`jobs`). */
-export const MAX_JOBS = 32;
+const MiB = 1024 * 1024;
 
 export const postgresOptionsSchema = z
   .object({
     /** `postgres://user:password@host:port/db?sslmode=…`; wins over the five fields below. */
     connectionString: z.string().min(1).optional(),
     host: z.string().min(1).default('localhost'),
-    port: z.coerce.number().int().min(1).max(65535).default(5432),
+    port: z.coerce.number().pipe(portField).default(5432),
     user: z.string().min(1).default('postgres'),
     password: z.string().optional(),
     database: z.string().min(1).optional(),
@@ -42,7 +42,7 @@ export const postgresOptionsSchema = z
      * Connections copying tables at the same time (backup, restore and verify --deep): the CLI's
      * --jobs / BACKUP_JOBS, one name through every layer.
      */
-    jobs: z.number().int().min(1).max(MAX_JOBS).default(2),
+    jobs: jobsField.default(2),
     /** A table's CSV is cut into archive entries of about this size (rows are never split). */
     partBytes: z
       .number()
@@ -69,7 +69,7 @@ export const postgresOptionsSchema = z
      * grantees, members of those); `all-roles`, every role of the server (pg_dumpall
      * --globals-only). Password hashes only into an encrypted archive. Absent: no roles.
      */
-    globals: z.enum(['roles', 'all-roles']).optional(),
+    globals: z.enum(GLOBALS_SCOPES).optional(),
   })
   .strict()
   .refine((o) => o.connectionString !== undefined || o.database !== undefined, {

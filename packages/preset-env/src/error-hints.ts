@@ -1,11 +1,25 @@
+import { SETTINGS, settingKeys } from './settings.js';
+
+/**
+ * The environment variable of each plugin option a setting feeds (`postgres:jobs`: BACKUP_JOBS):
+ * what the plugins' messages call their options (`hostHint('postgres:jobs', 'jobs')`).
+ */
+const OPTION_NAMES: Record<string, string> = Object.fromEntries(
+  settingKeys.flatMap((key) => {
+    const setting: { env: string; option?: string } = SETTINGS[key];
+    return setting.option ? [[setting.option, setting.env]] : [];
+  }),
+);
+
 /**
  * Hints in the words of these settings: their environment variables. The plugins' own hints
- * name their options (`dir`, `bucket`, `user`); a host that reads its settings from the
- * environment installs these instead with core's `setErrorHints(ENV_ERROR_HINTS)` (the CLI
+ * and messages name their options (`dir`, `bucket`, `user`); a host that reads its settings from
+ * the environment installs these instead with core's `setErrorHints(ENV_ERROR_HINTS)` (the CLI
  * does, beside its own naming its flags and commands). Keys are the plugins' situations
- * (`hostHint('s3:unreachable', …)`).
+ * (`hostHint('s3:unreachable', …)`) and options (`hostHint('s3:bucket', 'bucket')`).
  */
 export const ENV_ERROR_HINTS = {
+  ...OPTION_NAMES,
   'postgres:schema-not-found':
     'check the include schema lines (BACKUP_SCHEMAS) against the database',
   'config-files:missing':

@@ -1,6 +1,21 @@
+import { portField as smtpPort } from '@lifeboat/notifier-smtp/fields';
+import { presetField, secretField, urlField } from '@lifeboat/notifier-webhook/fields';
+import {
+  GLOBALS_SCOPES,
+  jobsField,
+  portField as postgresPort,
+} from '@lifeboat/plugin-postgres/fields';
+import { bucketField, endpointField, prefixField } from '@lifeboat/storage-s3/fields';
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { parseSize } from './memory-plan.js';
+
+/*
+ * A setting that feeds a plugin's option checks its value with the plugin's own field (from the
+ * plugin's `/fields` entry, which loads nothing else), after the coercion from text only the
+ * environment needs; `option` names that option, so the plugin's messages can name the variable
+ * (ENV_ERROR_HINTS). Each bound and shape is declared once, in the plugin.
+ */
 
 /** Comma lists come from the environment as strings and from a config file as arrays or strings. */
 const list = (example: string) =>
@@ -21,13 +36,6 @@ const int = (what: string) =>
         .int(`${what} must be a whole number such as 7`)
         .nonnegative(`${what} must be a whole number, 0 or more`),
     );
-const port = (what: string) =>
-  int(what).pipe(
-    z
-      .number()
-      .min(1, `${what} must be a port number from 1 to 65535`)
-      .max(65535, `${what} must be a port number from 1 to 65535`),
-  );
 const positive = (what: string) =>
   z
     .union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, `${what} must be a number such as 25`)], {
@@ -120,7 +128,11 @@ export const SETTINGS = {
     secret: true,
   },
   postgresHost: { env: 'POSTGRES_HOST', schema: text('POSTGRES_HOST', 'db.internal') },
-  postgresPort: { env: 'POSTGRES_PORT', schema: port('POSTGRES_PORT') },
+  postgresPort: {
+    env: 'POSTGRES_PORT',
+    option: 'postgres:port',
+    schema: int('POSTGRES_PORT').pipe(postgresPort),
+  },
   postgresUser: { env: 'POSTGRES_USER', schema: text('POSTGRES_USER', 'postgres') },
   postgresPassword: {
     env: 'POSTGRES_PASSWORD',
@@ -149,7 +161,7 @@ export const SETTINGS = {
   // Roles too (database/globals.sql): those the database needs, or every role of the server.
   backupGlobals: {
     env: 'BACKUP_GLOBALS',
-    schema: z.enum(['roles', 'all-roles', 'none'], {
+    schema: z.enum([...GLOBALS_SCOPES, 'none'], {
       error:
         'BACKUP_GLOBALS must be roles (the roles the database needs), all-roles (every role, as pg_dumpall --globals-only) or none',
     }),
@@ -172,15 +184,7 @@ export const SETTINGS = {
           .max(9, 'BACKUP_COMPRESSION_LEVEL must be a digit from 1 to 9'),
       ),
   },
-  jobs: {
-    env: 'BACKUP_JOBS',
-    schema: int('BACKUP_JOBS').pipe(
-      z
-        .number()
-        .min(1, 'BACKUP_JOBS must be a number of connections from 1 to 32')
-        .max(32, 'BACKUP_JOBS must be a number of connections from 1 to 32'),
-    ),
-  },
+  jobs: { env: 'BACKUP_JOBS', option: 'postgres:jobs', schema: int('BACKUP_JOBS').pipe(jobsField) },
   /** Peak memory to stay within (small containers): fewer connections, smaller buffers. */
   memoryLimit: {
     env: 'BACKUP_MEMORY_LIMIT',
@@ -198,7 +202,7 @@ export const SETTINGS = {
   keepWeekly: { env: 'BACKUP_KEEP_WEEKLY', schema: int('BACKUP_KEEP_WEEKLY') },
   keepMonthly: { env: 'BACKUP_KEEP_MONTHLY', schema: int('BACKUP_KEEP_MONTHLY') },
   smtpHost: { env: 'SMTP_HOST', schema: text('SMTP_HOST', 'smtp.example.com') },
-  smtpPort: { env: 'SMTP_PORT', schema: port('SMTP_PORT') },
+  smtpPort: { env: 'SMTP_PORT', option: 'smtp:port', schema: int('SMTP_PORT').pipe(smtpPort) },
   smtpUser: { env: 'SMTP_USER', schema: anyText('SMTP_USER') },
   smtpPass: { env: 'SMTP_PASS', schema: anyText('SMTP_PASS'), secret: true },
   smtpFrom: {
@@ -211,31 +215,32 @@ export const SETTINGS = {
   smtpSecure: { env: 'SMTP_SECURE', schema: bool('SMTP_SECURE') },
   smtpRequireTls: { env: 'SMTP_REQUIRE_TLS', schema: bool('SMTP_REQUIRE_TLS') },
   adminEmail: { env: 'ADMIN_EMAIL', schema: list('ops@example.com,cto@example.com') },
-  // As storage-s3's schema has it: checked here with the other settings, named as the user set it.
   s3Bucket: {
     env: 'S3_BUCKET',
-    schema: text('S3_BUCKET', 'my-backups').regex(
-      /^[A-Za-z0-9._-]+$/,
-      'S3_BUCKET may hold only letters, digits, ".", "_" and "-"',
-    ),
+    option: 's3:bucket',
+    schema: text('S3_BUCKET', 'my-backups').pipe(bucketField),
   },
-  s3Prefix: { env: 'S3_PREFIX', schema: anyText('S3_PREFIX') },
+  s3Prefix: {
+    env: 'S3_PREFIX',
+    option: 's3:prefix',
+    schema: anyText('S3_PREFIX').pipe(prefixField),
+  },
   s3Region: { env: 'S3_REGION', schema: text('S3_REGION', 'eu-west-1') },
   s3Endpoint: {
     env: 'S3_ENDPOINT',
-    schema: text('S3_ENDPOINT', 'http://127.0.0.1:9000').regex(
-      /^https?:\/\/[^\s/]+/i,
-      'S3_ENDPOINT must be a URL such as http://127.0.0.1:9000',
-    ),
+    option: 's3:endpoint',
+    schema: text('S3_ENDPOINT', 'http://127.0.0.1:9000').pipe(endpointField),
   },
   s3ForcePathStyle: { env: 'S3_FORCE_PATH_STYLE', schema: bool('S3_FORCE_PATH_STYLE') },
   awsAccessKeyId: {
     env: 'AWS_ACCESS_KEY_ID',
+    option: 's3:accessKeyId',
     schema: text('AWS_ACCESS_KEY_ID', 'AKIA…'),
     secret: true,
   },
   awsSecretAccessKey: {
     env: 'AWS_SECRET_ACCESS_KEY',
+    option: 's3:secretAccessKey',
     schema: text('AWS_SECRET_ACCESS_KEY', 'the secret key of AWS_ACCESS_KEY_ID'),
     secret: true,
   },
@@ -268,22 +273,19 @@ export const SETTINGS = {
   },
   webhookUrl: {
     env: 'WEBHOOK_URL',
-    schema: httpUrl('WEBHOOK_URL', 'https://hooks.example.com/lifeboat'),
+    option: 'webhook:url',
+    schema: z
+      .string({ error: 'WEBHOOK_URL must be a URL such as https://hooks.example.com/lifeboat' })
+      .pipe(urlField),
     secret: true,
   },
   webhookSecret: {
     env: 'WEBHOOK_SECRET',
-    schema: z
-      .string({ error: 'WEBHOOK_SECRET must be text' })
-      .min(8, 'WEBHOOK_SECRET must be at least 8 characters'),
+    option: 'webhook:secret',
+    schema: z.string({ error: 'WEBHOOK_SECRET must be text' }).pipe(secretField),
     secret: true,
   },
-  webhookPreset: {
-    env: 'WEBHOOK_PRESET',
-    schema: z.enum(['json', 'slack', 'discord', 'teams', 'ntfy'], {
-      error: 'WEBHOOK_PRESET must be json, slack, discord, teams or ntfy',
-    }),
-  },
+  webhookPreset: { env: 'WEBHOOK_PRESET', option: 'webhook:preset', schema: presetField },
   notifyOn: { env: 'NOTIFY_ON', schema: notifyOn('NOTIFY_ON') },
   smtpNotifyOn: { env: 'SMTP_NOTIFY_ON', schema: notifyOn('SMTP_NOTIFY_ON') },
   webhookNotifyOn: { env: 'WEBHOOK_NOTIFY_ON', schema: notifyOn('WEBHOOK_NOTIFY_ON') },

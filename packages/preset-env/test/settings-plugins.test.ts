@@ -69,6 +69,27 @@ const cases: {
     field: 'bucket',
     values: ['my-backups', 'backups.2026', 'a b', 'x/y'],
   },
+  {
+    key: 's3Prefix',
+    schema: s3StorageOptionsSchema,
+    base: { bucket: 'b' },
+    field: 'prefix',
+    values: ['nightly', '/a/b/', 'a//b', 'a/../b'],
+  },
+  {
+    key: 's3Endpoint',
+    schema: s3StorageOptionsSchema,
+    base: { bucket: 'b' },
+    field: 'endpoint',
+    values: ['http://127.0.0.1:9000', 'https://s3.example.com', 'minio:9000', 'http://k:s@h:9000'],
+  },
+  {
+    key: 'webhookUrl',
+    schema: webhookNotifierOptionsSchema,
+    base: {},
+    field: 'url',
+    values: ['https://hooks.example.com/x', 'ftp://hooks.example.com/x', 'hooks.example.com'],
+  },
 ];
 
 describe('each setting accepts what its plugin accepts', () => {

@@ -1,33 +1,15 @@
 import { z } from 'zod';
+import { bucketField, endpointField, prefixField } from './fields.js';
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
 
 export const s3StorageOptionsSchema = z
   .object({
-    /** The bucket (S3_BUCKET). It must exist; Lifeboat never creates or deletes buckets. */
-    bucket: z
-      .string()
-      .min(1, 'S3_BUCKET must name a bucket')
-      .regex(/^[A-Za-z0-9._-]+$/, 'S3_BUCKET may hold only letters, digits, ".", "_" and "-"'),
-    /** Keys are stored under this folder of the bucket (S3_PREFIX), `/`-separated. */
-    prefix: z
-      .string()
-      .default('')
-      .transform((p) => p.replace(/^\/+|\/+$/g, ''))
-      .refine((p) => p === '' || p.split('/').every((s) => s !== '' && s !== '.' && s !== '..'), {
-        message: 'S3_PREFIX must be a plain folder path (no empty, "." or ".." segments)',
-      }),
+    bucket: bucketField,
+    prefix: prefixField.default(''),
     region: z.string().min(1).default('us-east-1'),
-    /** Another S3-compatible service (S3_ENDPOINT): MinIO, Ceph, R2, Backblaze B2, Wasabi… */
-    endpoint: z
-      .string()
-      .url('S3_ENDPOINT must be a URL such as https://minio.example.com:9000')
-      .refine((u) => !/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(u), {
-        message:
-          'S3_ENDPOINT must not hold credentials; use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
-      })
-      .optional(),
+    endpoint: endpointField.optional(),
     /** Path-style URLs (`endpoint/bucket/key`). Defaults to true when `endpoint` is set. */
     forcePathStyle: z.boolean().optional(),
     /** Static credentials; without them the AWS default chain is used (env, profile, instance role). */

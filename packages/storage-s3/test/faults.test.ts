@@ -136,7 +136,9 @@ describe('s3 storage: options and description', () => {
     expect(() => s3Storage({ bucket: 'b', endpoint: `http://key:${secret}@minio:9000` })).toThrow(
       /must not hold credentials/,
     );
-    expect(() => s3Storage({ bucket: 'b', prefix: 'a/../b' })).toThrow(/S3_PREFIX/);
+    expect(() => s3Storage({ bucket: 'b', prefix: 'a/../b' })).toThrow(
+      /prefix must be a plain folder path/,
+    );
     expect(() => s3Storage({ bucket: 'b', unknown: 1 } as never)).toThrow(/unknown setting/);
 
     const storage = s3Storage({
