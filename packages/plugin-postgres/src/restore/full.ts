@@ -31,7 +31,7 @@ import {
 } from '../summary.js';
 import { choicesOf, chosenScript, type RestoreChoices } from './choices.js';
 import { largeObjectRestore } from './large-objects.js';
-import { copyPart, partIndex, readChunks, runScript, withScriptWarnings } from './load.js';
+import { copyPart, partIndex, readAhead, runScript, withScriptWarnings } from './load.js';
 import { serialData } from './serial-data.js';
 import {
   runStatistics,
@@ -495,11 +495,18 @@ async function loadParallel(
           await copied;
           continue;
         }
-        // Read the part before waiting for a connection, so reading overlaps loading; at most
-        // `parallel` parts load and one waits in memory.
-        const data = await readChunks(entry.stream);
+        // Several connections: the part's COPY starts once one is free, and the rest of the
+        // part is read into its buffer meanwhile, so the archive goes on to the next part (for
+        // the next free connection) while this one loads. At most `parallel` parts are in
+        // memory, each shrinking as it is sent, and none waits whole for a connection.
+        let ahead: ReturnType<typeof readAhead> | undefined;
         await start(async (client) => {
-          loaded(await copyPart(client, table, data.chunks), data.bytes);
+          ahead = readAhead(entry.stream, entry.size);
+          loaded(await copyPart(client, table, ahead.data), entry.size);
+        });
+        // A failed COPY ends its buffer: the failure it reports is the one that counts.
+        await ahead?.read.catch((error: unknown) => {
+          if (!failure) throw error;
         });
       }
     }

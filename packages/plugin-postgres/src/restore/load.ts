@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Warn } from '@lifeboat/core';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -39,15 +39,16 @@ export async function runScript(client: PgClient, sql: string, what: string): Pr
   }
 }
 
-/** An entry's bytes as they came (no copy into one buffer), and how many. */
-export async function readChunks(stream: Readable): Promise<{ chunks: Buffer[]; bytes: number }> {
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    bytes += chunk.length;
-  }
-  return { chunks, bytes };
+/**
+ * An entry's bytes for a COPY that starts now: they are read on at the archive's pace into a
+ * buffer the COPY drains, so the archive moves on to the next entry while this one loads (the
+ * COPY reads from the buffer, never waits for the archive). `read` resolves once the whole
+ * entry is in the buffer or sent. Bytes are let go as they are sent: no part waits whole in
+ * memory for a connection (issue 16, restore memory).
+ */
+export function readAhead(stream: Readable, size: number): { data: Readable; read: Promise<void> } {
+  const data = new PassThrough({ highWaterMark: size + 64 * 1024 });
+  return { data, read: pipeline(stream, data) };
 }
 
 /** Loads one CSV part (header first) into a table, or into `into` (a table of another name). */
