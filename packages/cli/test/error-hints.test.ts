@@ -40,5 +40,9 @@ it('every hostHint key of core and the plugins has a hint naming the CLI setting
   expect(hostHint('smtp:auth', '')).toContain('SMTP_USER and SMTP_PASS');
   expect(hostHint('local:missing', '')).toContain('`lifeboat backup`');
   expect(hostHint('audit:no-retention', '')).toContain('BACKUP_RETENTION_DAYS=30');
+  // Options named in messages get their variables, from the settings that feed them.
+  expect(hostHint('local:dir', '')).toBe('BACKUP_DIR');
+  expect(hostHint('postgres:jobs', '')).toBe('BACKUP_JOBS');
+  expect(hostHint('engine:allowIncomplete', '')).toBe('BACKUP_ALLOW_INCOMPLETE');
   expect(errorDefinition('STORAGE_NOT_FOUND').hint).toBe(CLI_ERROR_HINTS.STORAGE_NOT_FOUND);
 });

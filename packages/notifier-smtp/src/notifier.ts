@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import {
   abortableSleep,
   type HealthCheck,
+  hostHint,
   isAbortError,
   LifeboatError,
   type NotificationEvent,
@@ -187,7 +188,7 @@ export function smtpNotifier(input: SmtpNotifierOptions) {
             throw new LifeboatError(
               'NOTIFY_FAILED',
               clean(
-                `The ${what} e-mail was sent through ${server} but refused for ${info.rejected.join(', ')}. Check ADMIN_EMAIL.`,
+                `The ${what} e-mail was sent through ${server} but refused for ${info.rejected.join(', ')}. Check ${hostHint('smtp:to', 'to')}.`,
               ),
               { retryable: false, details: { server, attempts: attempt, rejected: info.rejected } },
             );

@@ -1,3 +1,4 @@
+import { hostHint } from '@lifeboat/core';
 import { z } from 'zod';
 import { portField } from './fields.js';
 
@@ -12,7 +13,7 @@ const address = z
     message: 'must be an e-mail address like ops@example.com',
   });
 
-// ADMIN_EMAIL is a comma list; the CLI splits it, but a host passing the raw string works as well.
+// A comma list as well: a host passing the raw string (the CLI's ADMIN_EMAIL) needs no split.
 const recipients = z
   .union([z.string(), z.array(z.string())])
   .transform((v) =>
@@ -21,7 +22,11 @@ const recipients = z
       .map((s) => s.trim())
       .filter(Boolean),
   )
-  .pipe(z.array(address).min(1, 'at least one recipient is needed (ADMIN_EMAIL)'));
+  .pipe(
+    z.array(address).min(1, {
+      error: () => `at least one recipient is needed (${hostHint('smtp:to', 'to')})`,
+    }),
+  );
 
 // Only the TLS settings that make sense for a mail client: a private CA, a self-signed server
 // in tests, SNI and a floor on the protocol. Everything else stays nodemailer's default.
@@ -36,7 +41,10 @@ const tlsSchema = z
 
 export const smtpNotifierOptionsSchema = z
   .object({
-    host: z.string().trim().min(1, 'the SMTP host is required (SMTP_HOST)'),
+    host: z
+      .string()
+      .trim()
+      .min(1, { error: () => `the SMTP host is required (${hostHint('smtp:host', 'host')})` }),
     /** 587 by default, 465 when `secure` is set. */
     port: portField.optional(),
     /** TLS from the first byte (SMTPS). Defaults to true on port 465, else STARTTLS is used when offered. */
@@ -47,7 +55,7 @@ export const smtpNotifierOptionsSchema = z
     to: recipients,
     /**
      * Fail unless the connection is encrypted (SMTPS, or STARTTLS), so credentials and reports
-     * never cross the network in clear. On by default when a user is set (SMTP_REQUIRE_TLS).
+     * never cross the network in clear. On by default when a user is set.
      */
     requireTLS: z.boolean().optional(),
     /** Never upgrade, even when the server offers STARTTLS (broken servers only). */
@@ -70,14 +78,14 @@ export const smtpNotifierOptionsSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['user'],
-        message: 'a password was given without a user (SMTP_USER)',
+        message: `a password was given without a user (${hostHint('smtp:user', 'user')})`,
       });
     }
     if (o.user !== undefined && o.pass === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['pass'],
-        message: 'a user was given without a password (SMTP_PASS)',
+        message: `a user was given without a password (${hostHint('smtp:pass', 'pass')})`,
       });
     }
     if (o.requireTLS && o.ignoreTLS) {

@@ -1,4 +1,9 @@
-import type { BackupResult, HealthCheck, NotificationEvent } from '@lifeboat/core';
+import {
+  type BackupResult,
+  type HealthCheck,
+  hostHint,
+  type NotificationEvent,
+} from '@lifeboat/core';
 
 /**
  * Turns a notification event into a subject, a plain-text body and an HTML body. Pure functions
@@ -222,7 +227,7 @@ function successDoc(result: BackupResult, attachment: AttachmentPlan): Doc {
   if (result.incomplete?.length) {
     blocks.push({
       kind: 'list',
-      title: 'Not in this backup (BACKUP_ALLOW_INCOMPLETE is set)',
+      title: `Not in this backup (${hostHint('engine:allowIncomplete', 'allowIncomplete')} is set)`,
       items: result.incomplete.map((o) => `${o.kind} ${o.name}: ${o.reason}`),
     });
   }

@@ -60,7 +60,7 @@ describe('options', () => {
   it.each([
     [{ ...minimal, to: '' }, 'at least one recipient'],
     [{ ...minimal, to: 'not-an-address' }, 'to.0: must be an e-mail address'],
-    [{ ...minimal, host: '' }, 'SMTP_HOST'],
+    [{ ...minimal, host: '' }, 'the SMTP host is required (host)'],
     [{ ...minimal, pass: 'secret-value' }, 'a password was given without a user'],
     [{ ...minimal, user: 'alice' }, 'a user was given without a password'],
     [{ ...minimal, port: 70000 }, 'port'],

@@ -1,4 +1,4 @@
-import { LifeboatError } from '@lifeboat/core';
+import { hostHint, LifeboatError } from '@lifeboat/core';
 import { type FilterRule, parseFilterFile } from './filter-file.js';
 import { type NamePattern, parseNamePattern, schemaMatches, tableMatches } from './name-pattern.js';
 
@@ -53,10 +53,11 @@ export function backupSelection(o: SelectionOptions): BackupSelection | undefine
   };
   if (Object.values(lists).every((l) => l.length === 0)) return undefined;
   if (o.tables?.length && (lists.tables.length > 0 || lists.schemas.length > 0)) {
+    const tables = hostHint('postgres:tables', 'tables');
     throw new LifeboatError(
       'CONFIG_INVALID',
-      'BACKUP_TABLES cannot go with include lines (include table, include schema, BACKUP_SCHEMAS)',
-      { hint: 'choose tables one way: BACKUP_TABLES names, or the filter file' },
+      `${tables} cannot go with include lines (include table, include schema, ${hostHint('postgres:schemas', 'schemas')})`,
+      { hint: `choose tables one way: ${tables} names, or the filter file` },
     );
   }
   const problems: string[] = [];

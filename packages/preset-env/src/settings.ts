@@ -140,18 +140,27 @@ export const SETTINGS = {
     secret: true,
   },
   postgresDb: { env: 'POSTGRES_DB', schema: text('POSTGRES_DB', 'app') },
-  backupDir: { env: 'BACKUP_DIR', schema: text('BACKUP_DIR', '/backups') },
+  backupDir: { env: 'BACKUP_DIR', option: 'local:dir', schema: text('BACKUP_DIR', '/backups') },
   backupPrefix: {
     env: 'BACKUP_PREFIX',
+    option: 'engine:prefix',
     schema: text('BACKUP_PREFIX', 'critical_backup').regex(
       /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
       'BACKUP_PREFIX: use letters, digits, ".", "_" and "-" only, starting with a letter or digit (such as critical_backup)',
     ),
   },
-  backupTables: { env: 'BACKUP_TABLES', schema: list('users,shop.orders') },
+  backupTables: {
+    env: 'BACKUP_TABLES',
+    option: 'postgres:tables',
+    schema: list('users,shop.orders'),
+  },
   backupExcludeTables: { env: 'BACKUP_EXCLUDE_TABLES', schema: list('audit_log,public.sessions') },
   // pg_dump's -n, -N and --exclude-table-data, with its patterns; a --filter file of its syntax.
-  backupSchemas: { env: 'BACKUP_SCHEMAS', schema: list('app,billing_*') },
+  backupSchemas: {
+    env: 'BACKUP_SCHEMAS',
+    option: 'postgres:schemas',
+    schema: list('app,billing_*'),
+  },
   backupExcludeSchemas: { env: 'BACKUP_EXCLUDE_SCHEMAS', schema: list('audit,scratch_*') },
   backupExcludeTableData: {
     env: 'BACKUP_EXCLUDE_TABLE_DATA',
@@ -161,6 +170,7 @@ export const SETTINGS = {
   // Roles too (database/globals.sql): those the database needs, or every role of the server.
   backupGlobals: {
     env: 'BACKUP_GLOBALS',
+    option: 'postgres:globals',
     schema: z.enum([...GLOBALS_SCOPES, 'none'], {
       error:
         'BACKUP_GLOBALS must be roles (the roles the database needs), all-roles (every role, as pg_dumpall --globals-only) or none',
@@ -190,7 +200,11 @@ export const SETTINGS = {
     env: 'BACKUP_MEMORY_LIMIT',
     schema: size('BACKUP_MEMORY_LIMIT', 48 * 1024 * 1024),
   },
-  allowIncomplete: { env: 'BACKUP_ALLOW_INCOMPLETE', schema: bool('BACKUP_ALLOW_INCOMPLETE') },
+  allowIncomplete: {
+    env: 'BACKUP_ALLOW_INCOMPLETE',
+    option: 'engine:allowIncomplete',
+    schema: bool('BACKUP_ALLOW_INCOMPLETE'),
+  },
   retentionDays: {
     env: 'BACKUP_RETENTION_DAYS',
     schema: int('BACKUP_RETENTION_DAYS').pipe(
@@ -201,10 +215,14 @@ export const SETTINGS = {
   keepDaily: { env: 'BACKUP_KEEP_DAILY', schema: int('BACKUP_KEEP_DAILY') },
   keepWeekly: { env: 'BACKUP_KEEP_WEEKLY', schema: int('BACKUP_KEEP_WEEKLY') },
   keepMonthly: { env: 'BACKUP_KEEP_MONTHLY', schema: int('BACKUP_KEEP_MONTHLY') },
-  smtpHost: { env: 'SMTP_HOST', schema: text('SMTP_HOST', 'smtp.example.com') },
+  smtpHost: {
+    env: 'SMTP_HOST',
+    option: 'smtp:host',
+    schema: text('SMTP_HOST', 'smtp.example.com'),
+  },
   smtpPort: { env: 'SMTP_PORT', option: 'smtp:port', schema: int('SMTP_PORT').pipe(smtpPort) },
-  smtpUser: { env: 'SMTP_USER', schema: anyText('SMTP_USER') },
-  smtpPass: { env: 'SMTP_PASS', schema: anyText('SMTP_PASS'), secret: true },
+  smtpUser: { env: 'SMTP_USER', option: 'smtp:user', schema: anyText('SMTP_USER') },
+  smtpPass: { env: 'SMTP_PASS', option: 'smtp:pass', schema: anyText('SMTP_PASS'), secret: true },
   smtpFrom: {
     env: 'SMTP_FROM',
     schema: text('SMTP_FROM', 'backups@example.com').regex(
@@ -214,7 +232,11 @@ export const SETTINGS = {
   },
   smtpSecure: { env: 'SMTP_SECURE', schema: bool('SMTP_SECURE') },
   smtpRequireTls: { env: 'SMTP_REQUIRE_TLS', schema: bool('SMTP_REQUIRE_TLS') },
-  adminEmail: { env: 'ADMIN_EMAIL', schema: list('ops@example.com,cto@example.com') },
+  adminEmail: {
+    env: 'ADMIN_EMAIL',
+    option: 'smtp:to',
+    schema: list('ops@example.com,cto@example.com'),
+  },
   s3Bucket: {
     env: 'S3_BUCKET',
     option: 's3:bucket',
@@ -246,10 +268,12 @@ export const SETTINGS = {
   },
   encryptionRecipients: {
     env: 'BACKUP_ENCRYPTION_RECIPIENTS',
+    option: 'age:recipients',
     schema: list('age1…,age1…'),
   },
   encryptionIdentityFile: {
     env: 'BACKUP_ENCRYPTION_IDENTITY_FILE',
+    option: 'age:identities',
     schema: text('BACKUP_ENCRYPTION_IDENTITY_FILE', '/run/secrets/age-key.txt'),
   },
   healthMaxAgeHours: { env: 'HEALTH_MAX_AGE_HOURS', schema: positive('HEALTH_MAX_AGE_HOURS') },

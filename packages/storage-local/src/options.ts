@@ -1,9 +1,10 @@
+import { hostHint } from '@lifeboat/core';
 import { z } from 'zod';
 
 export const localStorageOptionsSchema = z
   .object({
-    /** The folder archives are kept in (BACKUP_DIR). */
-    dir: z.string().min(1, 'BACKUP_DIR must name a folder'),
+    /** The folder archives are kept in. */
+    dir: z.string().min(1, { error: () => `${hostHint('local:dir', 'dir')} must name a folder` }),
     /** Mode of the folders Lifeboat creates. */
     dirMode: z.number().int().min(0).max(0o777).default(0o700),
     /** Mode of every archive and record. */

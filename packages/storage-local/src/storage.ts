@@ -102,7 +102,10 @@ export function localStorage(input: LocalStorageOptions) {
       throw fsError(error, 'open', root);
     });
     if (!st.isDirectory())
-      throw new LifeboatError('CONFIG_INVALID', `BACKUP_DIR "${root}" is not a folder`);
+      throw new LifeboatError(
+        'CONFIG_INVALID',
+        `${hostHint('local:dir', 'dir')} "${root}" is not a folder`,
+      );
     if ((st.mode & 0o077) !== 0) {
       warn(
         'STORAGE_READABLE_BY_OTHERS',

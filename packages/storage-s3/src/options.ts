@@ -1,8 +1,13 @@
+import { hostHint } from '@lifeboat/core';
 import { z } from 'zod';
 import { bucketField, endpointField, prefixField } from './fields.js';
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
+
+/** The static credentials, as the host names them. */
+const keys = () =>
+  `${hostHint('s3:accessKeyId', 'accessKeyId')} and ${hostHint('s3:secretAccessKey', 'secretAccessKey')}`;
 
 export const s3StorageOptionsSchema = z
   .object({
@@ -62,10 +67,10 @@ export const s3StorageOptionsSchema = z
   })
   .strict()
   .refine((o) => (o.accessKeyId === undefined) === (o.secretAccessKey === undefined), {
-    message: 'give both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither',
+    error: () => `give both ${keys()}, or neither`,
   })
   .refine((o) => o.sessionToken === undefined || o.accessKeyId !== undefined, {
-    message: 'a session token needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+    error: () => `a session token needs ${keys()}`,
   });
 
 export type S3StorageOptions = z.input<typeof s3StorageOptionsSchema>;

@@ -130,7 +130,7 @@ describe('s3 storage: options and description', () => {
       }
     })();
     expect(half?.code).toBe('CONFIG_INVALID');
-    expect(half?.message).toMatch(/both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+    expect(half?.message).toMatch(/both accessKeyId and secretAccessKey/);
     expectNoSecret(half!, secret);
     expect(() => s3Storage({ bucket: 'b', partSizeBytes: MiB })).toThrow(/at least 5 MiB/);
     expect(() => s3Storage({ bucket: 'b', endpoint: `http://key:${secret}@minio:9000` })).toThrow(

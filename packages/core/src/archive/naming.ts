@@ -1,4 +1,4 @@
-import { LifeboatError } from '../errors.js';
+import { hostHint, LifeboatError } from '../errors.js';
 import { ARCHIVE_FILE_PATTERN } from './layout.js';
 
 export const ARCHIVE_EXTENSION = '.tar.gz';
@@ -49,7 +49,7 @@ export function uniqueArchiveId(prefix: string, date: Date, taken: Set<string>):
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(prefix)) {
     throw new LifeboatError(
       'CONFIG_INVALID',
-      `BACKUP_PREFIX "${prefix}" may hold only letters, digits, ".", "_" and "-"`,
+      `${hostHint('engine:prefix', 'prefix')} "${prefix}" may hold only letters, digits, ".", "_" and "-"`,
     );
   }
   const base = archiveBaseName(prefix, date);

@@ -52,8 +52,8 @@ export const ageCipherOptionsSchema = z
   })
   .strict()
   .refine((o) => o.recipients.length > 0 || (o.identities?.length ?? 0) > 0, {
-    message:
-      'give at least one recipient (BACKUP_ENCRYPTION_RECIPIENTS) or one identity (BACKUP_ENCRYPTION_IDENTITY_FILE)',
+    error: () =>
+      `give at least one recipient (${hostHint('age:recipients', 'recipients')}) or one identity (${hostHint('age:identities', 'identities')})`,
   });
 
 export type AgeCipherOptions = z.input<typeof ageCipherOptionsSchema>;

@@ -33,7 +33,7 @@ export function notifyOn<N extends Notifier>(
   if (unknown.length > 0 || on.length === 0) {
     throw new LifeboatError(
       'CONFIG_INVALID',
-      `NOTIFY_ON for ${notifier.id}: ${on.length === 0 ? 'no category given' : `unknown ${unknown.map((c) => `"${c}"`).join(', ')}`}; use a comma list of ${NOTIFY_CATEGORIES.join(', ')}`,
+      `notifyOn for ${notifier.id}: ${on.length === 0 ? 'no category given' : `unknown ${unknown.map((c) => `"${c}"`).join(', ')}`}; use some of ${NOTIFY_CATEGORIES.join(', ')}`,
     );
   }
   const wanted = new Set(on);

@@ -1,4 +1,4 @@
-import type { BackupContext } from '@lifeboat/core';
+import { type BackupContext, hostHint } from '@lifeboat/core';
 import type { PgClient } from '../connection.js';
 import { GLOBALS, type GlobalsSummary } from '../summary.js';
 import { type GlobalsScope, readGlobals } from './read.js';
@@ -24,7 +24,7 @@ export async function backupGlobals(
   if (!encrypted) {
     ctx.warn(
       PASSWORDS_LEFT_OUT,
-      'Roles are backed up without their passwords: the archive is not encrypted (set BACKUP_ENCRYPTION_RECIPIENTS to keep the password hashes); set them again after a restore.',
+      `Roles are backed up without their passwords: the archive is not encrypted (set ${hostHint('age:recipients', 'recipients')} to keep the password hashes); set them again after a restore.`,
     );
   } else if (!passwordsRead) {
     ctx.warn(

@@ -1,3 +1,4 @@
+import { hostHint } from '@lifeboat/core';
 import { SCRIPT_WARNING } from '../catalog/access.js';
 import { quoteIdent, quoteLiteral } from '../connection.js';
 import { setClause } from '../database-properties.js';
@@ -131,7 +132,7 @@ function grantorOrder(memberships: MembershipModel[]): MembershipModel[] {
  */
 export function renderGlobals(model: GlobalsModel, database: string): string {
   const out = [
-    `-- Lifeboat: the roles of database ${database.replace(/[\r\n]/g, ' ')} (BACKUP_GLOBALS=${model.scope}), ${model.roles.length} role(s).`,
+    `-- Lifeboat: the roles of database ${database.replace(/[\r\n]/g, ' ')} (${hostHint('postgres:globals', 'globals')}=${model.scope}), ${model.roles.length} role(s).`,
     '-- Creates the roles this server lacks, then adds missing memberships; existing roles are never',
     '-- altered, and the role running it is left alone. Safe to run more than once:',
     '--   psql -v ON_ERROR_STOP=1 -d postgres -f database/globals.sql',

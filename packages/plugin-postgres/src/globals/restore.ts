@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { LifeboatError, type Warn } from '@lifeboat/core';
+import { hostHint, LifeboatError, type Warn } from '@lifeboat/core';
 import type { PgClient } from '../connection.js';
 import { runScript, withScriptWarnings } from '../restore/load.js';
 import type { PostgresRestoreOptions } from '../restore/options.js';
@@ -20,7 +20,7 @@ export function globalsWanted(
   if (!summary.globals) {
     throw new LifeboatError(
       'CONFIG_INVALID',
-      `This archive holds no roles (database/${GLOBALS}): it was made without BACKUP_GLOBALS`,
+      `This archive holds no roles (database/${GLOBALS}): it was made without ${hostHint('postgres:globals', 'globals')}`,
       {
         hint: 'restore without --globals, and create the roles first (the restore warns ROLE_MISSING for each one it lacks)',
       },
