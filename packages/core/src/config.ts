@@ -1,14 +1,46 @@
 import { z } from 'zod';
+import { ARCHIVE_PREFIX_PATTERN } from './archive/layout.js';
 import type { ArchiveCipher } from './cipher.js';
 import type { AnySource, Notifier, Storage } from './contracts.js';
-import { LifeboatError } from './errors.js';
+import { hostHint, LifeboatError } from './errors.js';
 
 const isObjectWithId = (v: unknown) =>
   typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string';
 
+/*
+ * Engine options a host checks with its other settings (the environment preset does): declared
+ * here once, used by the engine's schema. Messages name the option as the host calls it.
+ */
+
+/** The archives' name prefix. */
+export const archivePrefixField = z
+  .string()
+  .regex(
+    ARCHIVE_PREFIX_PATTERN,
+    'use letters, digits, ".", "_" and "-" only, starting with a letter or digit (such as critical_backup)',
+  );
+
+const levelMessage = () =>
+  `${hostHint('engine:compressionLevel', 'compressionLevel')} must be a digit from 1 to 9`;
+/** Gzip's level. */
+export const compressionLevelField = z
+  .number({ error: levelMessage })
+  .int({ error: levelMessage })
+  .min(1, { error: levelMessage })
+  .max(9, { error: levelMessage });
+
+/** Archives younger than this many days are kept. */
+export const retentionDaysField = z
+  .number()
+  .int()
+  .min(1, {
+    error: () =>
+      `${hostHint('engine:retentionDays', 'days')} must be 1 or more (days to keep archives)`,
+  });
+
 export const retentionSchema = z
   .object({
-    days: z.number().int().min(1, 'retention days must be at least 1').optional(),
+    days: retentionDaysField.optional(),
     keepLast: z.number().int().min(1).optional(),
     keepDaily: z.number().int().min(1).optional(),
     keepWeekly: z.number().int().min(1).optional(),
@@ -27,15 +59,9 @@ export const engineConfigSchema = z
     notifiers: z
       .array(z.custom<Notifier>(isObjectWithId, 'each notifier must be a Lifeboat notifier plugin'))
       .default([]),
-    prefix: z
-      .string()
-      .regex(
-        /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
-        'the prefix may hold only letters, digits, ".", "_" and "-"',
-      )
-      .default('critical_backup'),
+    prefix: archivePrefixField.default('critical_backup'),
     // Level 4 measured (bench/results): within a few percent of level 6's size at ~15% less CPU.
-    compressionLevel: z.number().int().min(1).max(9).default(4),
+    compressionLevel: compressionLevelField.default(4),
     /**
      * Gzip members compressed (backup) or inflated (restore, verify) at once on the thread pool,
      * each holding about 1 MiB in and its output: 1 for small containers.

@@ -1,3 +1,4 @@
+import { archivePrefixField, compressionLevelField, retentionDaysField } from '@lifeboat/core';
 import { portField as smtpPort } from '@lifeboat/notifier-smtp/fields';
 import { presetField, secretField, urlField } from '@lifeboat/notifier-webhook/fields';
 import {
@@ -144,10 +145,7 @@ export const SETTINGS = {
   backupPrefix: {
     env: 'BACKUP_PREFIX',
     option: 'engine:prefix',
-    schema: text('BACKUP_PREFIX', 'critical_backup').regex(
-      /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
-      'BACKUP_PREFIX: use letters, digits, ".", "_" and "-" only, starting with a letter or digit (such as critical_backup)',
-    ),
+    schema: text('BACKUP_PREFIX', 'critical_backup').pipe(archivePrefixField),
   },
   backupTables: {
     env: 'BACKUP_TABLES',
@@ -180,19 +178,12 @@ export const SETTINGS = {
   sslDir: { env: 'SSL_DIR', schema: text('SSL_DIR', './ssl') },
   compressionLevel: {
     env: 'BACKUP_COMPRESSION_LEVEL',
+    option: 'engine:compressionLevel',
+    // Digits become a number; anything else is the field's to refuse, in its words.
     schema: z
-      .union([
-        z.number(),
-        z.string().regex(/^[1-9]$/, 'BACKUP_COMPRESSION_LEVEL must be a digit from 1 to 9'),
-      ])
-      .transform(Number)
-      .pipe(
-        z
-          .number()
-          .int('BACKUP_COMPRESSION_LEVEL must be a digit from 1 to 9')
-          .min(1, 'BACKUP_COMPRESSION_LEVEL must be a digit from 1 to 9')
-          .max(9, 'BACKUP_COMPRESSION_LEVEL must be a digit from 1 to 9'),
-      ),
+      .unknown()
+      .transform((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v))
+      .pipe(compressionLevelField),
   },
   jobs: { env: 'BACKUP_JOBS', option: 'postgres:jobs', schema: int('BACKUP_JOBS').pipe(jobsField) },
   /** Peak memory to stay within (small containers): fewer connections, smaller buffers. */
@@ -207,9 +198,8 @@ export const SETTINGS = {
   },
   retentionDays: {
     env: 'BACKUP_RETENTION_DAYS',
-    schema: int('BACKUP_RETENTION_DAYS').pipe(
-      z.number().min(1, 'BACKUP_RETENTION_DAYS must be 1 or more (days to keep archives)'),
-    ),
+    option: 'engine:retentionDays',
+    schema: int('BACKUP_RETENTION_DAYS').pipe(retentionDaysField),
   },
   keepLast: { env: 'BACKUP_KEEP_LAST', schema: int('BACKUP_KEEP_LAST') },
   keepDaily: { env: 'BACKUP_KEEP_DAILY', schema: int('BACKUP_KEEP_DAILY') },

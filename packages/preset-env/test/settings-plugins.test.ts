@@ -1,3 +1,4 @@
+import { engineConfigSchema } from '@lifeboat/core';
 import { smtpNotifierOptionsSchema } from '@lifeboat/notifier-smtp';
 import { WEBHOOK_PRESETS, webhookNotifierOptionsSchema } from '@lifeboat/notifier-webhook';
 import { MAX_JOBS, postgresOptionsSchema } from '@lifeboat/plugin-postgres';
@@ -89,6 +90,21 @@ const cases: {
     base: {},
     field: 'url',
     values: ['https://hooks.example.com/x', 'ftp://hooks.example.com/x', 'hooks.example.com'],
+  },
+  // The engine's own options, as core's schema has them.
+  {
+    key: 'compressionLevel',
+    schema: engineConfigSchema,
+    base: { storage: { id: 'memory' } },
+    field: 'compressionLevel',
+    values: [0, 1, 4, 9, 10],
+  },
+  {
+    key: 'backupPrefix',
+    schema: engineConfigSchema,
+    base: { storage: { id: 'memory' } },
+    field: 'prefix',
+    values: ['critical_backup', 'nightly.db-1', '-x', 'a b', 'x/y'],
   },
 ];
 

@@ -7,6 +7,9 @@
 /** Lifeboat's own records: history, indexes, the lock. */
 export const META_PREFIX = '.lifeboat/';
 
+/** What an archive's name starts with (`<prefix>_…`): safe in a file name, a key and a URL. */
+export const ARCHIVE_PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
 /** An archive's file name ends so (plain or encrypted). */
 export const ARCHIVE_FILE_PATTERN = /\.tar\.gz(\.age)?$/;
 

@@ -1,5 +1,5 @@
 import { hostHint, LifeboatError } from '../errors.js';
-import { ARCHIVE_FILE_PATTERN } from './layout.js';
+import { ARCHIVE_FILE_PATTERN, ARCHIVE_PREFIX_PATTERN } from './layout.js';
 
 export const ARCHIVE_EXTENSION = '.tar.gz';
 export const ENCRYPTED_EXTENSION = '.tar.gz.age';
@@ -46,7 +46,7 @@ export function normalizeArchiveId(idOrFile: string): string {
 
 /** Picks a name not in `taken`: two backups in the same second get `_2`, `_3`, … */
 export function uniqueArchiveId(prefix: string, date: Date, taken: Set<string>): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(prefix)) {
+  if (!ARCHIVE_PREFIX_PATTERN.test(prefix)) {
     throw new LifeboatError(
       'CONFIG_INVALID',
       `${hostHint('engine:prefix', 'prefix')} "${prefix}" may hold only letters, digits, ".", "_" and "-"`,
