@@ -305,13 +305,13 @@ async function loadParallel(
      * Runs `work` on the next free connection. Resolves once it has one (not when the work is
      * done), so a caller can bound what it reads ahead; the first failure stops everything.
      */
-    const start = (work: (client: PgClient) => Promise<void>): Promise<void> => {
+    const start = (work: (client: PgClient) => Promise<void>, later = false): Promise<void> => {
       let acquired!: () => void;
       const hasConnection = new Promise<void>((resolve) => {
         acquired = resolve;
       });
       const job: Promise<void> = (async () => {
-        const client = await pool.acquire();
+        const client = await pool.acquire(later);
         acquired();
         try {
           await work(client);
@@ -357,19 +357,26 @@ async function loadParallel(
     let earlyStatistics = new Map<string, ReturnType<typeof statisticsJobs>[number]>();
     let lateStatistics: ReturnType<typeof statisticsJobs> = [];
     let preDataSql = '';
+    // They wait for a connection nothing else wants (loading, keys and indexes come first: the
+    // biggest table's chain of them is what the restore waits for).
     const startStatistics = () => {
       for (const [name, job] of earlyStatistics) {
         if (!ready(name) || keyBusy.has(name)) continue;
         earlyStatistics.delete(name);
-        keyBusy.add(name);
         void start(async (client) => {
+          // A foreign key took the table while this waited: again once it is done.
+          if (keyBusy.has(name)) {
+            earlyStatistics.set(name, job);
+            return;
+          }
+          keyBusy.add(name);
           try {
             await statisticsStep(client, job, settings.report.warn);
           } finally {
             keyBusy.delete(name);
           }
           startForeignKeys();
-        });
+        }, true);
       }
     };
     const startForeignKeys = () => {
@@ -551,18 +558,22 @@ async function loadParallel(
   }
 }
 
-/** Free connections, handed out in arrival order. */
+/** Free connections, handed out in arrival order, work asked for `later` last. */
 function connectionPool() {
   const idle: PgClient[] = [];
-  const waiting: ((c: PgClient) => void)[] = [];
+  const waiting: { resolve: (c: PgClient) => void; later: boolean }[] = [];
   return {
-    acquire: () => {
+    /** `later`: only once nobody else waits (work that fills gaps, off the critical path). */
+    acquire: (later = false) => {
       const c = idle.pop();
-      return c ? Promise.resolve(c) : new Promise<PgClient>((resolve) => waiting.push(resolve));
+      return c
+        ? Promise.resolve(c)
+        : new Promise<PgClient>((resolve) => waiting.push({ resolve, later }));
     },
     release: (c: PgClient) => {
-      const next = waiting.shift();
-      if (next) next(c);
+      const first = waiting.findIndex((w) => !w.later);
+      const [next] = waiting.splice(Math.max(first, 0), 1);
+      if (next) next.resolve(c);
       else idle.push(c);
     },
   };
