@@ -58,6 +58,18 @@ async function rows(client: PgClient, sql: string, params: unknown[] = []): Prom
 }
 
 /**
+ * What each object read here starts with: key (`c:16384`, its catalog and oid), oid, schema,
+ * name, kind.
+ */
+const objectHead = (catalog: 'c' | 'p' | 't', r: Row) => ({
+  key: `${catalog}:${r.oid}`,
+  oid: num(r.oid),
+  schema: r.schema,
+  name: r.name,
+  kind: r.kind,
+});
+
+/**
  * Reads everything the backup writes as SQL. Runs inside the backup's snapshot; `helper`, a second
  * connection in the same snapshot, reads constraints and indexes meanwhile (with thousands of
  * tables these are the slowest catalog queries: a pg_get_*def call per object).
@@ -81,11 +93,7 @@ export async function readCatalog(
     comment: r.comment as string | null,
   }));
   const types: TypeObj[] = (await rows(client, q.TYPES)).map((r) => ({
-    key: `t:${r.oid}`,
-    oid: num(r.oid),
-    schema: r.schema,
-    name: r.name,
-    kind: r.kind,
+    ...objectHead('t', r),
     labels: r.labels ?? [],
     baseType: r.base_type,
     notNull: r.not_null,
@@ -98,11 +106,7 @@ export async function readCatalog(
   let functions: FunctionObj[] = (await rows(client, q.FUNCTIONS))
     .filter((r) => r.kind !== 'a')
     .map((r) => ({
-      key: `p:${r.oid}`,
-      oid: num(r.oid),
-      schema: r.schema,
-      name: r.name,
-      kind: r.kind,
+      ...objectHead('p', r),
       identityArgs: r.identity_args,
       def: r.def,
       comment: r.comment,
@@ -111,11 +115,7 @@ export async function readCatalog(
   const allTables: TableObj[] = relationRows
     .filter((r) => r.kind === 'r' || r.kind === 'p')
     .map((r) => ({
-      key: `c:${r.oid}`,
-      oid: num(r.oid),
-      schema: r.schema,
-      name: r.name,
-      kind: r.kind,
+      ...objectHead('c', r),
       unlogged: r.unlogged,
       partitionKey: r.partition_key,
       partitionBound: r.partition_bound,
@@ -135,11 +135,7 @@ export async function readCatalog(
   let views: ViewObj[] = relationRows
     .filter((r) => r.kind === 'v' || r.kind === 'm')
     .map((r) => ({
-      key: `c:${r.oid}`,
-      oid: num(r.oid),
-      schema: r.schema,
-      name: r.name,
-      kind: r.kind,
+      ...objectHead('c', r),
       def: String(r.view_def).trim().replace(/;$/, ''),
       reloptions: r.reloptions,
       accessMethod: r.access_method,
