@@ -17,6 +17,8 @@ import { fsError } from './errors.js';
 import { type LocalStorageOptions, localStorageOptionsSchema } from './options.js';
 import { isAbandoned, isTempName, tempName } from './temp-files.js';
 
+const READ_CHUNK = 256 * 1024;
+
 /**
  * Archives in a local folder. A put writes a temporary file beside the final name, fsyncs it,
  * links it into place (which fails rather than overwrite) and fsyncs the folder, so a crash at
@@ -250,7 +252,10 @@ export function localStorage(input: LocalStorageOptions) {
       return createReadStream(path, {
         // A positioned read: only the range's bytes leave the disk.
         ...(range ? { start: range.start, end: range.end - 1 } : {}),
-        highWaterMark: range ? Math.min(1024 * 1024, range.end - range.start) : 1024 * 1024,
+        // 256 KiB reads: a restore holds fewer bytes in flight, and glibc's heap keeps fewer
+        // holes of freed 1 MiB buffers (peak RSS of a scale-1 restore ~105 -> ~95 MiB, same
+        // wall and CPU; issue 16).
+        highWaterMark: range ? Math.min(READ_CHUNK, range.end - range.start) : READ_CHUNK,
         ...(getOptions.signal ? { signal: getOptions.signal } : {}),
       });
     },
