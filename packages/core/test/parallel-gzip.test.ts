@@ -60,3 +60,33 @@ describe('parallel gzip', () => {
     expect(countMembers(out)).toBe(1);
   });
 });
+
+/**
+ * A backup reuses its table-part buffer once the entry is added: everything written before the
+ * offset `consumed` resolves at is copied, so overwriting it must not change the output.
+ */
+describe('createParallelGzip consumed', () => {
+  it('holds no view of a written chunk once consumed resolves', async () => {
+    const gz = createParallelGzip({ blockSize: 16 * 1024, concurrency: 2 });
+    const out = buffer(gz);
+    const reused = Buffer.alloc(10_000);
+    const expected: Buffer[] = [];
+    let offset = 0;
+    for (let i = 0; i < 12; i++) {
+      reused.fill(`part ${i};`);
+      expected.push(Buffer.from(reused));
+      gz.write(reused);
+      offset += reused.length;
+      await gz.consumed(offset);
+    }
+    gz.end();
+    expect(gunzipSync(await out).equals(Buffer.concat(expected))).toBe(true);
+  });
+
+  it('fails its waiters when the stream is destroyed first', async () => {
+    const gz = createParallelGzip();
+    const waiting = gz.consumed(1000);
+    gz.destroy();
+    await expect(waiting).rejects.toThrow(/closed/);
+  });
+});

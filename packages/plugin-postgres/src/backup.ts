@@ -561,6 +561,19 @@ async function copyBatch(
   }
 }
 
+const partBuffers = new WeakMap<PgClient, Buffer>();
+
+/** The connection's part buffer: room for a part and the chunk that takes it past partBytes. */
+function partBuffer(client: PgClient, partBytes: number): Buffer {
+  const room = partBytes + 256 * 1024;
+  let buffer = partBuffers.get(client);
+  if (!buffer || buffer.length !== room) {
+    buffer = Buffer.allocUnsafeSlow(room);
+    partBuffers.set(client, buffer);
+  }
+  return buffer;
+}
+
 async function copyRange(
   ctx: BackupContext,
   client: PgClient,
@@ -579,27 +592,35 @@ async function copyRange(
     // Chunks end at row boundaries: a part is cut at the first chunk end past partBytes.
     const stream = new RowAlignedCopyTo(sql);
     client.query(stream as unknown as Submittable);
-    let chunks: Buffer[] = [];
+    // The rows are copied into the connection's part buffer, reused part after part (an added
+    // entry's chunks are free, see ArchiveWriter.add): the socket's chunks die young, and the
+    // parts are no garbage for the memory guard's full collections to wait for.
+    const part = partBuffer(client, partBytes);
+    let copied = 0;
+    let tail: Buffer | undefined;
     let size = 0;
     let counted = 0;
     const count = () => {
       table.rows += stream.rows - counted;
       counted = stream.rows;
     };
+    const pieces = () => [part.subarray(0, copied), ...(tail ? [tail] : [])];
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
+      // A chunk that does not fit (rows of hundreds of KiB) goes as it is, and ends the part.
+      if (copied + chunk.length <= part.length) copied += chunk.copy(part, copied);
+      else tail = chunk;
       size += chunk.length;
       if (size >= partBytes) {
         count();
-        await emitPart(stream.header!, chunks, size);
-        chunks = [];
-        size = 0;
+        await emitPart(stream.header!, pieces(), size);
+        copied = size = 0;
+        tail = undefined;
       }
     }
     count();
     if (!stream.header) throw new Error('COPY sent no header line');
     // Every range leaves at least one part (a header alone for an empty range).
-    if (size > 0 || emitted === 0) await emitPart(stream.header, chunks, size);
+    if (size > 0 || emitted === 0) await emitPart(stream.header, pieces(), size);
   } catch (error) {
     throw toPgLifeboatError(error, `copying table ${table.name}`);
   }

@@ -1,7 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { ByteQueue } from '../streams/byte-queue.js';
 import { GZIP_HEADER_BYTES, indexedMemberHead, TRAILER_BYTES } from './gzip-members.js';
 
 const gzip = promisify(gzipCallback);
@@ -22,6 +21,11 @@ export type ParallelGzip = Transform & {
    * up to there is written (the bytes after it start a new member).
    */
   cut(inputOffset: number): Promise<void>;
+  /**
+   * Resolves once `inputOffset` bytes have come in and been copied into blocks: from then on no
+   * buffer written before that offset is referenced here, and its writer may reuse it.
+   */
+  consumed(inputOffset: number): Promise<void>;
 };
 
 interface Compressed {
@@ -40,7 +44,11 @@ export function createParallelGzip(options: ParallelGzipOptions = {}): ParallelG
   const blockSize = options.blockSize ?? 1024 * 1024;
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const inFlight: Promise<Compressed>[] = [];
-  const pending = new ByteQueue();
+  // Input is copied into the block being filled as it comes (not queued as views of the
+  // writer's chunks): a chunk is free once its transform is done, so a writer can reuse its
+  // buffers (a backup's table parts, see consumed()) instead of leaving them to the collector.
+  let fill: Buffer | undefined;
+  let filled = 0;
   let anyOutput = false;
   // Allocation, not copying, is what costs here: every large buffer counts towards V8's next
   // full GC. So block buffers are reused (up to `concurrency` + 1 of them), the deflate output
@@ -79,12 +87,11 @@ export function createParallelGzip(options: ParallelGzipOptions = {}): ParallelG
     p.catch(() => {});
     inFlight.push(p);
   };
-  const takeBlock = (n: number) => {
-    const into = spare.pop() ?? Buffer.allocUnsafe(blockSize);
-    const block = pending.take(n, into);
-    const copied = block.buffer === into.buffer && block.byteOffset === into.byteOffset;
-    if (!copied) spare.push(into);
-    startBlock(block, copied ? into : undefined);
+  const takeBlock = () => {
+    const block = fill ? fill.subarray(0, filled) : Buffer.alloc(0);
+    startBlock(block, fill);
+    fill = undefined;
+    filled = 0;
   };
 
   // Transforms, flush and cuts run one after another: a cut must see every byte before it.
@@ -100,7 +107,7 @@ export function createParallelGzip(options: ParallelGzipOptions = {}): ParallelG
     const wanted = cutWanted;
     if (!wanted || received < wanted.at) return;
     cutWanted = undefined;
-    if (pending.length > 0) takeBlock(pending.length);
+    if (filled > 0) takeBlock();
     while (inFlight.length > 0) pushMember(await inFlight.shift()!);
     wanted.done();
   };
@@ -111,20 +118,25 @@ export function createParallelGzip(options: ParallelGzipOptions = {}): ParallelG
     readableHighWaterMark: blockSize,
     transform(chunk: Buffer, _enc, callback: TransformCallback) {
       serial(async () => {
-        pending.push(chunk);
-        received += chunk.length;
-        while (pending.length >= blockSize) {
-          takeBlock(blockSize);
+        let at = 0;
+        while (at < chunk.length) {
+          fill ??= spare.pop() ?? Buffer.allocUnsafe(blockSize);
+          const n = Math.min(blockSize - filled, chunk.length - at);
+          chunk.copy(fill, filled, at, at + n);
+          filled += n;
+          at += n;
+          if (filled < blockSize) break;
+          takeBlock();
           while (inFlight.length >= concurrency) pushMember(await inFlight.shift()!);
         }
+        received += chunk.length;
+        settleConsumed();
         await cutIfDue();
       }).then(() => callback(), callback);
     },
     flush(callback: TransformCallback) {
       serial(async () => {
-        if (pending.length > 0 || (!anyOutput && inFlight.length === 0)) {
-          takeBlock(pending.length);
-        }
+        if (filled > 0 || (!anyOutput && inFlight.length === 0)) takeBlock();
         while (inFlight.length > 0) pushMember(await inFlight.shift()!);
       }).then(() => callback(), callback);
     },
@@ -134,9 +146,20 @@ export function createParallelGzip(options: ParallelGzipOptions = {}): ParallelG
       cutWanted = { at: inputOffset, done, failed };
       serial(cutIfDue).catch(failed);
     });
-  gzipStream.on('close', () =>
-    cutWanted?.failed(new Error('The compressed stream closed before the cut')),
-  );
+  const waiting: { at: number; done: () => void; failed: (e: unknown) => void }[] = [];
+  const settleConsumed = () => {
+    while (waiting.length > 0 && waiting[0]!.at <= received) waiting.shift()!.done();
+  };
+  gzipStream.consumed = (inputOffset) =>
+    new Promise<void>((done, failed) => {
+      // Offsets only grow: waiters are in order.
+      waiting.push({ at: inputOffset, done, failed });
+      settleConsumed();
+    });
+  gzipStream.on('close', () => {
+    cutWanted?.failed(new Error('The compressed stream closed before the cut'));
+    for (const w of waiting.splice(0)) w.failed(new Error('The compressed stream closed first'));
+  });
   const pushMember = ({ pieces, inputBytes }: Compressed) => {
     anyOutput = true;
     let outputBytes = 0;

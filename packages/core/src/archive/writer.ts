@@ -20,7 +20,10 @@ export interface ArchiveWriterOptions {
 export interface ArchiveWriter {
   /** The compressed archive bytes. Read it (hand it to a storage) while entries are added. */
   readonly output: Readable;
-  /** Writes one entry under `path` (full archive path). Entries are written one at a time. */
+  /**
+   * Writes one entry under `path` (full archive path). Entries are written one at a time; once it
+   * resolves, no chunk of a stream body is referenced any more (its source may reuse them).
+   */
   add(path: string, entry: EntryInput): Promise<EntryRecord>;
   /**
    * Resolves once every entry added so far is compressed, with its `location` set; the next
@@ -156,6 +159,9 @@ export function createArchiveWriter(options: ArchiveWriterOptions = {}): Archive
     }
     sink.end(() => {});
     await done;
+    // The body's chunks may be the source's own buffers, reused once its entry is added (a
+    // backup's table parts): the entry counts as added when the compressor has copied them.
+    await gzip.consumed(tarBytes);
   };
 
   return {
