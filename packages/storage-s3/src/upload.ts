@@ -74,18 +74,9 @@ export async function uploadObject(
    * read against one long-lived promise would keep every chunk alive until the upload ends.)
    */
   const nextChunk = () =>
-    new Promise<IteratorResult<Buffer | Uint8Array | string>>((resolve, reject) => {
-      if (signal.aborted) {
-        reject(signal.reason ?? new Error('aborted'));
-        return;
-      }
-      const aborted = () => reject(signal.reason ?? new Error('aborted'));
-      signal.addEventListener('abort', aborted, { once: true });
-      iterator
-        .next()
-        .then(resolve, reject)
-        .finally(() => signal.removeEventListener('abort', aborted));
-    });
+    signal.aborted
+      ? Promise.reject(signal.reason ?? new Error('aborted'))
+      : untilAborted(iterator.next(), signal);
 
   const checksums = (await client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
   const pending = new ByteQueue();
@@ -113,6 +104,7 @@ export async function uploadObject(
   };
 
   let uploadId: string | undefined;
+  let creating: Promise<{ UploadId?: string | undefined }> | undefined;
   const inflight = new Set<Promise<void>>();
   const parts: CompletedPart[] = [];
   let failure: unknown;
@@ -129,15 +121,18 @@ export async function uploadObject(
       return total;
     }
 
-    const created = await client.send(
+    // Not cancelled by the abort signal: an abort that cut this request short after the service
+    // had made the upload would leave it unknown here, never aborted (its parts billed). The
+    // abort is waited for instead, and the catch below aborts the upload once it is known.
+    creating = client.send(
       new CreateMultipartUploadCommand({
         Bucket: bucket,
         Key: key,
         ...target.params,
         ...(checksums ? { ChecksumAlgorithm: 'CRC32' as const } : {}),
       }),
-      { abortSignal: signal },
     );
+    const created = await untilAborted(creating, signal);
     uploadId = created.UploadId;
     if (!uploadId)
       throw new LifeboatError(
@@ -235,6 +230,8 @@ export async function uploadObject(
     await Promise.allSettled(inflight);
     pending.drain();
     source.destroy();
+    // An upload whose creation the abort overtook: wait (bounded) to learn its id, then abort it.
+    if (!uploadId && creating) uploadId = (await settledWithin(creating, CREATE_WAIT_MS))?.UploadId;
     if (uploadId) await abortUpload(target, uploadId);
     throw first;
   } finally {
@@ -267,6 +264,33 @@ async function putSingle(target: UploadTarget, data: Buffer): Promise<void> {
       }
       throw error;
     }
+  }
+}
+
+/** How long a failed put waits for a CreateMultipartUpload still in flight, to abort what it made. */
+const CREATE_WAIT_MS = 15_000;
+
+/** The promise's value, or the signal's reason once it aborts (the promise goes on). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
+  return new Promise<T>((resolve, reject) => {
+    const aborted = () => reject(signal.reason ?? new Error('aborted'));
+    signal.addEventListener('abort', aborted, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', aborted));
+  });
+}
+
+/** The promise's value if it fulfils within `ms`; undefined if it fails or takes longer. */
+async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, ms, undefined);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
