@@ -272,7 +272,10 @@ const CREATE_WAIT_MS = 15_000;
 
 /** The promise's value, or the signal's reason once it aborts (the promise goes on). */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
+  if (signal.aborted) {
+    promise.catch(() => {}); // its failure comes after the abort's: not unhandled
+    return Promise.reject(signal.reason ?? new Error('aborted'));
+  }
   return new Promise<T>((resolve, reject) => {
     const aborted = () => reject(signal.reason ?? new Error('aborted'));
     signal.addEventListener('abort', aborted, { once: true });
