@@ -9,7 +9,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { ByteQueue, LifeboatError } from '@lifeboat/core';
+import { ByteQueue, LifeboatError, withDeadline } from '@lifeboat/core';
 import { isConditionalConflict, isPreconditionFailed } from './errors.js';
 import { MAX_PARTS, maxUploadBytes, partSize } from './parts.js';
 
@@ -231,7 +231,11 @@ export async function uploadObject(
     pending.drain();
     source.destroy();
     // An upload whose creation the abort overtook: wait (bounded) to learn its id, then abort it.
-    if (!uploadId && creating) uploadId = (await settledWithin(creating, CREATE_WAIT_MS))?.UploadId;
+    if (!uploadId && creating) {
+      const late = () => new Error('CreateMultipartUpload did not answer');
+      const created = await withDeadline(creating, CREATE_WAIT_MS, late).catch(() => undefined);
+      uploadId = created?.UploadId;
+    }
     if (uploadId) await abortUpload(target, uploadId);
     throw first;
   } finally {
@@ -270,7 +274,11 @@ async function putSingle(target: UploadTarget, data: Buffer): Promise<void> {
 /** How long a failed put waits for a CreateMultipartUpload still in flight, to abort what it made. */
 const CREATE_WAIT_MS = 15_000;
 
-/** The promise's value, or the signal's reason once it aborts (the promise goes on). */
+/**
+ * The promise's value, or the signal's own reason once it aborts (the promise goes on). Not core's
+ * withSignal: that rejects with ABORTED, and here the reason is the failure that stopped the put
+ * (a part that failed, the caller's error), which the put rethrows.
+ */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {
     promise.catch(() => {}); // its failure comes after the abort's: not unhandled
@@ -281,20 +289,6 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', aborted, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', aborted));
   });
-}
-
-/** The promise's value if it fulfils within `ms`; undefined if it fails or takes longer. */
-async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(resolve, ms, undefined);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([promise.catch(() => undefined), late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Aborts a multipart upload so its parts are freed. Never throws: the put's own error matters more. */
