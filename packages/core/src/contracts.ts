@@ -276,6 +276,15 @@ export interface Source<
    * calls it for every section before the first entry of any section is written.
    */
   checkRestore?(ctx: RestoreCheckContext<Options>): Promise<RestoreTarget>;
+  /**
+   * Work a restore may start while the engine still hashes the stored archive, once
+   * `checkRestore` found nothing to replace (postgres: `CREATE DATABASE` of a new target). It
+   * must not use the archive's content but the summary's, and must be undoable: the engine calls
+   * the function returned when the restore stops before `restore` starts (a failed check, another
+   * section's check), and only then; from `restore` on, what was prepared is the restore's own
+   * (its failure takes it back as any other). Undefined: nothing was prepared.
+   */
+  prepareRestore?(ctx: RestoreCheckContext<Options>): Promise<(() => Promise<void>) | undefined>;
   /** Deep verification: restore into scratch space and compare with the summary. */
   verifyDeep?(ctx: RestoreContext<Options>): Promise<VerifyProblem[]>;
   /** Health checks of what this source reads (database reachable, files present). */

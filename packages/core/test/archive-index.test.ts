@@ -237,3 +237,82 @@ describe('memory pacer', () => {
     expect(paced).toBe(before);
   });
 });
+
+describe('prepareRestore: a target prepared while the stored bytes are hashed', () => {
+  function preparing(replaces: string[] = []) {
+    const { source, restored } = fileSource(FILES);
+    const calls: string[] = [];
+    const storage = memoryStorage();
+    const prepared = {
+      ...source,
+      checkRestore: async () => ({ target: 'test files', inPlace: false, replaces }),
+      prepareRestore: async () => {
+        calls.push('prepare');
+        return async () => {
+          calls.push('undo');
+        };
+      },
+      restore: async (ctx: Parameters<typeof source.restore>[0]) => {
+        calls.push('restore');
+        return source.restore(ctx);
+      },
+    };
+    const engine = createEngine({ sources: [prepared], storage, pruneAfterBackup: false });
+    return { engine, storage, restored, calls };
+  }
+
+  it('is kept by a restore that starts: never undone', async () => {
+    const { engine, restored, calls } = preparing();
+    const result = await engine.backup();
+    await engine.restore(result.id);
+    expect(calls).toEqual(['prepare', 'restore']);
+    expect(restored['a.txt']?.toString()).toBe(FILES['a.txt']);
+  });
+
+  it('is undone when the stored bytes do not match, before the full check refuses them', async () => {
+    const { engine, storage, restored, calls } = preparing();
+    const result = await engine.backup();
+    const bytes = await buffer(await storage.get(result.file));
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x40;
+    await storage.put(result.file, bytes, { overwrite: true });
+    await rejectionOf(engine.restore(result.id));
+    expect(calls).toEqual(['prepare', 'undo']);
+    expect(Object.keys(restored)).toEqual([]);
+  });
+
+  it('is undone when reading the stored bytes fails', async () => {
+    const inner = preparing();
+    const result = await inner.engine.backup();
+    const storage = faultyStorage(inner.storage, {
+      match: (key) => key === result.file,
+      failGetAfterBytes: 100,
+    });
+    const { source } = fileSource(FILES);
+    const calls: string[] = [];
+    const engine = createEngine({
+      sources: [
+        {
+          ...source,
+          checkRestore: async () => ({ target: 'test files', inPlace: false, replaces: [] }),
+          prepareRestore: async () => {
+            // Slower than the failing read: the undo waits for it.
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            calls.push('prepare');
+            return async () => void calls.push('undo');
+          },
+        },
+      ],
+      storage,
+      pruneAfterBackup: false,
+    });
+    await rejectionOf(engine.restore(result.id));
+    expect(calls).toEqual(['prepare', 'undo']);
+  });
+
+  it('is not asked for when the restore would replace something (a confirmation comes first)', async () => {
+    const { engine, calls } = preparing(['something']);
+    const result = await engine.backup();
+    expect((await rejectionOf(engine.restore(result.id))).code).toBe('CONFIRMATION_REQUIRED');
+    expect(calls).toEqual([]);
+  });
+});

@@ -15,6 +15,7 @@ import {
 } from './options.js';
 import { checkDatabaseRestore } from './restore/check.js';
 import { type PostgresRestoreOptions, restoreOptionsOf } from './restore/options.js';
+import { prepareDatabaseRestore } from './restore/prepare.js';
 import { restoreDatabase, restoreEntries } from './restore.js';
 import { manualRestoreSteps } from './restore-psql.js';
 import { parseSummary } from './summary.js';
@@ -71,6 +72,11 @@ export function postgresSource(options: PostgresSourceOptions) {
     // Each entry point parses the options it is given: they come from a script or the CLI.
     checkRestore: (ctx) =>
       checkDatabaseRestore(
+        { ...ctx, options: restoreOptionsOf(ctx.options) },
+        { source: target, connect },
+      ),
+    prepareRestore: (ctx) =>
+      prepareDatabaseRestore(
         { ...ctx, options: restoreOptionsOf(ctx.options) },
         { source: target, connect },
       ),

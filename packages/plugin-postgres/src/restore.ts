@@ -7,8 +7,9 @@ import { restoreDataOnly } from './restore/data-only.js';
 import { restoreFull } from './restore/full.js';
 import type { PostgresRestoreOptions } from './restore/options.js';
 import { resolveArchiveTables, restorePartial } from './restore/partial.js';
+import { takePrepared } from './restore/prepare.js';
 import { statisticsWanted } from './restore/statistics.js';
-import { resolveRestoreTarget } from './restore/target.js';
+import { dropDatabase, resolveRestoreTarget } from './restore/target.js';
 import { refuseNewerArchive, wasVersionChecked } from './restore/version.js';
 import { type PostgresSummary, parseSummary } from './summary.js';
 
@@ -27,8 +28,25 @@ export async function restoreDatabase(
   ctx: RestoreContext<PostgresRestoreOptions>,
   settings: RestoreSettings,
 ): Promise<Record<string, unknown>> {
-  const summary = parseSummary(ctx.summary);
   const target = resolveRestoreTarget(ctx.options, settings.source);
+  // Made while the archive was checked (prepare.ts): a failure anywhere from here drops it
+  // (restoreFull drops it too; DROP DATABASE IF EXISTS twice is harmless).
+  const prepared = takePrepared(ctx.summary, target);
+  try {
+    return await restoreInto(ctx, settings, target, prepared);
+  } catch (error) {
+    if (prepared) await dropDatabase(target, settings.connect).catch(() => {});
+    throw error;
+  }
+}
+
+async function restoreInto(
+  ctx: RestoreContext<PostgresRestoreOptions>,
+  settings: RestoreSettings,
+  target: ConnectionTarget,
+  prepared: ReturnType<typeof takePrepared>,
+): Promise<Record<string, unknown>> {
+  const summary = parseSummary(ctx.summary);
   const clean = ctx.options.clean === true;
   const asSuffix = suffixOf(ctx.options);
   const tables = partialTables(summary, ctx.options);
@@ -76,6 +94,7 @@ export async function restoreDatabase(
     statistics: statisticsWanted(ctx.options),
     signal: ctx.signal,
     report: ctx,
+    ...(prepared ? { prepared } : {}),
   });
   return { mode: 'full', ...result, ...selectionOf(summary) };
 }

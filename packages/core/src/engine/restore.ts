@@ -166,7 +166,10 @@ function unwrap<T>(outcome: { value: T } | { error: unknown }): T {
  * the raw bytes), else by reading and hashing every entry. Then every section's preconditions are
  * checked (`checkRestore`) and what would be replaced is confirmed, still before anything is
  * written. Then each section goes to the source that wrote it, every entry checked against the
- * manifest again as it streams (by name only when the stored sha256 matched).
+ * manifest again as it streams (by name only when the stored sha256 matched). While the stored
+ * bytes are hashed, a source may prepare its target from the index's manifest
+ * (`prepareRestore`: postgres creates the new database); a restore that stops before that
+ * section started undoes it.
  */
 export async function runRestore(
   ctx: EngineContext,
@@ -177,11 +180,25 @@ export async function runRestore(
   const archive = await resolveArchive(ctx, ref, options.signal);
   const { signal } = options;
   const sections: WrittenSection[] = [];
+  // What sources prepared while the stored bytes were hashed (`prepareRestore`), by section:
+  // undone unless that section's restore started, so a restore refused before it started
+  // leaves its targets as they were.
+  const prepared = new Map<string, () => Promise<void>>();
+  // The planning that may prepare, still running when the hash check failed: waited for first.
+  let preparing: Promise<unknown> = Promise.resolve();
+  const undoPrepared = async () => {
+    await preparing;
+    const undo = [...prepared.values()];
+    prepared.clear();
+    await Promise.all(undo.map((u) => u().catch(() => {})));
+  };
   try {
     const only = sectionWanted(ctx, options);
     const checkBegan = performance.now();
-    // Every section's preconditions (`checkRestore`): only reads, nothing is written.
-    const plan = async (manifest: Manifest) => {
+    // Every section's preconditions (`checkRestore`): only reads, nothing is written. With
+    // `prepare`, once every check passed and nothing is to be replaced (no confirmation asked),
+    // the sources start what they may before the archive is known good.
+    const plan = async (manifest: Manifest, prepare = false) => {
       const { found: restoring, skipped } = sourcesFor(ctx, manifest, archive.id, only);
       const targets: PlannedTarget[] = [];
       for (const { section, source } of restoring) {
@@ -196,6 +213,17 @@ export async function runRestore(
           : { target: source.describe(), inPlace: true, replaces: [] };
         targets.push({ section: section.section, source: source.id, ...target });
       }
+      if (prepare && targets.every((t) => t.replaces.length === 0)) {
+        for (const { section, source } of restoring) {
+          const undo = await source.prepareRestore?.({
+            signal: signal ?? new AbortController().signal,
+            summary: section.summary,
+            manifest,
+            options: optionsFor(options, source),
+          });
+          if (undo) prepared.set(section.section, undo);
+        }
+      }
       return { manifest, restoring, skipped, targets };
     };
     // A partial restore reads only the members it needs, when the archive's index allows.
@@ -204,7 +232,8 @@ export async function runRestore(
     // The targets are checked while the stored bytes are hashed (both only read); what the
     // index's manifest planned counts only once the bytes match it, and the hash decides
     // first, so a bad archive is reported as such whatever the targets say.
-    const planning = index && settled(plan(index.manifest));
+    const planning = index && settled(plan(index.manifest, true));
+    if (planning) preparing = planning;
     const indexed =
       index && (await storedMatches(ctx, archive, index.stored, signal))
         ? { manifest: index.manifest, stored: index.stored }
@@ -214,7 +243,9 @@ export async function runRestore(
     if (partial) planned = await plan(partial.manifest);
     else if (indexed && planning) planned = unwrap(await planning);
     else {
+      // The bytes are not the ones indexed: what was prepared from its manifest goes first.
       await planning;
+      await undoPrepared();
       const check = await quickCheck(ctx, archive, signal);
       throwFirstProblem(check.problems, archive.id);
       planned = await plan(check.manifest!);
@@ -233,6 +264,8 @@ export async function runRestore(
     const contextOf = sectionContexts(ctx, manifest, options, signal);
     for (const { section, source } of restoring) {
       handlers.set(section.section, async (entries: AsyncIterable<ArchiveEntry>) => {
+        // From here on what was prepared is the section's restore's own.
+        prepared.delete(section.section);
         const context = contextOf(source, section.summary, entries);
         const summary = await restoreSection(source, sections, section.section, context);
         sections.push({ section: section.section, source: source.id, summary });
@@ -245,10 +278,12 @@ export async function runRestore(
       trusted: Boolean(indexed),
       concurrency: ctx.config.compressionConcurrency,
     });
+    await undoPrepared();
     const durationMs = Math.round(performance.now() - began);
     ctx.events.emit('restore:succeeded', { id: archive.id, durationMs });
     return { id: archive.id, durationMs, targets, sections };
   } catch (error) {
+    await undoPrepared();
     const failure = withWritten(toLifeboatError(error, 'RESTORE_FAILED'), sections);
     ctx.events.emit('restore:failed', { id: archive.id, error: errorSummary(failure) });
     throw failure;

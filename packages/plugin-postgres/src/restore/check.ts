@@ -9,6 +9,7 @@ import { dataWanted } from './choices.js';
 import { checkDataOnly } from './data-only.js';
 import type { PostgresRestoreOptions } from './options.js';
 import { checkTargets, resolveArchiveTables } from './partial.js';
+import { rememberAbsent } from './prepare.js';
 import {
   isSameDatabase,
   notEmptyError,
@@ -63,7 +64,10 @@ export async function checkDatabaseRestore(
     return { ...plan, replaces: [] };
   }
   if (!mode.partial) {
-    if (!exists) return { ...plan, replaces: [] };
+    if (!exists) {
+      rememberAbsent(ctx.summary, target);
+      return { ...plan, replaces: [] };
+    }
     const objects = await withClient(target, settings.connect, userObjects, ctx.signal);
     if (objects.length > 0 && !mode.clean) throw notEmptyError(target, objects);
     return { ...plan, replaces: objects };
