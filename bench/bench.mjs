@@ -778,13 +778,13 @@ async function oneTable(results, db, url, dump, archiveDir) {
 }
 
 /**
- * The same one-table restore from S3: s3rver (as the storage-s3 tests run it, files in a temp
+ * The same one-table restore from S3: s3rver (from test-support, as the storage-s3 tests run it, files in a temp
  * folder) on this machine, one backup into it, then the partial restore through ranged GETs.
  */
 async function oneTableS3(results, db, url, table) {
   let S3rver;
   try {
-    const require = createRequire(join(root, 'packages/storage-s3/package.json'));
+    const require = createRequire(join(root, 'packages/test-support/package.json'));
     S3rver = require('s3rver');
   } catch {
     say('S3 one-table step skipped: s3rver is not installed (pnpm install)');
