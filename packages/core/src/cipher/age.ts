@@ -4,6 +4,7 @@ import type { ArchiveCipher } from '../cipher.js';
 import { parseOptions } from '../config.js';
 import { hostHint, LifeboatError } from '../errors.js';
 import { redact, registerSecret } from '../redact.js';
+import { decryptionError } from './age-errors.js';
 import { isAgeIdentity, isAgeRecipient } from './age-keys.js';
 import { throughWeb } from './web-streams.js';
 
@@ -12,6 +13,12 @@ let agePackage: Promise<typeof import('age-encryption')> | undefined;
 const loadAge = () => {
   agePackage ??= import('age-encryption');
   return agePackage;
+};
+// Chunk-by-chunk reads (a partial restore of an encrypted archive) only.
+let rangesModule: Promise<typeof import('./age-ranges.js')> | undefined;
+const loadRanges = () => {
+  rangesModule ??= import('./age-ranges.js');
+  return rangesModule;
 };
 
 /**
@@ -104,49 +111,17 @@ export function parseAgeRecipients(value: string): string[] {
     .filter((r) => r.length > 0);
 }
 
-/** Why a decryption failed, in words, without quoting the input (it may be a plaintext file). */
-function decryptionError(error: unknown, identityCount: number, plainBytes: number): LifeboatError {
-  const text = error instanceof Error ? error.message : String(error);
-  const keep = { cause: error };
-  if (/no identity matched/i.test(text)) {
-    return new LifeboatError(
-      'DECRYPTION_FAILED',
-      `None of the ${identityCount} configured age ${identityCount === 1 ? 'identity' : 'identities'} can decrypt this archive: it was encrypted to other recipients`,
-      {
-        ...keep,
-        hint: hostHint(
-          'identity:wrong',
-          'Give the secret key of one of the recipients the archive was encrypted to.',
-        ),
-      },
-    );
-  }
-  if (
-    /invalid version|invalid header|non-ASCII|stanza|stream ended before/i.test(text) &&
-    plainBytes === 0
-  ) {
-    // The message may quote the first line of the file: keep it out, even as the cause.
-    return new LifeboatError(
-      'DECRYPTION_FAILED',
-      'The archive is not a binary age file, or its age header is damaged',
-      {
-        hint: 'Check that this archive was written by Lifeboat with encryption (or by `age` without --armor).',
-      },
-    );
-  }
-  if (/HMAC/i.test(text)) {
-    return new LifeboatError(
-      'DECRYPTION_FAILED',
-      'The age header of the archive was altered or damaged (its MAC does not match)',
-      keep,
-    );
-  }
-  return new LifeboatError(
-    'DECRYPTION_FAILED',
-    `The encrypted archive was altered, damaged or truncated: authentication failed after ${plainBytes} decrypted bytes (${redact(text)})`,
-    { ...keep, hint: 'Use another archive; this one cannot be trusted.' },
+const identityRequired = () =>
+  new LifeboatError(
+    'IDENTITY_REQUIRED',
+    'The archive is encrypted with age and no identity was given to decrypt it',
+    {
+      hint: hostHint(
+        'identity:required',
+        'Give the age identity (age-keygen output) matching a recipient.',
+      ),
+    },
   );
-}
 
 /**
  * An archive cipher that encrypts to age X25519 recipients and decrypts with age identities.
@@ -214,16 +189,7 @@ export function ageCipher(input: AgeCipherOptions) {
     decrypt(encrypted: Readable): Readable {
       if (identities.length === 0) {
         encrypted.destroy();
-        throw new LifeboatError(
-          'IDENTITY_REQUIRED',
-          'The archive is encrypted with age and no identity was given to decrypt it',
-          {
-            hint: hostHint(
-              'identity:required',
-              'Give the age identity (age-keygen output) matching a recipient.',
-            ),
-          },
-        );
+        throw identityRequired();
       }
       let plainBytes = 0;
       return throughWeb(
@@ -241,6 +207,11 @@ export function ageCipher(input: AgeCipherOptions) {
           plainBytes += chunk.length;
         },
       );
+    },
+    async openRanges(get, storedBytes) {
+      if (identities.length === 0) throw identityRequired();
+      const { openAgeRanges } = await loadRanges();
+      return (await openAgeRanges(get, storedBytes, identities)).get;
     },
   } satisfies ArchiveCipher;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { planRuns, type Run, readRuns, runBytes } from '../archive/located-reader.js';
 import type { ReadEntry } from '../archive/reader.js';
-import type { SourceRestoreOptions } from '../contracts.js';
+import type { ByteRange, SourceRestoreOptions } from '../contracts.js';
 import { LifeboatError } from '../errors.js';
 import { entryLocationSchema, MANIFEST_PATH, type Manifest } from '../manifest.js';
 import { readArchiveIndex } from './archive-index.js';
@@ -25,8 +25,9 @@ export interface PartialRead {
  * entries its source asks for). The manifest comes from the archive's index and is trusted only
  * when the archive's own manifest.json, read by its range, hashes to the index's sha256; every
  * entry is then checked against its sha256 in that manifest as it is read. Undefined when the
- * archive cannot be read in part (no index or locations, encrypted: age is read from its start)
- * or when the ranges would cover most of it: the caller reads it whole.
+ * archive cannot be read in part (no index or locations, a cipher without ranged reads) or when
+ * the ranges would cover most of it: the caller reads it whole. An encrypted archive is read by
+ * the cipher's chunks covering the ranges, each authenticated (age: 64 KiB chunks).
  */
 export async function planPartialRead(
   ctx: EngineContext,
@@ -34,7 +35,9 @@ export async function planPartialRead(
   selection: { only?: string | undefined; options: SourceRestoreOptions },
   signal?: AbortSignal,
 ): Promise<PartialRead | undefined> {
-  if (archive.encrypted) return undefined;
+  // Encrypted: read by age chunks when the cipher can (without an identity the whole-archive
+  // path reports IDENTITY_REQUIRED).
+  if (archive.encrypted && !ctx.cipher?.openRanges) return undefined;
   const index = await readArchiveIndex(ctx, archive, signal);
   const at = entryLocationSchema.safeParse(index?.manifestLocation);
   if (!index || !at.success || index.stored.bytes !== archive.bytes) return undefined;
@@ -46,8 +49,13 @@ export async function planPartialRead(
   const runs = planRuns(manifest.entries, wanted);
   if (!runs || runBytes(runs) > archive.bytes * MAX_SHARE) return undefined;
 
-  const get = (range: { start: number; end: number }) =>
+  const stored = (range: ByteRange) =>
     ctx.storage.get(archive.file, { range, ...(signal ? { signal } : {}) });
+  // The ranges are plaintext offsets: an encrypted archive maps them to the chunks covering them.
+  const get =
+    archive.encrypted && ctx.cipher?.openRanges
+      ? await ctx.cipher.openRanges(stored, archive.bytes)
+      : stored;
   const manifestRun: Run = {
     range: { start: at.data.member, end: at.data.end },
     skip: at.data.inner,
