@@ -9,7 +9,8 @@ import { runCli } from './run-cli.js';
 
 /**
  * Start-up cost (issue 16): a command loads what it uses. `--version` loads no bundle at all; a
- * backup and a one-table restore on local storage load neither the S3 SDK nor the notifiers, and
+ * backup and a one-table restore on local storage load neither the S3 SDK nor the notifiers (nor
+ * node:tls when the server takes no SSL), and
  * the bundle carries zod's English messages only. What is loaded is recorded by module hooks
  * (fixtures/record-loads.mjs); the bundle's chunks name the sources they hold (esbuild writes
  * `// path` before each), which tells what a loaded chunk is.
@@ -49,6 +50,7 @@ async function loadedChunks(args: string[], extra: Record<string, string> = {}) 
   return {
     result,
     urls,
+    builtins: urls.filter((u) => u.startsWith('builtin:')).map((u) => u.slice('builtin:'.length)),
     bundle: urls
       .filter((u) => u.startsWith('file:') && fileURLToPath(u).startsWith(bundleDir))
       .map((u) => fileURLToPath(u).slice(bundleDir.length)),
@@ -113,7 +115,10 @@ describe('start-up: a command loads what it uses', () => {
     ];
     const rows = await sql<{ n: string }>(server, db, 'SELECT count(*) AS n FROM small_r');
     expect(Number(rows[0]!.n)).toBe(40);
-    for (const { bundle } of runs) {
+    for (const { bundle, builtins } of runs) {
+      // No SSL to this server (it refuses it): node:tls is never loaded (3-9 ms of start-up).
+      expect(builtins).toContain('net');
+      expect(builtins.filter((b) => /^_?tls/.test(b))).toEqual([]);
       const sources = bundle.flatMap((c) => all.get(c) ?? []);
       // The run did load the bundle, the PostgreSQL plugin and local storage.
       expect(sources.some((s) => s.includes('plugin-postgres/src'))).toBe(true);

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import tls, { type ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
 import { LifeboatError, registerSecret } from '@lifeboat/core';
 
 /**
@@ -64,7 +65,12 @@ const TLS_VERSIONS: Record<string, ConnectionOptions['minVersion']> = {
 
 /** The trusted roots of the system, for sslrootcert=system (libpq: OpenSSL's default store). */
 function systemRoots(env: NodeJS.ProcessEnv): string[] | undefined {
-  const fromNode = (tls as { getCACertificates?: (kind: string) => string[] }).getCACertificates;
+  // node:tls is loaded only here and by pg once a server accepts SSL: loading it costs every
+  // command 3-9 ms of start-up (issue 16), and most connections to a local server use none.
+  const tls = createRequire(import.meta.url)('node:tls') as {
+    getCACertificates?: (kind: string) => string[];
+  };
+  const fromNode = tls.getCACertificates;
   if (fromNode) return fromNode('system');
   for (const file of [
     env.SSL_CERT_FILE,

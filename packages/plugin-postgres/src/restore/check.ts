@@ -1,6 +1,15 @@
 import '../errors.js';
 import { LifeboatError, type RestoreCheckContext, type RestoreTarget } from '@lifeboat/core';
-import { type ConnectSettings, qualified, withClient } from '../connection.js';
+import {
+  type ConnectSettings,
+  closeQuietly,
+  endOnAbort,
+  openClient,
+  type PgClient,
+  qualified,
+  withClient,
+} from '../connection.js';
+import { pgCode } from '../errors.js';
 import { globalsWanted } from '../globals/restore.js';
 import { type ConnectionTarget, describeTarget } from '../options.js';
 import { checkedChoices, partialTables, suffixOf } from '../restore.js';
@@ -17,7 +26,11 @@ import {
   targetServer,
   userObjects,
 } from './target.js';
-import { refuseNewer, rememberVersionChecked } from './version.js';
+import { refuseNewer, rememberVersionChecked, serverVersion } from './version.js';
+
+/** The connection failed because the database does not exist (3D000, as the server said). */
+const isMissingDatabase = (error: unknown) =>
+  error instanceof LifeboatError && pgCode(error.cause) === '3D000';
 
 /**
  * Every precondition of a database restore, checked without writing: a target was named, a full
@@ -33,23 +46,18 @@ export async function checkDatabaseRestore(
   const chosen = partialTables(summary, ctx.options);
   const choices = checkedChoices(ctx.options, chosen !== undefined);
   globalsWanted(ctx.options, summary, chosen !== undefined);
+  if (chosen !== undefined) return checkPartial(ctx, settings, target, summary, chosen);
   // Before anything else touches the target: an older server fails midway through the SQL.
   const server = await targetServer(target, settings.connect);
   refuseNewer(summary, ctx.options, server.version);
   rememberVersionChecked(ctx.summary, target);
-  const mode = {
-    partial: chosen !== undefined,
-    tables: chosen ?? [],
-    asSuffix: suffixOf(ctx.options),
-    clean: ctx.options.clean === true,
-  };
   const plan = {
     target: describeTarget(target),
     inPlace: isSameDatabase(target, settings.source),
     confirmText: target.database,
   };
   const exists = server.exists;
-  if (!mode.partial && choices.dataOnly) {
+  if (choices.dataOnly) {
     if (!exists) {
       throw new LifeboatError(
         'TABLE_NOT_FOUND',
@@ -63,17 +71,44 @@ export async function checkDatabaseRestore(
     await withClient(target, settings.connect, (c) => checkDataOnly(c, target, tables), ctx.signal);
     return { ...plan, replaces: [] };
   }
-  if (!mode.partial) {
-    if (!exists) {
-      rememberAbsent(ctx.summary, target);
-      return { ...plan, replaces: [] };
-    }
-    const objects = await withClient(target, settings.connect, userObjects, ctx.signal);
-    if (objects.length > 0 && !mode.clean) throw notEmptyError(target, objects);
-    return { ...plan, replaces: objects };
-  }
-  const tables = resolveArchiveTables(summary, mode.tables);
   if (!exists) {
+    rememberAbsent(ctx.summary, target);
+    return { ...plan, replaces: [] };
+  }
+  const objects = await withClient(target, settings.connect, userObjects, ctx.signal);
+  if (objects.length > 0 && ctx.options.clean !== true) throw notEmptyError(target, objects);
+  return { ...plan, replaces: objects };
+}
+
+/**
+ * A partial restore writes into an existing database: its version, its tables and the side
+ * tables' names are checked on one connection to it. Only when it cannot be reached because it
+ * does not exist is the server asked on its maintenance database (the version still decides
+ * first, as for any restore).
+ */
+async function checkPartial(
+  ctx: RestoreCheckContext<PostgresRestoreOptions>,
+  settings: { source: ConnectionTarget; connect: ConnectSettings },
+  target: ConnectionTarget,
+  summary: ReturnType<typeof parseSummary>,
+  chosen: string[],
+): Promise<RestoreTarget> {
+  const asSuffix = suffixOf(ctx.options);
+  const clean = ctx.options.clean === true;
+  const plan = {
+    target: describeTarget(target),
+    inPlace: isSameDatabase(target, settings.source),
+    confirmText: target.database,
+  };
+  let client: PgClient;
+  try {
+    client = await openClient(target, settings.connect, ctx.signal);
+  } catch (error) {
+    if (!isMissingDatabase(error)) throw error;
+    const server = await targetServer(target, settings.connect);
+    refuseNewer(summary, ctx.options, server.version);
+    resolveArchiveTables(summary, chosen);
+    if (server.exists) throw error;
     throw new LifeboatError(
       'TABLE_NOT_FOUND',
       `Database ${describeTarget(target)} does not exist, so its tables cannot be restored`,
@@ -82,39 +117,30 @@ export async function checkDatabaseRestore(
       },
     );
   }
-  const into = (t: { schema: string; table: string }) => ({
-    schema: t.schema,
-    table: mode.asSuffix ? `${t.table}${mode.asSuffix}` : t.table,
-  });
-  await checkTargets(
-    tables,
-    summary,
-    {
-      target,
-      connect: settings.connect,
-      asSuffix: mode.asSuffix,
-      clean: mode.clean,
-      signal: ctx.signal,
-    },
-    into,
-  );
-  if (!mode.asSuffix || !mode.clean) return { ...plan, replaces: [] };
-  const replaces = await withClient(
-    target,
-    settings.connect,
-    async (client) => {
-      const found: string[] = [];
-      for (const t of tables) {
-        const name = qualified(into(t).schema, into(t).table);
-        const { rows } = await client.query(
-          'SELECT pg_catalog.to_regclass($1) IS NOT NULL AS found',
-          [name],
-        );
-        if (rows[0].found) found.push(`${into(t).schema}.${into(t).table}`);
-      }
-      return found;
-    },
-    ctx.signal,
-  );
-  return { ...plan, replaces };
+  const stop = endOnAbort(client, ctx.signal);
+  try {
+    // Before anything else touches the target: an older server fails midway through the SQL.
+    refuseNewer(summary, ctx.options, await serverVersion(client));
+    rememberVersionChecked(ctx.summary, target);
+    const tables = resolveArchiveTables(summary, chosen);
+    const into = (t: { schema: string; table: string }) => ({
+      schema: t.schema,
+      table: asSuffix ? `${t.table}${asSuffix}` : t.table,
+    });
+    await checkTargets(client, tables, summary, { target, asSuffix, clean }, into);
+    if (!asSuffix || !clean) return { ...plan, replaces: [] };
+    const replaces: string[] = [];
+    for (const t of tables) {
+      const name = qualified(into(t).schema, into(t).table);
+      const { rows } = await client.query(
+        'SELECT pg_catalog.to_regclass($1) IS NOT NULL AS found',
+        [name],
+      );
+      if (rows[0].found) replaces.push(`${into(t).schema}.${into(t).table}`);
+    }
+    return { ...plan, replaces };
+  } finally {
+    stop();
+    await closeQuietly(client);
+  }
 }

@@ -124,8 +124,29 @@ export async function restorePartial(
     schema: t.schema,
     table: settings.asSuffix ? `${t.table}${settings.asSuffix}` : t.table,
   });
-  const { sideTypes, live } = await checkTargets(tables, summary, settings, into);
+  // One connection checks the targets and then loads the tables one after another (each in its
+  // own transaction); another opens only while two tables' parts are read at once. A connection
+  // costs the server a backend and the client a round trip or more.
+  let idle: PgClient | undefined = await openClient(
+    settings.target,
+    settings.connect,
+    settings.signal,
+  );
+  endOnAbort(idle, settings.signal);
+  let checked: Awaited<ReturnType<typeof checkTargets>>;
+  try {
+    checked = await checkTargets(idle, tables, summary, settings, into);
+  } catch (error) {
+    await closeQuietly(idle);
+    throw error;
+  }
+  const { sideTypes, live } = checked;
   let held = false;
+  const take = () => {
+    const client = idle;
+    idle = undefined;
+    return client;
+  };
 
   const parts = partIndex(tables);
   const open = new Map<TableSummary, Load>();
@@ -138,7 +159,7 @@ export async function restorePartial(
       if (!table || !wanted.has(table)) continue;
       let load = open.get(table);
       if (!load) {
-        load = await beginTable(table, settings, into(table), {
+        load = await beginTable(table, settings, into(table), take(), {
           types: sideTypes.get(table) ?? [],
           oid: live.get(table),
         });
@@ -157,7 +178,9 @@ export async function restorePartial(
         if (!settings.asSuffix) await advanceSequences(load.client, summary, table);
         await load.client.query('COMMIT');
         open.delete(table);
-        await closeQuietly(load.client);
+        // Kept for the next table (or the orphan check); a spare one is closed.
+        if (idle) await closeQuietly(load.client);
+        else idle = load.client;
         const target = into(table);
         done.push({ name: table.name, rows: load.rows, into: `${target.schema}.${target.table}` });
         settings.report.item({
@@ -176,13 +199,15 @@ export async function restorePartial(
       );
     }
     // With triggers held nothing checked the rows of other tables that point at these.
-    if (held) await reportOrphans(tables, live, settings);
+    if (held) await reportOrphans(tables, live, settings, take());
+    await closeQuietly(take());
     return { tables: done };
   } catch (error) {
     for (const load of open.values()) {
       await load.client.query('ROLLBACK').catch(() => {});
       await closeQuietly(load.client);
     }
+    await closeQuietly(take());
     const restored =
       done.length > 0 ? ` Already restored: ${done.map((d) => d.name).join(', ')}.` : '';
     const e = toPgLifeboatError(error, 'restoring tables', 'RESTORE_FAILED');
@@ -205,9 +230,10 @@ export async function restorePartial(
  * side tables' column types, and the live tables' OIDs.
  */
 export async function checkTargets(
+  client: PgClient,
   tables: TableSummary[],
   summary: PostgresSummary,
-  settings: Pick<PartialRestoreSettings, 'target' | 'connect' | 'asSuffix' | 'clean' | 'signal'>,
+  settings: Pick<PartialRestoreSettings, 'target' | 'asSuffix' | 'clean'>,
   into: (t: TableSummary) => { schema: string; table: string },
 ): Promise<{ sideTypes: Map<TableSummary, string[]>; live: Map<TableSummary, number> }> {
   const altered = 'Use another archive: a server never names anything longer.';
@@ -241,65 +267,58 @@ export async function checkTargets(
   }
   const types = new Map<TableSummary, string[]>();
   const live = new Map<TableSummary, number>();
-  await withClient(
-    settings.target,
-    settings.connect,
-    async (client) => {
-      const version = Number(
-        (await client.query('SHOW server_version_num')).rows[0].server_version_num,
-      );
-      for (const t of tables) {
-        const target = into(t);
-        const { rows } = await client.query(
-          `SELECT c.oid::int8 AS oid, c.relkind FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = $1 AND c.relname = $2`,
-          [target.schema, target.table],
-        );
-        const found = rows.length > 0;
-        const kind = rows[0]?.relkind as string | undefined;
-        if (!settings.asSuffix && !found) {
-          throw new LifeboatError(
-            'TABLE_NOT_FOUND',
-            `Table ${t.name} does not exist in database ${settings.target.database}`,
-            {
-              hint: 'Restore it side by side with --as-suffix, or restore the whole database into a new one.',
-            },
-          );
-        }
-        if (!settings.asSuffix) {
-          live.set(t, Number(rows[0].oid));
-          continue;
-        }
-        if (found && !settings.clean) {
-          throw new LifeboatError(
-            'TARGET_NOT_EMPTY',
-            `Table ${target.schema}.${target.table} already exists`,
-            {
-              hint: 'Pass --clean to replace it, or choose another --as-suffix.',
-            },
-          );
-        }
-        if (found && kind !== 'r') {
-          throw new LifeboatError(
-            'CONFIG_INVALID',
-            `${target.schema}.${target.table} exists and is not a table (relkind ${kind}): --clean replaces only a side table`,
-            { hint: 'Choose another --as-suffix.' },
-          );
-        }
-        types.set(t, await checkedColumnTypes(client, t, version));
-      }
-      // Deleting the old rows must not reach other tables: refused unless triggers can be held.
-      if (live.size > 0 && !(await canHoldTriggers(client))) {
-        const found: { table: string; effects: string[] }[] = [];
-        for (const [t, oid] of live) {
-          const effects = await deleteEffects(client, oid);
-          if (effects.length > 0) found.push({ table: t.name, effects });
-        }
-        if (found.length > 0) throw cascadeError(found);
-      }
-    },
-    settings.signal,
+  const version = Number(
+    (await client.query('SHOW server_version_num')).rows[0].server_version_num,
   );
+  for (const t of tables) {
+    const target = into(t);
+    const { rows } = await client.query(
+      `SELECT c.oid::int8 AS oid, c.relkind FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relname = $2`,
+      [target.schema, target.table],
+    );
+    const found = rows.length > 0;
+    const kind = rows[0]?.relkind as string | undefined;
+    if (!settings.asSuffix && !found) {
+      throw new LifeboatError(
+        'TABLE_NOT_FOUND',
+        `Table ${t.name} does not exist in database ${settings.target.database}`,
+        {
+          hint: 'Restore it side by side with --as-suffix, or restore the whole database into a new one.',
+        },
+      );
+    }
+    if (!settings.asSuffix) {
+      live.set(t, Number(rows[0].oid));
+      continue;
+    }
+    if (found && !settings.clean) {
+      throw new LifeboatError(
+        'TARGET_NOT_EMPTY',
+        `Table ${target.schema}.${target.table} already exists`,
+        {
+          hint: 'Pass --clean to replace it, or choose another --as-suffix.',
+        },
+      );
+    }
+    if (found && kind !== 'r') {
+      throw new LifeboatError(
+        'CONFIG_INVALID',
+        `${target.schema}.${target.table} exists and is not a table (relkind ${kind}): --clean replaces only a side table`,
+        { hint: 'Choose another --as-suffix.' },
+      );
+    }
+    types.set(t, await checkedColumnTypes(client, t, version));
+  }
+  // Deleting the old rows must not reach other tables: refused unless triggers can be held.
+  if (live.size > 0 && !(await canHoldTriggers(client))) {
+    const found: { table: string; effects: string[] }[] = [];
+    for (const [t, oid] of live) {
+      const effects = await deleteEffects(client, oid);
+      if (effects.length > 0) found.push({ table: t.name, effects });
+    }
+    if (found.length > 0) throw cascadeError(found);
+  }
   return { sideTypes: types, live };
 }
 
@@ -308,30 +327,35 @@ async function reportOrphans(
   tables: TableSummary[],
   live: Map<TableSummary, number>,
   settings: PartialRestoreSettings,
+  /** The restore's idle connection, if it has one (closed here). */
+  idle: PgClient | undefined,
 ): Promise<void> {
-  await withClient(
-    settings.target,
-    settings.connect,
-    async (client) => {
-      for (const t of tables) {
-        const oid = live.get(t);
-        if (oid === undefined) continue;
-        for (const o of await orphanedRows(client, oid, t)) {
-          settings.report.warn(
-            'ORPHANED_ROWS',
-            `${o.rows} ${o.rows === 1 ? 'row' : 'rows'} of ${o.child} (foreign key ${o.key}) refer to no row of ${t.name} as restored (added since the backup, or their row was not in it); foreign keys were held while rows were replaced, so nothing removed them: check them.`,
-          );
-        }
+  const check = async (client: PgClient) => {
+    for (const t of tables) {
+      const oid = live.get(t);
+      if (oid === undefined) continue;
+      for (const o of await orphanedRows(client, oid, t)) {
+        settings.report.warn(
+          'ORPHANED_ROWS',
+          `${o.rows} ${o.rows === 1 ? 'row' : 'rows'} of ${o.child} (foreign key ${o.key}) refer to no row of ${t.name} as restored (added since the backup, or their row was not in it); foreign keys were held while rows were replaced, so nothing removed them: check them.`,
+        );
       }
-    },
-    settings.signal,
-  );
+    }
+  };
+  if (!idle) return withClient(settings.target, settings.connect, check, settings.signal);
+  try {
+    await check(idle);
+  } finally {
+    await closeQuietly(idle);
+  }
 }
 
 async function beginTable(
   table: TableSummary,
   settings: PartialRestoreSettings,
   target: { schema: string; table: string },
+  /** An open connection to use (outside any transaction), else a new one is opened. */
+  given: PgClient | undefined,
   checked: {
     /** The side table's column types, checked by the server. */
     types: string[];
@@ -339,8 +363,11 @@ async function beginTable(
     oid: number | undefined;
   },
 ): Promise<Load> {
-  const client = await openClient(settings.target, settings.connect, settings.signal);
-  endOnAbort(client, settings.signal);
+  let client = given;
+  if (!client) {
+    client = await openClient(settings.target, settings.connect, settings.signal);
+    endOnAbort(client, settings.signal);
+  }
   let held = false;
   try {
     await client.query('BEGIN');

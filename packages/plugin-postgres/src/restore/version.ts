@@ -1,6 +1,6 @@
 import '../errors.js';
 import { LifeboatError } from '@lifeboat/core';
-import type { ConnectSettings } from '../connection.js';
+import type { ConnectSettings, PgClient } from '../connection.js';
 import type { ConnectionTarget } from '../options.js';
 import type { PostgresSummary } from '../summary.js';
 import type { PostgresRestoreOptions } from './options.js';
@@ -40,6 +40,14 @@ export function refuseNewer(
   if (newerArchiveAllowed(options) || !archive.serverVersionNum) return;
   if (majorOf(server.num) < majorOf(archive.serverVersionNum))
     throw newerArchiveError(archive, server);
+}
+
+/** The version of the server a connection is open to. */
+export async function serverVersion(client: PgClient): Promise<{ num: number; text: string }> {
+  const { rows } = await client.query(
+    "SELECT pg_catalog.current_setting('server_version_num')::int AS num, pg_catalog.current_setting('server_version') AS text",
+  );
+  return { num: Number(rows[0].num), text: String(rows[0].text) };
 }
 
 /** Throws RESTORE_VERSION_NEWER when the target's major version is older than the archive's. */

@@ -1,0 +1,140 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createEngine, isLifeboatError, memoryStorage } from '@lifeboat/core';
+import { rejectionOf } from '@lifeboat/core/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createDatabase, embeddedServer, sourceFor, sql, uniqueName } from './support/servers.js';
+
+/**
+ * A partial restore is the guide's quick recovery (issue 16): every connection costs the server
+ * a backend and the client round trips, so the check and the load each use one connection to
+ * the target, and none goes to the maintenance database. A proxy in front of the server reads
+ * each connection's startup packet and records the database it asks for.
+ */
+const server = embeddedServer;
+let db: string;
+let proxy: Server;
+let proxyPort: number;
+let opened: string[] = [];
+const sockets = new Set<Socket>();
+
+/** The database a startup packet asks for ('' for an SSLRequest, which names none). */
+function databaseOf(packet: Buffer): string {
+  const fields = packet.subarray(8).toString('utf8').split('\u0000');
+  const at = fields.indexOf('database');
+  return at >= 0 ? fields[at + 1]! : '';
+}
+
+beforeAll(async () => {
+  await server.start();
+  db = await createDatabase(server, 'partconn');
+  await sql(
+    server,
+    db,
+    `CREATE TABLE parent (id int PRIMARY KEY, name text);
+     INSERT INTO parent SELECT g, 'p' || g FROM generate_series(1, 50) g;
+     CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id));
+     INSERT INTO child SELECT g, g FROM generate_series(1, 20) g;
+     CREATE TABLE other (id int PRIMARY KEY, body text);
+     INSERT INTO other SELECT g, md5(g::text) FROM generate_series(1, 30) g;`,
+  );
+  proxy = createServer((client) => {
+    sockets.add(client);
+    const upstream = connect(server.port, server.host);
+    sockets.add(upstream);
+    let first = true;
+    client.on('data', (chunk: Buffer) => {
+      // The first packet of a connection: its SSLRequest or its startup packet; a startup
+      // packet sent after a refused SSLRequest on the same socket counts as well.
+      if (first || (chunk.length > 8 && chunk.readUInt32BE(4) === 196608)) {
+        const name = databaseOf(chunk);
+        if (name !== '') opened.push(name);
+      }
+      first = false;
+      upstream.write(chunk);
+    });
+    upstream.pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  proxyPort = await new Promise<number>((resolve) => {
+    proxy.listen(0, '127.0.0.1', () => resolve((proxy.address() as { port: number }).port));
+  });
+});
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise((resolve) => proxy?.close(resolve));
+});
+beforeEach(() => {
+  opened = [];
+});
+
+const throughProxy = (database: string) =>
+  sourceFor(server, database, { host: '127.0.0.1', port: proxyPort });
+
+describe('a partial restore connects once to check and once to load', () => {
+  it('side by side with --clean: two tables, one connection each for the check and the load', async () => {
+    const storage = memoryStorage();
+    const engine = createEngine({ sources: [throughProxy(db)], storage });
+    await engine.backup();
+    // A side table from an earlier restore: --clean replaces it (the check lists it).
+    await sql(server, db, 'CREATE TABLE parent_r (stale int); INSERT INTO parent_r VALUES (1)');
+    opened = [];
+    const result = await engine.restore('latest', {
+      confirm: true,
+      postgres: { inPlace: true, tables: ['parent', 'other'], asSuffix: '_r', clean: true },
+    });
+    expect(result.targets[0]!.replaces).toEqual(['public.parent_r']);
+    expect(opened).toEqual([db, db]);
+    const rows = await sql<{ a: number; b: number }>(
+      server,
+      db,
+      'SELECT (SELECT count(*)::int FROM parent_r) AS a, (SELECT count(*)::int FROM other_r) AS b',
+    );
+    expect(rows[0]).toEqual({ a: 50, b: 30 });
+  });
+
+  it('replacing rows: the orphan check after the load uses the same connection', async () => {
+    const storage = memoryStorage();
+    const engine = createEngine({ sources: [throughProxy(db)], storage });
+    await engine.backup();
+    // A child row added since the backup whose parent is not in the archive.
+    await sql(
+      server,
+      db,
+      "INSERT INTO parent VALUES (51, 'new'); INSERT INTO child VALUES (21, 51)",
+    );
+    const warnings: string[] = [];
+    engine.events.on('warning', (w) => warnings.push(w.code));
+    opened = [];
+    await engine.restore('latest', { postgres: { inPlace: true, tables: ['parent'] } });
+    expect(warnings).toContain('ORPHANED_ROWS');
+    expect(opened).toEqual([db, db]);
+    const rows = await sql<{ n: number }>(server, db, 'SELECT count(*)::int AS n FROM parent');
+    expect(rows[0]!.n).toBe(50);
+    await sql(server, db, 'DELETE FROM child WHERE id = 21');
+  });
+
+  it('still refuses a target database that does not exist, and an existing side table without --clean', async () => {
+    const storage = memoryStorage();
+    const engine = createEngine({ sources: [throughProxy(db)], storage });
+    await engine.backup();
+    const missing = await rejectionOf(
+      engine.restore('latest', {
+        postgres: { targetDatabase: uniqueName('partconn_missing'), tables: ['parent'] },
+      }),
+    );
+    expect(isLifeboatError(missing, 'TABLE_NOT_FOUND')).toBe(true);
+    expect((missing as Error).message).toMatch(/does not exist, so its tables cannot be restored/);
+    await sql(server, db, 'CREATE TABLE IF NOT EXISTS other_x (id int)');
+    const taken = await rejectionOf(
+      engine.restore('latest', {
+        postgres: { inPlace: true, tables: ['other'], asSuffix: '_x' },
+      }),
+    );
+    expect(isLifeboatError(taken, 'TARGET_NOT_EMPTY')).toBe(true);
+  });
+});
