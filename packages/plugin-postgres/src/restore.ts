@@ -5,6 +5,7 @@ import type { ConnectionTarget } from './options.js';
 import { anyChoice, choicesOf, dataWanted, filterTables } from './restore/choices.js';
 import { restoreDataOnly } from './restore/data-only.js';
 import { restoreFull } from './restore/full.js';
+import { takeParked } from './restore/handover.js';
 import type { PostgresRestoreOptions } from './restore/options.js';
 import { resolveArchiveTables, restorePartial } from './restore/partial.js';
 import { takePrepared } from './restore/prepare.js';
@@ -56,15 +57,20 @@ async function restoreInto(
   if (!wasVersionChecked(ctx.summary, target))
     await refuseNewerArchive(summary, ctx.options, target, settings.connect);
   if (tables) {
-    const result = await restorePartial(ctx.entries, summary, {
-      target,
-      connect: settings.connect,
-      tables,
-      asSuffix,
-      clean,
-      signal: ctx.signal,
-      report: ctx,
-    });
+    const result = await restorePartial(
+      ctx.entries,
+      summary,
+      {
+        target,
+        connect: settings.connect,
+        tables,
+        asSuffix,
+        clean,
+        signal: ctx.signal,
+        report: ctx,
+      },
+      takeParked(ctx.summary, target),
+    );
     return {
       mode: asSuffix ? 'side-by-side' : 'tables',
       database: target.database,

@@ -16,6 +16,7 @@ import { checkedChoices, partialTables, suffixOf } from '../restore.js';
 import { parseSummary } from '../summary.js';
 import { dataWanted } from './choices.js';
 import { checkDataOnly } from './data-only.js';
+import { park } from './handover.js';
 import type { PostgresRestoreOptions } from './options.js';
 import { checkTargets, resolveArchiveTables } from './partial.js';
 import { rememberAbsent } from './prepare.js';
@@ -118,6 +119,7 @@ async function checkPartial(
     );
   }
   const stop = endOnAbort(client, ctx.signal);
+  let handed = false;
   try {
     // Before anything else touches the target: an older server fails midway through the SQL.
     refuseNewer(summary, ctx.options, await serverVersion(client));
@@ -128,9 +130,8 @@ async function checkPartial(
       table: asSuffix ? `${t.table}${asSuffix}` : t.table,
     });
     await checkTargets(client, tables, summary, { target, asSuffix, clean }, into);
-    if (!asSuffix || !clean) return { ...plan, replaces: [] };
     const replaces: string[] = [];
-    for (const t of tables) {
+    for (const t of asSuffix && clean ? tables : []) {
       const name = qualified(into(t).schema, into(t).table);
       const { rows } = await client.query(
         'SELECT pg_catalog.to_regclass($1) IS NOT NULL AS found',
@@ -138,9 +139,12 @@ async function checkPartial(
       );
       if (rows[0].found) replaces.push(`${into(t).schema}.${into(t).table}`);
     }
+    // The restore that follows checks again, on this same connection.
+    park(ctx.summary, target, client);
+    handed = true;
     return { ...plan, replaces };
   } finally {
     stop();
-    await closeQuietly(client);
+    if (!handed) await closeQuietly(client);
   }
 }

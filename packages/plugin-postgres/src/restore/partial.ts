@@ -117,6 +117,8 @@ export async function restorePartial(
   entries: AsyncIterable<ArchiveEntry>,
   summary: PostgresSummary,
   settings: PartialRestoreSettings,
+  /** The check's connection, handed over (handover.ts); else one is opened. */
+  checkedOn?: PgClient,
 ): Promise<{ tables: { name: string; rows: number; into: string }[] }> {
   const tables = resolveArchiveTables(summary, settings.tables);
   const wanted = new Set(tables);
@@ -127,11 +129,8 @@ export async function restorePartial(
   // One connection checks the targets and then loads the tables one after another (each in its
   // own transaction); another opens only while two tables' parts are read at once. A connection
   // costs the server a backend and the client a round trip or more.
-  let idle: PgClient | undefined = await openClient(
-    settings.target,
-    settings.connect,
-    settings.signal,
-  );
+  let idle: PgClient | undefined =
+    checkedOn ?? (await openClient(settings.target, settings.connect, settings.signal));
   endOnAbort(idle, settings.signal);
   let checked: Awaited<ReturnType<typeof checkTargets>>;
   try {
