@@ -1,8 +1,10 @@
+import type { Socket } from 'node:net';
 import { LifeboatError } from '@lifeboat/core';
 import pg, { type ClientConfig } from 'pg';
 import { isTooManyConnections, pgCode, toPgLifeboatError } from './errors.js';
 import { isSslRefused, isTlsFailure, resolveSsl, type SslPolicy, tlsError } from './libpq-ssl.js';
 import type { ConnectionTarget, ResolvedPostgresOptions } from './options.js';
+import { probeSsl } from './ssl-probe.js';
 
 export type PgClient = pg.Client;
 
@@ -61,8 +63,11 @@ async function attempt(
   ssl: ClientConfig['ssl'] | undefined,
   settings: ConnectSettings,
   signal?: AbortSignal,
+  /** A socket already connected to the server, SSL already asked for (ssl-probe.ts). */
+  socket?: Socket,
 ): Promise<PgClient> {
   const client = new pg.Client({
+    ...(socket ? { stream: () => socket } : {}),
     ...target.extra,
     host: target.host,
     port: target.port,
@@ -135,7 +140,12 @@ export async function openClient(
       case 'prefer':
         if (refusedSsl.has(server)) return await attempt(target, false, settings, signal);
         try {
-          return await attempt(target, ssl, settings, signal);
+          // Over TCP, as libpq: a refusal goes on without SSL on the same connection.
+          if (target.host.startsWith('/')) return await attempt(target, ssl, settings, signal);
+          const probe = await probeSsl(target.host, target.port, settings.connectTimeoutMs, signal);
+          if (probe.accepted) return await attempt(target, ssl, settings, signal, probe.socket);
+          refusedSsl.add(server);
+          return await attempt(target, false, settings, signal, probe.socket);
         } catch (error) {
           if (!fallback(error)) throw error;
           if (isSslRefused(error)) refusedSsl.add(server);

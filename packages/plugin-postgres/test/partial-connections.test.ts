@@ -14,7 +14,6 @@ const server = embeddedServer;
 let db: string;
 let proxy: Server;
 let proxyPort: number;
-let opened: string[] = [];
 const sockets = new Set<Socket>();
 
 /** The database a startup packet asks for ('' for an SSLRequest, which names none). */
@@ -23,6 +22,46 @@ function databaseOf(packet: Buffer): string {
   const at = fields.indexOf('database');
   return at >= 0 ? fields[at + 1]! : '';
 }
+
+/**
+ * A proxy in front of the server: each TCP connection's first packets, as `ssl` for an
+ * SSLRequest or the database a startup packet names, go to `seen` (one list per connection).
+ */
+async function startProxy(seen: string[][]): Promise<{ proxy: Server; port: number }> {
+  const proxy = createServer((client) => {
+    sockets.add(client);
+    const upstream = connect(server.port, server.host);
+    sockets.add(upstream);
+    const packets: string[] = [];
+    seen.push(packets);
+    let counting = true;
+    client.on('data', (chunk: Buffer) => {
+      // Up to the startup packet: an SSLRequest may come first, on the same connection.
+      if (counting && chunk.length >= 8) {
+        const code = chunk.readUInt32BE(4);
+        if (code === 80877103) packets.push('ssl');
+        else if (code === 196608) {
+          packets.push(databaseOf(chunk));
+          counting = false;
+        } else counting = false;
+      }
+      upstream.write(chunk);
+    });
+    upstream.pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  const port = await new Promise<number>((resolve) => {
+    proxy.listen(0, '127.0.0.1', () => resolve((proxy.address() as { port: number }).port));
+  });
+  return { proxy, port };
+}
+
+const connections: string[][] = [];
 
 beforeAll(async () => {
   await server.start();
@@ -37,40 +76,17 @@ beforeAll(async () => {
      CREATE TABLE other (id int PRIMARY KEY, body text);
      INSERT INTO other SELECT g, md5(g::text) FROM generate_series(1, 30) g;`,
   );
-  proxy = createServer((client) => {
-    sockets.add(client);
-    const upstream = connect(server.port, server.host);
-    sockets.add(upstream);
-    let first = true;
-    client.on('data', (chunk: Buffer) => {
-      // The first packet of a connection: its SSLRequest or its startup packet; a startup
-      // packet sent after a refused SSLRequest on the same socket counts as well.
-      if (first || (chunk.length > 8 && chunk.readUInt32BE(4) === 196608)) {
-        const name = databaseOf(chunk);
-        if (name !== '') opened.push(name);
-      }
-      first = false;
-      upstream.write(chunk);
-    });
-    upstream.pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  proxyPort = await new Promise<number>((resolve) => {
-    proxy.listen(0, '127.0.0.1', () => resolve((proxy.address() as { port: number }).port));
-  });
+  ({ proxy, port: proxyPort } = await startProxy(connections));
 });
 afterAll(async () => {
   for (const s of sockets) s.destroy();
   await new Promise((resolve) => proxy?.close(resolve));
 });
 beforeEach(() => {
-  opened = [];
+  connections.length = 0;
 });
+/** The databases the connections since the test began asked for. */
+const opened = () => connections.flat().filter((p) => p !== 'ssl');
 
 const throughProxy = (database: string) =>
   sourceFor(server, database, { host: '127.0.0.1', port: proxyPort });
@@ -82,13 +98,13 @@ describe('a partial restore checks and loads on one connection', () => {
     await engine.backup();
     // A side table from an earlier restore: --clean replaces it (the check lists it).
     await sql(server, db, 'CREATE TABLE parent_r (stale int); INSERT INTO parent_r VALUES (1)');
-    opened = [];
+    connections.length = 0;
     const result = await engine.restore('latest', {
       confirm: true,
       postgres: { inPlace: true, tables: ['parent', 'other'], asSuffix: '_r', clean: true },
     });
     expect(result.targets[0]!.replaces).toEqual(['public.parent_r']);
-    expect(opened).toEqual([db]);
+    expect(opened()).toEqual([db]);
     const rows = await sql<{ a: number; b: number }>(
       server,
       db,
@@ -109,10 +125,10 @@ describe('a partial restore checks and loads on one connection', () => {
     );
     const warnings: string[] = [];
     engine.events.on('warning', (w) => warnings.push(w.code));
-    opened = [];
+    connections.length = 0;
     await engine.restore('latest', { postgres: { inPlace: true, tables: ['parent'] } });
     expect(warnings).toContain('ORPHANED_ROWS');
-    expect(opened).toEqual([db]);
+    expect(opened()).toEqual([db]);
     const rows = await sql<{ n: number }>(server, db, 'SELECT count(*)::int AS n FROM parent');
     expect(rows[0]!.n).toBe(50);
     await sql(server, db, 'DELETE FROM child WHERE id = 21');
@@ -146,6 +162,26 @@ describe('a partial restore checks and loads on one connection', () => {
     expect(await sql(server, db, "SELECT 1 FROM pg_class WHERE relname = 'parent_q'")).toHaveLength(
       1,
     );
+  });
+
+  it('sslmode=prefer against a server without SSL: the refused SSLRequest and the session share one TCP connection, as libpq', async () => {
+    // A server address this process has not connected to yet: its first connection asks for SSL.
+    const seen: string[][] = [];
+    const fresh = await startProxy(seen);
+    try {
+      const engine = createEngine({
+        sources: [sourceFor(server, db, { host: '127.0.0.1', port: fresh.port, jobs: 1 })],
+        storage: memoryStorage(),
+      });
+      const result = await engine.backup();
+      expect(result.tables.length).toBeGreaterThan(0);
+      expect(seen[0]).toEqual(['ssl', db]);
+      // No connection that only asked for SSL; later ones know the answer and do not ask.
+      expect(seen.filter((c) => c.length === 1 && c[0] === 'ssl')).toEqual([]);
+      expect(seen.slice(1).every((c) => c.length === 1 && c[0] === db)).toBe(true);
+    } finally {
+      await new Promise((resolve) => fresh.proxy.close(resolve));
+    }
   });
 
   it('still refuses a target database that does not exist, and an existing side table without --clean', async () => {
