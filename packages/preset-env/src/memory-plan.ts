@@ -23,12 +23,13 @@ export interface MemoryPlan {
  */
 export function memoryPlan(limitBytes: number | undefined): MemoryPlan {
   if (limitBytes === undefined || limitBytes >= SMALL) {
-    // 4 MiB entries (the SDK's default is 8): each connection holds one entry at a time, in a
-    // backup and in a restore (one more waits), ~8 MiB less at the peak for the same speed
-    // (scale 10, alternating runs). Gzip members in flight: no more than the cores can work
+    // 3 MiB entries (the SDK's default is 8): each connection holds one entry at a time, in a
+    // backup (in its part buffer) and in a restore (one more waits). 8 -> 4 MiB took ~8 MiB off
+    // the peak, 4 -> 3 MiB another ~2-4 MiB of a scale-10 backup, both for the same speed
+    // (alternating runs, README Performance). Gzip members in flight: no more than the cores can work
     // on (the thread pool has 4 threads; more in flight only holds more buffers).
     return {
-      partBytes: 4 * MiB,
+      partBytes: 3 * MiB,
       compressionConcurrency: Math.max(1, Math.min(4, availableParallelism())),
       gcStepBytes: 16 * MiB,
     };
