@@ -70,7 +70,10 @@ async function run(
       ...(interrupt ? { signal: interrupt.signal } : {}),
       ...(global.flags ? { flags: global.flags } : {}),
     });
-    stopGuard = startMemoryGuard(memoryPlan(ctx.settings.memoryLimit).gcStepBytes);
+    const step = memoryPlan(ctx.settings.memoryLimit).gcStepBytes;
+    // Young collections free a backup's socket chunks; they only cost a restore (memory.ts).
+    const backs = name === 'backup' || name === 'run';
+    stopGuard = startMemoryGuard(step, backs ? { youngStepBytes: step / 4 } : {});
     return await body(ctx);
   } catch (error) {
     const e = toLifeboatError(error);

@@ -65,7 +65,7 @@ describe('startMemoryGuard', () => {
   it('frees young garbage below the full-collection step (a young collection)', async () => {
     // Whatever the test before left scheduled runs first.
     await sleep(300);
-    const stop = startMemoryGuard(16 * MiB);
+    const stop = startMemoryGuard(16 * MiB, { youngStepBytes: 4 * MiB });
     try {
       await sleep(100);
       const before = process.memoryUsage().arrayBuffers;
