@@ -67,6 +67,8 @@ const COMMANDS: Record<string, { note?: string; env: string[]; examples: string[
     examples: [
       'lifeboat verify critical_backup_20261126_020000',
       'lifeboat verify random --deep   # the monthly restore drill',
+      "lifeboat verify latest --tables users,'audit_*'   # only those tables' entries: reads their members alone",
+      'lifeboat verify latest --only config   # only the config files',
       'lifeboat verify latest --deep --allow-newer-archive   # an archive from a newer PostgreSQL than this server',
     ],
   },

@@ -13,7 +13,7 @@ import { reportCommand } from './commands/report.js';
 import { type RestoreFlags, restoreCommand } from './commands/restore.js';
 import { type RunFlags, runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
-import { verifyCommand } from './commands/verify.js';
+import { type VerifyFlags, verifyCommand } from './commands/verify.js';
 import {
   type CommandContext,
   createContext,
@@ -260,16 +260,20 @@ export function buildProgram(setExit: (code: number) => void): Command {
       '--allow-newer-archive',
       'with --deep: try an archive from a newer PostgreSQL than the server (RESTORE_VERSION_NEWER otherwise)',
     )
+    .option(
+      '--tables <a,b>',
+      "check only these tables' entries ('user*', 'app.*' patterns as restore --tables), reading only the members holding them; not a verify of the whole archive, and not recorded as one",
+    )
+    .option(
+      '--only <section>',
+      'check only "database" or only "config" entries (as restore --only); not recorded as a verify',
+    )
     .description('checks an archive against its manifest (exit 0 ok, 1 problems found)')
     .action(
-      action(
-        (ctx, id: string, opts: { deep?: boolean; allowNewerArchive?: boolean }) =>
-          verifyCommand(ctx, id, opts),
-        {
-          cancellable: true,
-          ignoreBadRetention: true,
-        },
-      ),
+      action((ctx, id: string, opts: VerifyFlags) => verifyCommand(ctx, id, opts), {
+        cancellable: true,
+        ignoreBadRetention: true,
+      }),
     );
 
   program

@@ -96,7 +96,9 @@ export function attachProgress(
       line(`  file ${e.path} (${formatBytes(e.size)})`);
   });
   events.on('verify:started', (e) =>
-    line(`verify ${e.id}${e.deep ? ' (deep: restore into a scratch database)' : ''}`),
+    line(
+      `verify ${e.id}${e.deep ? ' (deep: restore into a scratch database)' : ''}${e.chosen ? ' (chosen entries only)' : ''}`,
+    ),
   );
   events.on('verify:progress', (p) => {
     bytes += p.bytes;

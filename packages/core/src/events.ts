@@ -39,12 +39,14 @@ export interface LifeboatEventMap {
   'source:item': SourceItem;
   'backup:succeeded': BackupResult;
   'backup:failed': { id?: string; error: ErrorSummary; durationMs: number };
-  'verify:started': { id: string; deep: boolean };
+  /** `chosen`: only chosen entries are checked (`tables`, `only`), not the whole archive. */
+  'verify:started': { id: string; deep: boolean; chosen?: boolean };
   'verify:progress': { id: string; path: string; bytes: number; totalBytes?: number };
-  'verify:succeeded': { id: string; deep: boolean; durationMs: number };
+  'verify:succeeded': { id: string; deep: boolean; durationMs: number; chosen?: boolean };
   'verify:failed': {
     id: string;
     deep: boolean;
+    chosen?: boolean;
     problems: { code: string; message: string; path?: string }[];
   };
   /** Where each section will be restored: every precondition held, nothing written yet. */

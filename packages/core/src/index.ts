@@ -47,7 +47,7 @@ export type {
 export { planRetention, type RetentionCandidate, type RetentionPlan } from './engine/retention.js';
 export type { Schedule } from './engine/schedule.js';
 export type { DayTrend, StatusReport } from './engine/status.js';
-export type { VerifyOptions, VerifyResult } from './engine/verify.js';
+export type { ChosenVerify, VerifyOptions, VerifyResult } from './engine/verify.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './manifest.js';

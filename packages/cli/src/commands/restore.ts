@@ -4,6 +4,7 @@ import type { ConfigFilesRestoreOptions } from '@lifeboat/plugin-config-files';
 import type { PostgresRestoreOptions } from '@lifeboat/plugin-postgres';
 import type { CommandContext } from '../context.js';
 import { formatDuration } from '../io.js';
+import { checkedOnly, tableList } from './selection.js';
 
 export interface RestoreFlags {
   tables?: string;
@@ -138,12 +139,7 @@ export async function restoreCommand(
   ref: string,
   flags: RestoreFlags,
 ): Promise<number> {
-  if (flags.only && flags.only !== 'database' && flags.only !== 'config') {
-    throw new LifeboatError(
-      'CONFIG_INVALID',
-      `--only must be "database" or "config", not "${flags.only}"`,
-    );
-  }
+  checkedOnly(flags.only);
   if ([flags.targetDatabase, flags.targetUrl, flags.inPlace].filter(Boolean).length > 1) {
     throw new LifeboatError(
       'CONFIG_INVALID',
@@ -163,10 +159,7 @@ export async function restoreCommand(
   const choices = await restoreChoices(flags);
   const engine = await ctx.engine();
   const tables = [
-    ...(flags.tables
-      ?.split(',')
-      .map((t) => t.trim())
-      .filter(Boolean) ?? []),
+    ...tableList(flags.tables),
     // A filter file's `include table` lines are -t, as pg_restore --filter reads them.
     ...(choices.filter ? await filterFileTables(choices.filter) : []),
   ];

@@ -14,10 +14,47 @@ const MAX_SHARE = 0.5;
 
 export interface PartialRead {
   manifest: Manifest;
+  /** The archive paths read (the manifest's, checked to be the index's). */
+  wanted: Set<string>;
   /** The wanted entries, each hashed as read (compare with the manifest). */
   entries: AsyncIterable<ReadEntry>;
   /** Compressed bytes the ranges cover. */
   bytes: number;
+  /** Stored bytes asked of the storage so far (an encrypted archive's whole chunks). */
+  storedBytesRead(): number;
+}
+
+/** What a partial restore or verify chooses: a section, and each source's own options. */
+export interface Selection {
+  only?: string | undefined;
+  options: SourceRestoreOptions;
+  /**
+   * A chosen section no configured source reads: all of its entries (verify), instead of none
+   * (restore skips such a section).
+   */
+  unsourced?: 'all';
+}
+
+/**
+ * The section a selection is about: `only`, or the section of a source whose options choose part
+ * of it (postgres `tables`/`asSuffix`), which cannot go with another `only`. Undefined: all.
+ */
+export function selectedSection(
+  ctx: EngineContext,
+  options: SourceRestoreOptions & { only?: string | undefined },
+): string | undefined {
+  for (const source of ctx.sources) {
+    const partial = source.partialRestore?.(optionsFor(options, source));
+    if (!partial) continue;
+    if (options.only && options.only !== source.section) {
+      throw new LifeboatError(
+        'CONFIG_INVALID',
+        `${partial}; they cannot go with --only ${options.only}`,
+      );
+    }
+    return source.section;
+  }
+  return options.only;
 }
 
 /**
@@ -32,7 +69,7 @@ export interface PartialRead {
 export async function planPartialRead(
   ctx: EngineContext,
   archive: ArchiveInfo,
-  selection: { only?: string | undefined; options: SourceRestoreOptions },
+  selection: Selection,
   signal?: AbortSignal,
 ): Promise<PartialRead | undefined> {
   // Encrypted: read by age chunks when the cipher can (without an identity the whole-archive
@@ -49,8 +86,11 @@ export async function planPartialRead(
   const runs = planRuns(manifest.entries, wanted);
   if (!runs || runBytes(runs) > archive.bytes * MAX_SHARE) return undefined;
 
-  const stored = (range: ByteRange) =>
-    ctx.storage.get(archive.file, { range, ...(signal ? { signal } : {}) });
+  let storedBytesRead = 0;
+  const stored = (range: ByteRange) => {
+    storedBytesRead += Math.min(range.end, archive.bytes) - range.start;
+    return ctx.storage.get(archive.file, { range, ...(signal ? { signal } : {}) });
+  };
   // The ranges are plaintext offsets: an encrypted archive maps them to the chunks covering them.
   const get =
     archive.encrypted && ctx.cipher?.openRanges
@@ -77,23 +117,25 @@ export async function planPartialRead(
   }
   return {
     manifest,
+    wanted,
     entries: readRuns(get, runs, wanted, signal ? { signal } : {}),
     bytes: runBytes(runs) + (at.data.end - at.data.member),
+    storedBytesRead: () => storedBytesRead,
   };
 }
 
 /** Archive paths the selected sections' sources ask for (all of a section by default). */
-function wantedEntries(
+export function wantedEntries(
   ctx: EngineContext,
   manifest: Manifest,
-  selection: { only?: string | undefined; options: SourceRestoreOptions },
+  selection: Selection,
 ): Set<string> {
   const wanted = new Set<string>();
   for (const section of manifest.sources) {
     if (selection.only && section.section !== selection.only) continue;
     const source = ctx.sources.find((s) => s.id === section.id && s.section === section.section);
-    if (!source) continue;
-    const asked = source.restoreEntries?.(section.summary, optionsFor(selection.options, source));
+    if (!source && selection.unsourced !== 'all') continue;
+    const asked = source?.restoreEntries?.(section.summary, optionsFor(selection.options, source));
     const prefix = `${section.section}/`;
     if (asked) for (const path of asked) wanted.add(`${prefix}${path}`);
     else

@@ -10,7 +10,7 @@ import type { Manifest } from '../manifest.js';
 import { readArchiveIndex, storedMatches } from './archive-index.js';
 import { openArchive, resolveArchive } from './archives.js';
 import { type EngineContext, errorSummary } from './context.js';
-import { planPartialRead } from './partial-read.js';
+import { planPartialRead, selectedSection } from './partial-read.js';
 import { dispatchSections, optionsFor, type SectionHandler, sectionContexts } from './sections.js';
 import { quickCheck, throwFirstProblem } from './verify.js';
 
@@ -51,25 +51,6 @@ export interface RestoreResult {
   targets: PlannedTarget[];
   /** What was written (a failed restore's error lists it too, in `details.written`). */
   sections: WrittenSection[];
-}
-
-/**
- * A source's partial restore (postgres `--tables`, `--as-suffix`) is about its section only: the
- * other sections are not touched.
- */
-function sectionWanted(ctx: EngineContext, options: EngineRestoreOptions): string | undefined {
-  for (const source of ctx.sources) {
-    const partial = source.partialRestore?.(optionsFor(options, source));
-    if (!partial) continue;
-    if (options.only && options.only !== source.section) {
-      throw new LifeboatError(
-        'CONFIG_INVALID',
-        `${partial}; they cannot go with --only ${options.only}`,
-      );
-    }
-    return source.section;
-  }
-  return options.only;
 }
 
 function sourcesFor(
@@ -193,7 +174,7 @@ export async function runRestore(
     await Promise.all(undo.map((u) => u().catch(() => {})));
   };
   try {
-    const only = sectionWanted(ctx, options);
+    const only = selectedSection(ctx, options);
     const checkBegan = performance.now();
     // Every section's preconditions (`checkRestore`): only reads, nothing is written. With
     // `prepare`, once every check passed and nothing is to be replaced (no confirmation asked),

@@ -6,15 +6,34 @@ import { type ArchiveInfo, openArchive, resolveArchive } from './archives.js';
 import { scopeOf } from './backup.js';
 import type { EngineContext } from './context.js';
 import { recordRun } from './history.js';
+import { selectedSection } from './partial-read.js';
 import { dispatchSections, sectionContexts } from './sections.js';
+import { checkChosen } from './verify-chosen.js';
 
 /**
  * A verify's options; with `deep`, each source's scratch restore gets its own under its id
- * (`{ deep: true, postgres: { allowNewerArchive: true } }`).
+ * (`{ deep: true, postgres: { allowNewerArchive: true } }`). Chosen entries only, as a partial
+ * restore chooses them: `{ postgres: { tables: ['users'] } }` or `{ only: 'config' }`.
  */
 export interface VerifyOptions extends SourceRestoreOptions {
   deep?: boolean;
+  /** Check only this section's entries: `database` or `config`. */
+  only?: string;
   signal?: AbortSignal;
+}
+
+/** A verify of chosen entries: what it checked and read. It is not a verify of the archive. */
+export interface ChosenVerify {
+  /**
+   * `ranges`: only the gzip members holding the chosen entries were read; `full`: the archive
+   * was read whole (no usable index) and every entry was checked.
+   */
+  method: 'ranges' | 'full';
+  /** The chosen entries' archive paths, each checked against its size and sha256. */
+  entries: string[];
+  /** Stored bytes read, and the archive's. */
+  storedBytesRead: number;
+  storedBytes: number;
 }
 
 export interface VerifyResult {
@@ -29,6 +48,12 @@ export interface VerifyResult {
   manifest?: Pick<Manifest, 'createdAt' | 'formatVersion' | 'tool'>;
   /** The rules that chose part of a source at backup (BackupResult.scope); absent: everything. */
   scope?: string[];
+  /**
+   * Present when only chosen entries were verified (`tables`, `only`): `entries` and `bytes`
+   * count them. Such a run is not recorded in the run history (status, health and metrics count
+   * only verifies of whole archives).
+   */
+  chosen?: ChosenVerify;
 }
 
 /** Reads the whole archive and checks it against its manifest. Throws nothing for a bad archive. */
@@ -47,15 +72,42 @@ export async function runVerify(
 ): Promise<VerifyResult> {
   const began = performance.now();
   const startedAt = ctx.now().toISOString();
-  const archive = await resolveArchive(ctx, ref, options.signal);
   const deep = options.deep ?? false;
-  ctx.events.emit('verify:started', { id: archive.id, deep });
+  const only = selectedSection(ctx, options);
+  if (only !== undefined && deep) {
+    throw new LifeboatError(
+      'CONFIG_INVALID',
+      '--deep restores the whole archive into a scratch database: it cannot go with --tables or --only',
+      { hint: 'verify chosen entries without --deep, or the whole archive with --deep' },
+    );
+  }
+  const archive = await resolveArchive(ctx, ref, options.signal);
+  ctx.events.emit('verify:started', { id: archive.id, deep, ...(only ? { chosen: true } : {}) });
+  const whole = async (): Promise<Awaited<ReturnType<typeof quickCheck>>> => {
+    try {
+      return await quickCheck(ctx, archive, options.signal);
+    } catch (error) {
+      const e = toLifeboatError(error, 'ARCHIVE_CORRUPT');
+      return { problems: [{ code: e.code, message: e.message }], entries: 0, bytes: 0 };
+    }
+  };
+  let chosen: ChosenVerify | undefined;
   let check: Awaited<ReturnType<typeof quickCheck>>;
-  try {
-    check = await quickCheck(ctx, archive, options.signal);
-  } catch (error) {
-    const e = toLifeboatError(error, 'ARCHIVE_CORRUPT');
-    check = { problems: [{ code: e.code, message: e.message }], entries: 0, bytes: 0 };
+  if (only === undefined) check = await whole();
+  else {
+    const c = await checkChosen(ctx, archive, { only, options }, whole, options.signal);
+    chosen = {
+      method: c.method,
+      entries: c.entries,
+      storedBytesRead: c.storedBytesRead,
+      storedBytes: archive.bytes,
+    };
+    check = {
+      problems: c.problems,
+      entries: c.entries.length,
+      bytes: c.bytes,
+      ...(c.manifest ? { manifest: c.manifest } : {}),
+    };
   }
   const problems = [...check.problems];
   if (deep && problems.length === 0 && check.manifest) {
@@ -80,10 +132,20 @@ export async function runVerify(
           },
         }
       : {}),
+    ...(chosen ? { chosen } : {}),
   };
+  const marked = chosen ? { chosen: true } : {};
   if (result.ok)
-    ctx.events.emit('verify:succeeded', { id: archive.id, deep, durationMs: result.durationMs });
-  else ctx.events.emit('verify:failed', { id: archive.id, deep, problems });
+    ctx.events.emit('verify:succeeded', {
+      id: archive.id,
+      deep,
+      durationMs: result.durationMs,
+      ...marked,
+    });
+  else ctx.events.emit('verify:failed', { id: archive.id, deep, problems, ...marked });
+  // A verify of chosen entries says nothing of the rest: status, health and metrics must not
+  // take it for a verify of the archive, so it is not recorded.
+  if (chosen) return result;
   await recordRun(
     ctx.storage,
     {
