@@ -138,6 +138,9 @@ describe('lifeboat verify --tables / --only (chosen entries)', () => {
     expect(metrics.stdout).not.toMatch(/kind="(deep_)?verify"/);
     const human = await runCli(['status'], env);
     expect(human.stdout).toContain('last verify:  never');
+    const health = JSON.parse((await runCli(['health', '--json'], env)).stdout);
+    const drill = health.checks.find((c: { name: string }) => c.name === 'restore-drill');
+    expect(drill.message).toContain('No restore drill yet');
   });
 
   it('an altered byte in a table not chosen passes, saying only the chosen entries were checked', async () => {

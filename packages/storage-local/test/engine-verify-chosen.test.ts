@@ -151,6 +151,8 @@ describe('verify of chosen entries: only the members holding them are read', () 
     const v = await engine.verify(result.id, { tables: { tables: ['small'] } });
     expect(v.ok).toBe(false);
     expect(v.problems[0]).toMatchObject({ code: 'ARCHIVE_CORRUPT', path: 'manifest.json' });
+    expect(v.chosen?.entries).toEqual([]);
+    expect(v.chosen?.storedBytesRead).toBeGreaterThan(0);
   });
 
   it('without an index the archive is read whole, every entry checked, the chosen ones reported', async () => {

@@ -112,7 +112,7 @@ export async function planPartialRead(
     throw new LifeboatError(
       'ARCHIVE_CORRUPT',
       `${archive.file}: its manifest.json is not the one its index holds (the archive or the index was changed)`,
-      { details: { path: MANIFEST_PATH } },
+      { details: { path: MANIFEST_PATH, storedBytesRead } },
     );
   }
   return {

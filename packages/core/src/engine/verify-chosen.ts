@@ -70,14 +70,16 @@ export async function checkChosen(
   try {
     partial = await planPartialRead(ctx, archive, chosen, signal);
   } catch (error) {
-    if (ASKED_WRONG.has(toLifeboatError(error).code)) throw error;
+    const e = toLifeboatError(error);
+    if (ASKED_WRONG.has(e.code)) throw error;
     // The index's manifest is not the archive's own: nothing it says is trusted.
+    const read = e.details?.storedBytesRead;
     return {
       problems: [problemOf(error)],
       method: 'ranges',
       entries: [],
       bytes: 0,
-      storedBytesRead: 0,
+      storedBytesRead: typeof read === 'number' ? read : 0,
     };
   }
   if (!partial) {
