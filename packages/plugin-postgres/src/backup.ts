@@ -61,6 +61,8 @@ import {
 export interface BackupSettings {
   target: ConnectionTarget;
   connect: ConnectSettings;
+  /** An open connection to start with (the source's check's), instead of opening one. */
+  first?: PgClient | undefined;
   tables?: string[] | undefined;
   excludeTables: string[];
   jobs: number;
@@ -112,8 +114,9 @@ export async function backupDatabase(
   const signal = AbortSignal.any([ctx.signal, internal.signal]);
   const group = connectionGroup(settings.target, settings.connect, signal);
   const open = group.open;
+  let joining: Promise<unknown> | undefined;
   try {
-    const main = await open();
+    const main = settings.first ? await group.adopt(settings.first) : await open();
     // One backup of a database at a time, across every replica that backs it up, whatever their
     // storages: a session advisory lock on the main connection, released when it closes (also
     // when the process dies).
@@ -146,23 +149,21 @@ export async function backupDatabase(
       );
     }
     const workers: PgClient[] = [main];
-    // Workers join the snapshot now, all at once (over a network each connection costs several
-    // round trips); the first one reads part of the catalog meanwhile.
+    // Workers join the snapshot all at once (over a network each connection costs several round
+    // trips) while this connection starts reading the catalog; the first one to join reads part
+    // of it (from the constraints on). Each imports the exported snapshot, so whenever it joins
+    // it sees the database as of the instant the snapshot was taken.
     const connections = snapshot ? settings.jobs : 1;
-    const { opened, refused } = await openAtOnce(connections - 1, async () => {
+    const joined = openAtOnce(connections - 1, async () => {
       const worker = await open();
       await worker.query(BEGIN_SNAPSHOT);
       await worker.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
       return worker;
     });
-    // Workers only add speed: with the snapshot exported, fewer still give the same backup.
-    workers.push(...opened);
-    if (refused > 0) {
-      ctx.warn(
-        'FEWER_WORKERS',
-        `The server refused ${refused} of ${connections - 1} worker connections (no free connection); copying with ${workers.length}.`,
-      );
-    }
+    joining = joined;
+    joined.catch(() => {});
+    const helperJoined = joined.then((j) => j.opened[0]);
+    helperJoined.catch(() => {});
 
     const read = await readCatalog(
       main,
@@ -176,8 +177,17 @@ export async function backupDatabase(
           await refuseRowSecurity(main, tables);
         },
       },
-      workers[1],
+      helperJoined,
     );
+    const { opened, refused } = await joined;
+    // Workers only add speed: with the snapshot exported, fewer still give the same backup.
+    workers.push(...opened);
+    if (refused > 0) {
+      ctx.warn(
+        'FEWER_WORKERS',
+        `The server refused ${refused} of ${connections - 1} worker connections (no free connection); copying with ${workers.length}.`,
+      );
+    }
     const { catalog, notSelected, leftOut } = await leaveOutWhatCannotBeKept(ctx, main, read);
     // Planner statistics as of the snapshot (a restore makes the copy plan as the source did):
     // read by the helper while this connection counts and renders (a tenth of the catalog time).
@@ -346,6 +356,8 @@ export async function backupDatabase(
     throw isLifeboatError(reason) ? reason : toPgLifeboatError(reason, 'backing up the database');
   } finally {
     internal.abort(new LifeboatError('ABORTED', 'backup finished'));
+    // A worker still joining would be added to the group after closeAll: wait for it first.
+    await joining?.catch(() => {});
     await group.closeAll();
   }
 }

@@ -212,6 +212,13 @@ export function connectionGroup(
       await setup?.(client);
       return client;
     },
+    /** Takes an open connection into the group (ended on abort, closed by closeAll). */
+    async adopt(client: PgClient): Promise<PgClient> {
+      clients.push(client);
+      endOnAbort(client, signal);
+      await setup?.(client);
+      return client;
+    },
     closeAll: () => Promise.all(clients.map(closeQuietly)),
   };
 }

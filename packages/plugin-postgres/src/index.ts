@@ -1,7 +1,7 @@
 import type { HealthCheck, Source } from '@lifeboat/core';
 import { backupDatabase } from './backup.js';
 import { backupSelection, namesRecord } from './backup-filter.js';
-import { settingsFrom, withClient } from './connection.js';
+import { openClient, settingsFrom, withClient } from './connection.js';
 import { pgMessage } from './errors.js';
 import type { PostgresSummary } from './summary.js';
 
@@ -18,6 +18,7 @@ import { type PostgresRestoreOptions, restoreOptionsOf } from './restore/options
 import { prepareDatabaseRestore } from './restore/prepare.js';
 import { restoreDatabase, restoreEntries } from './restore.js';
 import { manualRestoreSteps } from './restore-psql.js';
+import { createSpare } from './spare.js';
 import { parseSummary } from './summary.js';
 import { verifyDatabase } from './verify.js';
 
@@ -47,19 +48,22 @@ export function postgresSource(options: PostgresSourceOptions) {
   // Read when the source is made: a bad filter line fails the setup, not a backup hours later.
   const filter = backupSelection(resolved);
   const selection = filter?.record ?? namesRecord(resolved);
+  const spare = createSpare();
   return {
     id: 'postgres',
     section: 'database',
     describe: () => describeTarget(target),
     async connect(opts: { signal?: AbortSignal } = {}) {
-      // Fails early with DATABASE_UNREACHABLE / DATABASE_AUTH_FAILED; backup opens its own connections.
-      await withClient(target, connect, async (c) => void (await c.query('SELECT 1')), opts.signal);
+      // Fails early with DATABASE_UNREACHABLE / DATABASE_AUTH_FAILED (opening runs the session's
+      // settings: the server has answered). The connection is kept for the backup that follows.
+      spare.keep(await openClient(target, connect, opts.signal));
     },
-    async close() {},
+    close: () => spare.close(),
     backup: (ctx) =>
       backupDatabase(ctx, {
         target,
         connect,
+        first: spare.take(),
         tables: resolved.tables,
         excludeTables: resolved.excludeTables,
         jobs: resolved.jobs,

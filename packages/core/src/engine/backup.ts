@@ -34,6 +34,8 @@ export type BackupOutcome =
 export async function createBackup(
   ctx: EngineContext,
   options: BackupOptions = {},
+  /** The sources' checks, already started (runBackup starts them beside the lock), in order. */
+  checked?: Promise<void>[],
 ): Promise<BackupOutcome> {
   const started = ctx.now();
   const startedMs = performance.now();
@@ -52,7 +54,8 @@ export async function createBackup(
     await ctx.ready(signal);
     // Every source checks its preconditions (a config file that is missing, a database that
     // refuses) before any of them is read: a long dump must not end on a missing file.
-    for (const source of ctx.sources) await ctx.sourceReady(source, signal);
+    for (const [i, source] of ctx.sources.entries())
+      await (checked?.[i] ?? ctx.sourceReady(source, signal));
     const taken = new Set((await listArchives(ctx, signal)).map((a) => a.id));
     id = uniqueArchiveId(ctx.config.prefix, started, taken);
     const file = `${id}${ARCHIVE_EXTENSION}${ctx.cipher?.extension ?? ''}`;

@@ -118,6 +118,12 @@ export async function runBackup(
   const began = performance.now();
   let lock: HeldLock;
   let lockWaitMs = 0;
+  // The sources' checks (a database that answers) run while the storage is readied and locked:
+  // both are waits on other machines. createBackup awaits them; one that fails fails the backup
+  // there, under the lock, as when it ran after it. (A run refused the lock has checked for
+  // nothing: a connection opened and closed.)
+  const checked = ctx.sources.map((source) => ctx.sourceReady(source, options.signal));
+  for (const check of checked) check.catch(() => {});
   try {
     await ctx.ready(options.signal);
     const lockAsked = performance.now();
@@ -143,7 +149,7 @@ export async function runBackup(
   }
   let result: BackupResult;
   try {
-    const outcome = await createBackup(ctx, options);
+    const outcome = await createBackup(ctx, options, checked);
     if (!outcome.ok) {
       const { failure, archiveId, durationMs } = outcome;
       failed(ctx, failure, durationMs, archiveId);

@@ -77,7 +77,8 @@ const objectHead = (catalog: 'c' | 'p' | 't', r: Row) => ({
 export async function readCatalog(
   client: PgClient,
   selection: CatalogSelection = {},
-  helper?: PgClient,
+  /** May still be joining the snapshot: it is waited for where its part begins. */
+  helperJoining?: PgClient | Promise<PgClient | undefined>,
 ): Promise<ReadCatalogResult> {
   const [info] = await rows(client, q.SERVER_INFO);
   const versionNum = num(info!.version_num);
@@ -228,6 +229,7 @@ export async function readCatalog(
   functions = kept.functions;
 
   const relOids = [...tables.map((t) => t.oid), ...views.map((v) => v.oid)];
+  const helper = await helperJoining;
   // One query at a time per connection (pg only queues a second one, and is deprecating that).
   const keyClient = helper ?? client;
   const keyRows = (async () =>
