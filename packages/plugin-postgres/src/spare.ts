@@ -13,6 +13,12 @@ const socketOf = (client: PgClient) =>
  * It holds no transaction and no lock; while kept it does not hold the process open, ends after
  * `idleMs`, and one that failed or ended meanwhile is never handed out.
  */
+/** Closes a kept connection: held by the process again, or it could exit before its end. */
+const release = (client: PgClient) => {
+  socketOf(client)?.ref();
+  return closeQuietly(client);
+};
+
 export function createSpare(idleMs = SPARE_IDLE_MS) {
   let kept: { client: PgClient; timer: NodeJS.Timeout; gone: () => boolean } | undefined;
   const drop = () => {
@@ -24,7 +30,7 @@ export function createSpare(idleMs = SPARE_IDLE_MS) {
   return {
     keep(client: PgClient): void {
       const old = drop();
-      if (old) void closeQuietly(old.client);
+      if (old) void release(old.client);
       let failed = false;
       const lost = () => {
         failed = true;
@@ -33,7 +39,7 @@ export function createSpare(idleMs = SPARE_IDLE_MS) {
       client.once('end', lost);
       socketOf(client)?.unref();
       const timer = setTimeout(() => {
-        if (kept?.client === client) void closeQuietly(drop()!.client);
+        if (kept?.client === client) void release(drop()!.client);
       }, idleMs);
       timer.unref();
       kept = { client, timer, gone: () => failed || socketOf(client)?.destroyed === true };
@@ -43,12 +49,15 @@ export function createSpare(idleMs = SPARE_IDLE_MS) {
       const k = drop();
       if (!k) return undefined;
       if (k.gone()) {
-        void closeQuietly(k.client);
+        void release(k.client);
         return undefined;
       }
       socketOf(k.client)?.ref();
       return k.client;
     },
-    close: async () => closeQuietly(drop()?.client),
+    close: async () => {
+      const k = drop();
+      if (k) await release(k.client);
+    },
   };
 }
