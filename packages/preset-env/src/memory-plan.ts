@@ -14,6 +14,12 @@ export interface MemoryPlan {
   partBytes?: number;
   /** A full collection once array buffers grew this much since their low point. */
   gcStepBytes: number;
+  /**
+   * S3 uploads: the first parts' size and the parts in flight. The upload holds about
+   * (queue + 1) parts; the plugin's own defaults (16 MiB × 4) alone would be 80 MiB.
+   */
+  uploadPartBytes: number;
+  uploadQueue: number;
 }
 
 /**
@@ -32,9 +38,21 @@ export function memoryPlan(limitBytes: number | undefined): MemoryPlan {
       partBytes: 3 * MiB,
       compressionConcurrency: Math.max(1, Math.min(4, availableParallelism())),
       gcStepBytes: 16 * MiB,
+      // 8 MiB × 2 in flight (~24 MiB held): a backup produces its archive slower than two
+      // parts upload; first parts of 8 MiB still take an archive of ~484 GiB in 10,000 parts.
+      uploadPartBytes: 8 * MiB,
+      uploadQueue: 2,
     };
   }
-  return { jobs: 1, compressionConcurrency: 1, partBytes: 2 * MiB, gcStepBytes: 4 * MiB };
+  // S3's smallest part, one at a time (~10 MiB held).
+  return {
+    jobs: 1,
+    compressionConcurrency: 1,
+    partBytes: 2 * MiB,
+    gcStepBytes: 4 * MiB,
+    uploadPartBytes: 5 * MiB,
+    uploadQueue: 1,
+  };
 }
 
 /** `64MiB`, `128M`, `1GiB`, `100000000`: bytes, or undefined when it is no size. */

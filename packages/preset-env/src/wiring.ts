@@ -101,6 +101,7 @@ export async function buildStorage(s: Settings, options: WiringOptions = {}): Pr
 
 async function pluginStorage(s: Settings, options: WiringOptions): Promise<Storage> {
   if (s.s3Bucket) {
+    const plan = memoryPlan(s.memoryLimit);
     // The region defaults in the plugin's schema (us-east-1).
     const s3: S3StorageOptions = {
       bucket: s.s3Bucket,
@@ -110,6 +111,9 @@ async function pluginStorage(s: Settings, options: WiringOptions): Promise<Stora
       ...(s.s3ForcePathStyle !== undefined ? { forcePathStyle: s.s3ForcePathStyle } : {}),
       ...(s.awsAccessKeyId ? { accessKeyId: s.awsAccessKeyId } : {}),
       ...(s.awsSecretAccessKey ? { secretAccessKey: s.awsSecretAccessKey } : {}),
+      // Upload buffers follow the memory plan (BACKUP_MEMORY_LIMIT): parts in flight are held whole.
+      partSizeBytes: plan.uploadPartBytes,
+      queueSize: plan.uploadQueue,
     };
     const { s3Storage } = await import('@lifeboat/storage-s3');
     return s3Storage(s3);
