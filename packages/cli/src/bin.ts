@@ -30,6 +30,11 @@ if (only === '--version' || only === '-V') {
   // Node 22.1+ keeps the compiled code of the bundle on disk between runs (the start-up cost is
   // mostly compiling it); Node 20 has no such switch and this is skipped.
   (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+  // The AWS SDK warns on Node < 22 that its future versions will need Node 22, on standard error
+  // at the first S3 call: `--quiet` (cron) would mail it every night. The command bundles its SDK
+  // (a new one comes only with a new Lifeboat, whose `engines` says what it runs on), so the
+  // warning is about nothing the user can act on here. A user's own setting is kept.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // The command runs from a bundle of itself and its dependencies (see tsup.config.ts): resolving
   // and loading a few hundred modules one by one cost ~40 ms of every run. A variable keeps the
   // type checker from looking for the bundle, which exists only after the build.
