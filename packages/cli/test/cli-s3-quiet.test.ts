@@ -32,7 +32,8 @@ afterAll(async () => {
 
 describe('lifeboat --quiet with S3 storage', () => {
   it('backup and verify print nothing on success, with and without a memory limit', async () => {
-    for (const extra of [{}, { BACKUP_MEMORY_LIMIT: '64MiB' }]) {
+    const runs: Record<string, string>[] = [{}, { BACKUP_MEMORY_LIMIT: '64MiB' }];
+    for (const extra of runs) {
       const backup = await runCli(['backup', '--quiet'], { ...env, ...extra });
       expect(backup.code, backup.stderr).toBe(0);
       expect(backup.stdout).toBe('');
