@@ -7,18 +7,18 @@ type Socket = { ref(): void; unref(): void; destroyed?: boolean };
 const socketOf = (client: PgClient) =>
   (client as unknown as { connection?: { stream?: Socket } }).connection?.stream;
 
-/**
- * The connection a source's check opened, kept for the backup that usually follows at once
- * (engine: check, lock, list, back up): the backup's first connection costs no second start-up.
- * It holds no transaction and no lock; while kept it does not hold the process open, ends after
- * `idleMs`, and one that failed or ended meanwhile is never handed out.
- */
 /** Closes a kept connection: held by the process again, or it could exit before its end. */
 const release = (client: PgClient) => {
   socketOf(client)?.ref();
   return closeQuietly(client);
 };
 
+/**
+ * A connection a check opened, kept for the work that usually follows at once: a backup's first
+ * connection (engine: check, lock, list, back up) and a partial restore's load (handover.ts) cost
+ * no second start-up. It holds no transaction and no lock; while kept it does not hold the
+ * process open, ends after `idleMs`, and one that failed or ended meanwhile is never handed out.
+ */
 export function createSpare(idleMs = SPARE_IDLE_MS) {
   let kept: { client: PgClient; timer: NodeJS.Timeout; gone: () => boolean } | undefined;
   const drop = () => {

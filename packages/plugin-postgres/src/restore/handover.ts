@@ -1,41 +1,24 @@
-import { closeQuietly, type PgClient } from '../connection.js';
+import type { PgClient } from '../connection.js';
 import { type ConnectionTarget, describeTarget } from '../options.js';
+import { createSpare } from '../spare.js';
 
 /**
  * A partial restore's check hands its connection to the restore that follows on the same
  * section summary (the engine checks, confirms, then restores): one connection less, which on
- * a local server is most of what a one-table restore waits for. One that nobody takes within
- * HANDOVER_MS (the restore was refused, or a confirmation took that long) is closed; while it
- * waits it keeps no process alive.
+ * a local server is most of what a one-table restore waits for. It is kept as a backup's
+ * checked connection is (spare.ts): one that nobody takes within HANDOVER_MS (the restore was
+ * refused, or a confirmation took that long) is closed, one that failed or ended is not handed
+ * over, and while it waits it keeps no process alive.
  */
 const HANDOVER_MS = 5000;
-const parked = new WeakMap<object, { target: string; client: PgClient; timer: NodeJS.Timeout }>();
-
-/** The socket under a pg client (no public accessor; absent on a client that never connected). */
-const socketOf = (client: PgClient) =>
-  (client as unknown as { connection?: { stream?: { ref?(): void; unref?(): void } } }).connection
-    ?.stream;
+const parked = new WeakMap<object, { target: string; spare: ReturnType<typeof createSpare> }>();
 
 export function park(summary: object, target: ConnectionTarget, client: PgClient): void {
-  release(summary);
-  const drop = () => {
-    if (parked.get(summary)?.client !== client) return;
-    clearTimeout(entry.timer);
-    parked.delete(summary);
-  };
-  const entry = {
-    target: describeTarget(target),
-    client,
-    timer: setTimeout(() => {
-      drop();
-      void closeQuietly(client);
-    }, HANDOVER_MS),
-  };
-  entry.timer.unref();
-  // Closed by the server meanwhile: not handed over.
-  client.once('end', drop);
-  socketOf(client)?.unref?.();
-  parked.set(summary, entry);
+  // A new check replaces what an earlier one left.
+  void parked.get(summary)?.spare.close();
+  const spare = createSpare(HANDOVER_MS);
+  spare.keep(client);
+  parked.set(summary, { target: describeTarget(target), spare });
 }
 
 /** The connection the check left for this summary and target, if it is still open. */
@@ -43,20 +26,9 @@ export function takeParked(summary: object, target: ConnectionTarget): PgClient 
   const entry = parked.get(summary);
   if (!entry) return undefined;
   parked.delete(summary);
-  clearTimeout(entry.timer);
   if (entry.target !== describeTarget(target)) {
-    void closeQuietly(entry.client);
+    void entry.spare.close();
     return undefined;
   }
-  socketOf(entry.client)?.ref?.();
-  return entry.client;
-}
-
-/** Closes what was left for this summary (a new check replaces it). */
-function release(summary: object): void {
-  const entry = parked.get(summary);
-  if (!entry) return;
-  parked.delete(summary);
-  clearTimeout(entry.timer);
-  void closeQuietly(entry.client);
+  return entry.spare.take();
 }
