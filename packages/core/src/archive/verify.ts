@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { VerifyProblem } from '../contracts.js';
+import type { EntryRecord, VerifyProblem } from '../contracts.js';
 import { LifeboatError } from '../errors.js';
 import {
   ARCHIVE_FORMAT_VERSION,
@@ -134,30 +134,9 @@ export async function checkArchive(
         message: `"${path}" is listed in the manifest but missing`,
         path,
       });
-    } else if (got.type !== want.type) {
-      problems.push({
-        code: 'ENTRY_MISMATCH',
-        message: `"${path}" is a ${got.type}, the manifest says ${want.type}`,
-        path,
-      });
-    } else if (want.type === 'file' && got.size !== want.size) {
-      problems.push({
-        code: 'ENTRY_MISMATCH',
-        message: `"${path}" has ${got.size} bytes, the manifest says ${want.size}`,
-        path,
-      });
-    } else if (want.type === 'file' && got.sha256 !== want.sha256) {
-      problems.push({
-        code: 'ENTRY_MISMATCH',
-        message: `"${path}" has another sha256 than the manifest`,
-        path,
-      });
-    } else if (want.type === 'symlink' && got.linkname !== want.linkname) {
-      problems.push({
-        code: 'ENTRY_MISMATCH',
-        message: `"${path}" links elsewhere than the manifest says`,
-        path,
-      });
+    } else {
+      const mismatch = entryMismatch(path, got, want);
+      if (mismatch) problems.push(mismatch);
     }
   }
   for (const path of actual.keys()) {
@@ -191,3 +170,21 @@ export async function checkArchive(
 const isInfoFile = (path: string) => path === 'BACKUP_INFO.txt' || path === 'SHA256SUMS';
 const pathOf = (e: LifeboatError) =>
   typeof e.details?.path === 'string' ? e.details.path : undefined;
+
+/** How an entry as read differs from its manifest record (type, size, sha256, link), if it does. */
+export function entryMismatch(
+  path: string,
+  got: { type: string; size: number; sha256?: string | undefined; linkname?: string | undefined },
+  want: EntryRecord,
+): VerifyProblem | undefined {
+  const problem = (message: string): VerifyProblem => ({ code: 'ENTRY_MISMATCH', message, path });
+  if (got.type !== want.type)
+    return problem(`"${path}" is a ${got.type}, the manifest says ${want.type}`);
+  if (want.type === 'file' && got.size !== want.size)
+    return problem(`"${path}" has ${got.size} bytes, the manifest says ${want.size}`);
+  if (want.type === 'file' && got.sha256 !== want.sha256)
+    return problem(`"${path}" has another sha256 than the manifest`);
+  if (want.type === 'symlink' && got.linkname !== want.linkname)
+    return problem(`"${path}" links elsewhere than the manifest says`);
+  return undefined;
+}

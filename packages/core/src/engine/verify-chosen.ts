@@ -1,4 +1,4 @@
-import type { ArchiveCheck } from '../archive/verify.js';
+import { type ArchiveCheck, entryMismatch } from '../archive/verify.js';
 import type { EntryRecord, VerifyProblem } from '../contracts.js';
 import { LifeboatError, toLifeboatError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
@@ -38,17 +38,8 @@ function mismatch(
   got: { type: string; size: number; sha256: string; linkname?: string | undefined },
   want: EntryRecord | undefined,
 ): VerifyProblem | undefined {
-  const problem = (message: string): VerifyProblem => ({ code: 'ENTRY_MISMATCH', message, path });
   if (!want) return { code: 'ENTRY_UNEXPECTED', message: `"${path}" is not in the manifest`, path };
-  if (got.type !== want.type)
-    return problem(`"${path}" is a ${got.type}, the manifest says ${want.type}`);
-  if (want.type === 'file' && got.size !== want.size)
-    return problem(`"${path}" has ${got.size} bytes, the manifest says ${want.size}`);
-  if (want.type === 'file' && got.sha256 !== want.sha256)
-    return problem(`"${path}" has another sha256 than the manifest`);
-  if (want.type === 'symlink' && got.linkname !== want.linkname)
-    return problem(`"${path}" links elsewhere than the manifest says`);
-  return undefined;
+  return entryMismatch(path, got, want);
 }
 
 /**
